@@ -1,0 +1,1 @@
+"""uchet: a low-code configurable data platform."""

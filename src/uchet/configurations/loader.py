@@ -1,0 +1,151 @@
+"""Loading a configuration: bundle + overlays -> a checked, immutable Configuration.
+
+The stages run in order: JSON syntax and meta-schemas, then the overlay merge, then the
+semantic checks. Every problem of a stage is reported together; a later stage runs only when
+the earlier ones found nothing, so one mistake never shows up as a cascade of others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from uchet.configurations.bundle import Bundle, parse_json, read_bundle
+from uchet.configurations.overlay import Overlay, merge
+from uchet.platform.checks import check_configuration
+from uchet.platform.errors import ConfigError, ConfigIssue
+from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.metaschema import iter_issues
+from uchet.platform.model import DOCUMENT_KINDS, Configuration, Source, build_configuration
+
+#: Configurations shipped inside the package, loadable by name.
+BUILTIN_CONFIGURATIONS = ("sample_crm",)
+
+
+@dataclass
+class Loaded:
+    """A loaded configuration with the bundle it came from."""
+
+    config: Configuration
+    bundle: Bundle
+    overlays: list[Overlay] = field(default_factory=list)
+
+
+def resolve_bundle_path(name_or_path: str | Path) -> Path:
+    """A bundle path: a built-in configuration's name, or a directory or zip on disk."""
+    if str(name_or_path) in BUILTIN_CONFIGURATIONS:
+        return Path(str(resources.files("uchet") / str(name_or_path)))
+    return Path(name_or_path)
+
+
+def parse_tree(bundle: Bundle) -> tuple[dict[str, Any], dict[str, Source], list[ConfigIssue]]:
+    """Read every document of ``bundle`` into a tree, checking each against its meta-schema."""
+    issues: list[ConfigIssue] = []
+    sources: dict[str, Source] = {}
+    tree: dict[str, Any] = {key: [] for key in DOCUMENT_KINDS.values()}
+    if "manifest.json" not in bundle.files:
+        issues.append(ConfigIssue("manifest.json", "", f"missing: {bundle.origin} has no manifest.json"))
+    for kind, path in bundle.documents():
+        data, problems = parse_json(bundle.files[path], path)
+        issues += problems
+        if problems:
+            continue
+        if kind == "manifest":
+            found = list(iter_issues(kind, data, path))
+            issues += found
+            tree["manifest"] = data
+            continue
+        docs = data if isinstance(data, list) else [data]
+        for i, doc in enumerate(docs):
+            pointer = f"/{i}" if isinstance(data, list) else ""
+            found = list(iter_issues(kind, doc, path, pointer))
+            issues += found
+            if found:
+                continue
+            tree[DOCUMENT_KINDS[kind]].append(doc)
+            src = Source(path, pointer)
+            if "id" in doc:
+                sources[doc["id"]] = src
+            for j, f in enumerate(doc.get("fields", ()) if kind == "table" else ()):
+                sources[f["id"]] = src.child("fields", j)
+    return tree, sources, issues
+
+
+def read_overlay(path: str | Path) -> tuple[list[Overlay], list[ConfigIssue]]:
+    """Read overlay documents from a JSON file, or every ``*.json`` in a directory, in name order."""
+    p = Path(path)
+    if not p.exists():
+        return [], [ConfigIssue(str(p), "", "overlay file does not exist")]
+    files = sorted(p.glob("*.json")) if p.is_dir() else [p]
+    overlays, issues = [], []
+    for f in files:
+        data, problems = parse_json(f.read_bytes(), str(f))
+        if not problems:
+            problems = list(iter_issues("overlay", data, str(f)))
+        issues += problems
+        if not problems:
+            overlays.append(Overlay(str(f), data))
+    return overlays, issues
+
+
+def load(
+    name_or_path: str | Path,
+    overlays: Sequence[str | Path | Overlay] = (),
+    registry: FieldTypeRegistry | None = None,
+) -> Loaded:
+    """Load, merge and check a configuration. Raises :class:`ConfigError` listing every issue."""
+    if registry is None:
+        from uchet.platform.plugins import field_type_registry, make_plugin_manager
+
+        registry = field_type_registry(make_plugin_manager())
+    try:
+        bundle = read_bundle(resolve_bundle_path(name_or_path))
+    except FileNotFoundError as e:
+        raise ConfigError([ConfigIssue(str(name_or_path), "", str(e))]) from None
+    tree, sources, issues = parse_tree(bundle)
+    loaded_overlays: list[Overlay] = []
+    for item in overlays:
+        if isinstance(item, Overlay):
+            found = list(iter_issues("overlay", item.data, item.file))
+            issues += found
+            if not found:
+                loaded_overlays.append(item)
+        else:
+            more, problems = read_overlay(item)
+            loaded_overlays += more
+            issues += problems
+    if issues:
+        raise ConfigError(issues)
+    return Loaded(build_checked(tree, sources, loaded_overlays, registry, set(bundle.files)), bundle, loaded_overlays)
+
+
+def build_checked(
+    tree: dict[str, Any],
+    sources: dict[str, Source],
+    overlays: Sequence[Overlay],
+    registry: FieldTypeRegistry,
+    files: set[str] | None = None,
+) -> Configuration:
+    """Merge ``overlays`` into ``tree``, re-check what they touched, and run the semantic checks."""
+    merged = merge(tree, sources, overlays)
+    issues = list(merged.issues)
+    # A "set" can make a valid document invalid: check the touched documents again and
+    # point at the overlay entry that did it.
+    for key, kind in (("tables", "table"), ("forms", "form"), ("print_forms", "print_form"),
+                      ("roles", "role"), ("reports", "report")):  # fmt: skip
+        for doc in merged.tree.get(key, ()):
+            touched = [t for t in [doc["id"], *(f["id"] for f in doc.get("fields", ()))] if t in merged.touched]
+            if touched:
+                for problem in iter_issues(kind, doc, ""):
+                    at = merged.touched[touched[0]]
+                    issues.append(ConfigIssue(at.file, at.pointer, f"after this change, {doc['id']}{problem.pointer}: {problem.message}"))
+    if issues:
+        raise ConfigError(issues)
+    config = build_configuration(merged.tree, merged.sources)
+    issues = check_configuration(config, registry, files)
+    if issues:
+        raise ConfigError(issues)
+    return config

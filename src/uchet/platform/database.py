@@ -1,0 +1,99 @@
+"""Database engines: SQLite by default (WAL, foreign keys, transactional DDL), PostgreSQL in
+production (ARCHITECTURE rule 10)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_SQLITE_FILE = "uchet.db"
+
+
+def default_database_url() -> str:
+    """``UCHET_DATABASE_URL``, or a SQLite file ``uchet.db`` in the working directory."""
+    return os.environ.get("UCHET_DATABASE_URL") or f"sqlite:///{Path(DEFAULT_SQLITE_FILE).resolve()}"
+
+
+def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` set up the way the engine needs it.
+
+    On SQLite, pysqlite's own transaction handling is switched off and every transaction is
+    begun explicitly, so that DDL is transactional: a failed migration rolls back completely
+    instead of leaving half-altered tables (research: tech-feasibility §4).
+    """
+    url = url or default_database_url()
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return sa.create_engine(parsed, **kwargs)
+    memory = parsed.database in (None, "", ":memory:")
+    if memory:
+        kwargs.setdefault("poolclass", StaticPool)
+    kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
+    engine = sa.create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+        # instead of one failing with "database is locked" at its first write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
+    """Whether the database is SQLite."""
+    return engine_or_conn.dialect.name == "sqlite"
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop("write", None)
+
+
+@contextlib.contextmanager
+def foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """On SQLite, turn foreign-key enforcement off around a table rebuild.
+
+    SQLite can only change this outside a transaction, and recreating a table that others
+    reference fails with enforcement on. Callers must run ``PRAGMA foreign_key_check`` before
+    committing; the pragma is restored whatever happens.
+    """
+    if not is_sqlite(conn):
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,17 @@
+"""Field types: the registry and the built-in types (see :mod:`.base`)."""
+
+from uchet.platform.fieldtypes.base import FieldType, FieldTypeRegistry, ParsedField, ParseError
+from uchet.platform.fieldtypes.scalar import SCALAR_TYPES, normalize_phone
+from uchet.platform.fieldtypes.special import SPECIAL_TYPES, FileValue
+
+BUILTIN_TYPES = SCALAR_TYPES + SPECIAL_TYPES
+
+__all__ = [
+    "BUILTIN_TYPES",
+    "FieldType",
+    "FieldTypeRegistry",
+    "FileValue",
+    "ParseError",
+    "ParsedField",
+    "normalize_phone",
+]

@@ -1,0 +1,168 @@
+"""The field-type registry (ARCHITECTURE rule 6: registries, not string switches).
+
+A field type is one registered object. It knows its SQL column, its marshmallow field, how it
+parses from text or a spreadsheet cell, how it is searched and how it is displayed. The
+built-in types are registered by the default plugin through the same pluggy hook
+(``uchet_register_field_types``) that an ISV uses to add its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marshmallow import fields as mm
+from marshmallow import validate
+from marshmallow.exceptions import ValidationError as MMValidationError
+from sqlalchemy.types import TypeEngine
+
+from uchet.platform.i18n import message
+
+if TYPE_CHECKING:
+    from uchet.platform.model import Configuration, Field, Table
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class ParseError(ValueError):
+    """A value could not be parsed. ``key`` names a message in :mod:`uchet.platform.i18n`."""
+
+    def __init__(self, key: str, **params: Any):
+        self.key, self.params = key, params
+        super().__init__(message(key, "en", **params))
+
+
+class FieldType:
+    """Behaviour of one kind of field. Subclass it and register an instance.
+
+    Subclasses set :attr:`name` and override :meth:`column_type` and :meth:`parse`; the
+    other methods have sensible defaults.
+    """
+
+    #: The name used as ``"type"`` in configurations.
+    name: ClassVar[str] = ""
+    #: Whether values live in a column of the table (False for formula and rollup).
+    stored: ClassVar[bool] = True
+    #: Whether values contribute words to the quick-search key.
+    searchable: ClassVar[bool] = False
+    #: Field properties this type understands beyond the common ones (documented, checked).
+    properties: ClassVar[frozenset[str]] = frozenset()
+    #: Whether the column's value can be compared by size (min/max and range filters).
+    ordered: ClassVar[bool] = False
+
+    def column_type(self, field: Field) -> TypeEngine[Any]:
+        """The SQLAlchemy type of the column that stores the field."""
+        raise NotImplementedError
+
+    def parse(self, field: Field, value: Any) -> Any:
+        """Turn text, JSON or a spreadsheet cell into the stored Python value.
+
+        Empty text means no value (``None``). Raise :class:`ParseError` when impossible.
+        """
+        raise NotImplementedError
+
+    def dump(self, field: Field, value: Any) -> Any:
+        """The JSON-compatible form of a stored value (for APIs and exports)."""
+        return value
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        """The value as text for people, in ``locale``."""
+        return "" if value is None else str(value)
+
+    def search_terms(self, field: Field, value: Any) -> Iterator[str]:
+        """Case-folded terms a quick search should find the record by (S03)."""
+        if value is None or not self.searchable:
+            return
+        text = str(value).casefold()
+        yield text[:100]
+        for word in _WORD.findall(text)[1:]:
+            yield word[:100]
+
+    def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:
+        """Problems of the field's configuration that only this type knows about."""
+        return ()
+
+    def validators(self, field: Field, locale: str) -> list[Any]:
+        """Marshmallow validators from the common properties (length, range, pattern)."""
+        result: list[Any] = []
+        if field.max_length:
+            result.append(
+                validate.Length(max=field.max_length, error=message("too_long", locale, max=field.max_length))
+            )
+        if self.ordered and field.min is not None:
+            lo = self.parse(field, field.min)
+            result.append(validate.Range(min=lo, error=message("too_small", locale, min=field.min)))
+        if self.ordered and field.max is not None:
+            hi = self.parse(field, field.max)
+            result.append(validate.Range(max=hi, error=message("too_large", locale, max=field.max)))
+        if field.pattern:
+            result.append(validate.Regexp(field.pattern, error=message("pattern", locale)))
+        return result
+
+    def marshmallow_field(self, field: Field, locale: str) -> mm.Field:
+        """The marshmallow field that validates input for ``field`` in ``locale``."""
+        return ParsedField(
+            self,
+            field,
+            locale,
+            required=False,
+            allow_none=True,
+            validate=self.validators(field, locale),
+        )
+
+
+class ParsedField(mm.Field):
+    """A marshmallow field that parses through its :class:`FieldType`.
+
+    Using one parser for JSON, form text and spreadsheet cells keeps import, the API and the
+    web forms in agreement about what a valid value is.
+    """
+
+    def __init__(self, ftype: FieldType, field: Field, locale: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.ftype, self.field_def, self.locale = ftype, field, locale
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return self.ftype.parse(self.field_def, value)
+        except ParseError as e:
+            raise MMValidationError(message(e.key, self.locale, **e.params)) from None
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return self.ftype.dump(self.field_def, value)
+
+
+class FieldTypeRegistry:
+    """Field types by name."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, FieldType] = {}
+
+    def register(self, ftype: FieldType, *, replace: bool = False) -> None:
+        """Add ``ftype``. Registering a taken name is an error unless ``replace``."""
+        if not ftype.name:
+            raise ValueError(f"{type(ftype).__name__} has no name")
+        if ftype.name in self._types and not replace:
+            raise ValueError(f"field type {ftype.name!r} is already registered")
+        self._types[ftype.name] = ftype
+
+    def get(self, name: str) -> FieldType:
+        """The type called ``name``; KeyError naming the known types otherwise."""
+        try:
+            return self._types[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown field type {name!r}; known: {', '.join(sorted(self._types))}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def names(self) -> list[str]:
+        """Registered type names, sorted."""
+        return sorted(self._types)
+
+    def for_field(self, field: Field) -> FieldType:
+        """The type of ``field``."""
+        return self.get(field.type)

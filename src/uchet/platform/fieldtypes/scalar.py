@@ -1,0 +1,397 @@
+"""Built-in scalar field types: text, numbers, yes/no, dates and times, contact data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import types as sa
+
+from uchet.platform.fieldtypes.base import FieldType, ParseError
+
+if TYPE_CHECKING:
+    from uchet.platform.model import Configuration, Field, Table
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_SPACES = re.compile(r"[\s\u00a0\u202f']")
+_NON_DIGITS = re.compile(r"\D")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class StringType(FieldType):
+    """One line of text, at most ``max_length`` characters (default 255)."""
+
+    name = "string"
+    searchable = True
+    default_length = 255
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.String(field.max_length or self.default_length)
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if isinstance(value, bool | dict | list | bytes):
+            raise ParseError("invalid_text")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a spreadsheet stores "123" typed in a cell as 123.0
+        text = str(value).strip()
+        limit = field.max_length or self.default_length
+        if len(text) > limit:
+            # Never truncate silently: a value that does not fit is an error.
+            raise ParseError("too_long", max=limit)
+        return text
+
+
+class TextType(StringType):
+    """Multi-line text of any length."""
+
+    name = "text"
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.Text()
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if not isinstance(value, str | int | float | Decimal):
+            raise ParseError("invalid_text")
+        text = str(value)
+        if field.max_length and len(text) > field.max_length:
+            raise ParseError("too_long", max=field.max_length)
+        return text
+
+
+class EmailType(StringType):
+    """An e-mail address."""
+
+    name = "email"
+    default_length = 254
+
+    def parse(self, field: Field, value: Any) -> Any:
+        text = super().parse(field, value)
+        if text is not None and not _EMAIL.match(text):
+            raise ParseError("invalid_email")
+        return text
+
+
+class UrlType(StringType):
+    """A web address; ``www.example.com`` gets ``https://`` in front."""
+
+    name = "url"
+    default_length = 2048
+
+    def parse(self, field: Field, value: Any) -> Any:
+        text = super().parse(field, value)
+        if text is None:
+            return None
+        if "://" not in text:
+            text = "https://" + text
+        if not _URL.match(text):
+            raise ParseError("invalid_url")
+        return text
+
+
+class PhoneType(StringType):
+    """A phone number as typed; searched by its digits, so any format finds it (S36)."""
+
+    name = "phone"
+    default_length = 50
+
+    def parse(self, field: Field, value: Any) -> Any:
+        text = super().parse(field, value)
+        if text is not None and len(_NON_DIGITS.sub("", text)) < 3:
+            raise ParseError("invalid_phone")
+        return text
+
+    def search_terms(self, field: Field, value: Any) -> Iterator[str]:
+        if value is None:
+            return
+        digits = normalize_phone(str(value))
+        if digits:
+            yield digits
+
+
+def normalize_phone(text: str) -> str:
+    """Digits of a phone number; a Russian 11-digit number starting with 8 becomes 7..."""
+    digits = _NON_DIGITS.sub("", text)
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    return digits
+
+
+class IntegerType(FieldType):
+    """A whole number."""
+
+    name = "integer"
+    ordered = True
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.BigInteger()
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if isinstance(value, bool):
+            raise ParseError("invalid_integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float | Decimal):
+            if value != int(value):
+                raise ParseError("invalid_integer")
+            return int(value)
+        try:
+            return int(_SPACES.sub("", str(value)))
+        except ValueError:
+            raise ParseError("invalid_integer") from None
+
+
+class DecimalType(FieldType):
+    """A decimal number with ``precision`` digits, ``scale`` of them after the point."""
+
+    name = "decimal"
+    ordered = True
+    default_precision, default_scale = 18, 2
+
+    def _shape(self, field: Field) -> tuple[int, int]:
+        return field.precision or self.default_precision, (
+            self.default_scale if field.scale is None else field.scale
+        )
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        precision, scale = self._shape(field)
+        return sa.Numeric(precision, scale, asdecimal=True)
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if isinstance(value, bool):
+            raise ParseError("invalid_number")
+        try:
+            if isinstance(value, float):
+                number = Decimal(repr(value))
+            elif isinstance(value, int | Decimal):
+                number = Decimal(value)
+            else:
+                # "1 234,50" as typed in Russian locales, as well as "1234.50".
+                number = Decimal(_SPACES.sub("", str(value)).replace(",", "."))
+        except InvalidOperation:
+            raise ParseError("invalid_number") from None
+        if not number.is_finite():
+            raise ParseError("invalid_number")
+        precision, scale = self._shape(field)
+        number = number.quantize(Decimal(1).scaleb(-scale)) if scale else number.quantize(1)
+        if number.adjusted() >= precision - scale:
+            raise ParseError("too_many_digits", digits=precision - scale)
+        return number
+
+    def dump(self, field: Field, value: Any) -> Any:
+        return None if value is None else str(value)
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        if value is None:
+            return ""
+        _, scale = self._shape(field)
+        text = f"{Decimal(value):,.{scale}f}"
+        if locale.startswith("ru"):
+            text = text.replace(",", "\u00a0").replace(".", ",")
+        return text
+
+
+class MoneyType(DecimalType):
+    """An amount of money in ``currency`` (default RUB)."""
+
+    name = "money"
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        text = super().format(field, value, locale)
+        if not text:
+            return text
+        currency = field.currency or "RUB"
+        symbol = {"RUB": "₽", "USD": "$", "EUR": "€"}.get(currency, currency)
+        return f"{text}\u00a0{symbol}"
+
+
+class PercentType(DecimalType):
+    """A percentage, stored as the number of percent (50 means 50 %)."""
+
+    name = "percent"
+    default_precision = 7
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        text = super().format(field, value, locale)
+        return f"{text}\u00a0%" if text else text
+
+
+class BooleanType(FieldType):
+    """Yes or no. Accepts true/false, 1/0, yes/no and да/нет."""
+
+    name = "boolean"
+    truthy = frozenset({"true", "1", "yes", "y", "on", "да", "д", "истина", "+", "x", "✓"})
+    falsy = frozenset({"false", "0", "no", "n", "off", "нет", "н", "ложь", "-"})
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.Boolean(create_constraint=False)
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        text = str(value).strip().casefold()
+        if text in self.truthy:
+            return True
+        if text in self.falsy:
+            return False
+        raise ParseError("invalid_boolean")
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        if value is None:
+            return ""
+        ru = locale.startswith("ru")
+        return ("Да" if value else "Нет") if ru else ("Yes" if value else "No")
+
+
+class DateType(FieldType):
+    """A calendar date. Accepts ISO (2024-12-31) and Russian (31.12.2024) forms."""
+
+    name = "date"
+    ordered = True
+    formats = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y")
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.Date()
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip()
+        if text == "today":
+            return dt.date.today()
+        for fmt in self.formats:
+            try:
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise ParseError("invalid_date")
+
+    def dump(self, field: Field, value: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        if value is None:
+            return ""
+        return value.strftime("%d.%m.%Y" if locale.startswith("ru") else "%Y-%m-%d")
+
+    def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:
+        for prop in ("min", "max"):
+            raw = getattr(field, prop)
+            if raw is not None:
+                try:
+                    self.parse(field, raw)
+                except ParseError:
+                    yield f"{prop} {raw!r} is not a valid {self.name}"
+
+
+class DateTimeType(DateType):
+    """A date and time of day."""
+
+    name = "datetime"
+    formats = (
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d.%m.%Y %H:%M:%S",
+        "%d.%m.%Y %H:%M",
+        "%Y-%m-%d",
+        "%d.%m.%Y",
+    )
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.DateTime()
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, dt.time())
+        text = str(value).strip()
+        if text == "now":
+            return dt.datetime.now().replace(microsecond=0)
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+            return parsed if parsed.tzinfo is None else parsed.astimezone().replace(tzinfo=None)
+        except ValueError:
+            pass
+        for fmt in self.formats:
+            try:
+                return dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        raise ParseError("invalid_datetime")
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        if value is None:
+            return ""
+        return value.strftime("%d.%m.%Y %H:%M" if locale.startswith("ru") else "%Y-%m-%d %H:%M")
+
+
+class TimeType(FieldType):
+    """A time of day."""
+
+    name = "time"
+    ordered = True
+
+    def column_type(self, field: Field) -> sa.TypeEngine[Any]:
+        return sa.Time()
+
+    def parse(self, field: Field, value: Any) -> Any:
+        if _blank(value):
+            return None
+        if isinstance(value, dt.datetime):
+            return value.time()
+        if isinstance(value, dt.time):
+            return value
+        try:
+            return dt.time.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ParseError("invalid_time") from None
+
+    def dump(self, field: Field, value: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+    def format(self, field: Field, value: Any, locale: str) -> str:
+        return "" if value is None else value.strftime("%H:%M")
+
+
+SCALAR_TYPES: tuple[type[FieldType], ...] = (
+    StringType,
+    TextType,
+    EmailType,
+    UrlType,
+    PhoneType,
+    IntegerType,
+    DecimalType,
+    MoneyType,
+    PercentType,
+    BooleanType,
+    DateType,
+    DateTimeType,
+    TimeType,
+)

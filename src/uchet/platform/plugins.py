@@ -1,0 +1,40 @@
+"""The plugin manager, with the built-in behaviour registered as a default plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pluggy
+
+from uchet import hookspecs
+from uchet.hookspecs import hookimpl
+from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
+
+
+class DefaultPlugin:
+    """Registers the built-in field types through the same hook ISVs use."""
+
+    @hookimpl
+    def uchet_register_field_types(self, registry: FieldTypeRegistry) -> None:
+        for cls in BUILTIN_TYPES:
+            registry.register(cls())
+
+
+def make_plugin_manager(plugins: Iterable[Any] = (), entry_points: bool = True) -> pluggy.PluginManager:
+    """A plugin manager with the default plugin, ``plugins``, and installed ``uchet`` entry points."""
+    pm = pluggy.PluginManager("uchet")
+    pm.add_hookspecs(hookspecs)
+    pm.register(DefaultPlugin(), name="uchet.default")
+    if entry_points:
+        pm.load_setuptools_entrypoints("uchet")
+    for plugin in plugins:
+        pm.register(plugin)
+    return pm
+
+
+def field_type_registry(pm: pluggy.PluginManager) -> FieldTypeRegistry:
+    """Collect the field types every plugin registers."""
+    registry = FieldTypeRegistry()
+    pm.hook.uchet_register_field_types(registry=registry)
+    return registry

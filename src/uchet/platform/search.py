@@ -1,0 +1,59 @@
+"""Quick search (S03, ARCHITECTURE rule 9): case-folded terms in an indexed companion table.
+
+Each table with ``search_fields`` has a table ``<name>__sk(term, record_id)`` whose primary
+key starts with ``term``. A term is a whole case-folded value or one word of it (phones: their
+digits), so typing the first letters of any word finds the record, in any script and case:
+"ива" and "ИВА" both find "Иванов ИП". A prefix search is then the index range
+``term >= 'ива' AND term < 'ива\\U0010ffff'``, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.model import Table
+
+#: Above every character a term can hold, so ``prefix + SENTINEL`` bounds the range.
+SENTINEL = "\U0010ffff"
+MAX_TERM = 100
+
+
+def record_terms(table: Table, values: Mapping[str, Any], types: FieldTypeRegistry) -> set[str]:
+    """The search terms of one record, from its stored values by field name."""
+    terms: set[str] = set()
+    for field_id in table.search_fields:
+        f = table.field_by_id(field_id)
+        value = values.get(f.name)
+        if value is not None:
+            terms.update(t for t in types.get(f.type).search_terms(f, value) if t)
+    return terms
+
+
+def normalize_query(text: str) -> list[str]:
+    """The prefixes to look for: one per word typed, case-folded."""
+    return [w[:MAX_TERM] for w in text.casefold().split() if w]
+
+
+def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
+    """A condition on ``record_id`` matching records with a term starting with every word."""
+    conditions = []
+    for word in normalize_query(text):
+        # A phone typed as "+7 (912) 3" is looked for by its digits.
+        digits = "".join(ch for ch in word if ch.isdigit())
+        prefixes = {word} | ({digits} if digits and len(digits) >= 3 and digits != word else set())
+        ranges = [
+            sa.and_(search_table.c.term >= p, search_table.c.term < p + SENTINEL)
+            for p in sorted(prefixes)
+        ]
+        sub = sa.select(search_table.c.record_id).where(sa.or_(*ranges))
+        conditions.append(record_id.in_(sub))
+    return sa.and_(sa.true(), *conditions)
+
+
+def term_rows(record_id: Any, terms: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows for the search table."""
+    return [{"term": t, "record_id": record_id} for t in sorted(terms)]

@@ -1,0 +1,91 @@
+"""The engine's own tables (``uchet_*``): applied configurations, users, files and audit.
+
+They are defined per MetaData so that every compiled configuration version can reference
+them (a ``user`` field is a foreign key to ``uchet_users``) from its own fresh registry.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+#: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
+#: PRIMARY KEY" aliases the rowid (and so autoincrements).
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+SYSTEM_TABLE_NAMES = ("uchet_config", "uchet_users", "uchet_files", "uchet_audit", "uchet_state")
+
+
+def define_system_tables(metadata: MetaData) -> dict[str, Table]:
+    """Add the system tables to ``metadata`` and return them by name."""
+    config = Table(
+        "uchet_config",
+        metadata,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("applied_at", DateTime, nullable=False),
+        Column("applied_by", String(100)),
+        Column("name", String(100), nullable=False),
+        Column("bundle_version", String(50), nullable=False),
+        Column("tree", JSON, nullable=False),
+        Column("checksum", String(64), nullable=False),
+        Column("plan", JSON),
+    )
+    users = Table(
+        "uchet_users",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("login", String(100), nullable=False, unique=True),
+        Column("name", String(200), nullable=False),
+        Column("email", String(254)),
+        Column("password_hash", String(255)),
+        Column("roles", JSON, nullable=False),
+        Column("locale", String(10)),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_at", DateTime, nullable=False),
+    )
+    files = Table(
+        "uchet_files",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("table_id", String(100), nullable=False),
+        Column("field_id", String(100), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("content_type", String(100), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger, ForeignKey("uchet_users.id", ondelete="SET NULL")),
+    )
+    audit = Table(
+        "uchet_audit",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("at", DateTime, nullable=False),
+        Column("user_id", BigInteger),
+        Column("user_login", String(100)),
+        Column("table_id", String(100), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("action", String(10), nullable=False),
+        Column("changes", JSON, nullable=False),
+        Index("ix_uchet_audit_record", "table_id", "record_id", "id"),
+    )
+    state = Table(
+        "uchet_state",
+        metadata,
+        Column("key", String(100), primary_key=True),
+        Column("value", Text),
+    )
+    return {t.name: t for t in (config, users, files, audit, state)}
