@@ -203,6 +203,15 @@ def as_date(element: Column, dialect: str, *, with_time: bool = False) -> Column
     return element
 
 
+def _unify(args: Sequence[Column], dialect: str) -> list[Column]:
+    """Read text constants as dates when other arguments are dates."""
+    kinds = {kind_of(arg.type) for arg in args}
+    if not kinds & _DATES:
+        return list(args)
+    with_time = "datetime" in kinds
+    return [as_date(a, dialect, with_time=with_time) if _is_text_literal(a) else a for a in args]
+
+
 def days_between(later: Column, earlier: Column, dialect: str) -> Column:
     """Whole days from ``earlier`` to ``later``; datetimes count by their date."""
     later, earlier = as_date(later, dialect), as_date(earlier, dialect)
@@ -258,13 +267,15 @@ def _now(args: Sequence[Column], dialect: str) -> Column:
 
 
 def _if(args: Sequence[Column], dialect: str) -> Column:
-    condition, then, otherwise = args
+    condition = args[0]
+    then, otherwise = _unify(args[1:], dialect)
     return sa.type_coerce(
         sa.case((condition, then), else_=otherwise), common_type([then.type, otherwise.type])
     )
 
 
 def _coalesce(args: Sequence[Column], dialect: str) -> Column:
+    args = _unify(args, dialect)
     return func.coalesce(*args, type_=common_type([a.type for a in args]))
 
 
@@ -290,6 +301,7 @@ def _abs(args: Sequence[Column], dialect: str) -> Column:
 
 def _extreme(name: str, pg_name: str) -> Callable[[Sequence[Column], str], Column]:
     def compile_extreme(args: Sequence[Column], dialect: str) -> Column:
+        args = _unify(args, dialect)
         type_ = common_type([a.type for a in args])
         if dialect == POSTGRESQL:
             return getattr(func, pg_name)(*args, type_=type_)  # type: ignore[no-any-return]

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from uchet.platform.errors import UchetError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -52,7 +54,7 @@ MAX_DEPTH = 50
 """Deepest nesting accepted: tree levels, counting each pair of parentheses."""
 
 
-class FormulaError(ValueError):
+class FormulaError(UchetError, ValueError):
     """A formula cannot be used: unknown function, wrong arguments or types.
 
     ``position`` is the 0-based character offset of the offending part of the

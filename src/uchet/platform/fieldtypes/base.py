@@ -107,8 +107,9 @@ class FieldType:
             field,
             locale,
             required=False,
-            allow_none=True,
+            allow_none=not field.required,
             validate=self.validators(field, locale),
+            error_messages={"null": message("required", locale)},
         )
 
 
@@ -125,9 +126,13 @@ class ParsedField(mm.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:
-            return self.ftype.parse(self.field_def, value)
+            result = self.ftype.parse(self.field_def, value)
         except ParseError as e:
             raise MMValidationError(message(e.key, self.locale, **e.params)) from None
+        if result is None and self.field_def.required:
+            # "" and "  " parse to no value, which a required field cannot take.
+            raise MMValidationError(message("required", self.locale))
+        return result
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return self.ftype.dump(self.field_def, value)

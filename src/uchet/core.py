@@ -1,0 +1,182 @@
+"""The :class:`Platform`: one configuration on one database, the entry point of the library.
+
+It ties the layers together: ``configurations`` loads and merges the bundle and overlays, and
+``platform`` plans and applies schema changes and serves records. The record services always
+run on the configuration version *applied* in the database, which is what the schema matches;
+when another process migrates, the next call notices the new version and swaps runtimes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from uchet.configurations.loader import Loaded, load
+from uchet.configurations.overlay import Overlay
+from uchet.platform import migrator, planner
+from uchet.platform.audit import AuditEntry, history
+from uchet.platform.database import create_engine
+from uchet.platform.errors import NotFound, UchetError
+from uchet.platform.model import Configuration, build_configuration
+from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.records import RecordService
+from uchet.platform.runtime import Runtime
+from uchet.platform.system import define_system_tables
+from uchet.platform.users import SYSTEM, User, UserStore
+
+DEFAULT_CONFIG = "sample_crm"
+#: How often (seconds) a platform looks for a configuration version applied elsewhere.
+VERSION_CHECK_INTERVAL = 0.5
+
+
+class NotMigrated(UchetError):
+    """The database holds no applied configuration yet: run ``uchet migrate`` (or ``init``)."""
+
+
+class Platform:
+    """A configuration bound to a database. Create it with :meth:`open`."""
+
+    def __init__(self, loaded: Loaded, engine: Engine, plugins: Iterable[Any] = ()):
+        self.loaded = loaded
+        self.engine = engine
+        self.pm = make_plugin_manager(plugins)
+        self.types = field_type_registry(self.pm)
+        self._runtime: Runtime | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._system = define_system_tables(sa.MetaData())
+
+    @classmethod
+    def open(
+        cls,
+        config: str | Path | None = None,
+        database_url: str | None = None,
+        overlays: Sequence[str | Path | Overlay] = (),
+        plugins: Iterable[Any] = (),
+        engine: Engine | None = None,
+    ) -> Platform:
+        """Open ``config`` (a built-in name such as ``"sample_crm"``, or a bundle path) on
+        ``database_url`` (default: ``UCHET_DATABASE_URL``, else ``sqlite:///uchet.db``).
+
+        Raises :class:`~uchet.platform.errors.ConfigError` listing every problem of the
+        configuration.
+        """
+        config = config or os.environ.get("UCHET_CONFIG") or DEFAULT_CONFIG
+        plugins = list(plugins)
+        types = field_type_registry(make_plugin_manager(plugins))
+        loaded = load(config, overlays, registry=types)
+        return cls(loaded, engine or create_engine(database_url), plugins)
+
+    # -- configuration and schema ------------------------------------------------------------
+    @property
+    def config(self) -> Configuration:
+        """The effective configuration from the files (base bundle plus overlays)."""
+        return self.loaded.config
+
+    def applied(self) -> tuple[int, Configuration] | None:
+        """The configuration version applied in the database, or None before the first migrate."""
+        found = migrator.current_version(self.engine)
+        if found is None:
+            return None
+        version, tree = found
+        return version, build_configuration(tree)
+
+    def plan(self) -> planner.Plan:
+        """The schema changes that would bring the database to :attr:`config`."""
+        applied = self.applied()
+        return planner.plan(applied[1] if applied else None, self.config, self.types)
+
+    def migrate(
+        self,
+        allow_destructive: bool = False,
+        on_conversion_error: Any = "abort",
+        applied_by: str | None = None,
+    ) -> int:
+        """Apply :meth:`plan` in one transaction and return the new version number.
+
+        Destructive operations need ``allow_destructive``. Values that a type change cannot
+        convert abort the migration unless ``on_conversion_error`` is ``"set_null"`` or
+        ``("default", value)``. On any error the database is left exactly as it was.
+        """
+        plan = self.plan()
+        version = migrator.apply(
+            self.engine, plan, self.config, self.types,
+            allow_destructive=allow_destructive,
+            on_conversion_error=on_conversion_error,
+            applied_by=applied_by,
+        )  # fmt: skip
+        self._checked_at = 0.0
+        self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)
+        return version
+
+    # -- runtime ------------------------------------------------------------------------------
+    def current_version(self) -> int | None:
+        """The newest applied version number (one small indexed query)."""
+        table = self._system["uchet_config"]
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(sa.select(sa.func.max(table.c.version))).scalar()
+        except sa.exc.OperationalError:
+            return None  # no system tables yet
+        except sa.exc.ProgrammingError:
+            return None
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime of the applied version, rebuilt when another process migrates."""
+        now = time.monotonic()
+        rt = self._runtime
+        if rt is not None and now - self._checked_at < VERSION_CHECK_INTERVAL:
+            return rt
+        with self._lock:
+            version = self.current_version()
+            self._checked_at = now
+            if version is None:
+                raise NotMigrated("the database has no applied configuration: run `uchet migrate`")
+            if rt is None or rt.version != version:
+                applied = self.applied()
+                assert applied is not None
+                new = Runtime(self.engine, applied[1], self.types, self.pm, applied[0])
+                self._runtime = new
+                if rt is not None:
+                    rt.dispose()
+        assert self._runtime is not None
+        return self._runtime
+
+    def records(self, table: str, *, user: User, locale: str | None = None) -> RecordService:
+        """The record service of ``table`` (id or name) acting as ``user``.
+
+        There is no default user on purpose: pass :data:`uchet.SYSTEM` for CLI tasks.
+        """
+        if not isinstance(user, User):
+            raise TypeError("records() needs user=: a User, or uchet.SYSTEM for system tasks")
+        return RecordService(self.runtime, table, user, locale)
+
+    @property
+    def users(self) -> UserStore:
+        """Create, find and authenticate users."""
+        return UserStore(self.engine, self._system["uchet_users"], [r.id for r in self.config.roles])
+
+    def history(self, table: str, record_id: Any, *, user: User = SYSTEM) -> list[AuditEntry]:
+        """The audit trail of a record, if ``user`` may read the record."""
+        service = self.records(table, user=user)
+        try:
+            service.get(record_id)
+        except NotFound:
+            if not user.is_system:
+                raise
+        return history(self.runtime, service.table.id, record_id)
+
+    def close(self) -> None:
+        """Release the runtime and the engine's connections."""
+        if self._runtime is not None:
+            self._runtime.dispose()
+            self._runtime = None
+        self.engine.dispose()

@@ -1,0 +1,96 @@
+"""The audit trail (S46): who changed what and when, with each field's old and new value.
+
+Audit rows are written in the same transaction as the change they describe, so the trail
+and the data can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from uchet.platform.fieldtypes import FileValue
+
+if TYPE_CHECKING:
+    from uchet.platform.records import RecordService
+    from uchet.platform.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change of one record."""
+
+    id: int
+    at: dt.datetime
+    user_id: int | None
+    user_login: str | None
+    action: str
+    #: Field name -> [old, new], JSON-compatible.
+    changes: Mapping[str, list[Any]]
+
+
+def _dump(service: RecordService, name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, FileValue):
+        return {"name": value.name, "size": len(value.data)}
+    f = service.table.field_by_name(name)
+    return service.rt.types.get(f.type).dump(f, value)
+
+
+def changes_between(
+    service: RecordService, old: Mapping[str, Any], new: Mapping[str, Any] | None
+) -> dict[str, list[Any]]:
+    """Field name -> [old, new] for every stored field whose value differs.
+
+    ``old`` is empty on create; ``new`` is None on delete, and on update holds only the
+    fields being written.
+    """
+    changes: dict[str, list[Any]] = {}
+    for f in service.table.fields:
+        if not service.rt.types.get(f.type).stored:
+            continue
+        before = old.get(f.name)
+        after = None if new is None else new.get(f.name, before)
+        if before != after:
+            changes[f.name] = [_dump(service, f.name, before), _dump(service, f.name, after)]
+    return changes
+
+
+def audit_rows(
+    service: RecordService, action: str, entries: Sequence[tuple[Any, Mapping[str, list[Any]]]]
+) -> list[dict[str, Any]]:
+    """Rows for ``uchet_audit``, one per (record id, changes)."""
+    now = dt.datetime.now().replace(microsecond=0)
+    user = service.user
+    return [
+        {
+            "at": now,
+            "user_id": user.id,
+            "user_login": user.login,
+            "table_id": service.table.id,
+            "record_id": record_id,
+            "action": action,
+            "changes": dict(changes),
+        }
+        for record_id, changes in entries
+    ]
+
+
+def history(runtime: Runtime, table_id: str, record_id: Any) -> list[AuditEntry]:
+    """The audit trail of one record, oldest first."""
+    audit = runtime.audit
+    stmt = (
+        sa.select(audit)
+        .where(audit.c.table_id == table_id, audit.c.record_id == record_id)
+        .order_by(audit.c.id)
+    )
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [
+        AuditEntry(r.id, r.at, r.user_id, r.user_login, r.action, r.changes) for r in rows
+    ]
