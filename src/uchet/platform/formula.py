@@ -299,12 +299,13 @@ def _abs(args: Sequence[Column], dialect: str) -> Column:
     return func.abs(args[0], type_=common_type([args[0].type]))
 
 
-def _extreme(name: str, pg_name: str) -> Callable[[Sequence[Column], str], Column]:
+def _extreme(smallest: bool) -> Callable[[Sequence[Column], str], Column]:
     def compile_extreme(args: Sequence[Column], dialect: str) -> Column:
         args = _unify(args, dialect)
         type_ = common_type([a.type for a in args])
         if dialect == POSTGRESQL:
-            return getattr(func, pg_name)(*args, type_=type_)  # type: ignore[no-any-return]
+            pick = func.least if smallest else func.greatest
+            return pick(*args, type_=type_)
         # SQLite's scalar min()/max() return NULL if any argument is NULL, while
         # LEAST/GREATEST skip NULLs. Filling each NULL from the other arguments
         # gives PostgreSQL's answer on SQLite too.
@@ -312,7 +313,7 @@ def _extreme(name: str, pg_name: str) -> Callable[[Sequence[Column], str], Colum
             func.coalesce(arg, *(o for j, o in enumerate(args) if j != i), type_=type_)
             for i, arg in enumerate(args)
         ]
-        return getattr(func, name)(*filled, type_=type_)  # type: ignore[no-any-return]
+        return func.min(*filled, type_=type_) if smallest else func.max(*filled, type_=type_)
 
     return compile_extreme
 
@@ -368,8 +369,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "coalesce": FunctionSpec(2, None, _coalesce, "coalesce(a, b, ...): first non-null"),
     "round": FunctionSpec(1, 2, _round, "round(x[, digits]): half away from zero"),
     "abs": FunctionSpec(1, 1, _abs, "abs(x): absolute value"),
-    "min": FunctionSpec(2, None, _extreme("min", "least"), "min(a, b, ...): smallest"),
-    "max": FunctionSpec(2, None, _extreme("max", "greatest"), "max(a, b, ...): largest"),
+    "min": FunctionSpec(2, None, _extreme(smallest=True), "min(a, b, ...): smallest"),
+    "max": FunctionSpec(2, None, _extreme(smallest=False), "max(a, b, ...): largest"),
     "lower": FunctionSpec(1, 1, _lower, "lower(text)"),
     "upper": FunctionSpec(1, 1, _upper, "upper(text)"),
     "length": FunctionSpec(1, 1, _length, "length(text): number of characters"),

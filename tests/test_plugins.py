@@ -1,0 +1,119 @@
+"""Extension through pluggy hooks: an ISV field type and lifecycle hooks (ARCHITECTURE rule 6)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from uchet import SYSTEM, ConfigError, FieldType, ParseError, Platform, ValidationError, hookimpl
+from uchet.configurations.overlay import Overlay
+
+
+class RgbColorType(FieldType):
+    """A test field type an ISV might add: a colour written as #rrggbb."""
+
+    name = "rgb_color"
+
+    def column_type(self, field: Any) -> sa.types.TypeEngine:
+        return sa.String(7)
+
+    def parse(self, field: Any, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if len(text) != 7 or text[0] != "#" or any(c not in "0123456789abcdef" for c in text[1:]):
+            raise ParseError("invalid")
+        return text
+
+
+class ColorPlugin:
+    @hookimpl
+    def uchet_register_field_types(self, registry: Any) -> None:
+        registry.register(RgbColorType())
+
+
+class AuditingPlugin:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    @hookimpl
+    def uchet_before_create(self, table: Any, values: dict, user: Any) -> None:
+        if table.name == "clients" and values.get("city"):
+            values["city"] = values["city"].strip().title()
+        self.calls.append(("before_create", table.name))
+
+    @hookimpl
+    def uchet_after_update(self, table: Any, old: dict, record: dict, user: Any) -> None:
+        self.calls.append(("after_update", (old["city"], record["city"])))
+
+    @hookimpl
+    def uchet_after_migrate(self, platform: Any, plan: Any, version: int) -> None:
+        self.calls.append(("after_migrate", version))
+
+
+COLOR_OVERLAY = Overlay(
+    "acme.json",
+    {
+        "overlay": "acme",
+        "fields": {
+            "client_categories": [
+                {"id": "client_categories.rgb", "name": "rgb", "type": "rgb_color",
+                 "label": {"ru": "Цвет RGB", "en": "RGB colour"}}
+            ]
+        },
+    },
+)
+
+
+def test_isv_field_type_registered_through_the_hook(tmp_path):
+    url = f"sqlite:///{tmp_path}/isv.db"
+    with pytest.raises(ConfigError) as e:
+        Platform.open("sample_crm", database_url=url, overlays=[COLOR_OVERLAY])
+    assert "unknown field type 'rgb_color'" in str(e.value)
+    assert "acme.json" in str(e.value)
+
+    p = Platform.open("sample_crm", database_url=url, overlays=[COLOR_OVERLAY], plugins=[ColorPlugin()])
+    p.migrate()
+    cats = p.records("client_categories", user=SYSTEM)
+    assert cats.create({"name": "VIP", "rgb": "#FFAA00"})["rgb"] == "#ffaa00"
+    with pytest.raises(ValidationError) as err:
+        cats.create({"name": "Bad", "rgb": "orange"})
+    assert list(err.value.messages) == ["rgb"]
+    p.close()
+
+
+def test_lifecycle_hooks_run_and_can_change_values(tmp_path):
+    plugin = AuditingPlugin()
+    p = Platform.open("sample_crm", database_url=f"sqlite:///{tmp_path}/h.db", plugins=[plugin])
+    version = p.migrate()
+    assert ("after_migrate", version) in plugin.calls
+    clients = p.records("clients", user=SYSTEM)
+    rec = clients.create({"name": "Дельта", "city": "  нижний новгород "})
+    assert rec["city"] == "Нижний Новгород"
+    clients.update(rec["id"], {"city": "Пермь"}, version=rec["version"])
+    assert ("after_update", ("Нижний Новгород", "Пермь")) in plugin.calls
+    p.close()
+
+
+def test_platform_imports_without_flask():
+    """uchet.platform must not depend on Flask (ARCHITECTURE: dependencies point one way)."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('flask', 'flask_admin', 'flask_babel', 'wtforms'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import uchet, uchet.platform.records, uchet.platform.migrator, uchet.platform.planner\n"
+        "import uchet.platform.query, uchet.configurations.loader\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('flask'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json\n" + code], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == []
