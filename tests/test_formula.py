@@ -36,7 +36,7 @@ from uchet.platform.formula import (
     references,
     to_source,
 )
-from uchet.platform.formula_parser import BINARY_OPERATORS, iter_nodes, parse_syntax
+from uchet.platform.formula_parser import BINARY_OPERATORS, children, iter_nodes, parse_syntax
 
 
 def f(*path: str) -> FieldRef:
@@ -220,12 +220,20 @@ def test_hostile_formulas_fail_cleanly(text: str) -> None:
 
 def test_hand_built_deep_tree_is_rejected() -> None:
     expr: Expr = lit(1)
-    for _ in range(MAX_DEPTH):
+    for _ in range(MAX_DEPTH - 1):
         expr = UnaryOp("-", expr)
+    assert check(expr) is expr
+    expr = UnaryOp("-", expr)
     with pytest.raises(FormulaError, match="nests deeper"):
         check(expr)
     with pytest.raises(FormulaError, match="nests deeper"):
         compile_expr(expr, lambda path: sa.column(path[0]), "sqlite")
+    # A shared subtree is checked along every path: 2**60 paths, rejected quickly.
+    shared: Expr = f("a")
+    for _ in range(60):
+        shared = BinaryOp("+", shared, shared)
+    with pytest.raises(FormulaError, match="nests deeper"):
+        check(shared)
 
 
 # ---------------------------------------------------------------------- functions
@@ -348,14 +356,7 @@ def _extend(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
 
 
 def _depth(expr: Expr) -> int:
-    children: tuple[Expr, ...] = ()
-    if isinstance(expr, UnaryOp):
-        children = (expr.operand,)
-    elif isinstance(expr, BinaryOp):
-        children = (expr.left, expr.right)
-    elif isinstance(expr, Call):
-        children = expr.args
-    return 1 + max((_depth(child) for child in children), default=0)
+    return 1 + max((_depth(child) for child in children(expr)), default=0)
 
 
 @settings(max_examples=300)

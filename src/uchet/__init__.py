@@ -9,23 +9,39 @@ The public API::
     clients.create({"name": "Иванов ИП"})
 """
 
-from uchet.core import NotMigrated, Platform
-from uchet.hookspecs import hookimpl
-from uchet.platform.errors import (
-    ConfigError,
-    ConfigIssue,
-    ConflictError,
-    ConversionError,
-    DestructiveChangeError,
-    MigrationError,
-    NotFound,
-    PermissionDenied,
-    UchetError,
-    ValidationError,
-)
-from uchet.platform.fieldtypes import FieldType, FileValue, ParseError
-from uchet.platform.query import Filter
-from uchet.platform.users import SYSTEM, User
+from importlib import import_module
+from typing import Any
+
+#: Public name -> module that defines it. Imported on first use, so that importing one
+#: engine module (``uchet.platform.formula``, say) does not load the whole library.
+_EXPORTS = {
+    "Platform": "uchet.core",
+    "NotMigrated": "uchet.core",
+    "hookimpl": "uchet.hookspecs",
+    "ConfigError": "uchet.platform.errors",
+    "ConfigIssue": "uchet.platform.errors",
+    "ConflictError": "uchet.platform.errors",
+    "ConversionError": "uchet.platform.errors",
+    "DestructiveChangeError": "uchet.platform.errors",
+    "MigrationError": "uchet.platform.errors",
+    "NotFound": "uchet.platform.errors",
+    "PermissionDenied": "uchet.platform.errors",
+    "UchetError": "uchet.platform.errors",
+    "ValidationError": "uchet.platform.errors",
+    "FieldType": "uchet.platform.fieldtypes",
+    "FileValue": "uchet.platform.fieldtypes",
+    "ParseError": "uchet.platform.fieldtypes",
+    "Filter": "uchet.platform.query",
+    "SYSTEM": "uchet.platform.users",
+    "User": "uchet.platform.users",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'uchet' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

@@ -136,7 +136,7 @@ def _check_field(f: Field, table: Table, config: Configuration, registry: FieldT
         if value not in (None, (), default) and prop not in ftype.properties and value:
             yield _issue(f.source, f"property {prop!r} does not apply to a {f.type} field", prop)
     for message in ftype.check(f, table, config):
-        yield _issue(f.source, message)
+        yield _issue(f.source, message, *_property_of(message, f))
     if f.pattern:
         try:
             re.compile(f.pattern)
@@ -159,6 +159,15 @@ def _check_field(f: Field, table: Table, config: Configuration, registry: FieldT
         yield from _check_rollup(f, table, config)
     if f.type == "formula" and not f.formula:
         yield _issue(f.source, "a formula field needs \"formula\"")
+
+
+def _property_of(message: str, f: Field) -> tuple[str, ...]:
+    """The property a field type's message is about, when the message starts with its name
+    (``"target 'x' is not a table..."``), so that the pointer leads to the property itself."""
+    word = message.split(" ", 1)[0]
+    if word in Field.__dataclass_fields__ and word not in ("id", "source") and getattr(f, word) not in (None, ()):
+        return (word,)
+    return ()
 
 
 def _check_rollup(f: Field, table: Table, config: Configuration) -> Iterator[ConfigIssue]:

@@ -52,6 +52,10 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
+        # SQLite's own lower()/upper() change only ASCII letters; people search and write
+        # formulas in Cyrillic, so replace them with Python's Unicode-aware versions.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
+        dbapi_conn.create_function("upper", 1, _upper, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -60,6 +64,14 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
     return engine
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
 
 
 def is_sqlite(engine_or_conn: Engine | Connection) -> bool:

@@ -44,7 +44,7 @@ from uchet.platform.formula_parser import (
     Literal,
     UnaryOp,
     at_column,
-    iter_nodes,
+    children,
     parse_syntax,
     references,
     to_source,
@@ -233,9 +233,9 @@ def _add_days(day: Column, count: Column, dialect: str, *, negate: bool = False)
     """``day`` plus ``count`` days (minus when ``negate``); keeps date or datetime."""
     if isinstance(count, Null):
         count = sa.cast(count, sa.Integer())
-    elif kind_of(count.type) != "integer":
-        whole = func.trunc(count) if dialect == POSTGRESQL else count
-        count = sa.cast(whole, sa.Integer())
+    elif kind_of(count.type) != "integer":  # whole days, truncated toward zero
+        numeric = dialect == POSTGRESQL and kind_of(count.type) == "numeric"
+        count = sa.cast(func.trunc(count) if numeric else count, sa.Integer())
     if negate:
         count = operators.neg(count)
     is_date = kind_of(day.type) == "date"
@@ -400,20 +400,14 @@ def check(expr: Expr) -> Expr:
         FormulaError: an unknown function, a wrong number of arguments, or a
             tree deeper than :data:`MAX_DEPTH` (possible for hand-built trees).
     """
-    depths = {id(expr): 1}
-    for node in iter_nodes(expr):
-        depth = depths[id(node)]
+    stack: list[tuple[Expr, int]] = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise FormulaError(
                 f"formula nests deeper than {MAX_DEPTH} levels {at_column(node.pos)}", node.pos
             )
-        children: tuple[Expr, ...] = ()
-        if isinstance(node, UnaryOp):
-            children = (node.operand,)
-        elif isinstance(node, BinaryOp):
-            children = (node.left, node.right)
-        elif isinstance(node, Call):
-            children = node.args
+        if isinstance(node, Call):
             spec = FUNCTIONS.get(node.name)
             if spec is None:
                 raise FormulaError(
@@ -428,8 +422,7 @@ def check(expr: Expr) -> Expr:
                     f"argument(s), got {count}",
                     node.pos,
                 )
-        for child in children:
-            depths[id(child)] = depth + 1
+        stack.extend((child, depth + 1) for child in reversed(children(node)))
     return expr
 
 

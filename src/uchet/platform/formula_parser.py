@@ -41,6 +41,7 @@ __all__ = [
     "Literal",
     "UnaryOp",
     "at_column",
+    "children",
     "iter_nodes",
     "parse_syntax",
     "references",
@@ -397,18 +398,24 @@ def parse_syntax(text: str) -> Expr:
 # ---------------------------------------------------------------------- utilities
 
 
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """Return the direct sub-expressions of a node, left to right."""
+    if isinstance(expr, UnaryOp):
+        return (expr.operand,)
+    if isinstance(expr, BinaryOp):
+        return (expr.left, expr.right)
+    if isinstance(expr, Call):
+        return expr.args
+    return ()
+
+
 def iter_nodes(expr: Expr) -> Iterator[Expr]:
     """Yield every node of the tree, parents before children (no recursion)."""
     stack: list[Expr] = [expr]
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, UnaryOp):
-            stack.append(node.operand)
-        elif isinstance(node, BinaryOp):
-            stack.extend((node.right, node.left))
-        elif isinstance(node, Call):
-            stack.extend(reversed(node.args))
+        stack.extend(reversed(children(node)))
 
 
 def references(expr: Expr) -> set[tuple[str, ...]]:

@@ -1,0 +1,179 @@
+"""Engine-core benchmark: uchet's record service against raw SQL on the same SQLite file.
+
+Run:  python bench/bench_core.py --clients 1000000 [--db bench/results/core.db] [--repeat 15]
+
+It loads N generated clients through ``create_many`` (measuring validated rows per second),
+then times each query through uchet and as the equivalent hand-written SQL through the
+``sqlite3`` module, interleaved, and prints a Markdown table of medians and ratios. Finally
+it times adding a nullable field and renaming a field through ``Platform.migrate``.
+This is a benchmark, not a test: numbers go to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from uchet import SYSTEM, Filter, Platform
+from uchet.configurations.overlay import Overlay
+
+SURNAMES = ["Иванов", "Петров", "Сидоров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов",
+            "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов",
+            "Егоров", "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев", "Макаров"]  # fmt: skip
+FORMS = ["ИП", "ООО", "АО", "ЗАО"]
+WORDS = ["Альфа", "Вектор", "Гранит", "Заря", "Исток", "Квант", "Лидер", "Меридиан", "Нива",
+         "Орион", "Прогресс", "Ресурс", "Спектр", "Техно", "Успех", "Феникс", "Эталон", "Ивушка"]  # fmt: skip
+CITIES = ["Москва", "Санкт-Петербург", "Казань", "Новосибирск", "Екатеринбург", "Нижний Новгород",
+          "Самара", "Омск", "Ростов-на-Дону", "Уфа", "Пермь", "Воронеж", "Тверь", "Иваново"]  # fmt: skip
+
+
+def client_rows(n: int, start: int, rnd: random.Random, categories: list[int], managers: list[int]) -> list[dict]:
+    rows = []
+    for i in range(start, start + n):
+        if rnd.random() < 0.5:
+            name = f"{rnd.choice(SURNAMES)} {rnd.choice(FORMS[:1])} {i}"
+        else:
+            name = f"{rnd.choice(FORMS[1:])} «{rnd.choice(WORDS)}» {i}"
+        rows.append({
+            "name": name,
+            "kind": "person" if name.split()[1] == "ИП" else "company",
+            "category": rnd.choice(categories),
+            "city": rnd.choice(CITIES),
+            "phone": f"+7 9{rnd.randrange(10**9):09d}",
+            "manager": rnd.choice(managers),
+            "loyalty": rnd.randrange(11),
+        })  # fmt: skip
+    return rows
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm up caches
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=1_000_000)
+    ap.add_argument("--db", default=None)
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    db = Path(args.db or Path(tempfile.mkdtemp()) / "core.db")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if db.exists():
+        db.unlink()
+    url = f"sqlite:///{db}"
+    platform = Platform.open("sample_crm", database_url=url)
+    platform.migrate()
+    rnd = random.Random(args.seed)
+    managers = [platform.users.create(f"m{i}", None, roles=["manager"]).id for i in range(20)]
+    cats = platform.records("client_categories", user=SYSTEM)
+    categories = cats.create_many([{"name": n} for n in ("Обычный", "VIP", "Проблемный", "Опт", "Розница")])
+    clients = platform.records("clients", user=SYSTEM)
+
+    batch, loaded, load_seconds = 20_000, 0, 0.0
+    while loaded < args.clients:
+        rows = client_rows(min(batch, args.clients - loaded), loaded, rnd, categories, managers)
+        t = time.perf_counter()
+        clients.create_many(rows)
+        load_seconds += time.perf_counter() - t
+        loaded += len(rows)
+        print(f"\rloaded {loaded:,}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    rate = loaded / load_seconds
+
+    raw = sqlite3.connect(db)
+    vip = categories[1]
+    ref_cols = (
+        "c.id, c.version, c.name, c.kind, c.status, c.city, c.phone, c.email, c.loyalty, "
+        "c.category, cc.name AS category__title, c.manager, u.name AS manager__title"
+    )
+    joins = "FROM clients c LEFT JOIN client_categories cc ON cc.id = c.category LEFT JOIN uchet_users u ON u.id = c.manager"
+    hi = "\U0010ffff"
+    cases: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+        (
+            "prefix quick search 'ива', first page",
+            lambda: clients.query(search="ива", limit=50, count=False),
+            lambda: raw.execute(
+                f"SELECT {ref_cols} {joins} WHERE c.id IN (SELECT record_id FROM clients__sk "
+                "WHERE term >= ? AND term < ?) ORDER BY c.name, c.id LIMIT 50", ("ива", "ива" + hi)
+            ).fetchall(),
+        ),
+        (
+            "filter category=VIP, sorted by name, first page",
+            lambda: clients.query(filters=[Filter("category", "eq", vip)], sort=["name"], limit=50, count=False),
+            lambda: raw.execute(
+                f"SELECT {ref_cols} {joins} WHERE c.category = ? ORDER BY c.name, c.id LIMIT 50", (vip,)
+            ).fetchall(),
+        ),
+        (
+            "first page with capped count (10 000)",
+            lambda: clients.query(limit=50, count=True),
+            lambda: (
+                raw.execute(f"SELECT {ref_cols} {joins} ORDER BY c.name, c.id LIMIT 50").fetchall(),
+                raw.execute("SELECT count(*) FROM (SELECT 1 FROM clients LIMIT 10001)").fetchone(),
+            ),
+        ),
+        (
+            "page 1,000 (offset 49,950), default sort",
+            lambda: clients.query(limit=50, offset=49_950, count=False),
+            lambda: raw.execute(
+                f"SELECT {ref_cols} {joins} ORDER BY c.name, c.id LIMIT 50 OFFSET 49950"
+            ).fetchall(),
+        ),
+        (
+            "group counts by category",
+            lambda: clients.query(group_by=["category"], limit=0, count=False),
+            lambda: raw.execute(
+                "SELECT c.category, cc.name, count(*) FROM clients c LEFT JOIN client_categories cc "
+                "ON cc.id = c.category GROUP BY c.category, cc.name ORDER BY c.category"
+            ).fetchall(),
+        ),
+    ]
+    results = []
+    for label, ours, theirs in cases:
+        a, b = [], []
+        for _ in range(3):  # interleave so both see the same machine noise
+            a.append(median_ms(ours, args.repeat // 3 or 1))
+            b.append(median_ms(theirs, args.repeat // 3 or 1))
+        results.append((label, statistics.median(a), statistics.median(b)))
+
+    overlay_add = Overlay("bench.json", {"overlay": "bench", "fields": {"clients": [
+        {"id": "clients.bench_note", "name": "bench_note", "type": "string", "label": "Bench note"}]}})
+    overlay_rename = Overlay("bench2.json", {"overlay": "bench2", "set": {"clients.city": {"name": "town"}}})
+    timings = {}
+    for label, overlays in (("add a nullable field", [overlay_add]),
+                            ("rename a field", [overlay_add, overlay_rename])):  # fmt: skip
+        p2 = Platform.open("sample_crm", database_url=url, overlays=overlays)
+        t = time.perf_counter()
+        p2.migrate()
+        timings[label] = time.perf_counter() - t
+        p2.close()
+
+    print(f"\n### Engine core, SQLite, {loaded:,} clients\n")
+    print("| case | uchet, ms | raw SQL, ms | ratio |")
+    print("|---|---:|---:|---:|")
+    for label, ours_ms, raw_ms in results:
+        print(f"| {label} | {ours_ms:.2f} | {raw_ms:.2f} | {ours_ms / raw_ms:.2f}x |")
+    print(f"\n`create_many`: {rate:,.0f} validated rows/s ({loaded:,} rows in {load_seconds:.1f} s, batches of {batch:,}).\n")
+    for label, seconds in timings.items():
+        print(f"- {label} on {loaded:,} rows: {seconds * 1000:.0f} ms")
+    print(json.dumps({"results": results, "rate": rate, "migrations": timings}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

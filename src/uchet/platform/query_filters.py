@@ -1,0 +1,425 @@
+"""Filters of list queries: what a name means in SQL, the operator registry, value coercion.
+
+A name in a filter, sort or grouping is a field name, a system column (``id``,
+``created_at``...) or a dotted path through references (``client.city``). :func:`resolve`
+turns it into a :class:`Target`: the SQL expression on the table's own row, the field
+definition whose type parses values, and, for references, where the referenced record's
+title comes from.
+
+Operators are a registry (:data:`OPERATORS`, ARCHITECTURE rule 6): each one is a callable
+``(column_expr, value) -> condition`` plus the kind of value it takes, which says how a raw
+value is coerced through the field type's ``parse()`` before the operator sees it.
+
+Case-insensitive text matching (``contains``, ``startswith``) compares :class:`fold`-ed
+text. Neither database folds Cyrillic by itself: SQLite's built-in ``lower()`` is
+ASCII-only, and so is PostgreSQL's under the C locale. On SQLite, ``lower()`` is replaced by
+Python's ``str.lower`` on every connection (``database.create_engine`` does it on connect;
+:func:`prepare_connection` makes sure of it for other engines); on PostgreSQL ``fold``
+compiles to ``lower()`` under ICU's root collation. So "ива" matches "Иванов" on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.util import ClauseAdapter
+
+from uchet.platform.checks import resolve_path
+from uchet.platform.compiler import CompiledModel, CompiledTable
+from uchet.platform.errors import PermissionDenied, ValidationError
+from uchet.platform.fieldtypes import ParseError
+from uchet.platform.i18n import message
+from uchet.platform.model import Field, as_labels
+
+#: The collation PostgreSQL folds case under when the database's own locale is C.
+PG_FOLD_COLLATION = "und-x-icu"
+#: Marks a pooled SQLite connection whose ``lower()`` is known to be Unicode-aware.
+_UNICODE_LOWER = "uchet_unicode_lower"
+
+
+# --------------------------------------------------------------------------------------------
+# Case folding
+
+
+class fold(FunctionElement[str]):
+    """Lower-case text in SQL, Unicode-aware on both databases (see the module docstring)."""
+
+    type = sa.String()
+    name = "fold"
+    inherit_cache = True
+
+
+# Each dialect's form is itself built from SQLAlchemy constructs, compiled in place.
+@compiles(fold)
+def _fold_default(element: fold, compiler: Any, **kw: Any) -> str:
+    return compiler.process(sa.func.lower(*element.clauses), **kw)
+
+
+@compiles(fold, "postgresql")
+def _fold_postgresql(element: fold, compiler: Any, **kw: Any) -> str:
+    # An explicit collation beats the column's, so this folds whatever the database locale.
+    (text,) = element.clauses
+    return compiler.process(sa.func.lower(sa.collate(text, PG_FOLD_COLLATION)), **kw)
+
+
+def fold_text(value: str) -> str:
+    """Fold a Python string the way :class:`fold` folds SQL text (``str.lower``, as SQL)."""
+    return value.lower()
+
+
+def _unicode_lower(value: Any) -> Any:
+    return fold_text(value) if isinstance(value, str) else value
+
+
+def prepare_connection(conn: Connection) -> None:
+    """Make ``conn`` able to run query conditions: on SQLite, a Unicode-aware ``lower()``.
+
+    Engines from :func:`uchet.platform.database.create_engine` already have it; this covers
+    other engines. It is done once per DBAPI connection (remembered in the pool's ``info``).
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    pooled = conn.connection
+    if pooled.info.get(_UNICODE_LOWER):
+        return
+    raw = pooled.driver_connection
+    assert raw is not None
+    raw.create_function("lower", 1, _unicode_lower, deterministic=True)
+    pooled.info[_UNICODE_LOWER] = True
+
+
+# --------------------------------------------------------------------------------------------
+# Operators
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One condition of a list query: ``field op value``.
+
+    ``field`` is a field name, a system column or a dotted path through references
+    (``client.city``). On a reference, a string value for ``eq``/``ne``/``in`` and any value
+    for ``contains``/``startswith`` compare the referenced record's title; an int compares
+    the id.
+    """
+
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A filter operator: ``build(column_expr, value) -> condition``.
+
+    ``value`` names how a raw value is coerced first: ``one`` (parsed by the field type),
+    ``many`` (a list of those), ``pair`` (lo, hi; either may be None for an open end),
+    ``flag`` (yes/no) or ``text`` (a string matched case-insensitively, not parsed, so a
+    partial e-mail address is fine).
+    """
+
+    name: str
+    build: Callable[[Any, Any], Any]
+    value: str = "one"
+
+    def __call__(self, column: Any, value: Any) -> Any:
+        return self.build(column, value)
+
+
+def _eq(col: Any, v: Any) -> Any:
+    return col.is_(None) if v is None else col == v
+
+
+def _ne(col: Any, v: Any) -> Any:
+    # "city is not Moscow" includes clients without a city, as people expect.
+    return col.is_not(None) if v is None else sa.or_(col != v, col.is_(None))
+
+
+def _in(col: Any, values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    conditions = [col.in_(present)] if present else []
+    if len(present) < len(values):
+        conditions.append(col.is_(None))
+    return sa.or_(sa.false(), *conditions)
+
+
+def _between(col: Any, pair: tuple[Any, Any]) -> Any:
+    lo, hi = pair
+    return sa.and_(sa.true(), *([col >= lo] if lo is not None else []),
+                   *([col <= hi] if hi is not None else []))  # fmt: skip
+
+
+def _contains(col: Any, text: str) -> Any:
+    # autoescape makes % and _ typed by a user literal characters (ESCAPE '/').
+    return fold(col).contains(fold_text(text), autoescape=True) if text else sa.true()
+
+
+def _startswith(col: Any, text: str) -> Any:
+    return fold(col).startswith(fold_text(text), autoescape=True) if text else sa.true()
+
+
+def _is_null(col: Any, flag: bool) -> Any:
+    return col.is_(None) if flag else col.is_not(None)
+
+
+#: The operator registry. An embedding application may add entries.
+OPERATORS: dict[str, Operator] = {
+    op.name: op
+    for op in (
+        Operator("eq", _eq),
+        Operator("ne", _ne),
+        Operator("lt", lambda c, v: c < v),
+        Operator("le", lambda c, v: c <= v),
+        Operator("gt", lambda c, v: c > v),
+        Operator("ge", lambda c, v: c >= v),
+        Operator("in", _in, "many"),
+        Operator("between", _between, "pair"),
+        Operator("contains", _contains, "text"),
+        Operator("startswith", _startswith, "text"),
+        Operator("is_null", _is_null, "flag"),
+    )
+}
+
+_FLAGS = {True: True, False: False, "true": True, "false": False, "1": True, "0": False,
+          "yes": True, "no": False, "да": True, "нет": False}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Names -> SQL
+
+
+def _system_fields() -> dict[str, Field]:
+    def f(name: str, type_: str, required: bool = False) -> Field:
+        return Field(id=name, name=name, type=type_, label=as_labels(name), required=required)
+
+    return {
+        "id": f("id", "integer", True),
+        "version": f("version", "integer", True),
+        "created_at": f("created_at", "datetime"),
+        "updated_at": f("updated_at", "datetime"),
+        "created_by": f("created_by", "user"),
+        "updated_by": f("updated_by", "user"),
+    }
+
+
+#: System columns described as fields, so their values parse like any other.
+SYSTEM_FIELDS: Mapping[str, Field] = _system_fields()
+
+
+@dataclass(frozen=True)
+class TitleSource:
+    """Where the title of a referenced record comes from: ``title`` over ``table``."""
+
+    table: sa.Table
+    title: Any
+
+    def on(self, alias: Any) -> Any:
+        """The title expression rewritten onto ``alias`` of the table (for joins and
+        subqueries that must not be confused with the table the query starts from)."""
+        return ClauseAdapter(alias).traverse(self.title)
+
+    def lookup(self, key: Any) -> Any:
+        """A scalar subquery: the title of the record whose id is ``key``."""
+        alias = self.table.alias()
+        return (
+            sa.select(self.on(alias)).where(alias.c.id == key)
+            .correlate_except(alias).scalar_subquery()
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a name in a query means: ``expr`` on the queried table's row."""
+
+    name: str
+    field: Field
+    expr: Any
+    nullable: bool
+    #: The first segment of a path: the field whose read permission governs this name.
+    top: str
+    #: Set when the value points at another record (reference and user fields).
+    title: TitleSource | None = None
+
+    @property
+    def is_text(self) -> bool:
+        """Whether values are text, so ``contains``/``startswith`` apply."""
+        return isinstance(self.expr.type, sa.String)
+
+
+def _unlabel(expr: Any) -> Any:
+    # Computed columns come labelled for SELECT lists; conditions need the bare expression.
+    return expr.element if isinstance(expr, sa.Label) else expr
+
+
+def title_source(model: CompiledModel, f: Field) -> TitleSource | None:
+    """The title of records that reference field ``f`` points at (None for other types)."""
+    if f.type == "user":
+        users = model.system["uchet_users"]
+        return TitleSource(users, users.c.name)
+    if f.type != "reference" or not f.target:
+        return None
+    target = model.tables[f.target]
+    table = target.table
+    title = table.field_by_id(table.title_field) if table.title_field else None
+    if title is None:
+        # No declared title: the first text field, else the id as text.
+        title = next((x for x in table.fields if x.type == "string"), None)
+    expr = _unlabel(target.column(title.name)) if title else sa.cast(target.sql.c.id, sa.String)
+    return TitleSource(target.sql, expr)
+
+
+def valid_names(ct: CompiledTable) -> list[str]:
+    """Names a query accepts for ``ct`` (besides dotted paths), for error messages."""
+    return [*SYSTEM_FIELDS, *(f.name for f in ct.table.fields)]
+
+
+def resolve(model: CompiledModel, ct: CompiledTable, name: str, *, key: str = "") -> Target:
+    """The :class:`Target` that ``name`` means in ``ct``; ValidationError (under ``key``,
+    default ``name``) when there is no such field."""
+    key = key or name
+    path = tuple(name.split("."))
+    if len(path) == 1 and name in SYSTEM_FIELDS:
+        column = ct.sql.c[name]
+        f = SYSTEM_FIELDS[name]
+        return Target(name, f, column, bool(column.nullable), name, title_source(model, f))
+    if len(path) == 1:
+        try:
+            f = ct.table.field_by_name(name)
+        except KeyError:
+            valid = ", ".join(valid_names(ct))
+            raise ValidationError(
+                {key: [f"unknown field {name!r} in table {ct.table.name!r}; valid: {valid}"]}
+            ) from None
+        if model.types.get(f.type).stored:
+            column = ct.sql.c[name]
+            return Target(name, f, column, bool(column.nullable), name, title_source(model, f))
+        return Target(name, f, _unlabel(ct.column(name)), True, name)
+    found = resolve_path(model.config, ct.table, path)
+    if isinstance(found, str):
+        raise ValidationError({key: [found]})
+    expr = _unlabel(model.path_expression(ct, path, set()))
+    return Target(name, found, expr, True, path[0], title_source(model, found))
+
+
+def check_readable(target: Target, readable: Iterable[str] | None) -> None:
+    """PermissionDenied when the user may not read the field ``target`` depends on."""
+    if readable is None or target.top in SYSTEM_FIELDS or target.top in readable:
+        return
+    raise PermissionDenied(f"you may not read field {target.top!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Coercion and conditions
+
+
+def _parse(model: CompiledModel, target: Target, value: Any, locale: str) -> Any:
+    try:
+        return model.types.get(target.field.type).parse(target.field, value)
+    except ParseError as e:
+        raise ValidationError({target.name: [message(e.key, locale, **e.params)]}) from None
+    except (TypeError, ValueError) as e:
+        raise ValidationError({target.name: [str(e) or message("invalid", locale)]}) from None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | set | frozenset):
+        return list(value)
+    return [value]
+
+
+def _by_title(op: Operator, target: Target, value: Any) -> bool:
+    """Whether a filter on a reference compares the referenced record's title."""
+    if target.title is None:
+        return False
+    if op.value == "text":
+        return True
+    if op.value == "many":
+        values = _as_list(value)
+        return bool(values) and all(isinstance(v, str) for v in values)
+    return op.value == "one" and isinstance(value, str)
+
+
+def coerce(model: CompiledModel, target: Target, op: Operator, value: Any, locale: str) -> Any:
+    """``value`` turned into what ``op`` takes for ``target`` (ValidationError if it can't)."""
+    if op.value == "flag":
+        flag = _FLAGS.get(value.strip().lower() if isinstance(value, str) else value)
+        if flag is None:
+            raise ValidationError({target.name: [message("invalid_boolean", locale)]})
+        return flag
+    if op.value == "text":
+        if not isinstance(value, str | int | float):
+            raise ValidationError({target.name: [message("invalid_text", locale)]})
+        return str(value).strip()
+    if op.value == "many":
+        return [_parse(model, target, v, locale) for v in _as_list(value)]
+    if op.value == "pair":
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise ValidationError({target.name: [f"{op.name} takes two values: (from, to)"]})
+        return tuple(_parse(model, target, v, locale) for v in value)
+    return _parse(model, target, value, locale)
+
+
+def _title_value(op: Operator, value: Any) -> Any:
+    if op.value == "many":
+        return [str(v).strip() for v in _as_list(value)]
+    return value.strip()
+
+
+def filter_condition(
+    model: CompiledModel,
+    ct: CompiledTable,
+    flt: Filter | Mapping[str, Any],
+    *,
+    readable: Iterable[str] | None = None,
+    locale: str = "en",
+) -> Any:
+    """The SQL condition of one filter on ``ct``'s rows.
+
+    Raises ValidationError for an unknown field or operator or a bad value, and
+    PermissionDenied for a field outside ``readable``. The records service also turns a
+    role's row rules into ``row_condition`` with this.
+    """
+    if isinstance(flt, Mapping):
+        flt = Filter(flt["field"], flt["op"], flt.get("value"))
+    op = OPERATORS.get(flt.op)
+    if op is None:
+        valid = ", ".join(OPERATORS)
+        raise ValidationError({flt.field: [f"unknown operator {flt.op!r}; valid: {valid}"]})
+    target = resolve(model, ct, flt.field)
+    check_readable(target, readable)
+    if _by_title(op, target, flt.value):
+        assert target.title is not None
+        return op(target.title.lookup(target.expr), _title_value(op, flt.value))
+    if op.value == "text" and not target.is_text:
+        raise ValidationError(
+            {flt.field: [f"{op.name} applies to text fields and references, "
+                         f"not to a {target.field.type} field"]}
+        )  # fmt: skip
+    return op(target.expr, coerce(model, target, op, flt.value, locale))
+
+
+def filters_condition(
+    model: CompiledModel,
+    ct: CompiledTable,
+    filters: Iterable[Filter | Mapping[str, Any]],
+    *,
+    readable: Iterable[str] | None = None,
+    locale: str = "en",
+) -> Any:
+    """All ``filters`` joined with AND; every bad one is reported together."""
+    conditions: list[Any] = []
+    errors: dict[str, list[str]] = {}
+    for flt in filters:
+        try:
+            conditions.append(filter_condition(model, ct, flt, readable=readable, locale=locale))
+        except ValidationError as e:
+            for k, v in e.messages.items():
+                errors.setdefault(k, []).extend(v)
+    if errors:
+        raise ValidationError(errors)
+    return sa.and_(sa.true(), *conditions)
