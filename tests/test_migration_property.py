@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
-
 from tests.test_migrator import schema_of
+
 from uchet.platform.database import create_engine
 from uchet.platform.migrator import apply
 from uchet.platform.model import Configuration, build_configuration
@@ -223,8 +223,10 @@ def verify(engine: Engine, m: Model, cfg: Configuration) -> None:
                 search = reflect(conn, t.name + "__sk")
                 stored = set(map(tuple, conn.execute(sa.select(search.c.term, search.c.record_id))))
                 model_table = cfg.table(t.id)
-                expected = {(term, rid) for rid, row in t.rows.items()
-                            for term in record_terms(model_table, {t.fields[k].name: v for k, v in row.items()}, TYPES)}  # fmt: skip
+                expected = set()
+                for rid, row in t.rows.items():
+                    by_name = {t.fields[k].name: v for k, v in row.items()}
+                    expected |= {(term, rid) for term in record_terms(model_table, by_name, TYPES)}
                 assert stored == expected, t.name
     found, wanted = schema_of(engine, cfg)
     assert found == wanted
@@ -267,8 +269,11 @@ def pg_engine(postgresql_url: str) -> Any:
     engine.dispose()
 
 
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data(), steps=st.integers(1, 8))
 def test_random_changes_keep_the_data_postgresql(
     pg_engine: Engine, data: st.DataObject, steps: int

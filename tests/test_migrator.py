@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from uchet.platform import migrator
-from uchet.platform.compiler import CompiledModel
+from uchet.platform.compiler import build_search_table, build_table
 from uchet.platform.database import create_engine
 from uchet.platform.errors import ConversionError, DestructiveChangeError, MigrationError
 from uchet.platform.migrator import DataCheckError, apply, current_version
@@ -25,6 +25,7 @@ from uchet.platform.operations import AddUnique, Operation, implementation_for
 from uchet.platform.planner import plan
 from uchet.platform.plugins import field_type_registry, make_plugin_manager
 from uchet.platform.search import record_terms
+from uchet.platform.system import define_system_tables
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
 ROWS = 30
@@ -135,14 +136,17 @@ def seeded(engine: Engine) -> Configuration:
 
 def schema_of(engine: Engine, cfg: Configuration) -> tuple[dict[str, Any], dict[str, Any]]:
     """The reflected schema of ``cfg``'s tables, and the compiler's schema for them."""
-    model = CompiledModel(cfg, TYPES, engine.dialect.name)
+    # The compiler's tables, without mapping classes (only the schema matters here).
+    metadata = sa.MetaData()
+    define_system_tables(metadata)
+    tables = [build_table(t, cfg, TYPES, metadata) for t in cfg.tables]
+    tables += [build_search_table(t, metadata) for t in cfg.tables if t.search_fields]
     dialect = engine.dialect
     found, wanted = {}, {}
     with engine.connect() as conn:
         insp = sa.inspect(conn)
-        for name, t in model.metadata.tables.items():
-            if name.startswith("uchet_"):
-                continue
+        for t in tables:
+            name = t.name
             found[name] = (
                 {c["name"]: (str(c["type"].compile(dialect)), c["nullable"])
                  for c in insp.get_columns(name)},
@@ -160,7 +164,6 @@ def schema_of(engine: Engine, cfg: Configuration) -> tuple[dict[str, Any], dict[
                 {f.name: ([c.name for c in f.columns], f.referred_table.name, f.ondelete)
                  for f in t.foreign_key_constraints},
             )  # fmt: skip
-    model.dispose()
     return found, wanted
 
 

@@ -290,6 +290,7 @@ def test_unknown_operator_lists_the_valid_ones() -> None:
     Filter("loyalty", "between", 3),             # not a pair
     Filter("loyalty", "between", (1, 2, 3)),
     Filter("city", "is_null", "maybe"),
+    Filter("city", "is_null", [True]),
     Filter("name", "contains", {"a": 1}),
     Filter("client.city", "eq", "x"),           # clients have no field "client"
     Filter("city.name", "eq", "x"),              # city is not a reference

@@ -33,32 +33,29 @@ class AuditEntry:
     changes: Mapping[str, list[Any]]
 
 
-def _dump(service: RecordService, name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, FileValue):
-        return {"name": value.name, "size": len(value.data)}
-    f = service.table.field_by_name(name)
-    return service.rt.types.get(f.type).dump(f, value)
-
-
 def changes_between(
     service: RecordService, old: Mapping[str, Any], new: Mapping[str, Any] | None
 ) -> dict[str, list[Any]]:
     """Field name -> [old, new] for every stored field whose value differs.
 
     ``old`` is empty on create; ``new`` is None on delete, and on update holds only the
-    fields being written.
+    fields being written. Values are in their JSON form (the field type's ``dump``).
     """
     changes: dict[str, list[Any]] = {}
-    for f in service.table.fields:
-        if not service.rt.types.get(f.type).stored:
-            continue
+    for f, ftype in service.stored_fields:
         before = old.get(f.name)
         after = None if new is None else new.get(f.name, before)
         if before != after:
-            changes[f.name] = [_dump(service, f.name, before), _dump(service, f.name, after)]
+            changes[f.name] = [_dump(ftype, f, before), _dump(ftype, f, after)]
     return changes
+
+
+def _dump(ftype: Any, f: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, FileValue):
+        return {"name": value.name, "size": len(value.data)}
+    return ftype.dump(f, value)
 
 
 def audit_rows(

@@ -347,7 +347,8 @@ def _by_title(op: Operator, target: Target, value: Any) -> bool:
 def coerce(model: CompiledModel, target: Target, op: Operator, value: Any, locale: str) -> Any:
     """``value`` turned into what ``op`` takes for ``target`` (ValidationError if it can't)."""
     if op.value == "flag":
-        flag = _FLAGS.get(value.strip().lower() if isinstance(value, str) else value)
+        key = value.strip().lower() if isinstance(value, str) else value
+        flag = _FLAGS.get(key) if isinstance(key, str | bool | int) else None
         if flag is None:
             raise ValidationError({target.name: [message("invalid_boolean", locale)]})
         return flag

@@ -44,7 +44,10 @@ def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
     for word in normalize_query(text):
         # A phone typed as "+7 (912) 3" is looked for by its digits.
         digits = "".join(ch for ch in word if ch.isdigit())
-        prefixes = {word} | ({digits} if digits and len(digits) >= 3 and digits != word else set())
+        prefixes = {word}
+        if len(digits) >= 3:
+            # "8 912 345" is how a Russian number is often typed; terms hold "7912345...".
+            prefixes |= {digits, "7" + digits[1:]} if digits.startswith("8") else {digits}
         ranges = [
             sa.and_(search_table.c.term >= p, search_table.c.term < p + SENTINEL)
             for p in sorted(prefixes)

@@ -117,6 +117,8 @@ class PhoneType(StringType):
         digits = normalize_phone(str(value))
         if digits:
             yield digits
+        if len(digits) > 10:
+            yield digits[-10:]  # the national number, as people often type it
 
 
 def normalize_phone(text: str) -> str:
