@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (data tables and SQL read better on one line)
 """Engine-core benchmark: uchet's record service against raw SQL on the same SQLite file.
 
 Run:  python bench/bench_core.py --clients 1000000 [--db bench/results/core.db] [--repeat 15]
@@ -36,7 +37,9 @@ CITIES = ["Москва", "Санкт-Петербург", "Казань", "Но
           "Самара", "Омск", "Ростов-на-Дону", "Уфа", "Пермь", "Воронеж", "Тверь", "Иваново"]  # fmt: skip
 
 
-def client_rows(n: int, start: int, rnd: random.Random, categories: list[int], managers: list[int]) -> list[dict]:
+def client_rows(
+    n: int, start: int, rnd: random.Random, categories: list[int], managers: list[int]
+) -> list[dict]:
     rows = []
     for i in range(start, start + n):
         if rnd.random() < 0.5:
@@ -82,7 +85,9 @@ def main() -> None:
     rnd = random.Random(args.seed)
     managers = [platform.users.create(f"m{i}", None, roles=["manager"]).id for i in range(20)]
     cats = platform.records("client_categories", user=SYSTEM)
-    categories = cats.create_many([{"name": n} for n in ("Обычный", "VIP", "Проблемный", "Опт", "Розница")])
+    categories = cats.create_many(
+        [{"name": n} for n in ("Обычный", "VIP", "Проблемный", "Опт", "Розница")]
+    )
     clients = platform.records("clients", user=SYSTEM)
 
     batch, loaded, load_seconds = 20_000, 0, 0.0
@@ -110,14 +115,18 @@ def main() -> None:
             lambda: clients.query(search="ива", limit=50, count=False),
             lambda: raw.execute(
                 f"SELECT {ref_cols} {joins} WHERE c.id IN (SELECT record_id FROM clients__sk "
-                "WHERE term >= ? AND term < ?) ORDER BY c.name, c.id LIMIT 50", ("ива", "ива" + hi)
+                "WHERE term >= ? AND term < ?) ORDER BY c.name, c.id LIMIT 50",
+                ("ива", "ива" + hi),
             ).fetchall(),
         ),
         (
             "filter category=VIP, sorted by name, first page",
-            lambda: clients.query(filters=[Filter("category", "eq", vip)], sort=["name"], limit=50, count=False),
+            lambda: clients.query(
+                filters=[Filter("category", "eq", vip)], sort=["name"], limit=50, count=False
+            ),
             lambda: raw.execute(
-                f"SELECT {ref_cols} {joins} WHERE c.category = ? ORDER BY c.name, c.id LIMIT 50", (vip,)
+                f"SELECT {ref_cols} {joins} WHERE c.category = ? ORDER BY c.name, c.id LIMIT 50",
+                (vip,),
             ).fetchall(),
         ),
         (
@@ -152,9 +161,25 @@ def main() -> None:
             b.append(median_ms(theirs, args.repeat // 3 or 1))
         results.append((label, statistics.median(a), statistics.median(b)))
 
-    overlay_add = Overlay("bench.json", {"overlay": "bench", "fields": {"clients": [
-        {"id": "clients.bench_note", "name": "bench_note", "type": "string", "label": "Bench note"}]}})
-    overlay_rename = Overlay("bench2.json", {"overlay": "bench2", "set": {"clients.address": {"name": "street_address"}}})
+    overlay_add = Overlay(
+        "bench.json",
+        {
+            "overlay": "bench",
+            "fields": {
+                "clients": [
+                    {
+                        "id": "clients.bench_note",
+                        "name": "bench_note",
+                        "type": "string",
+                        "label": "Bench note",
+                    }
+                ]
+            },
+        },
+    )
+    overlay_rename = Overlay(
+        "bench2.json", {"overlay": "bench2", "set": {"clients.address": {"name": "street_address"}}}
+    )
     timings = {}
     for label, overlays in (("add a nullable field", [overlay_add]),
                             ("rename a field", [overlay_add, overlay_rename])):  # fmt: skip
@@ -169,7 +194,9 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for label, ours_ms, raw_ms in results:
         print(f"| {label} | {ours_ms:.2f} | {raw_ms:.2f} | {ours_ms / raw_ms:.2f}x |")
-    print(f"\n`create_many`: {rate:,.0f} validated rows/s ({loaded:,} rows in {load_seconds:.1f} s, batches of {batch:,}).\n")
+    print(
+        f"\n`create_many`: {rate:,.0f} validated rows/s ({loaded:,} rows in {load_seconds:.1f} s, batches of {batch:,}).\n"
+    )
     for label, seconds in timings.items():
         print(f"- {label} on {loaded:,} rows: {seconds * 1000:.0f} ms")
     print(json.dumps({"results": results, "rate": rate, "migrations": timings}), file=sys.stderr)

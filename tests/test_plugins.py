@@ -62,8 +62,12 @@ COLOR_OVERLAY = Overlay(
         "overlay": "acme",
         "fields": {
             "client_categories": [
-                {"id": "client_categories.rgb", "name": "rgb", "type": "rgb_color",
-                 "label": {"ru": "Цвет RGB", "en": "RGB colour"}}
+                {
+                    "id": "client_categories.rgb",
+                    "name": "rgb",
+                    "type": "rgb_color",
+                    "label": {"ru": "Цвет RGB", "en": "RGB colour"},
+                }
             ]
         },
     },
@@ -77,7 +81,9 @@ def test_isv_field_type_registered_through_the_hook(tmp_path):
     assert "unknown field type 'rgb_color'" in str(e.value)
     assert "acme.json" in str(e.value)
 
-    p = Platform.open("sample_crm", database_url=url, overlays=[COLOR_OVERLAY], plugins=[ColorPlugin()])
+    p = Platform.open(
+        "sample_crm", database_url=url, overlays=[COLOR_OVERLAY], plugins=[ColorPlugin()]
+    )
     p.migrate()
     cats = p.records("client_categories", user=SYSTEM)
     assert cats.create({"name": "VIP", "rgb": "#FFAA00"})["rgb"] == "#ffaa00"

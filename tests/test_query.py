@@ -218,14 +218,20 @@ OP_CASES = [
     (Filter("city", "is_null", "false"), lambda c: c["city"] is not None),
     (Filter("loyalty", "between", (1, 2)), lambda c: c["loyalty"] in (1, 2)),
     (Filter("loyalty", "between", [2, None]), lambda c: (c["loyalty"] or -1) >= 2),
-    (Filter("birthday", "ge", "1991-06-01"),
-     lambda c: c["birthday"] is not None and c["birthday"] >= dt.date(1991, 6, 1)),
-    (Filter("birthday", "between", ("01.01.1990", "31.12.1990")),
-     lambda c: c["birthday"] is not None and c["birthday"].year == 1990),
+    (
+        Filter("birthday", "ge", "1991-06-01"),
+        lambda c: c["birthday"] is not None and c["birthday"] >= dt.date(1991, 6, 1),
+    ),
+    (
+        Filter("birthday", "between", ("01.01.1990", "31.12.1990")),
+        lambda c: c["birthday"] is not None and c["birthday"].year == 1990,
+    ),
     (Filter("credit", "gt", "5,5"), lambda c: c["credit"] is not None and c["credit"] > 5.5),
     (Filter("credit", "eq", "3,50"), lambda c: c["credit"] == Decimal("3.50")),
-    (Filter("created_at", "lt", "2024-01-02 12:00"),
-     lambda c: c["created_at"] < dt.datetime(2024, 1, 2, 12)),
+    (
+        Filter("created_at", "lt", "2024-01-02 12:00"),
+        lambda c: c["created_at"] < dt.datetime(2024, 1, 2, 12),
+    ),
     (Filter("id", "in", ["1", 2, 3]), lambda c: c["id"] in (1, 2, 3)),
 ]
 
@@ -438,8 +444,9 @@ SORTABLE = ["name", "city", "loyalty", "birthday", "credit", "category", "manage
             "contact_count", "kind", "created_at"]  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # read-only fixture
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # read-only fixture
 @given(
     sort=st.lists(st.sampled_from(SORTABLE), max_size=3, unique=True).flatmap(
         lambda names: st.tuples(*(st.sampled_from([n, "-" + n]) for n in names))
@@ -583,8 +590,9 @@ def test_group_counts_by_two_fields_with_filters(db: Db) -> None:
     flt = [Filter("loyalty", "is_null", False)]
     groups = db.q(group_by=["category", "city"], filters=flt, row_condition=company).groups
     rows = [c for c in CLIENTS if c["kind"] == "company" and c["loyalty"] is not None]
-    combos = sorted({(c["category"], c["city"]) for c in rows},
-                    key=lambda k: [_nulls_low(v) for v in k])
+    combos = sorted(
+        {(c["category"], c["city"]) for c in rows}, key=lambda k: [_nulls_low(v) for v in k]
+    )
     assert [g.key for g in groups] == combos
     for g in groups:
         assert g.titles == (CATEGORY_TITLE.get(g.key[0]), None)
@@ -721,8 +729,10 @@ def test_sqlite_search_uses_the_search_index(sqlite_db: Db) -> None:
     assert any(line.startswith("SEARCH clients__sk") for line in plan.splitlines()), plan
 
 
-@pytest.mark.parametrize("table,index", [("clients", "ix_clients_clients_name"),
-                                         ("contacts", "ix_contacts_contacts_name")])
+@pytest.mark.parametrize(
+    "table,index",
+    [("clients", "ix_clients_clients_name"), ("contacts", "ix_contacts_contacts_name")],
+)
 def test_sqlite_default_sort_uses_the_sort_index(sqlite_db: Db, table: str, index: str) -> None:
     plan = _plan(sqlite_db, table)
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan

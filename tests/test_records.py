@@ -101,8 +101,12 @@ def test_unique_field_reports_the_duplicate(platform):
 
 def test_manager_sees_only_own_clients(platform, people):
     anna, boris = people["anna"], people["boris"]
-    mine = platform.records("clients", user=anna).create({"name": "Клиент Анны", "manager": anna.id})
-    theirs = platform.records("clients", user=boris).create({"name": "Клиент Бориса", "manager": boris.id})
+    mine = platform.records("clients", user=anna).create(
+        {"name": "Клиент Анны", "manager": anna.id}
+    )
+    theirs = platform.records("clients", user=boris).create(
+        {"name": "Клиент Бориса", "manager": boris.id}
+    )
     as_anna = platform.records("clients", user=anna)
     result = as_anna.query(count=True)
     assert [r["name"] for r in result.rows] == ["Клиент Анны"]
@@ -158,16 +162,22 @@ def test_audit_trail_records_who_what_and_old_new_values(platform, people):
 def test_files_are_stored_in_the_database_with_a_limit(platform, people):
     anna, boris = people["anna"], people["boris"]
     clients = platform.records("clients", user=anna)
-    rec = clients.create({"name": "С фото", "manager": anna.id, "photo": {"name": "me.png", "data": PNG}})
+    rec = clients.create(
+        {"name": "С фото", "manager": anna.id, "photo": {"name": "me.png", "data": PNG}}
+    )
     assert clients.file(rec["id"], "photo") == ("me.png", "image/png", PNG)
     with pytest.raises(NotFound):
         platform.records("clients", user=boris).file(rec["id"], "photo")
     with pytest.raises(ValidationError) as e:
-        clients.create({"name": "Не фото", "manager": anna.id, "photo": {"name": "x.png", "data": b"text"}})
+        clients.create(
+            {"name": "Не фото", "manager": anna.id, "photo": {"name": "x.png", "data": b"text"}}
+        )
     assert "photo" in e.value.messages
     big = PNG + b"\x00" * (platform.runtime.max_file_size + 1)
     with pytest.raises(ValidationError) as e:
-        clients.create({"name": "Большое", "manager": anna.id, "photo": {"name": "b.png", "data": big}})
+        clients.create(
+            {"name": "Большое", "manager": anna.id, "photo": {"name": "b.png", "data": big}}
+        )
     assert "photo" in e.value.messages
 
 
@@ -177,7 +187,12 @@ def test_create_many_is_all_or_nothing(platform):
     ids = clients.create_many(rows)
     assert len(ids) == 500 and ids == sorted(ids)
     assert clients.get(ids[7])["name"] == "Клиент 7"
-    bad = [{"name": "ok"}, {"name": "", "loyalty": "x"}, {"name": "ok2"}, {"loyalty": 99, "name": "n"}]
+    bad = [
+        {"name": "ok"},
+        {"name": "", "loyalty": "x"},
+        {"name": "ok2"},
+        {"loyalty": 99, "name": "n"},
+    ]
     with pytest.raises(BulkValidationError) as e:
         clients.create_many(bad)
     assert set(e.value.rows) == {2, 4}

@@ -64,6 +64,6 @@ __all__ = [
     "UchetError",
     "User",
     "ValidationError",
-    "hookimpl",
     "__version__",
+    "hookimpl",
 ]

@@ -162,7 +162,9 @@ class Platform:
     @property
     def users(self) -> UserStore:
         """Create, find and authenticate users."""
-        return UserStore(self.engine, self._system["uchet_users"], [r.id for r in self.config.roles])
+        return UserStore(
+            self.engine, self._system["uchet_users"], [r.id for r in self.config.roles]
+        )
 
     def history(self, table: str, record_id: Any, *, user: User = SYSTEM) -> list[AuditEntry]:
         """The audit trail of a record, if ``user`` may read the record."""

@@ -38,9 +38,7 @@ def uchet_before_update(
 
 
 @hookspec
-def uchet_after_update(
-    table: Any, old: dict[str, Any], record: dict[str, Any], user: Any
-) -> None:
+def uchet_after_update(table: Any, old: dict[str, Any], record: dict[str, Any], user: Any) -> None:
     """Called after a record is changed, inside the same transaction."""
 
 

@@ -47,7 +47,9 @@ def parse_tree(bundle: Bundle) -> tuple[dict[str, Any], dict[str, Source], list[
     sources: dict[str, Source] = {}
     tree: dict[str, Any] = {key: [] for key in DOCUMENT_KINDS.values()}
     if "manifest.json" not in bundle.files:
-        issues.append(ConfigIssue("manifest.json", "", f"missing: {bundle.origin} has no manifest.json"))
+        issues.append(
+            ConfigIssue("manifest.json", "", f"missing: {bundle.origin} has no manifest.json")
+        )
     for kind, path in bundle.documents():
         data, problems = parse_json(bundle.files[path], path)
         issues += problems
@@ -75,7 +77,7 @@ def parse_tree(bundle: Bundle) -> tuple[dict[str, Any], dict[str, Source], list[
 
 
 def read_overlay(path: str | Path) -> tuple[list[Overlay], list[ConfigIssue]]:
-    """Read overlay documents from a JSON file, or every ``*.json`` in a directory, in name order."""
+    """Read overlay documents from a JSON file, or each ``*.json`` of a directory by name."""
     p = Path(path)
     if not p.exists():
         return [], [ConfigIssue(str(p), "", "overlay file does not exist")]
@@ -119,7 +121,11 @@ def load(
             issues += problems
     if issues:
         raise ConfigError(issues)
-    return Loaded(build_checked(tree, sources, loaded_overlays, registry, set(bundle.files)), bundle, loaded_overlays)
+    return Loaded(
+        build_checked(tree, sources, loaded_overlays, registry, set(bundle.files)),
+        bundle,
+        loaded_overlays,
+    )
 
 
 def build_checked(
@@ -137,11 +143,21 @@ def build_checked(
     for key, kind in (("tables", "table"), ("forms", "form"), ("print_forms", "print_form"),
                       ("roles", "role"), ("reports", "report")):  # fmt: skip
         for doc in merged.tree.get(key, ()):
-            touched = [t for t in [doc["id"], *(f["id"] for f in doc.get("fields", ()))] if t in merged.touched]
+            touched = [
+                t
+                for t in [doc["id"], *(f["id"] for f in doc.get("fields", ()))]
+                if t in merged.touched
+            ]
             if touched:
                 for problem in iter_issues(kind, doc, ""):
                     at = merged.touched[touched[0]]
-                    issues.append(ConfigIssue(at.file, at.pointer, f"after this change, {doc['id']}{problem.pointer}: {problem.message}"))
+                    issues.append(
+                        ConfigIssue(
+                            at.file,
+                            at.pointer,
+                            f"after this change, {doc['id']}{problem.pointer}: {problem.message}",
+                        )
+                    )
     if issues:
         raise ConfigError(issues)
     config = build_configuration(merged.tree, merged.sources)

@@ -91,7 +91,7 @@ def _apply(overlay: Overlay, tree: Tree, index: _Index, result: MergeResult) -> 
     for i, table in enumerate(data.get("tables", [])):
         at = src.child("tables", i)
         if index.get(table["id"]):
-            issue(at, f"id {table['id']!r} already exists; use \"set\" to change it")
+            issue(at, f'id {table["id"]!r} already exists; use "set" to change it')
             continue
         table = copy.deepcopy(table)
         tree.setdefault("tables", []).append(table)
@@ -124,7 +124,9 @@ def _apply(overlay: Overlay, tree: Tree, index: _Index, result: MergeResult) -> 
             if existing and existing[0] != key.rstrip("s") and existing[0] != key:
                 issue(at, f"id {doc['id']!r} already names a {existing[0]}")
                 continue
-            container = tree["manifest"]["sections"] if key == "sections" else tree.setdefault(key, [])
+            container = (
+                tree["manifest"]["sections"] if key == "sections" else tree.setdefault(key, [])
+            )
             if existing:
                 container[container.index(existing[1])] = doc
             else:
@@ -141,7 +143,11 @@ def _apply(overlay: Overlay, tree: Tree, index: _Index, result: MergeResult) -> 
         for key, value in props.items():
             if key in PROTECTED:
                 issue(at.child(key), f"{key!r} cannot be changed by an overlay")
-            elif key in LABEL_KEYS and isinstance(value, dict) and isinstance(found[1].get(key), dict):
+            elif (
+                key in LABEL_KEYS
+                and isinstance(value, dict)
+                and isinstance(found[1].get(key), dict)
+            ):
                 found[1][key] = {**found[1][key], **value}
             else:
                 found[1][key] = copy.deepcopy(value)

@@ -88,6 +88,4 @@ def history(runtime: Runtime, table_id: str, record_id: Any) -> list[AuditEntry]
     )
     with runtime.engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    return [
-        AuditEntry(r.id, r.at, r.user_id, r.user_login, r.action, r.changes) for r in rows
-    ]
+    return [AuditEntry(r.id, r.at, r.user_id, r.user_login, r.action, r.changes) for r in rows]

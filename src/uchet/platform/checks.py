@@ -65,12 +65,17 @@ def _check_ids(config: Configuration) -> Iterator[ConfigIssue]:
     for t in config.tables:
         objects.append((t.id, t.source))
         objects += [(f.id, f.source) for f in t.fields]
-        objects += [(i.id, t.source.child("indexes" if not i.unique else "unique")) for i in (*t.indexes, *t.unique)]
+        objects += [
+            (i.id, t.source.child("indexes" if not i.unique else "unique"))
+            for i in (*t.indexes, *t.unique)
+        ]
     for docs in (config.forms, config.print_forms, config.roles, config.reports):
         objects += [(d.id, d.source) for d in docs]
     for object_id, source in objects:
         if object_id in seen:
-            yield _issue(source, f"duplicate id {object_id!r}: already used at {seen[object_id]}", "id")
+            yield _issue(
+                source, f"duplicate id {object_id!r}: already used at {seen[object_id]}", "id"
+            )
         else:
             seen[object_id] = source
     names = Counter(t.name for t in config.tables)
@@ -82,30 +87,42 @@ def _check_ids(config: Configuration) -> Iterator[ConfigIssue]:
 def _check_manifest(config: Configuration) -> Iterator[ConfigIssue]:
     m = config.manifest
     if m.default_locale not in m.locales:
-        yield _issue(m.source, f"default_locale {m.default_locale!r} is not in locales", "default_locale")
+        yield _issue(
+            m.source, f"default_locale {m.default_locale!r} is not in locales", "default_locale"
+        )
     sections = {s.id for s in m.sections}
     for t in config.tables:
         if t.section and t.section not in sections:
-            yield _issue(t.source, f"section {t.section!r} is not declared in the manifest", "section")
+            yield _issue(
+                t.source, f"section {t.section!r} is not declared in the manifest", "section"
+            )
 
 
-def _check_table(table: Table, config: Configuration, registry: FieldTypeRegistry) -> Iterator[ConfigIssue]:
+def _check_table(
+    table: Table, config: Configuration, registry: FieldTypeRegistry
+) -> Iterator[ConfigIssue]:
     problem = identifier_problem(table.name)
     if problem:
         yield _issue(table.source, f"table name: {problem}", "name")
     if table.name.startswith("uchet_"):
-        yield _issue(table.source, "table names starting with 'uchet_' are reserved for the engine", "name")
+        yield _issue(
+            table.source, "table names starting with 'uchet_' are reserved for the engine", "name"
+        )
     names = Counter(f.name for f in table.fields)
     for f in table.fields:
         if names[f.name] > 1:
-            yield _issue(f.source, f"duplicate field name {f.name!r} in table {table.name!r}", "name")
+            yield _issue(
+                f.source, f"duplicate field name {f.name!r} in table {table.name!r}", "name"
+            )
         if f.name in SYSTEM_COLUMNS:
             yield _issue(f.source, f"{f.name!r} is a system column the engine adds itself", "name")
         elif problem := identifier_problem(f.name):
             yield _issue(f.source, f"field name: {problem}", "name")
         yield from _check_field(f, table, config, registry)
     field_ids = {f.id for f in table.fields}
-    refs: list[tuple[str, str, int | None]] = [("title_field", table.title_field, None)] if table.title_field else []
+    refs: list[tuple[str, str, int | None]] = (
+        [("title_field", table.title_field, None)] if table.title_field else []
+    )
     refs += [("search_fields", fid, i) for i, fid in enumerate(table.search_fields)]
     refs += [("default_sort", k.field, i) for i, k in enumerate(table.default_sort)]
     for key, ids in (("columns", table.list_columns), ("filters", table.list_filters)):
@@ -115,19 +132,34 @@ def _check_table(table: Table, config: Configuration, registry: FieldTypeRegistr
             refs += [(f"{group}/{i}/fields", fid, j) for j, fid in enumerate(index.fields)]
     for key, fid, pos in refs:
         if fid not in field_ids:
-            path = [*key.split("/"), *([pos] if pos is not None else [])]
+            path: list[str | int] = [*key.split("/"), *([pos] if pos is not None else [])]
             yield _issue(table.source, f"no field with id {fid!r} in table {table.name!r}", *path)
-    stored = {f.id for f in table.fields if registry.get(f.type).stored} if all(f.type in registry for f in table.fields) else field_ids
+    stored = (
+        {f.id for f in table.fields if registry.get(f.type).stored}
+        if all(f.type in registry for f in table.fields)
+        else field_ids
+    )
     for group in ("indexes", "unique"):
         for i, index in enumerate(getattr(table, group)):
             for j, fid in enumerate(index.fields):
                 if fid in field_ids and fid not in stored:
-                    yield _issue(table.source, f"{fid!r} is computed and cannot be indexed", group, i, "fields", j)
+                    yield _issue(
+                        table.source,
+                        f"{fid!r} is computed and cannot be indexed",
+                        group,
+                        i,
+                        "fields",
+                        j,
+                    )
 
 
-def _check_field(f: Field, table: Table, config: Configuration, registry: FieldTypeRegistry) -> Iterator[ConfigIssue]:
+def _check_field(
+    f: Field, table: Table, config: Configuration, registry: FieldTypeRegistry
+) -> Iterator[ConfigIssue]:
     if f.type not in registry:
-        yield _issue(f.source, f"unknown field type {f.type!r}; known: {', '.join(registry.names())}", "type")
+        yield _issue(
+            f.source, f"unknown field type {f.type!r}; known: {', '.join(registry.names())}", "type"
+        )
         return
     ftype = registry.get(f.type)
     for prop, (attr,) in _TYPED_PROPERTIES.items():
@@ -158,14 +190,18 @@ def _check_field(f: Field, table: Table, config: Configuration, registry: FieldT
     if f.type == "rollup":
         yield from _check_rollup(f, table, config)
     if f.type == "formula" and not f.formula:
-        yield _issue(f.source, "a formula field needs \"formula\"")
+        yield _issue(f.source, 'a formula field needs "formula"')
 
 
 def _property_of(message: str, f: Field) -> tuple[str, ...]:
     """The property a field type's message is about, when the message starts with its name
     (``"target 'x' is not a table..."``), so that the pointer leads to the property itself."""
     word = message.split(" ", 1)[0]
-    if word in Field.__dataclass_fields__ and word not in ("id", "source") and getattr(f, word) not in (None, ()):
+    if (
+        word in Field.__dataclass_fields__
+        and word not in ("id", "source")
+        and getattr(f, word) not in (None, ())
+    ):
         return (word,)
     return ()
 
@@ -173,7 +209,7 @@ def _property_of(message: str, f: Field) -> tuple[str, ...]:
 def _check_rollup(f: Field, table: Table, config: Configuration) -> Iterator[ConfigIssue]:
     r = f.rollup
     if r is None:
-        yield _issue(f.source, "a rollup field needs \"rollup\"")
+        yield _issue(f.source, 'a rollup field needs "rollup"')
         return
     try:
         child = config.table(r.table)
@@ -183,27 +219,40 @@ def _check_rollup(f: Field, table: Table, config: Configuration) -> Iterator[Con
     try:
         via = child.field_by_id(r.via)
     except KeyError:
-        yield _issue(f.source, f"no field with id {r.via!r} in table {child.name!r}", "rollup", "via")
+        yield _issue(
+            f.source, f"no field with id {r.via!r} in table {child.name!r}", "rollup", "via"
+        )
         return
     if via.type != "reference" or via.target != table.id:
         yield _issue(
             f.source,
             f"table {child.name!r} is not a child of {table.name!r}: "
             f"{via.name!r} is not a reference to {table.name!r}",
-            "rollup", "via",
+            "rollup",
+            "via",
         )
     if r.aggregate != "count":
         if not r.field:
-            yield _issue(f.source, f"aggregate {r.aggregate!r} needs \"field\"", "rollup")
+            yield _issue(f.source, f'aggregate {r.aggregate!r} needs "field"', "rollup")
             return
         try:
             target = child.field_by_id(r.field)
         except KeyError:
-            yield _issue(f.source, f"no field with id {r.field!r} in table {child.name!r}", "rollup", "field")
+            yield _issue(
+                f.source, f"no field with id {r.field!r} in table {child.name!r}", "rollup", "field"
+            )
             return
-        numeric = target.type in NUMERIC_TYPES or (target.type in ("formula", "rollup") and (target.result_type or "decimal") in NUMERIC_TYPES)
+        numeric = target.type in NUMERIC_TYPES or (
+            target.type in ("formula", "rollup")
+            and (target.result_type or "decimal") in NUMERIC_TYPES
+        )
         if r.aggregate in ("sum", "avg") and not numeric:
-            yield _issue(f.source, f"cannot {r.aggregate} the {target.type} field {target.name!r}", "rollup", "field")
+            yield _issue(
+                f.source,
+                f"cannot {r.aggregate} the {target.type} field {target.name!r}",
+                "rollup",
+                "field",
+            )
 
 
 def resolve_path(config: Configuration, table: Table, path: tuple[str, ...]) -> Field | str:
@@ -251,7 +300,9 @@ def _check_formulas(config: Configuration) -> Iterator[ConfigIssue]:
         sources[f.id] = f.source
     for cycle in _cycles(graph):
         first = cycle[0]
-        yield _issue(sources[first], f"circular formulas: {' -> '.join([*cycle, first])}", "formula")
+        yield _issue(
+            sources[first], f"circular formulas: {' -> '.join([*cycle, first])}", "formula"
+        )
 
 
 def _cycles(graph: dict[str, set[str]]) -> Iterator[list[str]]:
@@ -296,16 +347,36 @@ def _check_documents(config: Configuration, files: Collection[str] | None) -> It
             if child:
                 found = [f for _, f in config.children_of(table.id) if f.id == child]
                 if not found:
-                    yield _issue(form.source, f"{child!r} is not a reference to {table.name!r} in any table", "layout", ti, "children")
+                    yield _issue(
+                        form.source,
+                        f"{child!r} is not a reference to {table.name!r} in any table",
+                        "layout",
+                        ti,
+                        "children",
+                    )
             for si, section in enumerate(tab.get("sections", ())):
                 for ri, row in enumerate(section.get("rows", ())):
                     for ci, fid in enumerate(row):
                         if fid not in ids:
-                            yield _issue(form.source, f"no field with id {fid!r} in table {table.name!r}", "layout", ti, "sections", si, "rows", ri, ci)
+                            yield _issue(
+                                form.source,
+                                f"no field with id {fid!r} in table {table.name!r}",
+                                "layout",
+                                ti,
+                                "sections",
+                                si,
+                                "rows",
+                                ri,
+                                ci,
+                            )
     if files is not None:
         for pf in config.print_forms:
             if pf.get("template") not in files:
-                yield _issue(pf.source, f"template file {pf.get('template')!r} is not in the bundle", "template")
+                yield _issue(
+                    pf.source,
+                    f"template file {pf.get('template')!r} is not in the bundle",
+                    "template",
+                )
     for role in config.roles:
         for tid, rights in role.get("tables", {}).items():
             if tid not in table_ids:
@@ -315,16 +386,23 @@ def _check_documents(config: Configuration, files: Collection[str] | None) -> It
             ids = {f.id for f in table.fields}
             for fid in rights.get("fields", {}):
                 if fid not in ids:
-                    yield _issue(role.source, f"no field with id {fid!r} in table {table.name!r}", "tables", tid, "fields", fid)
+                    yield _issue(
+                        role.source,
+                        f"no field with id {fid!r} in table {table.name!r}",
+                        "tables",
+                        tid,
+                        "fields",
+                        fid,
+                    )
             for i, cond in enumerate(rights.get("rows", ())):
-                found = resolve_path(config, table, tuple(cond["field"].split(".")))
-                if isinstance(found, str):
-                    yield _issue(role.source, found, "tables", tid, "rows", i, "field")
+                problem = resolve_path(config, table, tuple(cond["field"].split(".")))
+                if isinstance(problem, str):
+                    yield _issue(role.source, problem, "tables", tid, "rows", i, "field")
     for report in config.reports:
         table = table_of(report)
         if table is None:
             continue
         for i, path in enumerate(report.get("group_by", ())):
-            found = resolve_path(config, table, tuple(path.split(".")))
-            if isinstance(found, str):
-                yield _issue(report.source, found, "group_by", i)
+            problem = resolve_path(config, table, tuple(path.split(".")))
+            if isinstance(problem, str):
+                yield _issue(report.source, problem, "group_by", i)

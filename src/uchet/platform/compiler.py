@@ -49,7 +49,9 @@ class IndexSpec:
     unique: bool = False
 
 
-def index_specs(table: Table, config: Configuration, registry: FieldTypeRegistry) -> list[IndexSpec]:
+def index_specs(
+    table: Table, config: Configuration, registry: FieldTypeRegistry
+) -> list[IndexSpec]:
     """Every index and unique constraint ``table`` gets: references, default sort, declared
     filters, ``indexed`` and ``unique`` fields, and the declared ones (ARCHITECTURE rule 9)."""
     stored = {f.id for f in table.fields if registry.get(f.type).stored}
@@ -146,7 +148,9 @@ def build_search_table(table: Table, metadata: sa.MetaData) -> sa.Table:
         sa.Column(
             "record_id",
             sa.BigInteger,
-            sa.ForeignKey(f"{table.name}.id", ondelete="CASCADE", name=object_name("fk", table.id, "sk")),
+            sa.ForeignKey(
+                f"{table.name}.id", ondelete="CASCADE", name=object_name("fk", table.id, "sk")
+            ),
             primary_key=True,
         ),
         sa.Index(object_name("ix", table.id, "sk_record"), "record_id"),

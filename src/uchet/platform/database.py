@@ -19,7 +19,9 @@ DEFAULT_SQLITE_FILE = "uchet.db"
 
 def default_database_url() -> str:
     """``UCHET_DATABASE_URL``, or a SQLite file ``uchet.db`` in the working directory."""
-    return os.environ.get("UCHET_DATABASE_URL") or f"sqlite:///{Path(DEFAULT_SQLITE_FILE).resolve()}"
+    return (
+        os.environ.get("UCHET_DATABASE_URL") or f"sqlite:///{Path(DEFAULT_SQLITE_FILE).resolve()}"
+    )
 
 
 def create_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -53,12 +53,16 @@ class ConflictError(UchetError):
     """
 
     def __init__(self, table: str, record_id: Any, expected: Any, current: Mapping | None):
-        self.table, self.record_id, self.expected, self.current = table, record_id, expected, current
+        self.table, self.record_id, self.expected, self.current = (
+            table,
+            record_id,
+            expected,
+            current,
+        )
         actual = current.get("version") if current else None
         state = "was deleted" if current is None else f"is now at version {actual}"
         super().__init__(
-            f"{table} #{record_id} changed meanwhile: you edited version {expected}, "
-            f"but it {state}"
+            f"{table} #{record_id} changed meanwhile: you edited version {expected}, but it {state}"
         )
 
 

@@ -76,7 +76,9 @@ def _message(error: SchemaViolation) -> str:
     return error.message
 
 
-def iter_issues(kind: str, document: Any, file: str, base_pointer: str = "") -> Iterator[ConfigIssue]:
+def iter_issues(
+    kind: str, document: Any, file: str, base_pointer: str = ""
+) -> Iterator[ConfigIssue]:
     """Yield one :class:`ConfigIssue` per schema violation in ``document``."""
     errors = sorted(validator(kind).iter_errors(document), key=lambda e: list(map(str, e.path)))
     for error in errors:
@@ -88,11 +90,17 @@ def schema_keys() -> set[str]:
     keys: set[str] = set()
 
     def walk(node: Any) -> None:
+        # Walk schema keywords only: a property may itself be *named* "properties" (the
+        # overlay's unset entries), and its schema must not be read as a property map.
         if isinstance(node, dict):
-            for name in node.get("properties", {}):
-                keys.add(name)
-            for value in node.values():
-                walk(value)
+            props = node.get("properties")
+            if isinstance(props, dict):
+                keys.update(props)
+                for sub in props.values():
+                    walk(sub)
+            for key, value in node.items():
+                if key != "properties":
+                    walk(value)
         elif isinstance(node, list):
             for value in node:
                 walk(value)

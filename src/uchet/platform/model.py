@@ -106,7 +106,7 @@ class Rollup:
 
 @dataclass(frozen=True)
 class Field:
-    """A field of a table. ``type`` names a registered :class:`~uchet.platform.fieldtypes.FieldType`."""
+    """A field of a table; ``type`` names a registered field type."""
 
     id: str
     name: str

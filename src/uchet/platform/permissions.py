@@ -93,7 +93,9 @@ class Permissions:
             if "read" in rights.actions:
                 rules.append(rights.rows)
                 for f in table.fields:
-                    level = rights.fields.get(f.id, "write" if rights.actions & {"create", "update"} else "read")
+                    level = rights.fields.get(
+                        f.id, "write" if rights.actions & {"create", "update"} else "read"
+                    )
                     if LEVELS.index(level) > LEVELS.index(levels[by_id[f.id]]):
                         levels[f.name] = level
         for f in table.fields:
@@ -123,7 +125,8 @@ class Permissions:
         if not access.row_rules:
             return sa.false()
         alternatives = [
-            sa.and_(*(self._condition(user, ct, rule) for rule in rules)) for rules in access.row_rules
+            sa.and_(*(self._condition(user, ct, rule) for rule in rules))
+            for rules in access.row_rules
         ]
         return sa.or_(*alternatives)
 

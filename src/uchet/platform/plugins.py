@@ -21,8 +21,10 @@ class DefaultPlugin:
             registry.register(cls())
 
 
-def make_plugin_manager(plugins: Iterable[Any] = (), entry_points: bool = True) -> pluggy.PluginManager:
-    """A plugin manager with the default plugin, ``plugins``, and installed ``uchet`` entry points."""
+def make_plugin_manager(
+    plugins: Iterable[Any] = (), entry_points: bool = True
+) -> pluggy.PluginManager:
+    """A plugin manager with the default plugin, ``plugins`` and installed entry points."""
     pm = pluggy.PluginManager("uchet")
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultPlugin(), name="uchet.default")

@@ -186,9 +186,7 @@ class ListQuery:
                                            locale=self.locale))  # fmt: skip
         if search is not None and search.strip():
             if ct.search is None:
-                raise ValidationError(
-                    {"search": [f"table {ct.table.name!r} has no search fields"]}
-                )
+                raise ValidationError({"search": [f"table {ct.table.name!r} has no search fields"]})
             where.append(prefix_condition(ct.search, ct.sql.c.id, search))
         if row_condition is not None:
             where.append(row_condition)

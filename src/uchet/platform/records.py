@@ -53,7 +53,9 @@ class RecordService:
         self.locale = locale or user.locale or runtime.config.default_locale
         #: (field, type) of the fields that have a column, in table order.
         self.stored_fields = [
-            (f, runtime.types.get(f.type)) for f in self.table.fields if runtime.types.get(f.type).stored
+            (f, runtime.types.get(f.type))
+            for f in self.table.fields
+            if runtime.types.get(f.type).stored
         ]
 
     # -- reading ---------------------------------------------------------------------------
@@ -103,7 +105,9 @@ class RecordService:
         """``(name, content_type, data)`` of a file field of a record the user may read."""
         access = self._access("read")
         f = self.table.field_by_name(field)
-        if f.type not in ("file", "image") or (not access.unrestricted and field not in access.readable()):
+        if f.type not in ("file", "image") or (
+            not access.unrestricted and field not in access.readable()
+        ):
             raise NotFound(f"{self.table.name}.{field} is not a readable file field")
         file_id = self.get(record_id).get(field)
         if file_id is None:
@@ -134,16 +138,34 @@ class RecordService:
                 result[f.name] = f.default
         return result
 
-    def _prepare(self, values: Mapping[str, Any], creating: bool, row: int | None = None) -> dict[str, Any]:
+    def _prepare(
+        self, values: Mapping[str, Any], creating: bool, row: int | None = None
+    ) -> dict[str, Any]:
         if not isinstance(values, Mapping):
-            raise ValidationError({"_schema": ["Values must be an object of field names to values."]}, row)
+            raise ValidationError(
+                {"_schema": ["Values must be an object of field names to values."]}, row
+            )
         data = self._with_defaults(values) if creating else dict(values)
-        loaded = self.rt.validator(self.table.id).load(data, locale=self.locale, creating=creating, row=row)
+        loaded = self.rt.validator(self.table.id).load(
+            data, locale=self.locale, creating=creating, row=row
+        )
         for f in self.table.fields:
             if f.type in ("file", "image") and isinstance(loaded.get(f.name), FileValue):
                 limit = f.max_size or self.rt.max_file_size
                 if len(loaded[f.name].data) > limit:
-                    raise ValidationError({f.name: [message("file_too_large", self.locale, size=len(loaded[f.name].data), limit=limit)]}, row)
+                    raise ValidationError(
+                        {
+                            f.name: [
+                                message(
+                                    "file_too_large",
+                                    self.locale,
+                                    size=len(loaded[f.name].data),
+                                    limit=limit,
+                                )
+                            ]
+                        },
+                        row,
+                    )
         return loaded
 
     def _store_files(self, conn: Connection, values: dict[str, Any]) -> None:
@@ -157,9 +179,12 @@ class RecordService:
                         created_at=_now(), created_by=self.user.id,
                     )
                 )  # fmt: skip
+                assert result.inserted_primary_key is not None
                 values[f.name] = result.inserted_primary_key[0]
 
-    def _check_references(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, list[str]]]:
+    def _check_references(
+        self, conn: Connection, rows: Sequence[Mapping[str, Any]]
+    ) -> dict[int, dict[str, list[str]]]:
         """Friendly errors for references to missing records (the FK would only say "failed")."""
         problems: dict[int, dict[str, list[str]]] = {}
         for f in self.table.fields:
@@ -168,16 +193,26 @@ class RecordService:
             wanted = {r[f.name] for r in rows if r.get(f.name) is not None}
             if not wanted:
                 continue
-            target = self.rt.table(f.target).sql if f.type == "reference" and f.target else self.rt.model.system["uchet_users"]
+            target = (
+                self.rt.table(f.target).sql
+                if f.type == "reference" and f.target
+                else self.rt.model.system["uchet_users"]
+            )
             found: set[Any] = set()
             for chunk in _chunks(sorted(wanted), 500):
-                found |= set(conn.execute(sa.select(target.c.id).where(target.c.id.in_(chunk))).scalars())
+                found |= set(
+                    conn.execute(sa.select(target.c.id).where(target.c.id.in_(chunk))).scalars()
+                )
             for i, r in enumerate(rows):
                 if r.get(f.name) is not None and r[f.name] not in found:
-                    problems.setdefault(i, {})[f.name] = [message("reference_missing", self.locale, id=r[f.name])]
+                    problems.setdefault(i, {})[f.name] = [
+                        message("reference_missing", self.locale, id=r[f.name])
+                    ]
         return problems
 
-    def _check_unique(self, conn: Connection, values: Mapping[str, Any], exclude: Any = None) -> None:
+    def _check_unique(
+        self, conn: Connection, values: Mapping[str, Any], exclude: Any = None
+    ) -> None:
         problems = {}
         for f in self.table.fields:
             if f.unique and values.get(f.name) is not None:
@@ -190,7 +225,9 @@ class RecordService:
         if problems:
             raise ValidationError(problems)
 
-    def _write_terms(self, conn: Connection, record_id: Any, values: Mapping[str, Any], replace: bool) -> None:
+    def _write_terms(
+        self, conn: Connection, record_id: Any, values: Mapping[str, Any], replace: bool
+    ) -> None:
         search = self.ct.search
         if search is None:
             return
@@ -208,7 +245,9 @@ class RecordService:
             return
         stmt = sa.select(self.ct.sql.c.id).where(self.ct.sql.c.id == record_id, condition)
         if conn.execute(stmt).first() is None:
-            raise PermissionDenied(f"{self.user.login} may not place a {self.table.name} record outside their rows")
+            raise PermissionDenied(
+                f"{self.user.login} may not place a {self.table.name} record outside their rows"
+            )
 
     def create(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and insert one record; returns it as :meth:`get` would."""
@@ -228,20 +267,27 @@ class RecordService:
             record_id = conn.execute(self.ct.sql.insert().values(row)).inserted_primary_key[0]
             self._write_terms(conn, record_id, data, replace=False)
             self._ensure_visible(conn, record_id, access)
-            conn.execute(self.rt.audit.insert(), audit_rows(self, "create", [(record_id, changes_between(self, {}, data))]))
+            conn.execute(
+                self.rt.audit.insert(),
+                audit_rows(self, "create", [(record_id, changes_between(self, {}, data))]),
+            )
             record = {**data, "id": record_id, "version": 1}
             self.rt.pm.hook.uchet_after_create(table=self.table, record=record, user=self.user)
         return self.get(record_id)
 
-    def update(self, record_id: Any, values: Mapping[str, Any], version: int | None = None) -> dict[str, Any]:
-        """Change a record. A stale ``version`` raises :class:`ConflictError` and changes nothing."""
+    def update(
+        self, record_id: Any, values: Mapping[str, Any], version: int | None = None
+    ) -> dict[str, Any]:
+        """Change a record. A stale ``version`` raises ConflictError and changes nothing."""
         access = self._access("update")
         self._check_writable(values, access)
         data = self._prepare(values, creating=False)
         sql = self.ct.sql
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
-            self.rt.pm.hook.uchet_before_update(table=self.table, record_id=record_id, old=old, values=data, user=self.user)
+            self.rt.pm.hook.uchet_before_update(
+                table=self.table, record_id=record_id, old=old, values=data, user=self.user
+            )
             problems = self._check_references(conn, [data])
             if problems:
                 raise ValidationError(problems[0])
@@ -252,7 +298,14 @@ class RecordService:
             stmt = (
                 sql.update()
                 .where(sql.c.id == record_id, sql.c.version == old["version"])
-                .values({**data, "version": new_version, "updated_at": _now(), "updated_by": self.user.id})
+                .values(
+                    {
+                        **data,
+                        "version": new_version,
+                        "updated_at": _now(),
+                        "updated_by": self.user.id,
+                    }
+                )
             )
             if conn.execute(stmt).rowcount != 1:
                 raise ConflictError(self.table.name, record_id, version, self._current(record_id))
@@ -261,8 +314,12 @@ class RecordService:
                 self._write_terms(conn, record_id, merged, replace=True)
             self._ensure_visible(conn, record_id, access)
             if changes:
-                conn.execute(self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)]))
-            self.rt.pm.hook.uchet_after_update(table=self.table, old=old, record={**merged, "version": new_version}, user=self.user)
+                conn.execute(
+                    self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)])
+                )
+            self.rt.pm.hook.uchet_after_update(
+                table=self.table, old=old, record={**merged, "version": new_version}, user=self.user
+            )
         return self.get(record_id)
 
     def delete(self, record_id: Any, version: int | None = None) -> None:
@@ -277,11 +334,31 @@ class RecordService:
                 if f.on_delete != "restrict":
                     continue
                 child = self.rt.table(child_table.id).sql
-                if conn.execute(sa.select(child.c.id).where(child.c[f.name] == record_id).limit(1)).first():
-                    raise ValidationError({"_schema": [message("reference_in_use", self.locale, table=child_table.text(self.locale))]})
-            if conn.execute(sql.delete().where(sql.c.id == record_id, sql.c.version == old["version"])).rowcount != 1:
+                if conn.execute(
+                    sa.select(child.c.id).where(child.c[f.name] == record_id).limit(1)
+                ).first():
+                    raise ValidationError(
+                        {
+                            "_schema": [
+                                message(
+                                    "reference_in_use",
+                                    self.locale,
+                                    table=child_table.text(self.locale),
+                                )
+                            ]
+                        }
+                    )
+            if (
+                conn.execute(
+                    sql.delete().where(sql.c.id == record_id, sql.c.version == old["version"])
+                ).rowcount
+                != 1
+            ):
                 raise ConflictError(self.table.name, record_id, version, self._current(record_id))
-            conn.execute(self.rt.audit.insert(), audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]))
+            conn.execute(
+                self.rt.audit.insert(),
+                audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]),
+            )
             self.rt.pm.hook.uchet_after_delete(table=self.table, record=old, user=self.user)
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
@@ -312,11 +389,19 @@ class RecordService:
         with self._transaction() as conn:
             problems = self._check_references(conn, prepared)
             if problems:
-                raise BulkValidationError({i + 1: p for i, p in list(problems.items())[:MAX_REPORTED_ROWS]}, len(problems))
+                raise BulkValidationError(
+                    {i + 1: p for i, p in list(problems.items())[:MAX_REPORTED_ROWS]}, len(problems)
+                )
             for data in prepared:
                 self._store_files(conn, data)
             names = [f.name for f, _ in self.stored_fields]
-            system = {"version": 1, "created_at": now, "updated_at": now, "created_by": self.user.id, "updated_by": self.user.id}
+            system = {
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "created_by": self.user.id,
+                "updated_by": self.user.id,
+            }
             # Every row gets every column so executemany sends one statement shape.
             params = [{**dict.fromkeys(names), **data, **system} for data in prepared]
             ids = self._allocate_ids(conn, len(params))
@@ -327,15 +412,30 @@ class RecordService:
                 # row by row, ten times slower.
                 conn.execute(self.ct.sql.insert(), params)
             except IntegrityError as e:
-                raise ValidationError({"_schema": [f"{message('unique', self.locale)} ({e.orig})"]}) from None
+                raise ValidationError(
+                    {"_schema": [f"{message('unique', self.locale)} ({e.orig})"]}
+                ) from None
             if self.ct.search is not None:
-                terms = [row for rid, data in zip(ids, prepared) for row in term_rows(rid, record_terms(self.table, data, self.rt.types))]
+                terms = [
+                    row
+                    for rid, data in zip(ids, prepared)
+                    for row in term_rows(rid, record_terms(self.table, data, self.rt.types))
+                ]
                 if terms:
                     conn.execute(self.ct.search.insert(), terms)
             self._ensure_all_visible(conn, ids, access)
-            conn.execute(self.rt.audit.insert(), audit_rows(self, "create", [(rid, changes_between(self, {}, d)) for rid, d in zip(ids, prepared)]))
+            conn.execute(
+                self.rt.audit.insert(),
+                audit_rows(
+                    self,
+                    "create",
+                    [(rid, changes_between(self, {}, d)) for rid, d in zip(ids, prepared)],
+                ),
+            )
             for rid, data in zip(ids, prepared):
-                self.rt.pm.hook.uchet_after_create(table=self.table, record={**data, "id": rid, "version": 1}, user=self.user)
+                self.rt.pm.hook.uchet_after_create(
+                    table=self.table, record={**data, "id": rid, "version": 1}, user=self.user
+                )
         return ids
 
     # -- helpers ---------------------------------------------------------------------------
@@ -345,9 +445,13 @@ class RecordService:
             return
         sql = self.ct.sql
         for chunk in _chunks(ids, 500):
-            seen = conn.execute(sa.select(sa.func.count()).select_from(sql).where(sql.c.id.in_(chunk), condition)).scalar()
+            seen = conn.execute(
+                sa.select(sa.func.count()).select_from(sql).where(sql.c.id.in_(chunk), condition)
+            ).scalar()
             if seen != len(chunk):
-                raise PermissionDenied(f"{self.user.login} may not place {self.table.name} records outside their rows")
+                raise PermissionDenied(
+                    f"{self.user.login} may not place {self.table.name} records outside their rows"
+                )
 
     def _allocate_ids(self, conn: Connection, count: int) -> list[int]:
         """Ids for ``count`` new rows, reserved inside the current write transaction.
@@ -367,7 +471,9 @@ class RecordService:
     def _transaction(self) -> Any:
         return write_transaction(self.rt.engine)
 
-    def _locked_row(self, conn: Connection, record_id: Any, access: Access, version: int | None) -> dict[str, Any]:
+    def _locked_row(
+        self, conn: Connection, record_id: Any, access: Access, version: int | None
+    ) -> dict[str, Any]:
         sql = self.ct.sql
         stmt = sa.select(sql).where(sql.c.id == record_id)
         condition = self._row_condition(access)

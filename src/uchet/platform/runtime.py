@@ -34,7 +34,13 @@ class Runtime:
         pm: pluggy.PluginManager,
         version: int,
     ):
-        self.engine, self.config, self.types, self.pm, self.version = engine, config, types, pm, version
+        self.engine, self.config, self.types, self.pm, self.version = (
+            engine,
+            config,
+            types,
+            pm,
+            version,
+        )
         self.model = CompiledModel(config, types, engine.dialect.name)
         self.permissions = Permissions(self.model)
         self._validators: dict[str, RecordValidator] = {}

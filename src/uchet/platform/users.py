@@ -83,7 +83,9 @@ class UserStore:
             problems["login"] = ["A login is required."]
         unknown = [r for r in roles if r not in self.role_ids]
         if unknown:
-            problems["roles"] = [f"Unknown role(s): {', '.join(unknown)}; known: {', '.join(self.role_ids)}."]
+            problems["roles"] = [
+                f"Unknown role(s): {', '.join(unknown)}; known: {', '.join(self.role_ids)}."
+            ]
         if password is not None and len(password) < 8:
             problems["password"] = ["A password needs at least 8 characters."]
         if self.find(login) is not None:
@@ -103,6 +105,7 @@ class UserStore:
                     created_at=dt.datetime.now().replace(microsecond=0),
                 )
             )
+            assert result.inserted_primary_key is not None
             user_id = result.inserted_primary_key[0]
         return User(user_id, login, name or login, tuple(roles), locale)
 
@@ -150,9 +153,13 @@ class UserStore:
         if unknown:
             raise ValidationError({"roles": [f"Unknown role(s): {', '.join(unknown)}."]})
         with self.engine.begin() as conn:
-            conn.execute(self.table.update().where(self.table.c.id == user_id).values(roles=list(roles)))
+            conn.execute(
+                self.table.update().where(self.table.c.id == user_id).values(roles=list(roles))
+            )
 
     def set_active(self, user_id: int, active: bool) -> None:
         """Enable or disable a user's login."""
         with self.engine.begin() as conn:
-            conn.execute(self.table.update().where(self.table.c.id == user_id).values(active=active))
+            conn.execute(
+                self.table.update().where(self.table.c.id == user_id).values(active=active)
+            )

@@ -47,7 +47,12 @@ class RecordValidator:
         return schema_cls(unknown=RAISE)
 
     def load(
-        self, values: Mapping[str, Any], *, locale: str = "en", creating: bool, row: int | None = None
+        self,
+        values: Mapping[str, Any],
+        *,
+        locale: str = "en",
+        creating: bool,
+        row: int | None = None,
     ) -> dict[str, Any]:
         """Coerced values, or :class:`ValidationError` with every problem per field."""
         try:

@@ -88,7 +88,9 @@ class FieldType:
         result: list[Any] = []
         if field.max_length:
             result.append(
-                validate.Length(max=field.max_length, error=message("too_long", locale, max=field.max_length))
+                validate.Length(
+                    max=field.max_length, error=message("too_long", locale, max=field.max_length)
+                )
             )
         if self.ordered and field.min is not None:
             lo = self.parse(field, field.min)

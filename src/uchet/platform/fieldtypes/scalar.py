@@ -268,7 +268,7 @@ class DateType(FieldType):
 
     name = "date"
     ordered = True
-    formats = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y")
+    formats: tuple[str, ...] = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y")
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:
         return sa.Date()
@@ -330,7 +330,11 @@ class DateTimeType(DateType):
         if _blank(value):
             return None
         if isinstance(value, dt.datetime):
-            return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+            return (
+                value.replace(tzinfo=None)
+                if value.tzinfo is None
+                else value.astimezone().replace(tzinfo=None)
+            )
         if isinstance(value, dt.date):
             return dt.datetime.combine(value, dt.time())
         text = str(value).strip()

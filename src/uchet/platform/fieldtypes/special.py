@@ -64,7 +64,7 @@ class ChoiceType(FieldType):
 
     def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:
         if not field.choices:
-            yield "a choice field needs \"choices\""
+            yield 'a choice field needs "choices"'
         values = [c.value for c in field.choices]
         for v in sorted({v for v in values if values.count(v) > 1}):
             yield f"choice value {v!r} is listed twice"
@@ -96,14 +96,14 @@ class ReferenceType(FieldType):
 
     def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:
         if not field.target:
-            yield "a reference field needs \"target\" (a table id)"
+            yield 'a reference field needs "target" (a table id)'
             return
         try:
             config.table(field.target)
         except KeyError:
             yield f"target {field.target!r} is not a table of this configuration"
         if field.on_delete == "set_null" and field.required:
-            yield "on_delete \"set_null\" cannot be used on a required field"
+            yield 'on_delete "set_null" cannot be used on a required field'
 
 
 class UserType(ReferenceType):
