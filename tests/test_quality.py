@@ -16,7 +16,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed (pip install -e '.[test]')")
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff missing: pip install -e '.[test]'")
 def test_ruff_clean():
     result = _run("ruff", "check", "src", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
