@@ -57,6 +57,9 @@ class F:
     type: str
     target: str | None = None
     indexed: bool = False
+    required: bool = False
+    default: Any = None
+    on_delete: str = "set_null"
 
 
 @dataclass
@@ -86,9 +89,11 @@ class Model:
             for f in t.fields.values():
                 doc: dict[str, Any] = {"id": f.id, "name": f.name, "type": f.type, "label": f.name}
                 if f.target:
-                    doc.update(target=f.target, on_delete="set_null")
+                    doc.update(target=f.target, on_delete=f.on_delete)
                 if f.indexed:
                     doc["indexed"] = True
+                if f.required:
+                    doc.update(required=True, default=f.default)
                 docs.append(doc)
             tables.append({"id": t.id, "name": t.name, "label": t.name, "fields": docs,
                            "search_fields": list(t.search)})  # fmt: skip
@@ -137,6 +142,27 @@ def index_field(m: Model, data: st.DataObject) -> None:
         found[1].indexed = not found[1].indexed
 
 
+def require_field(m: Model, data: st.DataObject) -> None:
+    """Make a field required with a default (empty values get it), or optional again."""
+    found = pick_field(m, data, lambda f: f.type in ("string", "integer"))
+    if found:
+        t, f = found
+        f.required = not f.required
+        if f.required:
+            f.default = data.draw(VALUES[f.type])
+            for row in t.rows.values():
+                if row[f.id] is None:
+                    row[f.id] = f.default
+
+
+def change_on_delete(m: Model, data: st.DataObject) -> None:
+    if found := pick_field(m, data, lambda f: f.type == "reference"):
+        rules = ["set_null", "cascade", "restrict"]
+        found[1].on_delete = data.draw(
+            st.sampled_from([r for r in rules if r != found[1].on_delete])
+        )
+
+
 def drop_field(m: Model, data: st.DataObject) -> None:
     if found := pick_field(m, data):
         t, f = found
@@ -149,7 +175,7 @@ def drop_field(m: Model, data: st.DataObject) -> None:
 def search_fields(m: Model, data: st.DataObject) -> None:
     t = m.tables[data.draw(st.sampled_from(sorted(m.tables)))]
     texts = sorted(f.id for f in t.fields.values() if f.type in ("string", "text"))
-    t.search = data.draw(st.lists(st.sampled_from(texts), unique=True)) if texts else []
+    t.search = data.draw(st.lists(st.sampled_from(texts), min_size=1, unique=True)) if texts else []
 
 
 def add_table(m: Model, data: st.DataObject) -> None:
@@ -177,8 +203,8 @@ def drop_table(m: Model, data: st.DataObject) -> None:
                 del row[f.id]
 
 
-ACTIONS = [add_field, rename_field, retype_field, index_field, drop_field, search_fields,
-           add_table, rename_table, drop_table]  # fmt: skip
+ACTIONS = [add_field, rename_field, retype_field, index_field, require_field, change_on_delete,
+           drop_field, search_fields, add_table, rename_table, drop_table]  # fmt: skip
 
 
 def reflect(conn: sa.Connection, name: str) -> sa.Table:
@@ -193,6 +219,8 @@ def insert_row(engine: Engine, m: Model, cfg: Configuration, data: st.DataObject
         if f.type == "reference":
             ids = sorted(m.tables[f.target or ""].rows)
             values[f.id] = data.draw(st.sampled_from([None, *ids]))
+        elif f.required:
+            values[f.id] = data.draw(VALUES[f.type])
         else:
             values[f.id] = data.draw(st.none() | VALUES[f.type])
     with engine.begin() as conn:
