@@ -298,7 +298,7 @@ def pg_engine(postgresql_url: str) -> Any:
 
 
 @settings(
-    max_examples=6,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -187,6 +187,18 @@ def test_first_migration_creates_everything(engine: Engine) -> None:
     assert row[0] == "t" and len(row[2]) == 64
 
 
+def test_reapplying_the_same_configuration_records_nothing(engine: Engine) -> None:
+    cfg = migrate(engine, None, base_tree())
+    assert migrate(engine, cfg, base_tree()) == cfg  # an empty plan, the same tree
+    assert current_version(engine)[0] == 1  # type: ignore[index]
+    relabelled = base_tree()
+    fld(relabelled, "clients.city")["label"] = "Town"
+    new = build_configuration(relabelled)
+    p = plan(cfg, new, TYPES)
+    assert p.is_empty
+    assert apply(engine, p, new, TYPES) == 2  # no schema change, but a new configuration
+
+
 def test_sample_crm_migrates(engine: Engine) -> None:
     from uchet.configurations.loader import load
 

@@ -80,8 +80,10 @@ class Plan:
 
     def for_version(self, version: int) -> Plan:
         """This plan as it will be applied as ``version`` (names its backup tables)."""
-        ops = tuple(replace(op, version=version) if hasattr(op, "version") else op
-                    for op in self.operations)  # fmt: skip
+        ops = tuple(
+            replace(op, version=version) if hasattr(op, "version") else op  # type: ignore[type-var]
+            for op in self.operations
+        )
         return replace(self, operations=ops, version=version)
 
     def __str__(self) -> str:

@@ -61,7 +61,7 @@ from uchet.platform.search import record_terms, term_rows
 
 #: Prefix of the temporary column a retype fills before it replaces the old one.
 TMP_PREFIX = "_uchet_new_"
-_TMP_KEY = "\0tmp"
+_TMP_KEY = "<tmp>"  # not a valid field id, so it never clashes
 
 
 class Runner:

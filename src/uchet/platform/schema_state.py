@@ -29,7 +29,7 @@ CHUNK = 1000
 
 def iter_chunks(
     conn: Connection, table: sa.Table, columns: Sequence[Any], where: Any = None
-) -> Iterator[list[sa.Row[Any]]]:
+) -> Iterator[list[tuple[Any, ...]]]:
     """``(id, *columns)`` rows of ``table`` in id order, a chunk at a time (bounded memory)."""
     last: Any = None
     while True:
@@ -38,7 +38,7 @@ def iter_chunks(
             query = query.where(where)
         if last is not None:
             query = query.where(table.c.id > last)
-        rows = list(conn.execute(query).all())
+        rows = [tuple(r) for r in conn.execute(query)]
         if not rows:
             return
         yield rows
