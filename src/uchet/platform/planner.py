@@ -216,6 +216,7 @@ def plan(
     for o, n in kept:
         of, nf = _stored(o, types), _stored(n, types)
         rt = retyped.setdefault(n.id, set())
+        refilled: set[str] = set()  # fields whose NULLs get a default: their terms change
         field_renames = []
         for fid in (i for i in nf if i in of):
             a, b = of[fid], nf[fid]
@@ -228,6 +229,7 @@ def plan(
                 continue
             if a.required != b.required:
                 middle.append(AlterNullable(n.id, n.name, b))
+                refilled.add(fid)
             if (ca.fk_target, ca.ondelete) != (cb.fk_target, cb.ondelete):
                 if a.target in {t.id for t in dropped} and b.target in {t.id for t in created}:
                     first.append(ChangeReference(n.id, o.name, a, b, "detach"))
@@ -255,7 +257,7 @@ def plan(
         if n.search_fields and not o.search_fields:
             last.append(CreateSearchTable(n))
         elif n.search_fields and (set(n.search_fields) != set(o.search_fields)
-                                  or rt & set(n.search_fields)):  # fmt: skip
+                                  or (rt | refilled) & set(n.search_fields)):  # fmt: skip
             last.append(RebuildSearch(n))
 
     early = [DropTable(t.id, t.name, version) for t in drop_order if t.name in wanted]
