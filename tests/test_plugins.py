@@ -123,3 +123,27 @@ def test_platform_imports_without_flask():
         [sys.executable, "-c", "import json\n" + code], capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == []
+
+
+def test_self_reference_compiles_and_works(tmp_path):
+    """A table may reference itself (a client's parent company)."""
+    parent = Overlay(
+        "parent.json",
+        {
+            "overlay": "parent",
+            "fields": {
+                "clients": [
+                    {"id": "clients.parent", "name": "parent", "type": "reference",
+                     "target": "clients", "on_delete": "set_null",
+                     "label": {"ru": "Головная организация", "en": "Parent company"}}
+                ]
+            },
+        },
+    )  # fmt: skip
+    p = Platform.open("sample_crm", database_url=f"sqlite:///{tmp_path}/s.db", overlays=[parent])
+    p.migrate()
+    clients = p.records("clients", user=SYSTEM)
+    head = clients.create({"name": "Холдинг"})
+    branch = clients.create({"name": "Филиал", "parent": head["id"]})
+    assert clients.get(branch["id"])["parent__title"] == "Холдинг"
+    p.close()
