@@ -280,13 +280,13 @@ class CompiledModel:
                 target = self.tables[f.target]
                 # A reference to its own table (a parent client) needs remote_side, or
                 # SQLAlchemy cannot tell the many-to-one side from the one-to-many side.
-                remote = {"remote_side": [ct.sql.c.id]} if f.target == ct.table.id else {}
+                remote = [ct.sql.c.id] if f.target == ct.table.id else None
                 props[f"{f.name}_ref"] = relationship(
                     target.cls,
                     foreign_keys=[ct.sql.c[f.name]],
                     backref=_backref_name(ct.table, f),
                     lazy="select",
-                    **remote,
+                    remote_side=remote,
                 )
             elif not self.types.get(f.type).stored:
                 props[f.name] = column_property(ct.computed[f.name])
