@@ -270,51 +270,47 @@ class ChangeReference(Operation):
 
 
 @dataclass(frozen=True)
-class CreateIndex(Operation):
+class IndexOperation(Operation):
+    """Base of the four index and unique-constraint operations: same data, own verb.
+
+    They stay separate classes because implementations are registered per class.
+    """
+
+    table_id: str
+    table_name: str
+    spec: IndexSpec
+    verb: ClassVar[str] = ""
+
+    def describe(self) -> str:
+        return f"{self.verb} {self.spec.name} on {self.table_name}"
+
+
+@dataclass(frozen=True)
+class CreateIndex(IndexOperation):
     """Create an index."""
 
-    table_id: str
-    table_name: str
-    spec: IndexSpec
-
-    def describe(self) -> str:
-        return f"create index {self.spec.name} on {self.table_name}"
+    verb = "create index"
 
 
 @dataclass(frozen=True)
-class DropIndex(Operation):
+class DropIndex(IndexOperation):
     """Drop an index."""
 
-    table_id: str
-    table_name: str
-    spec: IndexSpec
-
-    def describe(self) -> str:
-        return f"drop index {self.spec.name} on {self.table_name}"
+    verb = "drop index"
 
 
 @dataclass(frozen=True)
-class AddUnique(Operation):
+class AddUnique(IndexOperation):
     """Add a unique constraint (existing duplicates are reported before anything runs)."""
 
-    table_id: str
-    table_name: str
-    spec: IndexSpec
-
-    def describe(self) -> str:
-        return f"add unique constraint {self.spec.name} on {self.table_name}"
+    verb = "add unique constraint"
 
 
 @dataclass(frozen=True)
-class DropUnique(Operation):
+class DropUnique(IndexOperation):
     """Drop a unique constraint."""
 
-    table_id: str
-    table_name: str
-    spec: IndexSpec
-
-    def describe(self) -> str:
-        return f"drop unique constraint {self.spec.name} on {self.table_name}"
+    verb = "drop unique constraint"
 
 
 @dataclass(frozen=True)
