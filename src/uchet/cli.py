@@ -462,5 +462,40 @@ def users_list(config: str | None, database: str | None, overlays: tuple[str, ..
         click.echo(f"{u.login:<{width}}  {', '.join(u.roles) or '-':<20}  {u.name}")
 
 
+@main.command(epilog=EXIT_CODES_HELP)
+@config_option
+@database_option
+@overlay_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--admin-password",
+    default=None,
+    help="Password of the administrator created on first start (default: a random one).",
+)
+def serve(
+    config: str | None,
+    database: str | None,
+    overlays: tuple[str, ...],
+    host: str,
+    port: int,
+    admin_password: str | None,
+) -> None:
+    """Start the web application for development (production: see docs/deploy.md).
+
+    A new database is initialised first, with an administrator whose login and password
+    are printed.
+    """
+    from uchet.web import create_app
+
+    with _errors(config):
+        platform = _open(config, database, overlays)
+        if platform.applied() is None or not platform.plan().is_empty:
+            _init(platform, "admin", admin_password)
+        app = create_app(platform)
+    click.echo(f"uchet is running at http://{host}:{port}/  (Ctrl+C stops it)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

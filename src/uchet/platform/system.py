@@ -26,7 +26,16 @@ from sqlalchemy import (
 #: PRIMARY KEY" aliases the rowid (and so autoincrements).
 ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
-SYSTEM_TABLE_NAMES = ("uchet_config", "uchet_users", "uchet_files", "uchet_audit", "uchet_state")
+SYSTEM_TABLE_NAMES = (
+    "uchet_config",
+    "uchet_users",
+    "uchet_files",
+    "uchet_audit",
+    "uchet_state",
+    "uchet_prefs",
+    "uchet_saved_views",
+    "uchet_login_failures",
+)
 
 
 def define_system_tables(metadata: MetaData) -> dict[str, Table]:
@@ -88,4 +97,43 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("key", String(100), primary_key=True),
         Column("value", Text),
     )
-    return {t.name: t for t in (config, users, files, audit, state)}
+    # Per-user (user_id set) or per-role (role set) settings of a screen, such as a list's
+    # columns, order and widths: the web layer reads user, then role, then the configuration.
+    prefs = Table(
+        "uchet_prefs",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("user_id", BigInteger, ForeignKey("uchet_users.id", ondelete="CASCADE")),
+        Column("role", String(100)),
+        Column("table_id", String(100), nullable=False),
+        Column("key", String(100), nullable=False),
+        Column("value", JSON, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+        Index("ix_uchet_prefs_owner", "table_id", "key", "user_id", "role", unique=True),
+    )
+    # Named list views (filters, sort, columns, grouping): private to the owner, or shared
+    # with everyone (shared_with "*") or with one role (shared_with = role id).
+    saved_views = Table(
+        "uchet_saved_views",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("table_id", String(100), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("owner_id", BigInteger, ForeignKey("uchet_users.id", ondelete="CASCADE")),
+        Column("shared_with", String(100)),
+        Column("state", JSON, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Index("ix_uchet_saved_views_table", "table_id", "owner_id"),
+    )
+    # Failed logins, for throttling across every web process (S01).
+    login_failures = Table(
+        "uchet_login_failures",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("login", String(100), nullable=False),
+        Column("address", String(64)),
+        Column("at", DateTime, nullable=False),
+        Index("ix_uchet_login_failures_login", "login", "at"),
+    )
+    tables = (config, users, files, audit, state, prefs, saved_views, login_failures)
+    return {t.name: t for t in tables}

@@ -115,11 +115,13 @@ class UserStore:
             row = conn.execute(sa.select(self.table).where(self.table.c.login == login)).first()
         return self._user(row) if row else None
 
-    def get(self, user_id: int) -> User | None:
-        """The user with ``user_id``, or None."""
+    def get(self, user_id: int, *, active_only: bool = False) -> User | None:
+        """The user with ``user_id``, or None (also when ``active_only`` and disabled)."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(self.table).where(self.table.c.id == user_id)).first()
-        return self._user(row) if row else None
+        if row is None or (active_only and not row.active):
+            return None
+        return self._user(row)
 
     def all(self) -> list[User]:
         """Every user, by login."""
@@ -155,6 +157,13 @@ class UserStore:
         with self.engine.begin() as conn:
             conn.execute(
                 self.table.update().where(self.table.c.id == user_id).values(roles=list(roles))
+            )
+
+    def set_locale(self, user_id: int, locale: str | None) -> None:
+        """Remember the interface language a user chose."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                self.table.update().where(self.table.c.id == user_id).values(locale=locale)
             )
 
     def set_active(self, user_id: int, active: bool) -> None:

@@ -50,6 +50,9 @@ class FieldType:
     properties: ClassVar[frozenset[str]] = frozenset()
     #: Whether the column's value can be compared by size (min/max and range filters).
     ordered: ClassVar[bool] = False
+    #: The kind of input that edits it, by name; front ends map names to their widgets
+    #: (the web layer's registry is :mod:`uchet.web.widgets`), so the engine stays UI-free.
+    widget: ClassVar[str] = "text"
 
     def column_type(self, field: Field) -> TypeEngine[Any]:
         """The SQLAlchemy type of the column that stores the field."""

@@ -54,6 +54,7 @@ class TextType(StringType):
     """Multi-line text of any length."""
 
     name = "text"
+    widget = "textarea"
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:
         return sa.Text()
@@ -73,6 +74,7 @@ class EmailType(StringType):
     """An e-mail address."""
 
     name = "email"
+    widget = "email"
     default_length = 254
 
     def parse(self, field: Field, value: Any) -> Any:
@@ -86,6 +88,7 @@ class UrlType(StringType):
     """A web address; ``www.example.com`` gets ``https://`` in front."""
 
     name = "url"
+    widget = "url"
     default_length = 2048
 
     def parse(self, field: Field, value: Any) -> Any:
@@ -103,6 +106,7 @@ class PhoneType(StringType):
     """A phone number as typed; searched by its digits, so any format finds it (S36)."""
 
     name = "phone"
+    widget = "tel"
     default_length = 50
 
     def parse(self, field: Field, value: Any) -> Any:
@@ -133,6 +137,7 @@ class IntegerType(FieldType):
     """A whole number."""
 
     name = "integer"
+    widget = "integer"
     ordered = True
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:
@@ -159,6 +164,7 @@ class DecimalType(FieldType):
     """A decimal number with ``precision`` digits, ``scale`` of them after the point."""
 
     name = "decimal"
+    widget = "decimal"
     ordered = True
     default_precision, default_scale = 18, 2
 
@@ -211,6 +217,7 @@ class MoneyType(DecimalType):
     """An amount of money in ``currency`` (default RUB)."""
 
     name = "money"
+    widget = "decimal"
 
     def format(self, field: Field, value: Any, locale: str) -> str:
         text = super().format(field, value, locale)
@@ -225,6 +232,7 @@ class PercentType(DecimalType):
     """A percentage, stored as the number of percent (50 means 50 %)."""
 
     name = "percent"
+    widget = "decimal"
     default_precision = 7
 
     def format(self, field: Field, value: Any, locale: str) -> str:
@@ -236,6 +244,7 @@ class BooleanType(FieldType):
     """Yes or no. Accepts true/false, 1/0, yes/no and да/нет."""
 
     name = "boolean"
+    widget = "checkbox"
     truthy = frozenset({"true", "1", "yes", "y", "on", "да", "д", "истина", "+", "x", "✓"})
     falsy = frozenset({"false", "0", "no", "n", "off", "нет", "н", "ложь", "-"})
 
@@ -267,6 +276,7 @@ class DateType(FieldType):
     """A calendar date. Accepts ISO (2024-12-31) and Russian (31.12.2024) forms."""
 
     name = "date"
+    widget = "date"
     ordered = True
     formats: tuple[str, ...] = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y")
 
@@ -312,6 +322,7 @@ class DateTimeType(DateType):
     """A date and time of day."""
 
     name = "datetime"
+    widget = "datetime"
     formats = (
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%dT%H:%M",
@@ -362,6 +373,7 @@ class TimeType(FieldType):
     """A time of day."""
 
     name = "time"
+    widget = "time"
     ordered = True
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:

@@ -36,6 +36,7 @@ class ChoiceType(FieldType):
     """One of fixed options, each with a label per locale. Stores the option's value."""
 
     name = "choice"
+    widget = "select"
     searchable = False
     properties = frozenset({"choices"})
 
@@ -76,6 +77,7 @@ class ReferenceType(FieldType):
     """A many-to-one link to a record of the ``target`` table, with an ``on_delete`` rule."""
 
     name = "reference"
+    widget = "reference"
     properties = frozenset({"target", "on_delete", "related_label"})
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:
@@ -110,6 +112,7 @@ class UserType(ReferenceType):
     """A link to a user of the platform (a manager, an assignee)."""
 
     name = "user"
+    widget = "user"
     properties = frozenset()
 
     def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:
@@ -129,6 +132,7 @@ class FileType(FieldType):
     """A file stored inside the database (S37), at most ``max_size`` bytes."""
 
     name = "file"
+    widget = "file"
     properties = frozenset({"max_size"})
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:
@@ -170,6 +174,7 @@ class ImageType(FileType):
     """An image stored inside the database: PNG, JPEG, GIF, WebP, BMP or SVG."""
 
     name = "image"
+    widget = "image"
 
     def parse(self, field: Field, value: Any) -> Any:
         result = super().parse(field, value)
@@ -182,6 +187,7 @@ class JsonType(FieldType):
     """Structured data as JSON."""
 
     name = "json"
+    widget = "json"
 
     def column_type(self, field: Field) -> sa.TypeEngine[Any]:
         return sa.JSON()
@@ -243,6 +249,7 @@ class FormulaType(ComputedType):
     """A read-only expression over the row's and referenced fields, compiled to SQL."""
 
     name = "formula"
+    widget = "readonly"
     properties = frozenset({"formula", "result_type"})
 
 
@@ -250,6 +257,7 @@ class RollupType(ComputedType):
     """sum/count/min/max/avg of a child table's field over the rows that reference this one."""
 
     name = "rollup"
+    widget = "readonly"
     properties = frozenset({"rollup", "result_type"})
 
     def result(self, field: Field) -> FieldType:

@@ -1,0 +1,9 @@
+"""The web layer: a Flask app per configuration version with generated Flask-Admin screens.
+
+Public API: :func:`create_app` (the app factory) and :class:`UchetAdmin` (mount the screens
+in an existing Flask app).
+"""
+
+from uchet.web.app import UchetAdmin, WebSettings, create_app
+
+__all__ = ["UchetAdmin", "WebSettings", "create_app"]

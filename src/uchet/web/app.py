@@ -1,0 +1,132 @@
+"""The app factory and the embeddable admin: the two ways to serve uchet over the web.
+
+* :func:`create_app` returns a Flask app that serves the configuration at the site root
+  (``uchet serve`` and gunicorn's ``"uchet.web:create_app()"`` use it).
+* :class:`UchetAdmin` mounts the same screens under a prefix of an ISV's own Flask app::
+
+      UchetAdmin(platform).init_app(app, url_prefix="/crm")
+
+Both put a :class:`~uchet.web.hotswap.HotSwap` in front of the per-version inner app, so the
+outer app object stays the same while configuration versions come and go.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from uchet.core import Platform
+from uchet.platform.runtime import Runtime
+from uchet.web.hotswap import HotSwap
+
+SECRET_STATE_KEY = "web.secret_key"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Settings of the web layer; each has an environment variable for deployments."""
+
+    #: Signs session cookies and CSRF tokens. All processes of one site must share it.
+    secret_key: str
+    #: Minutes without a request after which the session locks (S01); 0 disables it.
+    idle_minutes: int = 30
+    #: Failed logins per login within ``throttle_minutes`` before further tries are refused.
+    max_login_failures: int = 5
+    throttle_minutes: int = 15
+    #: Send cookies over HTTPS only. On by default in production (see docs/deploy.md).
+    secure_cookies: bool = False
+    #: Where the screens are mounted ("" for the site root).
+    url_prefix: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, platform: Platform, **overrides: Any) -> WebSettings:
+        """Settings from keyword arguments, then ``UCHET_*`` environment variables."""
+        env = os.environ
+        values: dict[str, Any] = {
+            "secret_key": overrides.pop("secret_key", None) or env.get("UCHET_SECRET_KEY"),
+            "idle_minutes": int(overrides.pop("idle_minutes", env.get("UCHET_IDLE_MINUTES", 30))),
+            "secure_cookies": _flag(
+                overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
+            ),
+        }
+        for name in ("max_login_failures", "throttle_minutes", "url_prefix"):
+            if name in overrides:
+                values[name] = overrides.pop(name)
+        if not values["secret_key"]:
+            values["secret_key"] = _stored_secret(platform)
+        return cls(extra=overrides, **values)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _stored_secret(platform: Platform) -> str:
+    """A random key kept in ``uchet_state``, so every process of a development site agrees
+    on it without configuration. Production sets ``UCHET_SECRET_KEY`` instead."""
+    state = platform._system["uchet_state"]
+    with platform.engine.begin() as conn:
+        found = conn.execute(sa.select(state.c.value).where(state.c.key == SECRET_STATE_KEY))
+        value = found.scalar()
+        if value:
+            return str(value)
+        value = secrets.token_hex(32)
+        try:
+            conn.execute(state.insert().values(key=SECRET_STATE_KEY, value=value))
+        except sa.exc.IntegrityError:  # another process won the race: use its key
+            conn.rollback()
+            return _stored_secret(platform)
+    return value
+
+
+class UchetAdmin:
+    """The generated screens of one platform, ready to mount in any Flask app."""
+
+    def __init__(self, platform: Platform, **settings: Any):
+        self.platform = platform
+        self._settings = settings
+        self.settings: WebSettings | None = None
+        self.hotswap: HotSwap | None = None
+
+    def build(self, runtime: Runtime) -> Flask:
+        """Build the inner app of one configuration version (see :mod:`uchet.web.builder`)."""
+        from uchet.web.builder import build_app
+
+        assert self.settings is not None
+        return build_app(self.platform, runtime, self.settings)
+
+    def init_app(self, app: Flask, url_prefix: str = "") -> UchetAdmin:
+        """Serve the screens from ``app`` under ``url_prefix`` ("" means the whole app)."""
+        url_prefix = url_prefix.rstrip("/")
+        self.settings = WebSettings.from_env(self.platform, url_prefix=url_prefix, **self._settings)
+        self.hotswap = HotSwap(self.platform, self.build)
+        if url_prefix:
+            app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+                app.wsgi_app, {url_prefix: self.hotswap}
+            )
+        else:
+            app.wsgi_app = self.hotswap  # type: ignore[method-assign,assignment]
+        app.extensions["uchet"] = self
+        return self
+
+
+def create_app(platform: Platform | None = None, **settings: Any) -> Flask:
+    """The uchet web application.
+
+    Without ``platform`` it opens ``UCHET_CONFIG`` (default: the bundled CRM) on
+    ``UCHET_DATABASE_URL`` (default: ``sqlite:///uchet.db``). ``settings`` override the
+    ``UCHET_*`` environment variables: ``secret_key``, ``idle_minutes``,
+    ``secure_cookies``, ``max_login_failures``, ``throttle_minutes``.
+    """
+    if platform is None:
+        platform = Platform.open(settings.pop("config", None), settings.pop("database_url", None))
+    app = Flask("uchet.web.site")
+    UchetAdmin(platform, **settings).init_app(app)
+    return app

@@ -1,0 +1,98 @@
+"""What every request of one inner app needs: the runtime, the acting user, the locale.
+
+One :class:`WebContext` belongs to one inner app, so to one configuration version. Views get
+their record services from it, which keeps a request on the version its app was built for
+even when a newer one is being swapped in (ARCHITECTURE rule 7), and keeps every read and
+write on the record service's permission checks (rule 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, has_request_context, request, session
+from flask_admin.babel import gettext as admin_gettext
+from flask_login import current_user
+
+from uchet.platform.model import Labels, Table, label_text
+from uchet.platform.permissions import Access
+from uchet.platform.records import RecordService
+from uchet.platform.runtime import Runtime
+from uchet.platform.users import User
+from uchet.web.texts import UI_TEXTS
+
+if TYPE_CHECKING:
+    from uchet.core import Platform
+    from uchet.web.app import WebSettings
+
+CTX_KEY = "uchet_ctx"
+
+
+@dataclass
+class WebContext:
+    """The platform, runtime and settings of one inner app."""
+
+    platform: Platform
+    runtime: Runtime
+    settings: WebSettings
+
+    @property
+    def config(self) -> Any:
+        return self.runtime.config
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self.config.manifest.locales)
+
+    # -- per request ----------------------------------------------------------------------
+    def user(self) -> User:
+        """The logged-in user (views are only reachable when someone is logged in)."""
+        return current_user.user  # type: ignore[no-any-return]
+
+    def locale(self) -> str:
+        """The user's chosen locale, else the session's, else the browser's, else the default."""
+        if not has_request_context():
+            return str(self.config.manifest.default_locale)
+        chosen = None
+        if current_user and current_user.is_authenticated:
+            chosen = current_user.user.locale
+        chosen = chosen or session.get("locale")
+        if chosen in self.locales:
+            return str(chosen)
+        best = request.accept_languages.best_match(self.locales)
+        if best:
+            return best
+        return str(self.config.manifest.default_locale)
+
+    def label(self, labels: Labels, default: str = "") -> str:
+        """A configuration label in the current locale."""
+        return label_text(labels, self.locale(), default=default)
+
+    def table_label(self, table: Table) -> str:
+        return self.label(table.label, table.name)
+
+    def access(self, table_id: str) -> Access:
+        """The current user's rights on a table."""
+        return self.runtime.permissions.access(self.user(), table_id)
+
+    def records(self, table_id: str) -> RecordService:
+        """The record service of ``table_id`` acting as the current user, in their locale."""
+        return RecordService(self.runtime, table_id, self.user(), self.locale())
+
+    def gettext(self, msgid: str, **params: Any) -> str:
+        """An interface text in the current locale. The configuration's translation
+        documents (S43) override the built-in catalogs (uchet's and Flask-Admin's)."""
+        locale = self.locale()
+        for doc in self.config.translations:
+            if doc.data.get("locale") == locale and msgid in doc.data.get("messages", {}):
+                text = str(doc.data["messages"][msgid])
+                break
+        else:
+            text = UI_TEXTS.get(msgid, {}).get(locale) or admin_gettext(msgid)
+        return text % params if params else text
+
+
+def ctx() -> WebContext:
+    """The context of the app serving the current request."""
+    return current_app.extensions[CTX_KEY]  # type: ignore[no-any-return]

@@ -1,0 +1,155 @@
+"""One rendered list page: the query it runs and everything its template shows.
+
+The page asks the record service for one page of rows (one SQL statement whatever the page
+size: reference titles are joins), a capped count ("10 000+") and, when grouped, the group
+counts. Nothing here is O(table) per page except what the user asked for explicitly
+(grouping counts the groups, with the row rules applied).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.datastructures import MultiDict
+
+from uchet.platform.model import Field
+from uchet.platform.query import QueryResult
+from uchet.web.liststate import OFFSET_LIMIT, ListState
+
+if TYPE_CHECKING:
+    from uchet.web.views import TableView
+
+
+@dataclass(frozen=True)
+class GroupHeader:
+    """A group header row shown before the first row of a group."""
+
+    level: int
+    key: tuple[Any, ...]
+    title: str
+    count: int
+    field_label: str
+
+    @property
+    def dom_id(self) -> str:
+        return "g-" + "-".join(str(abs(hash(str(k)))) for k in self.key)
+
+
+class ListPage:
+    """The list of ``view``'s table in the state given by the request ``args``."""
+
+    def __init__(self, view: TableView, args: MultiDict[str, str]):
+        self.view, self.c, self.table = view, view.c, view.table
+        self.state = ListState.from_args(args)
+        access = view.access()
+        self.readable = None if access.unrestricted else access.readable()
+        self.columns = self._columns()
+        self.page_size = self.state.page_size or self.table.page_size
+        self.result = self._query()
+        self.rows = self.result.rows
+        self.offset = 0 if self.state.after else (self.state.page - 1) * self.page_size
+
+    # -- columns ---------------------------------------------------------------------------
+    def _can_read(self, name: str) -> bool:
+        return self.readable is None or name in self.readable
+
+    def all_fields(self) -> list[Field]:
+        """Every field the user may read: what the column chooser offers."""
+        return [f for f in self.table.fields if self._can_read(f.name)]
+
+    def _columns(self) -> list[Field]:
+        names = list(self.state.columns) or self.default_columns()
+        fields = [self.table.field_by_name(n) for n in names if self.table.has_field(n)]
+        return [f for f in fields if self._can_read(f.name)]
+
+    def default_columns(self) -> list[str]:
+        """The configuration's list columns (the preferences layer overrides them)."""
+        ids = self.table.list_columns or tuple(f.id for f in self.table.fields[:6])
+        return [self.table.field_by_id(i).name for i in ids]
+
+    # -- query -----------------------------------------------------------------------------
+    def _query(self) -> QueryResult:
+        state = self.state
+        id_fields = {f.name for f in self.table.fields if f.type in ("reference", "user")}
+        names = [f.name for f in self.columns]
+        for g in state.group:
+            if g not in names:
+                names.append(g)
+        sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
+        offset = 0 if state.after else min((state.page - 1) * self.page_size, OFFSET_LIMIT)
+        return self.view.records().query(
+            filters=state.query_filters(id_fields), sort=sort, search=state.search or None,
+            columns=names, limit=self.page_size, offset=offset, after=state.after,
+            group_by=list(state.group), count=True,
+        )  # fmt: skip
+
+    # -- what the template shows -------------------------------------------------------------
+    @property
+    def total_text(self) -> str:
+        total = self.result.total or 0
+        text = f"{total:,}".replace(",", "\u00a0")
+        return text + "+" if self.result.total_capped else text
+
+    @property
+    def first(self) -> int:
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.offset + len(self.rows)
+
+    def next_query(self) -> str | None:
+        """The next page: by offset while cheap, by keyset cursor beyond (rule 9)."""
+        if self.result.next_cursor is None:
+            return None
+        if not self.state.after and self.state.page * self.page_size < OFFSET_LIMIT:
+            return self.state.query_string(page=self.state.page + 1)
+        return self.state.query_string(after=self.result.next_cursor)
+
+    def prev_query(self) -> str | None:
+        if self.state.after or self.state.page <= 1:
+            return None
+        return self.state.query_string(page=self.state.page - 1)
+
+    def sort_query(self, name: str, add: bool = False) -> str:
+        return self.state.with_sort(name, add).query_string()
+
+    def sort_mark(self, name: str) -> str:
+        for i, key in enumerate(self.state.sort):
+            if key.lstrip("-") == name:
+                arrow = "▼" if key.startswith("-") else "▲"
+                return arrow + (str(i + 1) if len(self.state.sort) > 1 else "")
+        return ""
+
+    def filterable(self, f: Field) -> bool:
+        """Columns offering a value filter in the header (S06): small value sets."""
+        return self.c.runtime.types.get(f.type).stored and f.type not in ("file", "image", "json")
+
+    def group_label(self, name: str) -> str:
+        return self.view.label(self.table.field_by_name(name))
+
+    def items(self) -> list[tuple[list[GroupHeader], dict[str, Any]]]:
+        """Rows, each with the group headers that start before it (S07)."""
+        levels = list(self.state.group)
+        if not levels:
+            return [([], row) for row in self.rows]
+        counts: dict[tuple[Any, ...], int] = {}
+        for g in self.result.groups:
+            for depth in range(1, len(levels) + 1):
+                counts[g.key[:depth]] = counts.get(g.key[:depth], 0) + g.count
+        out: list[tuple[list[GroupHeader], dict[str, Any]]] = []
+        previous: tuple[Any, ...] | None = None
+        fields = [self.table.field_by_name(n) for n in levels]
+        for row in self.rows:
+            key = tuple(row.get(n) for n in levels)
+            headers = []
+            for depth, f in enumerate(fields):
+                if previous is None or previous[: depth + 1] != key[: depth + 1]:
+                    title = self.view.text(f, row) or "—"
+                    headers.append(GroupHeader(depth, key[: depth + 1], title,
+                                               counts.get(key[: depth + 1], 0),
+                                               self.view.label(f)))  # fmt: skip
+            previous = key
+            out.append((headers, row))
+        return out

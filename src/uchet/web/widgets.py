@@ -1,0 +1,136 @@
+"""Form inputs by widget name (ARCHITECTURE rule 6: registries, not string switches).
+
+Each field type names the kind of input that edits it (``FieldType.widget``); this registry
+turns that name into a WTForms field. WTForms only renders inputs and checks the CSRF token
+here: parsing and validation stay in the record service, so the browser, the API and imports
+share one set of rules and messages. An ISV adds an input with :func:`register_widget`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import wtforms
+from wtforms import validators as v
+
+from uchet.platform.model import Field, label_text
+
+WidgetFactory = Callable[[Field, "WidgetContext"], wtforms.Field]
+WIDGETS: dict[str, WidgetFactory] = {}
+
+
+@dataclass(frozen=True)
+class WidgetContext:
+    """What a widget factory may need besides the field: the locale and URL builders."""
+
+    locale: str
+    #: URL of the ajax lookup for a reference field: ``lookup_url(field_name)``.
+    lookup_url: Callable[[str], str]
+
+
+def register_widget(name: str) -> Callable[[WidgetFactory], WidgetFactory]:
+    """Register the factory of the input named ``name``."""
+
+    def decorate(factory: WidgetFactory) -> WidgetFactory:
+        WIDGETS[name] = factory
+        return factory
+
+    return decorate
+
+
+def make_input(field: Field, widget: str, wctx: WidgetContext) -> wtforms.Field:
+    """The unbound WTForms field editing ``field`` (a plain text input for unknown names)."""
+    return WIDGETS.get(widget, WIDGETS["text"])(field, wctx)
+
+
+def _kw(field: Field, wctx: WidgetContext, **render: Any) -> dict[str, Any]:
+    """Label, help text and HTML attributes shared by every input."""
+    attrs: dict[str, Any] = {"data-field": field.name, **render}
+    if field.required:
+        attrs["required"] = True  # the browser helps; the server decides
+    return {
+        "label": label_text(field.label, wctx.locale, default=field.name),
+        "description": label_text(field.help, wctx.locale),
+        "validators": [v.Optional()],
+        "render_kw": attrs,
+    }
+
+
+@register_widget("text")
+def _text(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    extra = {"maxlength": field.max_length} if field.max_length else {}
+    return wtforms.StringField(**_kw(field, wctx, **extra))
+
+
+@register_widget("textarea")
+def _textarea(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    return wtforms.TextAreaField(**_kw(field, wctx, rows=3))
+
+
+def _typed(input_type: str, **extra: Any) -> WidgetFactory:
+    def factory(field: Field, wctx: WidgetContext) -> wtforms.Field:
+        attrs = {"type": input_type, **extra}
+        if field.min is not None:
+            attrs["min"] = field.min
+        if field.max is not None:
+            attrs["max"] = field.max
+        return wtforms.StringField(**_kw(field, wctx, **attrs))
+
+    return factory
+
+
+for _name, _type, _extra in (
+    ("email", "email", {}),
+    ("url", "url", {}),
+    ("tel", "tel", {}),
+    ("integer", "number", {"step": 1}),
+    ("decimal", "text", {"inputmode": "decimal"}),
+    ("date", "date", {}),
+    ("datetime", "datetime-local", {}),
+    ("time", "time", {}),
+):
+    register_widget(_name)(_typed(_type, **_extra))
+
+
+@register_widget("checkbox")
+def _checkbox(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    kw = _kw(field, wctx)
+    kw["render_kw"].pop("required", None)  # an unticked box is a valid "no"
+    return wtforms.BooleanField(**kw)
+
+
+@register_widget("select")
+def _select(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    choices = [("", "—")] + [
+        (c.value, label_text(c.label, wctx.locale, default=c.value)) for c in field.choices
+    ]
+    return wtforms.SelectField(choices=choices, validate_choice=False, **_kw(field, wctx))
+
+
+def _lookup(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    # A select2 box (Flask-Admin ships select2 3.5, which wants a hidden input for ajax)
+    # filled by prefix search over the target's titles (S36).
+    kw = _kw(field, wctx, type="hidden", **{"data-lookup": wctx.lookup_url(field.name)})
+    kw["render_kw"]["class"] = "uchet-lookup"
+    return wtforms.StringField(**kw)
+
+
+register_widget("reference")(_lookup)
+register_widget("user")(_lookup)
+
+
+@register_widget("file")
+def _file(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    return wtforms.FileField(**_kw(field, wctx))
+
+
+@register_widget("image")
+def _image(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    return wtforms.FileField(**_kw(field, wctx, accept="image/*"))
+
+
+@register_widget("json")
+def _json(field: Field, wctx: WidgetContext) -> wtforms.Field:
+    return wtforms.TextAreaField(**_kw(field, wctx, rows=4, spellcheck="false"))
