@@ -53,4 +53,10 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "New": {"ru": "Новый"},
     "Edit": {"ru": "Редактировать"},
     "Add": {"ru": "Добавить"},
+    "Other": {"ru": "Прочее"},
+    "Columns": {"ru": "Столбцы"},
+    "Filter": {"ru": "Фильтр"},
+    "Drag a column header here to group by it": {
+        "ru": "Перетащите сюда заголовок столбца, чтобы сгруппировать"
+    },
 }
