@@ -36,8 +36,9 @@ def test_server_side_errors_are_shown_next_to_the_field_and_input_kept(client: A
     assert 'value="42"' in html
 
 
-def test_manager_sees_only_own_clients_and_gets_404_for_others(client: Any,
-                                                               web_platform: Any) -> None:  # fmt: skip
+def test_manager_sees_only_own_clients_and_gets_404_for_others(
+    client: Any, web_platform: Any
+) -> None:
     users = web_platform.test_users
     svc = web_platform.records("clients", user=SYSTEM)
     mine = svc.create({"name": "Аннин клиент", "manager": users["anna"].id})

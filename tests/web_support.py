@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 
-
 def skip_or_fail(reason: str) -> None:
     """Skip a test that needs a missing tool, or fail it under CI (``CI=true``)."""
     if os.environ.get("CI", "").strip().lower() == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
+
 
 PASSWORD = "secret-pass-1"
 CHROMIUM = "/usr/bin/chromium"
