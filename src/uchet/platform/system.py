@@ -26,7 +26,15 @@ from sqlalchemy import (
 #: PRIMARY KEY" aliases the rowid (and so autoincrements).
 ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
-SYSTEM_TABLE_NAMES = ("uchet_config", "uchet_users", "uchet_files", "uchet_audit", "uchet_state")
+SYSTEM_TABLE_NAMES = (
+    "uchet_config",
+    "uchet_users",
+    "uchet_files",
+    "uchet_audit",
+    "uchet_state",
+    "uchet_print_forms",
+    "uchet_print_templates",
+)
 
 
 def define_system_tables(metadata: MetaData) -> dict[str, Table]:
@@ -88,4 +96,49 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("key", String(100), primary_key=True),
         Column("value", Text),
     )
-    return {t.name: t for t in (config, users, files, audit, state)}
+    print_forms, print_templates = _print_form_tables(metadata)
+    return {t.name: t for t in (config, users, files, audit, state, print_forms, print_templates)}
+
+
+def _print_form_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Print forms made by users (``uchet.printeditor``) and every template version uploaded.
+
+    Bundle print forms live in the configuration; these are the ones people create in the
+    running system (S38). Every upload is a new row of ``uchet_print_templates`` and is kept,
+    so any earlier version can be restored.
+    """
+    forms = Table(
+        "uchet_print_forms",
+        metadata,
+        Column("id", String(100), primary_key=True),
+        Column("name", String(63), nullable=False, unique=True),
+        Column("label", JSON, nullable=False),
+        Column("table_id", String(100), nullable=False),
+        Column("kind", String(10), nullable=False),
+        Column("output_name", String(500)),
+        Column("roles", JSON, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("based_on", String(100)),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger),
+        Column("updated_at", DateTime, nullable=False),
+    )
+    templates = Table(
+        "uchet_print_templates",
+        metadata,
+        Column(
+            "form_id",
+            String(100),
+            ForeignKey("uchet_print_forms.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("file_name", String(255), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("note", String(500)),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger),
+    )
+    return forms, templates
