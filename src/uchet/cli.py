@@ -462,5 +462,14 @@ def users_list(config: str | None, database: str | None, overlays: tuple[str, ..
         click.echo(f"{u.login:<{width}}  {', '.join(u.roles) or '-':<20}  {u.name}")
 
 
+def _add_print_commands() -> None:
+    from uchet.printeditor.cli import print_command  # `uchet print ...` (print forms)
+
+    main.add_command(print_command)
+
+
+_add_print_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
