@@ -61,7 +61,7 @@ def test_create_from_starter_and_edit_rights(platform):
         PrintForms(platform, other).upload("contacts_sheet", docx("x"), "x.docx")
     with pytest.raises(PermissionDenied):
         mine.upload("client_card", docx("x"), "x.docx")  # bundle forms: duplicate instead
-    with pytest.raises(PrintError, match="needs a .docx"):
+    with pytest.raises(PrintError, match=r"needs a \.docx"):
         mine.upload("contacts_sheet", docx("x"), "x.xlsx")
     with pytest.raises(Exception, match="exists"):
         mine.create("contacts_sheet", "again", "contacts")

@@ -72,7 +72,7 @@ def test_nested_loop_bomb_is_stopped_by_the_time_limit(pool: WorkerPool) -> None
 
 def test_memory_bomb_kills_only_the_worker(pool: WorkerPool) -> None:
     bomb = "{{ range(99999)|map('string')|join('x' * 99999) }}"  # ~10 GB if allowed
-    with pytest.raises(PrintError, match="'membomb'.*(memory|resources)"):
+    with pytest.raises(PrintError, match=r"'membomb'.*(memory|resources)"):
         pool.render("docx", docx(bomb), CONTEXT, "membomb")
     assert text_of(pool.render("docx", docx("{{ name }}"), CONTEXT, "f")) == 'A & <B> "q"'
 
@@ -83,5 +83,5 @@ def test_values_with_markup_stay_text() -> None:
 
 
 def test_syntax_error_is_a_print_error() -> None:
-    with pytest.raises(PrintError, match="'broken'.*syntax error"):
+    with pytest.raises(PrintError, match=r"'broken'.*syntax error"):
         render("docx", docx("{{ name "), CONTEXT, "broken")

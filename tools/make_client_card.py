@@ -19,30 +19,41 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from uchet.printeditor.starter import slim
+
 TARGET = Path(__file__).resolve().parent.parent / "src/uchet/sample_crm/templates/client_card.docx"
 
 SECTIONS = [
-    ("Общие сведения", [
-        ("Наименование", "{{ name }}"),
-        ("Вид", "{{ kind }}"),
-        ("Категория", "{{ category }}"),
-        ("Статус", "{{ status }}"),
-        ("Ответственный менеджер", "{{ manager }}"),
-    ]),
-    ("Контактная информация", [
-        ("Телефон", "{{ phone }}"),
-        ("E-mail", "{{ email }}"),
-        ("Сайт", "{{ website }}"),
-        ("Город", "{{ city }}"),
-        ("Адрес", "{{ address }}"),
-    ]),
+    (
+        "Общие сведения",
+        [
+            ("Наименование", "{{ name }}"),
+            ("Вид", "{{ kind }}"),
+            ("Категория", "{{ category }}"),
+            ("Статус", "{{ status }}"),
+            ("Ответственный менеджер", "{{ manager }}"),
+        ],
+    ),
+    (
+        "Контактная информация",
+        [
+            ("Телефон", "{{ phone }}"),
+            ("E-mail", "{{ email }}"),
+            ("Сайт", "{{ website }}"),
+            ("Город", "{{ city }}"),
+            ("Адрес", "{{ address }}"),
+        ],
+    ),
     ("Реквизиты", [("ИНН", "{{ tax_id }}")]),
-    ("Дополнительно", [
-        ("Лояльность (0–10)", "{{ loyalty }}"),
-        ("День рождения", "{{ birthday }}"),
-        ("Контактных лиц", "{{ contact_count }}"),
-        ("Примечания", "{{ notes }}"),
-    ]),
+    (
+        "Дополнительно",
+        [
+            ("Лояльность (0–10)", "{{ loyalty }}"),
+            ("День рождения", "{{ birthday }}"),
+            ("Контактных лиц", "{{ contact_count }}"),
+            ("Примечания", "{{ notes }}"),
+        ],
+    ),
 ]
 
 CONTACT_COLUMNS = [
@@ -134,6 +145,7 @@ def main() -> None:
     sign = doc.add_paragraph("Сформировал: {{ user.name }}  ____________________ (подпись)")
     sign.runs[0].font.color.rgb = RGBColor(0x40, 0x40, 0x40)
 
+    slim(doc)  # only the styles in use: every print parses them again
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     doc.save(TARGET)
     print(f"wrote {TARGET}")

@@ -81,10 +81,15 @@ def _value(label: str, type_: str) -> Node:
 
 
 def _title_only(label: str, locale: str) -> Node:
-    return Node(RECORD, label, "reference", {
-        "id": _value(text("id", locale), "integer"),
-        "name": _value(text("title", locale), "string"),
-    })  # fmt: skip
+    return Node(
+        RECORD,
+        label,
+        "reference",
+        {
+            "id": _value(text("id", locale), "integer"),
+            "name": _value(text("title", locale), "string"),
+        },
+    )
 
 
 def record_node(
@@ -137,15 +142,28 @@ def catalog(config: Configuration, table_id: str, locale: str) -> Node:
     helpers = {
         "today": _value(text("today", locale), "date"),
         "now": _value(text("now", locale), "datetime"),
-        "user": Node(RECORD, text("user", locale), "user", {
-            "id": _value(text("id", locale), "integer"),
-            "login": _value(text("login", locale), "string"),
-            "name": _value(text("name", locale), "string"),
-        }),  # fmt: skip
-        "form": Node(RECORD, text("form", locale), "form", {
-            k: _value(text("label" if k == "label" else k if k != "name" else "name", locale),
-                      "string") for k in ("id", "name", "label")
-        }),  # fmt: skip
+        "user": Node(
+            RECORD,
+            text("user", locale),
+            "user",
+            {
+                "id": _value(text("id", locale), "integer"),
+                "login": _value(text("login", locale), "string"),
+                "name": _value(text("name", locale), "string"),
+            },
+        ),
+        "form": Node(
+            RECORD,
+            text("form", locale),
+            "form",
+            {
+                k: _value(
+                    text("label" if k == "label" else k if k != "name" else "name", locale),
+                    "string",
+                )
+                for k in ("id", "name", "label")
+            },
+        ),
         "locale": _value(text("locale", locale), "string"),
         "record": record,
         "amount_in_words": Node(HELPER, text("amount_in_words", locale), "function"),
@@ -182,25 +200,41 @@ def placeholders(config: Configuration, table_id: str, locale: str) -> list[Plac
         result += _entries(node, name, [node.label])
     raw = root.children["raw"]
     for name, node in raw.children.items():
-        if name in fields and fields[name].type in ("money", "decimal", "integer", "percent",
-                                                    "date", "datetime", "reference"):  # fmt: skip
-            result.append(Placeholder(f"{{{{ raw.{name} }}}}", f"{raw.label}: {node.label}",
-                                      node.type))  # fmt: skip
+        if name in fields and fields[name].type in (
+            "money",
+            "decimal",
+            "integer",
+            "percent",
+            "date",
+            "datetime",
+            "reference",
+        ):
+            result.append(
+                Placeholder(f"{{{{ raw.{name} }}}}", f"{raw.label}: {node.label}", node.type)
+            )
     money = next((f.name for f in table.fields if f.type in ("money", "decimal")), None)
     words = f"amount_in_words(raw.{money})" if money else "amount_in_words(1200.50, 'RUB')"
     result.append(Placeholder(f"{{{{ {words} }}}}", text("amount_in_words", locale), "function"))
     for f in table.fields:
         if f.type == "image":
-            result.append(Placeholder(f"{{{{ image({f.name}, width_mm=40) }}}}",
-                                      f"{text('image', locale)}: {f.text(locale)}",
-                                      "function"))  # fmt: skip
+            result.append(
+                Placeholder(
+                    f"{{{{ image({f.name}, width_mm=40) }}}}",
+                    f"{text('image', locale)}: {f.text(locale)}",
+                    "function",
+                )
+            )
     company = root.children.get("company")
     if company is not None:
         for name, node in company.children.items():
             if node.type == "image":
-                result.append(Placeholder(f"{{{{ image(company.{name}, width_mm=40) }}}}",
-                                          f"{text('image', locale)}: {node.label}",
-                                          "function"))  # fmt: skip
+                result.append(
+                    Placeholder(
+                        f"{{{{ image(company.{name}, width_mm=40) }}}}",
+                        f"{text('image', locale)}: {node.label}",
+                        "function",
+                    )
+                )
     return result
 
 

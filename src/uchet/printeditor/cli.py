@@ -30,19 +30,30 @@ if TYPE_CHECKING:
 def _options(f: Any) -> Any:
     """``--config`` and ``--database``, as every ``uchet`` command takes them."""
     f = click.option(
-        "--database", "-d", "database", envvar="UCHET_DATABASE_URL", default=None,
+        "--database",
+        "-d",
+        "database",
+        envvar="UCHET_DATABASE_URL",
+        default=None,
         help="Database URL (default: sqlite:///uchet.db in the working directory).",
-    )(f)  # fmt: skip
+    )(f)
     return click.option(
-        "--config", "-c", "config", envvar="UCHET_CONFIG", default=None,
+        "--config",
+        "-c",
+        "config",
+        envvar="UCHET_CONFIG",
+        default=None,
         help="Configuration: a built-in name (sample_crm), a bundle directory or a .zip.",
-    )(f)  # fmt: skip
+    )(f)
 
 
 user_option = click.option(
-    "--user", "-u", "login", default=None,
+    "--user",
+    "-u",
+    "login",
+    default=None,
     help="Print as this user (their rights apply); default: the system user.",
-)  # fmt: skip
+)
 locale_option = click.option("--locale", "-l", default=None, help="Language: ru, en...")
 
 
@@ -89,14 +100,27 @@ def print_command() -> None:
 @print_command.command("record")
 @click.argument("form")
 @click.argument("record_id")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Output file (default: the form's output name in the current directory).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file (default: the form's output name in the current directory).",
+)
 @click.option("--pdf", is_flag=True, help="Convert to PDF (needs LibreOffice's soffice).")
 @user_option
 @locale_option
 @_options
-def print_record(form: str, record_id: str, output: str | None, pdf: bool, login: str | None,
-                 locale: str | None, config: str | None, database: str | None) -> None:  # fmt: skip
+def print_record(
+    form: str,
+    record_id: str,
+    output: str | None,
+    pdf: bool,
+    login: str | None,
+    locale: str | None,
+    config: str | None,
+    database: str | None,
+) -> None:
     """Print record RECORD_ID with the print form FORM (id or name)."""
     with _forms(config, database, login, locale) as forms:
         document = forms.render(form, record_id, pdf=pdf)
@@ -117,14 +141,24 @@ def print_record(form: str, record_id: str, output: str | None, pdf: bool, login
 @user_option
 @locale_option
 @_options
-def print_many(form: str, ids: Sequence[str], search: str | None, as_zip: bool, pdf: bool,
-               output: str, login: str | None, locale: str | None, config: str | None,
-               database: str | None) -> None:  # fmt: skip
+def print_many(
+    form: str,
+    ids: Sequence[str],
+    search: str | None,
+    as_zip: bool,
+    pdf: bool,
+    output: str,
+    login: str | None,
+    locale: str | None,
+    config: str | None,
+    database: str | None,
+) -> None:
     """Print many records into one merged .docx (or a --zip): IDS, or every record the user
     sees (or finds with --search)."""
     with _forms(config, database, login, locale) as forms:
-        document = forms.render_many(form, list(ids) or None, search=search,
-                                     merge=not as_zip, pdf=pdf)  # fmt: skip
+        document = forms.render_many(
+            form, list(ids) or None, search=search, merge=not as_zip, pdf=pdf
+        )
     Path(output).write_bytes(document.data)
     click.echo(f"Wrote {output} ({len(document.data)} bytes).")
 
@@ -133,8 +167,9 @@ def print_many(form: str, ids: Sequence[str], search: str | None, as_zip: bool, 
 @click.argument("table")
 @locale_option
 @_options
-def print_placeholders(table: str, locale: str | None, config: str | None,
-                       database: str | None) -> None:  # fmt: skip
+def print_placeholders(
+    table: str, locale: str | None, config: str | None, database: str | None
+) -> None:
     """List every placeholder a template of TABLE can use, with its label."""
     from uchet.cli import _errors
     from uchet.configurations.loader import load
@@ -157,8 +192,13 @@ def print_placeholders(table: str, locale: str | None, config: str | None,
 @click.option("--table", "-t", default=None, help="The table a template file is for.")
 @locale_option
 @_options
-def print_check(form_or_file: str, table: str | None, locale: str | None, config: str | None,
-                database: str | None) -> None:  # fmt: skip
+def print_check(
+    form_or_file: str,
+    table: str | None,
+    locale: str | None,
+    config: str | None,
+    database: str | None,
+) -> None:
     """Check a print form (id or name) or a template file; exit 1 on any problem."""
     from uchet.cli import _errors
     from uchet.configurations.loader import load
@@ -175,22 +215,28 @@ def print_check(form_or_file: str, table: str | None, locale: str | None, config
                     raise click.UsageError("checking a file needs --table TABLE")
                 data, kind, name = path.read_bytes(), kind_of(path.name), path.name
             else:
-                doc = next((d for d in cfg.config.print_forms
-                            if form_or_file in (d.id, d.get("name"))), None)  # fmt: skip
+                doc = next(
+                    (d for d in cfg.config.print_forms if form_or_file in (d.id, d.get("name"))),
+                    None,
+                )
                 if doc is None:
                     with _forms(config, database, None, locale) as forms:
                         problems = forms.check(form_or_file)
                     _report(problems, form_or_file)
                     return
                 table = table or doc.get("table")
-                data, kind, name = cfg.bundle.files[doc.get("template")], kind_of(
-                    doc.get("template")), doc.get("name")  # fmt: skip
+                data, kind, name = (
+                    cfg.bundle.files[doc.get("template")],
+                    kind_of(doc.get("template")),
+                    doc.get("name"),
+                )
             table_id = cfg.config.find_table(table).id
         except KeyError as e:
             raise click.ClickException(f"not found: {e}") from None
         try:
-            problems = check_template(kind, data, cfg.config, table_id,
-                                      locale or cfg.config.default_locale, name)  # fmt: skip
+            problems = check_template(
+                kind, data, cfg.config, table_id, locale or cfg.config.default_locale, name
+            )
         except PrintError as e:
             click.echo(str(e))
             raise click.exceptions.Exit(1) from None
@@ -211,8 +257,13 @@ def _report(problems: Sequence[Any], name: str) -> None:
 @user_option
 @locale_option
 @_options
-def print_list(table: str | None, login: str | None, locale: str | None, config: str | None,
-               database: str | None) -> None:  # fmt: skip
+def print_list(
+    table: str | None,
+    login: str | None,
+    locale: str | None,
+    config: str | None,
+    database: str | None,
+) -> None:
     """List the print forms the user may use."""
     with _forms(config, database, login, locale) as forms:
         found = forms.available(table)

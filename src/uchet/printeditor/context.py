@@ -159,9 +159,11 @@ class ContextBuilder:
             cursor = None
             while len(rows) < MAX_CHILD_ROWS:
                 page = service.query(
-                    filters=[Filter(via.name, "eq", parent_id)], limit=_PAGE, after=cursor,
+                    filters=[Filter(via.name, "eq", parent_id)],
+                    limit=_PAGE,
+                    after=cursor,
                     count=False,
-                )  # fmt: skip
+                )
                 rows += page.rows
                 cursor = page.next_cursor
                 if cursor is None:

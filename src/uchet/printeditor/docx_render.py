@@ -14,8 +14,11 @@ cached by the sandbox, which is what makes repeated prints of one form fast.
 from __future__ import annotations
 
 import io
+import threading
+import zipfile
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from docx.image.image import Image as DocxImage
 from docx.shared import Mm
@@ -25,8 +28,42 @@ from uchet.printeditor.errors import PrintError
 from uchet.printeditor.sandbox import environment
 from uchet.printeditor.values import FileRef
 
+#: Patched document parts kept (body, headers and footers of recently printed forms).
+PATCH_CACHE_SIZE = 64
 #: Sizes an inserted image may be given, in millimetres.
 MIN_IMAGE_MM, MAX_IMAGE_MM = 1, 500
+
+
+class FastDocxTemplate(DocxTemplate):
+    """docxtpl with the work that is the same for every record of a form done once.
+
+    ``patch_xml`` (a dozen regular expressions over the whole document) depends only on
+    the template, so its result is cached by the XML it was given; ``resolve_listing``
+    (which turns tabs and line breaks inside values into Word runs) is skipped when the
+    rendered XML holds none of those characters. Together they are about a third of the
+    time of a print.
+    """
+
+    _patched: ClassVar[OrderedDict[str, str]] = OrderedDict()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def patch_xml(self, src_xml: str) -> str:
+        with self._lock:
+            found = self._patched.get(src_xml)
+            if found is not None:
+                self._patched.move_to_end(src_xml)
+                return found
+        patched = super().patch_xml(src_xml)
+        with self._lock:
+            self._patched[src_xml] = patched
+            if len(self._patched) > PATCH_CACHE_SIZE:
+                self._patched.popitem(last=False)
+        return patched
+
+    def resolve_listing(self, xml: str) -> str:
+        if not any(ch in xml for ch in "\t\n\a\f"):
+            return xml
+        return super().resolve_listing(xml)
 
 
 class ImageHelper:
@@ -46,7 +83,7 @@ class ImageHelper:
             return ""
         try:
             DocxImage.from_blob(value.data)  # refuses what python-docx cannot place
-        except Exception:  # noqa: BLE001 - any unreadable image is left out, not fatal
+        except Exception:
             return ""
         return InlineImage(
             self.template,
@@ -64,10 +101,10 @@ def _mm(value: float | None) -> Any:
 
 def open_template(data: bytes, form: str) -> DocxTemplate:
     """A docxtpl template from bytes; :class:`PrintError` when they are not a .docx file."""
-    template = DocxTemplate(io.BytesIO(data))
+    template = FastDocxTemplate(io.BytesIO(data))
     try:
         template.init_docx()
-    except Exception as e:  # noqa: BLE001 - zip, XML and content-type errors alike
+    except Exception as e:
         raise PrintError(form, f"not a valid .docx file ({type(e).__name__}: {e})") from None
     return template
 
@@ -82,8 +119,50 @@ def render_docx(data: bytes, context: dict[str, Any], form: str) -> bytes:
     values = dict(context)
     values["image"] = ImageHelper(template)
     template.render(values, jinja_env=environment(autoescape=True), autoescape=True)
+    return save_docx(template)
+
+
+class _LightZipWriter:
+    """python-docx's zip writer with a fast compression level.
+
+    Saving recompresses every part (styles, theme, fonts...) for every document; at level 1
+    that costs a third of the default level 6, for files about a tenth larger.
+    """
+
+    def __init__(self, out: io.BytesIO) -> None:
+        self._zipf = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        self._zipf.writestr(pack_uri.membername, blob)
+
+    def close(self) -> None:
+        self._zipf.close()
+
+
+def save_docx(template: DocxTemplate) -> bytes:
+    """A rendered template's bytes, written with :class:`_LightZipWriter`.
+
+    This follows ``DocxTemplate.save`` / ``Package.save``; should python-docx's internals
+    change, it falls back to the plain ``save``.
+    """
     out = io.BytesIO()
-    template.save(out)
+    try:
+        from docx.opc.pkgwriter import PackageWriter
+
+        template.pre_processing()
+        package = template.docx.part.package
+        for part in package.parts:
+            part.before_marshal()
+        writer = _LightZipWriter(out)
+        PackageWriter._write_content_types_stream(writer, package.parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, package.parts)
+        writer.close()
+        template.post_processing(out)
+        template.is_saved = True
+    except AttributeError:  # pragma: no cover - a python-docx without these internals
+        out = io.BytesIO()
+        template.save(out)
     return out.getvalue()
 
 

@@ -68,11 +68,22 @@ def to_pdf(document: Document, form: str) -> Document:
         profile = Path(tmp, "profile").as_uri()
         try:
             result = subprocess.run(
-                [command, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                 "--convert-to", "pdf", "--outdir", tmp, str(source)],
-                capture_output=True, timeout=PDF_TIMEOUT, check=False,
+                [
+                    command,
+                    f"-env:UserInstallation={profile}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    tmp,
+                    str(source),
+                ],
+                capture_output=True,
+                timeout=PDF_TIMEOUT,
+                check=False,
                 env={**os.environ, "HOME": tmp},
-            )  # fmt: skip
+            )
         except subprocess.TimeoutExpired:
             raise PrintError(form, f"PDF conversion took longer than {PDF_TIMEOUT} s") from None
         target = Path(tmp) / "document.pdf"

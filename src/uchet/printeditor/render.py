@@ -55,5 +55,5 @@ def render(kind: str, data: bytes, context: dict[str, Any], form: str) -> bytes:
         return renderer(data, context, form)
     except PrintError:
         raise
-    except (Exception, MemoryError, RecursionError) as e:  # noqa: BLE001 - reported, not raised
+    except (Exception, MemoryError, RecursionError) as e:
         raise PrintError(form, describe(e)) from None

@@ -75,12 +75,16 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
             raise SecurityError(f"the power {right} is too large (at most {MAX_POWER})")
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int):
-                    if len(seq) * times > MAX_SEQUENCE:
-                        raise SecurityError(
-                            f"repeating a value {times} times makes it too long "
-                            f"(at most {MAX_SEQUENCE} items)"
-                        )
+                too_long = (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > MAX_SEQUENCE
+                )
+                if too_long:
+                    raise SecurityError(
+                        f"repeating a value {times} times makes it too long "
+                        f"(at most {MAX_SEQUENCE} items)"
+                    )
         return super().call_binop(context, operator, left, right)
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
@@ -167,6 +171,6 @@ def render_file_name(pattern: str | None, context: dict[str, Any], fallback: str
         return sanitize_file_name(fallback, "document")
     try:
         text = environment(autoescape=False).from_string(pattern).render(context)
-    except Exception:  # noqa: BLE001 - any template problem falls back to the default name
+    except Exception:
         text = fallback
     return sanitize_file_name(text, sanitize_file_name(fallback, "document"))

@@ -94,19 +94,33 @@ class PrintForms:
         """Every print form, whoever may use it: bundle forms first, then stored ones."""
         forms = [
             PrintForm(
-                id=d.id, name=d.get("name"), label=d.get("label"), table=d.get("table"),
-                template=d.get("template"), output_name=d.get("output_name"),
-                roles=tuple(d.get("roles") or ()), data=thaw(d.data),
-            )  # fmt: skip
+                id=d.id,
+                name=d.get("name"),
+                label=d.get("label"),
+                table=d.get("table"),
+                template=d.get("template"),
+                output_name=d.get("output_name"),
+                roles=tuple(d.get("roles") or ()),
+                data=thaw(d.data),
+            )
             for d in self.platform.config.print_forms
         ]
         for row in self.store.all():
-            forms.append(PrintForm(
-                id=row["id"], name=row["name"], label=row["label"], table=row["table_id"],
-                template=f"{row['name']}.{row['kind']}", output_name=row["output_name"],
-                roles=tuple(row["roles"] or ()), stored=True, version=row["version"],
-                created_by=row["created_by"], based_on=row["based_on"],
-            ))  # fmt: skip
+            forms.append(
+                PrintForm(
+                    id=row["id"],
+                    name=row["name"],
+                    label=row["label"],
+                    table=row["table_id"],
+                    template=f"{row['name']}.{row['kind']}",
+                    output_name=row["output_name"],
+                    roles=tuple(row["roles"] or ()),
+                    stored=True,
+                    version=row["version"],
+                    created_by=row["created_by"],
+                    based_on=row["based_on"],
+                )
+            )
         return forms
 
     def _superuser(self) -> bool:
@@ -124,15 +138,16 @@ class PrintForms:
         except KeyError:
             return False
         access = self.platform.runtime.permissions.access(self.user, table.id)
-        return access.can("read") and (not form.roles or bool(set(form.roles) & set(self.user.roles)))
+        return access.can("read") and (
+            not form.roles or bool(set(form.roles) & set(self.user.roles))
+        )
 
     def available(self, table: str | None = None) -> list[PrintForm]:
         """The forms the user may use, optionally only those of ``table`` (id or name)."""
         wanted = None
         if table is not None:
             wanted = self.platform.runtime.config.find_table(table).id
-        return [f for f in self.all()
-                if self.may_use(f) and (wanted is None or f.table == wanted)]  # fmt: skip
+        return [f for f in self.all() if self.may_use(f) and (wanted is None or f.table == wanted)]
 
     def get(self, form: str) -> PrintForm:
         """A form by id or name; NotFound, or PermissionDenied when the user may not use it."""
@@ -150,14 +165,19 @@ class PrintForms:
         try:
             return bytes(self.platform.loaded.bundle.files[form.template])
         except KeyError:
-            raise PrintError(form.name, f"template {form.template!r} is not in the bundle") from None
+            raise PrintError(
+                form.name, f"template {form.template!r} is not in the bundle"
+            ) from None
 
     # -- printing -------------------------------------------------------------------------
     def context(self, form: PrintForm, record_id: Any) -> dict[str, Any]:
         """The data a template of ``form`` sees for one record."""
         builder = ContextBuilder(self.platform.runtime, self.user, self.locale)
-        return builder.build(form.table, record_id, {**form.data, "id": form.id,
-                                                     "name": form.name, "label": form.label})
+        return builder.build(
+            form.table,
+            record_id,
+            {**form.data, "id": form.id, "name": form.name, "label": form.label},
+        )
 
     def _render(self, form: PrintForm, data: bytes, context: dict[str, Any]) -> bytes:
         isolate = self.isolate if self.isolate is not None else form.stored
@@ -175,18 +195,27 @@ class PrintForms:
         pf = self.get(form)
         data = self.template(pf)
         context = self.context(pf, record_id)
-        document = output.Document(self.file_name(pf, context, pf.kind),
-                                   self._render(pf, data, context))  # fmt: skip
+        document = output.Document(
+            self.file_name(pf, context, pf.kind), self._render(pf, data, context)
+        )
         return output.to_pdf(document, pf.name) if pdf else document
 
     def record_ids(
-        self, form: PrintForm, filters: Iterable[Filter | Mapping[str, Any]] = (),
-        search: str | None = None, limit: int = MAX_MASS_PRINT,
-    ) -> list[Any]:  # fmt: skip
+        self,
+        form: PrintForm,
+        filters: Iterable[Filter | Mapping[str, Any]] = (),
+        search: str | None = None,
+        limit: int = MAX_MASS_PRINT,
+    ) -> list[Any]:
         """Ids of the records a filtered list shows the user (row rules apply)."""
         service = ContextBuilder(self.platform.runtime, self.user, self.locale).service(form.table)
-        result = service.query(filters=list(filters), search=search, columns=[],
-                               limit=min(limit, MAX_MASS_PRINT), count=False)  # fmt: skip
+        result = service.query(
+            filters=list(filters),
+            search=search,
+            columns=[],
+            limit=min(limit, MAX_MASS_PRINT),
+            count=False,
+        )
         return [r["id"] for r in result.rows]
 
     def render_many(
@@ -214,8 +243,11 @@ class PrintForms:
         documents = []
         for record_id in ids:
             context = self.context(pf, record_id)
-            documents.append(output.Document(self.file_name(pf, context, pf.kind),
-                                             self._render(pf, data, context)))  # fmt: skip
+            documents.append(
+                output.Document(
+                    self.file_name(pf, context, pf.kind), self._render(pf, data, context)
+                )
+            )
         name = pf.text(self.locale)
         if merge and pf.kind == "docx":
             from uchet.printeditor.docx_render import merge_docx
@@ -253,8 +285,9 @@ class PrintForms:
             raise PermissionDenied(
                 f"print form {form.name!r} belongs to the configuration; duplicate it to edit"
             )
-        if not (self._superuser() or (form.created_by is not None
-                                      and form.created_by == self.user.id)):  # fmt: skip
+        if not (
+            self._superuser() or (form.created_by is not None and form.created_by == self.user.id)
+        ):
             raise PermissionDenied(f"{self.user.login} may not change print form {form.name!r}")
 
     def _new_settings(self, name: str, label: Any, table: str) -> dict[str, Any]:
@@ -274,16 +307,24 @@ class PrintForms:
         return {"id": STORED_PREFIX + name, "name": name, "label": labels, "table_id": table_id}
 
     def create(
-        self, name: str, label: Any, table: str, *, template: bytes | None = None,
-        file_name: str = "template.docx", roles: Sequence[str] = (),
-        output_name: str | None = None, based_on: str | None = None,
-    ) -> PrintForm:  # fmt: skip
+        self,
+        name: str,
+        label: Any,
+        table: str,
+        *,
+        template: bytes | None = None,
+        file_name: str = "template.docx",
+        roles: Sequence[str] = (),
+        output_name: str | None = None,
+        based_on: str | None = None,
+    ) -> PrintForm:
         """A new stored form; without a ``template``, a starter .docx for the table."""
         settings = self._new_settings(name, label, table)
         if template is None:
-            template, file_name = starter_docx(
-                self.platform.runtime.config, settings["table_id"], self.locale
-            ), "starter.docx"
+            template, file_name = (
+                starter_docx(self.platform.runtime.config, settings["table_id"], self.locale),
+                "starter.docx",
+            )
         kind = kind_of(file_name)
         self._require_valid(template, file_name, settings["table_id"], name)
         settings.update(kind=kind, output_name=output_name, roles=list(roles), based_on=based_on)
@@ -294,10 +335,15 @@ class PrintForms:
         """A stored copy of ``form`` (bundle or stored) to change (S38)."""
         source = self.get(form)
         return self.create(
-            name, label or {k: f"{v} (2)" for k, v in source.label.items()}, source.table,
-            template=self.template(source), file_name=source.template,
-            roles=source.roles, output_name=source.output_name, based_on=source.id,
-        )  # fmt: skip
+            name,
+            label or {k: f"{v} (2)" for k, v in source.label.items()},
+            source.table,
+            template=self.template(source),
+            file_name=source.template,
+            roles=source.roles,
+            output_name=source.output_name,
+            based_on=source.id,
+        )
 
     def upload(self, form: str, data: bytes, file_name: str, note: str | None = None) -> int:
         """Replace a stored form's template with a new version; refused if it has problems."""
@@ -320,8 +366,9 @@ class PrintForms:
         pf = self.get(form)
         self._may_edit(pf)
         file_name, data, _ = self.store.template(pf.id, version)
-        return self.store.add_version(pf.id, file_name, data, self.user.id,
-                                      f"restored version {version}")  # fmt: skip
+        return self.store.add_version(
+            pf.id, file_name, data, self.user.id, f"restored version {version}"
+        )
 
     def update(self, form: str, **settings: Any) -> PrintForm:
         """Change a stored form's ``label``, ``roles`` or ``output_name``."""

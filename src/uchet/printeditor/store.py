@@ -76,9 +76,11 @@ class PrintFormStore:
         """One form's settings, or None."""
         self._ensure()
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(self.forms).where(self.forms.c.id == form_id)
-            ).mappings().first()  # fmt: skip
+            row = (
+                conn.execute(sa.select(self.forms).where(self.forms.c.id == form_id))
+                .mappings()
+                .first()
+            )
         return dict(row) if row else None
 
     def template(self, form_id: str, version: int | None = None) -> tuple[str, bytes, int]:
@@ -104,8 +106,15 @@ class PrintFormStore:
         if form is None:
             raise NotFound(f"no stored print form {form_id!r}")
         t = self.templates
-        columns = [t.c.version, t.c.file_name, t.c.size, t.c.sha256, t.c.created_at,
-                   t.c.created_by, t.c.note]  # fmt: skip
+        columns = [
+            t.c.version,
+            t.c.file_name,
+            t.c.size,
+            t.c.sha256,
+            t.c.created_at,
+            t.c.created_by,
+            t.c.note,
+        ]
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(*columns).where(t.c.form_id == form_id).order_by(t.c.version.desc())
@@ -114,14 +123,28 @@ class PrintFormStore:
 
     # -- writing --------------------------------------------------------------------------
     def _insert_version(
-        self, conn: Connection, form_id: str, version: int, file_name: str, data: bytes,
-        user_id: int | None, note: str | None,
-    ) -> None:  # fmt: skip
-        conn.execute(self.templates.insert().values(
-            form_id=form_id, version=version, file_name=file_name, size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), data=data, note=note,
-            created_at=_now(), created_by=user_id,
-        ))  # fmt: skip
+        self,
+        conn: Connection,
+        form_id: str,
+        version: int,
+        file_name: str,
+        data: bytes,
+        user_id: int | None,
+        note: str | None,
+    ) -> None:
+        conn.execute(
+            self.templates.insert().values(
+                form_id=form_id,
+                version=version,
+                file_name=file_name,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                data=data,
+                note=note,
+                created_at=_now(),
+                created_by=user_id,
+            )
+        )
 
     def create(
         self, settings: Mapping[str, Any], file_name: str, data: bytes, user_id: int | None
@@ -130,9 +153,11 @@ class PrintFormStore:
         self._ensure()
         now = _now()
         with write_transaction(self.engine) as conn:
-            conn.execute(self.forms.insert().values(
-                **settings, version=1, created_at=now, created_by=user_id, updated_at=now
-            ))  # fmt: skip
+            conn.execute(
+                self.forms.insert().values(
+                    **settings, version=1, created_at=now, created_by=user_id, updated_at=now
+                )
+            )
             self._insert_version(conn, settings["id"], 1, file_name, data, user_id, "created")
 
     def add_version(
@@ -150,9 +175,10 @@ class PrintFormStore:
             version = int(last) + 1
             self._insert_version(conn, form_id, version, file_name, data, user_id, note)
             conn.execute(
-                self.forms.update().where(self.forms.c.id == form_id)
+                self.forms.update()
+                .where(self.forms.c.id == form_id)
                 .values(version=version, updated_at=_now())
-            )  # fmt: skip
+            )
         return version
 
     def update(self, form_id: str, **settings: Any) -> None:
@@ -160,9 +186,10 @@ class PrintFormStore:
         self._ensure()
         with write_transaction(self.engine) as conn:
             done = conn.execute(
-                self.forms.update().where(self.forms.c.id == form_id)
+                self.forms.update()
+                .where(self.forms.c.id == form_id)
                 .values(**settings, updated_at=_now())
-            ).rowcount  # fmt: skip
+            ).rowcount
         if done != 1:
             raise NotFound(f"no stored print form {form_id!r}")
 

@@ -127,9 +127,14 @@ def _tag_error(tag: str) -> str | None:
         word = m.group(1)
         if word.startswith("end") or word in ("else", "elif"):
             return None  # checked by the block structure
-        probe = {"for": tag + "{% endfor %}", "if": tag + "{% endif %}",
-                 "with": tag + "{% endwith %}", "macro": tag + "{% endmacro %}",
-                 "call": tag + "{% endcall %}", "filter": tag + "{% endfilter %}"}.get(word, tag)
+        probe = {
+            "for": tag + "{% endfor %}",
+            "if": tag + "{% endif %}",
+            "with": tag + "{% endwith %}",
+            "macro": tag + "{% endmacro %}",
+            "call": tag + "{% endcall %}",
+            "filter": tag + "{% endfilter %}",
+        }.get(word, tag)
         if word == "set" and "=" not in tag:
             probe = tag + "{% endset %}"
     try:
@@ -159,8 +164,9 @@ def _structure(tags: list[Tag]) -> Iterator[Problem]:
                 yield Problem(tag.location, f"{{% {word} %}} without a matching {{% {wanted} %}}")
         elif word in _MIDDLE:
             allowed = _MIDDLE[word]
-            if not stack or stack[-1][0] not in (allowed if isinstance(allowed, tuple)
-                                                 else (allowed,)):  # fmt: skip
+            if not stack or stack[-1][0] not in (
+                allowed if isinstance(allowed, tuple) else (allowed,)
+            ):
                 yield Problem(tag.location, f"{{% {word} %}} outside an {{% if %}} block")
     for word, tag in stack:
         name = "set" if word == "set_block" else word
@@ -182,8 +188,10 @@ def check_source(source: str, tags: list[Tag], root: Node, cell: str = "") -> li
     except TemplateSyntaxError as e:
         where = cell or _locate(tags, e.lineno or 0)
         return [Problem(where, f"syntax error: {e.message}")]
-    return [Problem(cell or _locate(tags, line, name), message)
-            for line, name, message in Checker(root).run(ast)]  # fmt: skip
+    return [
+        Problem(cell or _locate(tags, line, name), message)
+        for line, name, message in Checker(root).run(ast)
+    ]
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -234,16 +242,17 @@ class Checker:
                 return ANY_NODE  # {{ name.upper() }}: a text method
             child = node.child(str(part)) if node.kind == RECORD else None
             if child is None:
-                self._unknown(line, parts[0], f"{path}.{part}", node.children,
-                              f"{path}.")  # fmt: skip
+                self._unknown(line, parts[0], f"{path}.{part}", node.children, f"{path}.")
                 return None
             node, path = child, f"{path}.{part}"
         return node
 
     def _unknown(self, line: int, root: Any, path: str, known: dict, prefix: str = "") -> None:
         if root == "company" and "company" not in self.root.children:
-            message = ("no company table is configured (set print_company_table in the "
-                       "manifest's settings)")  # fmt: skip
+            message = (
+                "no company table is configured (set print_company_table in the "
+                "manifest's settings)"
+            )
             self.found.append((line, "company", f"{{{{ {path} }}}}: {message}"))
             return
         last = path.rsplit(".", 1)[-1]
@@ -309,7 +318,7 @@ class Checker:
         for child in node.iter_child_nodes():
             self.visit(child, scope)
         if isinstance(node, nodes.Assign | nodes.AssignBlock | nodes.With):
-            for target in (node.targets if isinstance(node, nodes.With) else [node.target]):
+            for target in node.targets if isinstance(node, nodes.With) else [node.target]:
                 for name in _names(target):
                     scope[name] = ANY_NODE
         return None
@@ -374,7 +383,7 @@ def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]
 
     try:
         workbook = load_workbook(io.BytesIO(data))
-    except Exception as e:  # noqa: BLE001 - zip and XML errors alike
+    except Exception as e:
         raise PrintError(form, f"not a valid .xlsx file ({type(e).__name__}: {e})") from None
     problems: list[Problem] = []
     for ws in workbook.worksheets:
@@ -391,8 +400,10 @@ def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]
                 checker = Checker(root, scope)
                 ast = environment().parse(f"{{{{ {start.group('iter')} }}}}")
                 problems += [Problem(where, m) for _l, _n, m in checker.run(ast)]
-                scope = {start.group("target"): checker._item(ast.body[0].nodes[0], scope),
-                         "loop": ANY_NODE}  # fmt: skip
+                scope = {
+                    start.group("target"): checker._item(ast.body[0].nodes[0], scope),
+                    "loop": ANY_NODE,
+                }
                 continue
             if first and LOOP_END.match(first):
                 if not opened:
@@ -402,8 +413,10 @@ def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]
             for cell in row:
                 if is_template(cell.value):
                     at = f"sheet {ws.title!r}, cell {cell.coordinate}"
-                    tags = [Tag(m.group(0), 1, at) for m in re.finditer(
-                        r"\{\{.*?\}\}|\{%.*?%\}", cell.value, re.S)]  # fmt: skip
+                    tags = [
+                        Tag(m.group(0), 1, at)
+                        for m in re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", cell.value, re.S)
+                    ]
                     problems += _check_cell(cell.value, tags, root, scope, at)
         if opened:
             problems.append(Problem(opened, "{% for %} row without an {% endfor %} row"))
@@ -424,4 +437,3 @@ def check_template(
     """Every problem of template ``data`` (``"docx"`` or ``"xlsx"``) for ``table_id``."""
     root = catalog(config, table_id, locale)
     return check_docx(data, root, form) if kind == "docx" else check_xlsx(data, root, form)
-

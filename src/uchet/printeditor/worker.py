@@ -50,12 +50,11 @@ def _virtual_size() -> int:
 
 def _serve(jobs: Connection, conn: Connection, memory_limit: int) -> None:
     """The worker's loop: receive a job, render it, send the result or the error."""
-    from uchet.printeditor.render import render
-
     # Import everything a render needs *before* limiting memory, so the limit measures
     # the template's appetite rather than the libraries'.
     import uchet.printeditor.docx_render
     import uchet.printeditor.xlsx_render  # noqa: F401
+    from uchet.printeditor.render import render
 
     limit = _virtual_size() + memory_limit
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -78,11 +77,11 @@ def _serve(jobs: Connection, conn: Connection, memory_limit: int) -> None:
         except PrintError as e:
             result = b"E" + e.message.encode()
         except MemoryError:
-            result = b"E" + "the template needs too much memory".encode()
+            result = b"E" + b"the template needs too much memory"
         try:
             conn.send_bytes(result)
         except MemoryError:
-            conn.send_bytes(b"E" + "the document is too large".encode())
+            conn.send_bytes(b"E" + b"the document is too large")
 
 
 class Worker:
@@ -101,11 +100,19 @@ class Worker:
         # The child imports the same uchet as this process (a checkout's src/ in tests).
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uchet.printeditor.worker",
-             str(to_child_r), str(from_child_w), str(self.memory_limit)],
-            pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "uchet.printeditor.worker",
+                str(to_child_r),
+                str(from_child_w),
+                str(self.memory_limit),
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            env=env,
+            stdin=subprocess.DEVNULL,
             close_fds=True,
-        )  # fmt: skip
+        )
         os.close(to_child_r)
         os.close(from_child_w)
         self.send = Connection(to_child_w, readable=False)

@@ -161,16 +161,18 @@ def render_sheet(ws: Worksheet, context: dict[str, Any]) -> None:
             span = sources[k : k + height + 1]
             if span == list(range(j, j + height + 1)):
                 ws.merge_cells(
-                    start_row=k + 1, end_row=k + 1 + height,
-                    start_column=m.min_col, end_column=m.max_col,
-                )  # fmt: skip
+                    start_row=k + 1,
+                    end_row=k + 1 + height,
+                    start_column=m.min_col,
+                    end_column=m.max_col,
+                )
 
 
 def render_xlsx(data: bytes, context: dict[str, Any], form: str) -> bytes:
     """Render the .xlsx template ``data`` with ``context``; returns the workbook's bytes."""
     try:
         workbook = load_workbook(io.BytesIO(data))
-    except Exception as e:  # noqa: BLE001 - zip and XML errors alike
+    except Exception as e:
         raise PrintError(form, f"not a valid .xlsx file ({type(e).__name__}: {e})") from None
     values = dict(context)
     values["image"] = lambda *args, **kwargs: ""  # images are a .docx feature
