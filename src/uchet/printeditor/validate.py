@@ -372,68 +372,13 @@ def check_docx(data: bytes, root: Node, form: str = "template") -> list[Problem]
     return problems
 
 
-def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]:
-    """Every problem of a .xlsx template: each template cell, and the repeated-row blocks."""
-    import io
-
-    from openpyxl import load_workbook
-
-    from uchet.printeditor.errors import PrintError
-    from uchet.printeditor.xlsx_render import LOOP_END, LOOP_START, first_text, is_template
-
-    try:
-        workbook = load_workbook(io.BytesIO(data))
-    except Exception as e:
-        raise PrintError(form, f"not a valid .xlsx file ({type(e).__name__}: {e})") from None
-    problems: list[Problem] = []
-    for ws in workbook.worksheets:
-        scope: dict[str, Node] = {}
-        opened: str | None = None
-        for row in ws.iter_rows():
-            first = first_text([c.value for c in row])
-            start = LOOP_START.match(first) if first else None
-            where = f"sheet {ws.title!r}, row {row[0].row}"
-            if start:
-                if opened:
-                    problems.append(Problem(where, "repeated rows cannot be nested"))
-                opened = where
-                checker = Checker(root, scope)
-                ast = environment().parse(f"{{{{ {start.group('iter')} }}}}")
-                problems += [Problem(where, m) for _l, _n, m in checker.run(ast)]
-                scope = {
-                    start.group("target"): checker._item(ast.body[0].nodes[0], scope),
-                    "loop": ANY_NODE,
-                }
-                continue
-            if first and LOOP_END.match(first):
-                if not opened:
-                    problems.append(Problem(where, "{% endfor %} row without a {% for %} row"))
-                opened, scope = None, {}
-                continue
-            for cell in row:
-                if is_template(cell.value):
-                    at = f"sheet {ws.title!r}, cell {cell.coordinate}"
-                    tags = [
-                        Tag(m.group(0), 1, at)
-                        for m in re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", cell.value, re.S)
-                    ]
-                    problems += _check_cell(cell.value, tags, root, scope, at)
-        if opened:
-            problems.append(Problem(opened, "{% for %} row without an {% endfor %} row"))
-    return problems
-
-
-def _check_cell(
-    value: str, tags: list[Tag], root: Node, scope: dict[str, Node], at: str
-) -> list[Problem]:
-    if scope:
-        root = Node(RECORD, root.label, root.type, {**root.children, **scope})
-    return check_source(value, tags, root, cell=at)
-
-
 def check_template(
     kind: str, data: bytes, config: Configuration, table_id: str, locale: str, form: str
 ) -> list[Problem]:
     """Every problem of template ``data`` (``"docx"`` or ``"xlsx"``) for ``table_id``."""
     root = catalog(config, table_id, locale)
-    return check_docx(data, root, form) if kind == "docx" else check_xlsx(data, root, form)
+    if kind == "docx":
+        return check_docx(data, root, form)
+    from uchet.printeditor.validate_xlsx import check_xlsx
+
+    return check_xlsx(data, root, form)
