@@ -497,5 +497,14 @@ def serve(
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def _add_print_commands() -> None:
+    from uchet.printeditor.cli import print_command  # `uchet print ...` (print forms)
+
+    main.add_command(print_command)
+
+
+_add_print_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -35,6 +35,8 @@ SYSTEM_TABLE_NAMES = (
     "uchet_prefs",
     "uchet_saved_views",
     "uchet_login_failures",
+    "uchet_print_forms",
+    "uchet_print_templates",
 )
 
 
@@ -135,5 +137,51 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("at", DateTime, nullable=False),
         Index("ix_uchet_login_failures_login", "login", "at"),
     )
-    tables = (config, users, files, audit, state, prefs, saved_views, login_failures)
+    print_forms, print_templates = _print_form_tables(metadata)
+    tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
+              print_forms, print_templates)  # fmt: skip
     return {t.name: t for t in tables}
+
+
+def _print_form_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Print forms made by users (``uchet.printeditor``) and every template version uploaded.
+
+    Bundle print forms live in the configuration; these are the ones people create in the
+    running system (S38). Every upload is a new row of ``uchet_print_templates`` and is kept,
+    so any earlier version can be restored.
+    """
+    forms = Table(
+        "uchet_print_forms",
+        metadata,
+        Column("id", String(100), primary_key=True),
+        Column("name", String(63), nullable=False, unique=True),
+        Column("label", JSON, nullable=False),
+        Column("table_id", String(100), nullable=False),
+        Column("kind", String(10), nullable=False),
+        Column("output_name", String(500)),
+        Column("roles", JSON, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("based_on", String(100)),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger),
+        Column("updated_at", DateTime, nullable=False),
+    )
+    templates = Table(
+        "uchet_print_templates",
+        metadata,
+        Column(
+            "form_id",
+            String(100),
+            ForeignKey("uchet_print_forms.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("file_name", String(255), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("note", String(500)),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger),
+    )
+    return forms, templates
