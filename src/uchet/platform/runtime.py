@@ -7,8 +7,9 @@ running keep the runtime they started with.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pluggy
 from sqlalchemy.engine import Engine
@@ -21,6 +22,7 @@ from uchet.platform.permissions import Permissions
 from uchet.platform.validation import RecordValidator
 
 DEFAULT_COUNT_LIMIT = 10_000
+T = TypeVar("T")
 
 
 class Runtime:
@@ -44,6 +46,7 @@ class Runtime:
         self.model = CompiledModel(config, types, engine.dialect.name)
         self.permissions = Permissions(self.model)
         self._validators: dict[str, RecordValidator] = {}
+        self._cache: dict[Hashable, Any] = {}
 
     def table(self, id_or_name: str) -> CompiledTable:
         """A compiled table by id or name; KeyError naming the known tables otherwise."""
@@ -58,6 +61,15 @@ class Runtime:
         if table_id not in self._validators:
             self._validators[table_id] = RecordValidator(self.config.table(table_id), self.types)
         return self._validators[table_id]
+
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per runtime and ``key``: compiled statements and other helpers
+        derived from this version's model, released with it."""
+        try:
+            return cast(T, self._cache[key])
+        except KeyError:
+            value = self._cache[key] = build()
+            return value
 
     @cached_property
     def max_file_size(self) -> int:
@@ -81,5 +93,6 @@ class Runtime:
 
     def dispose(self) -> None:
         """Release the compiled classes (the engine's statement cache pins them otherwise)."""
+        self._cache.clear()
         self.model.dispose()
         self.engine.clear_compiled_cache()
