@@ -225,8 +225,13 @@ def _write_audit(
     audit, user = service.rt.audit, service.user
     changes = creation_changes(service.stored_fields)
     columns = ["at", "user_id", "user_login", "table_id", "record_id", "action", "changes"]
-    values: list[Sequence[Any] | Same] = [Same(_now()), Same(user.id), Same(user.login), Same(service.table.id), ids,
-              Same("create"), [changes(data) for data in rows]]  # fmt: skip
+    shared = [Same(_now()), Same(user.id), Same(user.login), Same(service.table.id)]
+    values: list[Sequence[Any] | Same] = [
+        *shared,
+        ids,
+        Same("create"),
+        [changes(data) for data in rows],
+    ]
     _statement(service, conn, audit, columns).run(conn, values)
 
 
