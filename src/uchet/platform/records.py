@@ -70,6 +70,9 @@ class RecordService:
                 self.table.id,
                 connection=conn,
                 row_condition=self._row_condition(access),
+                # The row rules depend on nothing but the user and their roles, so queries
+                # of the same shape by the same user may share one statement.
+                row_condition_key=(self.user.id, tuple(self.user.roles)),
                 readable=None if access.unrestricted else access.readable(),
                 **options,
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import pluggy
 from sqlalchemy.engine import Engine
@@ -46,7 +46,6 @@ class Runtime:
         self.model = CompiledModel(config, types, engine.dialect.name)
         self.permissions = Permissions(self.model)
         self._validators: dict[str, RecordValidator] = {}
-        self._cache: dict[Hashable, Any] = {}
 
     def table(self, id_or_name: str) -> CompiledTable:
         """A compiled table by id or name; KeyError naming the known tables otherwise."""
@@ -65,11 +64,7 @@ class Runtime:
     def cached(self, key: Hashable, build: Callable[[], T]) -> T:
         """``build()`` once per runtime and ``key``: compiled statements and other helpers
         derived from this version's model, released with it."""
-        try:
-            return cast(T, self._cache[key])
-        except KeyError:
-            value = self._cache[key] = build()
-            return value
+        return self.model.cached(key, build)
 
     @cached_property
     def max_file_size(self) -> int:
@@ -93,6 +88,5 @@ class Runtime:
 
     def dispose(self) -> None:
         """Release the compiled classes (the engine's statement cache pins them otherwise)."""
-        self._cache.clear()
         self.model.dispose()
         self.engine.clear_compiled_cache()

@@ -53,9 +53,9 @@ def normalize_query(text: str) -> list[str]:
     return [w[:MAX_TERM] for w in text.casefold().split() if w]
 
 
-def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
-    """A condition on ``record_id`` matching records with a term starting with every word."""
-    conditions = []
+def search_ranges(text: str) -> list[list[tuple[str, str]]]:
+    """Per word typed, the term ranges ``[lo, hi)`` that find it (a word, or a phone's digits)."""
+    result = []
     for word in normalize_query(text):
         # A phone typed as "+7 (912) 3" is looked for by its digits.
         digits = "".join(ch for ch in word if ch.isdigit())
@@ -63,13 +63,27 @@ def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
         if len(digits) >= 3:
             # "8 912 345" is how a Russian number is often typed; terms hold "7912345...".
             prefixes |= {digits, "7" + digits[1:]} if digits.startswith("8") else {digits}
-        ranges = [
-            sa.and_(search_table.c.term >= p, search_table.c.term < p + SENTINEL)
-            for p in sorted(prefixes)
-        ]
-        sub = sa.select(search_table.c.record_id).where(sa.or_(*ranges))
+        result.append([(p, p + SENTINEL) for p in sorted(prefixes)])
+    return result
+
+
+def ranges_condition(search_table: sa.Table, record_id: Any, ranges: list[list[Any]]) -> Any:
+    """A condition on ``record_id``: records with a term in one range of every word.
+
+    The bounds may be values or bound parameters (a list query binds them).
+    """
+    conditions = []
+    for word_ranges in ranges:
+        term = search_table.c.term
+        alternatives = [sa.and_(term >= lo, term < hi) for lo, hi in word_ranges]
+        sub = sa.select(search_table.c.record_id).where(sa.or_(*alternatives))
         conditions.append(record_id.in_(sub))
     return sa.and_(sa.true(), *conditions)
+
+
+def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
+    """A condition on ``record_id`` matching records with a term starting with every word."""
+    return ranges_condition(search_table, record_id, search_ranges(text))
 
 
 def term_rows(record_id: Any, terms: Iterable[str]) -> list[dict[str, Any]]:
