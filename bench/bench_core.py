@@ -1,7 +1,9 @@
 # ruff: noqa: E501  (data tables and SQL read better on one line)
 """Engine-core benchmark: uchet's record service against raw SQL on the same SQLite file.
 
-Run:  python bench/bench_core.py --clients 1000000 [--db bench/results/core.db] [--repeat 15]
+Run:  PYTHONPATH=src python bench/bench_core.py --clients 1000000 [--db /tmp/core.db] [--repeat 15]
+
+(``PYTHONPATH=src`` makes it measure this checkout rather than whichever uchet is installed.)
 
 It loads N generated clients through ``create_many`` (measuring validated rows per second),
 then times each query through uchet and as the equivalent hand-written SQL through the
@@ -145,7 +147,11 @@ def run_queries(
         (
             "filter category=VIP, sorted by name, first page",
             lambda: clients.query(
-                filters=[Filter("category", "eq", vip)], sort=["name"], limit=50, count=False
+                filters=[Filter("category", "eq", vip)],
+                sort=["name"],
+                columns=cols,
+                limit=50,
+                count=False,
             ),
             lambda: raw.execute(
                 f"SELECT {ref_cols} {joins} WHERE c.category = ? ORDER BY c.name, c.id LIMIT 50",

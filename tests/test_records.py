@@ -256,3 +256,35 @@ def test_decimal_and_money_round_trip(platform):
 def test_records_requires_an_explicit_user(platform):
     with pytest.raises(TypeError):
         platform.records("clients")  # type: ignore[call-arg]
+
+
+def test_queries_of_one_shape_share_a_statement_but_not_values(platform, people):
+    """List statements are reused per query shape; values, users and NULLs still count."""
+    anna, boris = people["anna"], people["boris"]
+    platform.records("clients", user=anna).create_many(
+        [{"name": f"А{i}", "manager": anna.id, "loyalty": i} for i in range(5)]
+    )
+    platform.records("clients", user=boris).create_many(
+        [{"name": "Б0", "manager": boris.id, "loyalty": 1}, {"name": "Б1", "manager": boris.id}]
+    )
+    clients = platform.records("clients", user=SYSTEM)
+    for n in range(5):
+        page = clients.query(filters=[Filter("loyalty", "ge", n)], sort=["name"], count=True)
+        assert page.total == 5 - n + (n <= 1)
+        assert all(r["loyalty"] >= n for r in page.rows)
+    assert [r["name"] for r in clients.query(filters=[Filter("loyalty", "eq", None)]).rows] == [
+        "Б1"
+    ]
+    # The same query by two managers: the same statement shape, each sees their own rows.
+    for user, prefix in ((anna, "А"), (boris, "Б"), (anna, "А")):
+        rows = platform.records("clients", user=user).query(sort=["name"]).rows
+        assert rows and all(r["name"].startswith(prefix) for r in rows)
+    # Keyset pages reuse the first page's statement with the cursor's values.
+    first = clients.query(sort=["name"], limit=3)
+    second = clients.query(sort=["name"], limit=3, after=first.next_cursor)
+    third = clients.query(sort=["name"], limit=3, after=second.next_cursor)
+    names = [r["name"] for p in (first, second, third) for r in p.rows]
+    assert names == ["А0", "А1", "А2", "А3", "А4", "Б0", "Б1"]
+    # Quick search with other words of the same shape.
+    assert [r["name"] for r in clients.query(search="а3").rows] == ["А3"]
+    assert [r["name"] for r in clients.query(search="б1").rows] == ["Б1"]

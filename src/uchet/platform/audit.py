@@ -7,13 +7,15 @@ and the data can never disagree.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from uchet.platform.fieldtypes import FileValue
+from uchet.platform.fieldtypes import FieldType, FileValue
+from uchet.platform.fieldtypes.special import FileType
 
 if TYPE_CHECKING:
     from uchet.platform.records import RecordService
@@ -47,6 +49,29 @@ def changes_between(
         after = None if new is None else new.get(f.name, before)
         if before != after:
             changes[f.name] = [_dump(ftype, f, before), _dump(ftype, f, after)]
+    return changes
+
+
+def creation_changes(
+    stored_fields: Sequence[tuple[Any, FieldType]],
+) -> Callable[[Mapping[str, Any]], dict[str, list[Any]]]:
+    """``changes_between(service, {}, values)`` for many new records (a bulk load): what
+    each field's value needs to become JSON is decided once, not once per row."""
+    fields: list[tuple[str, Callable[[Any], Any] | None]] = [
+        (f.name, None)  # the stored value is its own JSON form
+        if type(ftype).dump is FieldType.dump and not isinstance(ftype, FileType)
+        else (f.name, partial(_dump, ftype, f))
+        for f, ftype in stored_fields
+    ]
+
+    def changes(values: Mapping[str, Any]) -> dict[str, list[Any]]:
+        found = {}
+        for name, dump in fields:
+            value = values.get(name)
+            if value is not None:
+                found[name] = [None, value if dump is None else dump(value)]
+        return found
+
     return changes
 
 

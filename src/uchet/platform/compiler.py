@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import column_property, registry, relationship
@@ -23,6 +23,8 @@ from uchet.platform.checks import resolve_path
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model import Configuration, Field, Table
 from uchet.platform.system import ID_TYPE, define_system_tables
+
+T = TypeVar("T")
 
 ON_DELETE = {"restrict": "RESTRICT", "set_null": "SET NULL", "cascade": "CASCADE"}
 #: Search terms compare byte-wise so that a prefix is an index range scan on PostgreSQL too.
@@ -189,6 +191,7 @@ class CompiledModel:
         self.metadata = sa.MetaData()
         self.system = define_system_tables(self.metadata)
         self.registry = registry(metadata=self.metadata)
+        self._memo: dict[Hashable, Any] = {}
         self.tables: dict[str, CompiledTable] = {}
         for t in config.tables:
             sql = build_table(t, config, types, self.metadata)
@@ -210,8 +213,19 @@ class CompiledModel:
     def __iter__(self) -> Iterator[CompiledTable]:
         return iter(self.tables.values())
 
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per compiled model and ``key``: SQL constructs derived from the
+        model (join aliases, compiled statements) that every query of this version reuses.
+        Reusing the same objects also lets SQLAlchemy reuse their memoized cache keys."""
+        try:
+            return cast(T, self._memo[key])
+        except KeyError:
+            value = self._memo[key] = build()
+            return value
+
     def dispose(self) -> None:
         """Unmap the classes so the registry can be garbage-collected."""
+        self._memo.clear()
         self.registry.dispose()
 
     # -- computed fields ----------------------------------------------------------------------

@@ -24,11 +24,13 @@ import binascii
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -39,13 +41,15 @@ from uchet.platform.model import SYSTEM_COLUMNS
 from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
+    PlannedFilter,
     Target,
     check_readable,
     filters_condition,
+    plan_filters,
     prepare_connection,
     resolve,
 )
-from uchet.platform.search import prefix_condition
+from uchet.platform.search import ranges_condition, search_ranges
 
 __all__ = [
     "OPERATORS",
@@ -59,6 +63,9 @@ __all__ = [
 ]
 
 MAX_LIMIT = 1000
+#: Statements kept per model version, by query shape (filters' fields and operators,
+#: columns, sort, search words, rights...), not by values.
+TEMPLATES = 512
 TITLE_SUFFIX = "__title"
 INVALID_CURSOR = "invalid or outdated cursor; start again from the first page"
 
@@ -150,6 +157,7 @@ class ListQuery:
         count_limit: int = 10000,
         group_limit: int = 1000,
         row_condition: Any = None,
+        row_condition_key: Hashable = None,
         readable: Iterable[str] | None = None,
         locale: str = "en",
     ):
@@ -166,11 +174,85 @@ class ListQuery:
         self.count_limit, self.group_limit = count_limit, group_limit
         # Reference field name -> (alias, ON clause, title): LEFT OUTER JOINs of the page.
         self._joins: dict[str, tuple[Any, Any, Any]] = {}
-        self.where = self._where(filters, search, row_condition)
+        self._selected: tuple[dict[str, Any], list[str]] | None = None
+        self._built: dict[Hashable, Any] = {}
+        #: Every value the statements use, bound by name (see :meth:`_bind`).
+        self.params: dict[str, Any] = {}
+        filters = list(filters)
+        planned = plan_filters(self.model, self.ct, filters, readable=self.readable,
+                               locale=locale) if filters else []  # fmt: skip
+        ranges = self._search_ranges(search)
+        self.row_condition = row_condition
         self.columns = self._columns(columns)
         self.sort_keys = self._sort(sort)
         self.after = self._decode(after) if after else None
         self.group_targets = [self._readable(name, "group_by") for name in group_by]
+        # Values become named bound parameters, always in this order, so two queries of
+        # the same shape have the same parameter names and can share one statement.
+        self._filters = [p.bound(self._bind) for p in planned]
+        self._ranges = [[(self._bind(lo), self._bind(hi)) for lo, hi in word] for word in ranges]
+        self._after = None if self.after is None else [
+            None if v is None else self._bind(v, k.expr.type)
+            for k, v in zip(self.sort_keys, self.after)
+        ]  # fmt: skip
+        self._limit = self._bind(limit + 1, sa.Integer())
+        self._offset = self._bind(offset, sa.Integer()) if offset else None
+        self._count_limit = self._bind(count_limit + 1, sa.Integer())
+        self.shape = self._shape(planned, ranges, group_by, row_condition, row_condition_key)
+
+    def _bind(self, value: Any, type_: Any = None) -> Any:
+        name = f"v{len(self.params)}"
+        self.params[name] = value
+        return sa.bindparam(name, value, type_=type_)
+
+    def _search_ranges(self, search: str | None) -> list[list[tuple[str, str]]]:
+        if search is None or not search.strip():
+            return []
+        if self.ct.search is None:
+            raise ValidationError(
+                {"search": [f"table {self.ct.table.name!r} has no search fields"]}
+            )
+        return search_ranges(search)
+
+    def _shape(
+        self,
+        planned: list[PlannedFilter],
+        ranges: list[list[Any]],
+        group_by: Sequence[str],
+        row_condition: Any,
+        row_condition_key: Hashable,
+    ) -> Any:
+        """Everything the statements depend on besides the bound values; None when that
+        cannot be told (a row condition without a key, an unhashable operator value)."""
+        if row_condition is not None and row_condition_key is None:
+            return None
+        shape = (
+            self.ct.table.id, tuple(t.name for t in self.columns),
+            tuple(k.text for k in self.sort_keys), self.readable,
+            tuple(p.shape() for p in planned), tuple(len(word) for word in ranges),
+            None if row_condition is None else row_condition_key,
+            None if self.after is None else tuple(v is None for v in self.after),
+            tuple(group_by), bool(self.offset), self.group_limit,
+        )  # fmt: skip
+        try:
+            hash(shape)
+        except TypeError:
+            return None
+        return shape
+
+    @property
+    def where(self) -> list[Any]:
+        """The conditions of the query (filters, search, row condition), built once."""
+        if "where" not in self._built:
+            where = [sa.and_(sa.true(), *(p.condition() for p in self._filters))] if (
+                self._filters) else []  # fmt: skip
+            if self._ranges:
+                assert self.ct.search is not None
+                where.append(ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges))
+            if self.row_condition is not None:
+                where.append(self.row_condition)
+            self._built["where"] = where
+        return cast(list[Any], self._built["where"])
 
     # -- building ---------------------------------------------------------------------------
     def _readable(self, name: str, key: str) -> Target:
@@ -178,21 +260,16 @@ class ListQuery:
         check_readable(target, self.readable)
         return target
 
-    def _where(self, filters: Iterable[Any], search: str | None, row_condition: Any) -> list:
-        ct, filters = self.ct, list(filters)
-        where = []
-        if filters:
-            where.append(filters_condition(self.model, ct, filters, readable=self.readable,
-                                           locale=self.locale))  # fmt: skip
-        if search is not None and search.strip():
-            if ct.search is None:
-                raise ValidationError({"search": [f"table {ct.table.name!r} has no search fields"]})
-            where.append(prefix_condition(ct.search, ct.sql.c.id, search))
-        if row_condition is not None:
-            where.append(row_condition)
-        return where
-
     def _columns(self, columns: Sequence[str] | None) -> list[Target]:
+        if columns is not None and not all(isinstance(c, str) for c in columns):
+            return self._resolve_columns(columns)
+        # Resolving every column of a wide table is a good part of a page's cost; the
+        # result depends only on the names and the rights, so it is kept per model version.
+        key = (self.ct.table.id, None if columns is None else tuple(columns), self.readable)
+        cache = self.model.cached(("list_columns",), lambda: _LRU(TEMPLATES))
+        return list(cache.get(key, lambda: tuple(self._resolve_columns(columns))))
+
+    def _resolve_columns(self, columns: Sequence[str] | None) -> list[Target]:
         names = [f.name for f in self.ct.table.fields] if columns is None else list(columns)
         unknown = [n for n in names if n not in SYSTEM_COLUMNS and not self.ct.table.has_field(n)]
         if unknown:
@@ -239,9 +316,18 @@ class ListQuery:
         if "." in target.name:
             return target.title.lookup(target.expr)
         if target.name not in self._joins:
-            # Anonymous aliases: SQLAlchemy names them so they never clash with a table.
-            alias = target.title.table.alias()
-            self._joins[target.name] = (alias, alias.c.id == target.expr, target.title.on(alias))
+            title = target.title
+
+            def join() -> tuple[Any, Any, Any]:
+                # Anonymous aliases: SQLAlchemy names them so they never clash with a table.
+                alias = title.table.alias()
+                return alias, alias.c.id == target.expr, title.on(alias)
+
+            # One alias per reference field and model version, shared by every query:
+            # building it (its column collection, the title rewritten onto it) cost more
+            # than running a first page.
+            key = ("title_join", self.ct.table.id, target.name)
+            self._joins[target.name] = self.model.cached(key, join)
         return self._joins[target.name][2]
 
     def _from(self) -> Any:
@@ -257,6 +343,11 @@ class ListQuery:
         A sort key that is also an output column (or a reference's title) is read from it,
         so a computed expression is evaluated once; others get a hidden ``_sort<i>`` label.
         """
+        if self._selected is None:
+            self._selected = self._build_select_list()
+        return self._selected
+
+    def _build_select_list(self) -> tuple[dict[str, Any], list[str]]:
         labels: dict[str, Any] = {}
         for target in self.columns:
             labels[target.name] = target.expr.label(target.name)
@@ -274,28 +365,40 @@ class ListQuery:
 
     def rows_statement(self) -> sa.Select[Any]:
         """The SELECT of one page (one more row than ``limit``, to know if more follow)."""
+        if "rows" in self._built:
+            return cast(sa.Select[Any], self._built["rows"])
         labels, sort_row_keys = self._select_list()
         # Stored columns are ordered by themselves (the planner matches them to an index);
         # computed ones by their label, so their subquery is not written out twice.
         order = [key.order(key.expr if isinstance(key.expr, sa.Column) else labels[row_key])
                  for key, row_key in zip(self.sort_keys, sort_row_keys)]  # fmt: skip
         where = list(self.where)
-        if self.after is not None:
-            where.append(self._after_condition(self.after))
-        return (
+        if self._after is not None:
+            where.append(self._after_condition(self._after))
+        stmt = (
             sa.select(*labels.values()).select_from(self._from()).where(*where)
-            .order_by(*order).limit(self.limit + 1).offset(self.offset or None)
+            .order_by(*order).limit(self._limit).offset(self._offset)
         )  # fmt: skip
+        self._built["rows"] = stmt
+        return stmt
 
     def count_statement(self) -> sa.Select[Any]:
         """``count(*)`` over at most ``count_limit + 1`` matching rows."""
-        capped = (
-            sa.select(self.ct.sql.c.id).where(*self.where)
-            .limit(self.count_limit + 1).subquery()
-        )  # fmt: skip
-        return sa.select(sa.func.count()).select_from(capped)
+        if "count" not in self._built:
+            capped = (
+                sa.select(self.ct.sql.c.id).where(*self.where)
+                .limit(self._count_limit).subquery()
+            )  # fmt: skip
+            self._built["count"] = sa.select(sa.func.count()).select_from(capped)
+        return cast(sa.Select[Any], self._built["count"])
 
     def groups_statement(self, *, by_title: bool = False, limit: int | None = None) -> Any:
+        key = ("groups", by_title, limit)
+        if key not in self._built:
+            self._built[key] = self._groups_statement(by_title, limit)
+        return self._built[key]
+
+    def _groups_statement(self, by_title: bool, limit: int | None) -> Any:
         """Row counts per distinct combination of the ``group_by`` values, ordered by key
         (by title first when ``by_title``), at most ``group_limit`` (or ``limit``) groups.
 
@@ -317,9 +420,8 @@ class ListQuery:
             if target.title is None:
                 titles.append(sa.null().label(f"t{i}"))
             else:
-                alias = target.title.table.alias()
+                alias, title = self._group_title(i, target)
                 source = source.outerjoin(alias, alias.c.id == key)
-                title = target.title.on(alias)
                 titles.append(title.label(f"t{i}"))
                 if by_title:
                     order.append(title.asc().nulls_first())
@@ -328,6 +430,18 @@ class ListQuery:
             sa.select(*(grouped.c[f"k{i}"] for i in range(n)), *titles, grouped.c.n)
             .select_from(source).order_by(*order).limit(limit or self.group_limit)
         )  # fmt: skip
+
+    def _group_title(self, i: int, target: Target) -> tuple[Any, Any]:
+        """An alias of the referenced table for the ``i``-th group key and the title on it
+        (shared by every query of this model version, like the page's joins)."""
+        source = target.title
+        assert source is not None
+
+        def build() -> tuple[Any, Any]:
+            alias = source.table.alias()
+            return alias, source.on(alias)
+
+        return self.model.cached(("group_title", self.ct.table.id, target.name, i), build)
 
     # -- keyset cursors -----------------------------------------------------------------------
     def _after_condition(self, values: list[Any]) -> Any:
@@ -374,34 +488,79 @@ class ListQuery:
     # -- running ------------------------------------------------------------------------------
     def run(self, bind: Connection | Engine) -> QueryResult:
         """Execute: the page, then the capped count and group counts when asked for."""
+        built = self._template()
         with _connected(bind) as conn:
             prepare_connection(conn)
-            _labels, sort_row_keys = self._select_list()
-            fetched = [dict(r._mapping) for r in conn.execute(self.rows_statement())]
+            _labels, sort_row_keys = built._select_list()
+            result = conn.execute(built.rows_statement(), self.params)
+            keys = list(result.keys())
+            # Plain tuples zipped with the keys: a Row's mapping view costs more per row
+            # than the whole page costs SQLite.
+            fetched = result.fetchall()
             more = len(fetched) > self.limit
             page = fetched[: self.limit]
             next_cursor = None
             if more and page:
-                next_cursor = self._encode([page[-1][k] for k in sort_row_keys])
-            rows = [{k: v for k, v in r.items() if not k.startswith("_sort")} for r in page]
+                positions = [keys.index(k) for k in sort_row_keys]
+                next_cursor = self._encode([page[-1][i] for i in positions])
+            shown = [i for i, k in enumerate(keys) if not k.startswith("_sort")]
+            if len(shown) == len(keys):
+                rows = [dict(zip(keys, r)) for r in page]
+            else:
+                names = [keys[i] for i in shown]
+                rows = [dict(zip(names, [r[i] for i in shown])) for r in page]
             total, capped = None, False
             if self.count:
-                total, capped = self._total(conn, len(page), more)
+                total, capped = self._total(conn, built, len(page), more)
             groups = []
             if self.group_targets:
                 groups = [_group(r, len(self.group_targets))
-                          for r in conn.execute(self.groups_statement())]  # fmt: skip
+                          for r in conn.execute(built.groups_statement(), self.params)]  # fmt: skip
         return QueryResult(rows, total, capped, next_cursor, groups)
 
-    def _total(self, conn: Connection, on_page: int, more: bool) -> tuple[int, bool]:
+    def _template(self) -> ListQuery:
+        """The query whose statements this one runs: the first one of the same shape built
+        in this model version (its statements are then reused with this query's values:
+        building and compiling them cost several times what SQLite needs for a page)."""
+        if self.shape is None:
+            return self
+        cache = self.model.cached(("list_statements",), lambda: _LRU(TEMPLATES))
+        return cast(ListQuery, cache.get(self.shape, lambda: self))
+
+    def _total(
+        self, conn: Connection, built: ListQuery, on_page: int, more: bool
+    ) -> tuple[int, bool]:
         if not more and self.after is None and (on_page or not self.offset):
             # The last page from a known position: the total needs no query at all.
             total = self.offset + on_page
         else:
-            total = conn.execute(self.count_statement()).scalar_one()
+            total = conn.execute(built.count_statement(), self.params).scalar_one()
         if total > self.count_limit:
             return self.count_limit, True
         return total, False
+
+
+class _LRU:
+    """The most recently used values by key, at most ``size`` (safe across threads)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The value stored for ``key``, or ``build()`` stored now. A build that raises
+        stores nothing."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            value = self._items.setdefault(key, value)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
 
 
 def _group(row: Any, n: int) -> Group:

@@ -126,6 +126,10 @@ class Operator:
     name: str
     build: Callable[[Any, Any], Any]
     value: str = "one"
+    #: Whether ``build`` takes bound parameters in place of values (the comparisons do).
+    #: Such values are then bound by name, so a list query's statement is built once and
+    #: reused with other values; other operators' values are part of the statement.
+    binds: bool = False
 
     def __call__(self, column: Any, value: Any) -> Any:
         return self.build(column, value)
@@ -171,14 +175,14 @@ def _is_null(col: Any, flag: bool) -> Any:
 OPERATORS: dict[str, Operator] = {
     op.name: op
     for op in (
-        Operator("eq", _eq),
-        Operator("ne", _ne),
-        Operator("lt", lambda c, v: c < v),
-        Operator("le", lambda c, v: c <= v),
-        Operator("gt", lambda c, v: c > v),
-        Operator("ge", lambda c, v: c >= v),
-        Operator("in", _in, "many"),
-        Operator("between", _between, "pair"),
+        Operator("eq", _eq, binds=True),
+        Operator("ne", _ne, binds=True),
+        Operator("lt", lambda c, v: c < v, binds=True),
+        Operator("le", lambda c, v: c <= v, binds=True),
+        Operator("gt", lambda c, v: c > v, binds=True),
+        Operator("ge", lambda c, v: c >= v, binds=True),
+        Operator("in", _in, "many", binds=True),
+        Operator("between", _between, "pair", binds=True),
         Operator("contains", _contains, "text"),
         Operator("startswith", _startswith, "text"),
         Operator("is_null", _is_null, "flag"),
@@ -371,6 +375,116 @@ def _title_value(op: Operator, value: Any) -> Any:
     return value.strip()
 
 
+#: ``bind(value, type)``: a bound parameter holding ``value`` (see :class:`PlannedFilter`).
+Bind = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class PlannedFilter:
+    """A checked filter: its target, operator and coerced value, before any SQL is built.
+
+    Checking (names, rights, values) is cheap; building the SQL expression is not. A list
+    query checks every time, and builds only when it has no statement of the same
+    :meth:`shape` yet.
+    """
+
+    target: Target
+    op: Operator
+    by_title: bool
+    value: Any
+
+    @property
+    def _type(self) -> Any:
+        return (
+            self.target.title.title.type
+            if self.target.title and self.by_title
+            else (self.target.expr.type)
+        )
+
+    def shape(self) -> tuple[Any, ...]:
+        """What the SQL depends on besides bound values: the value itself when the operator
+        does not bind, else only where values are missing (NULL compares differently)."""
+        if not self.op.binds:
+            return (self.target.name, self.op.name, self.by_title, "=", self.value)
+        if self.op.value in ("many", "pair"):
+            missing: Any = tuple(v is None for v in self.value)
+        else:
+            missing = self.value is None
+        return (self.target.name, self.op.name, self.by_title, missing)
+
+    def bound(self, bind: Bind) -> PlannedFilter:
+        """This filter with its values replaced by ``bind(value, type)`` (NULLs stay)."""
+        if not self.op.binds:
+            return self
+
+        def one(v: Any) -> Any:
+            return None if v is None else bind(v, self._type)
+
+        if self.op.value == "many":
+            value: Any = [one(v) for v in self.value]
+        elif self.op.value == "pair":
+            value = tuple(one(v) for v in self.value)
+        else:
+            value = one(self.value)
+        return PlannedFilter(self.target, self.op, self.by_title, value)
+
+    def condition(self) -> Any:
+        """The SQL condition."""
+        if self.by_title:
+            assert self.target.title is not None
+            return self.op(self.target.title.lookup(self.target.expr), self.value)
+        return self.op(self.target.expr, self.value)
+
+
+def plan_filter(
+    model: CompiledModel,
+    ct: CompiledTable,
+    flt: Filter | Mapping[str, Any],
+    *,
+    readable: Iterable[str] | None = None,
+    locale: str = "en",
+) -> PlannedFilter:
+    """Check one filter on ``ct`` and coerce its value (see :func:`filter_condition`)."""
+    if isinstance(flt, Mapping):
+        flt = Filter(flt["field"], flt["op"], flt.get("value"))
+    op = OPERATORS.get(flt.op)
+    if op is None:
+        valid = ", ".join(OPERATORS)
+        raise ValidationError({flt.field: [f"unknown operator {flt.op!r}; valid: {valid}"]})
+    target = resolve(model, ct, flt.field)
+    check_readable(target, readable)
+    if _by_title(op, target, flt.value):
+        return PlannedFilter(target, op, True, _title_value(op, flt.value))
+    if op.value == "text" and not target.is_text:
+        raise ValidationError(
+            {flt.field: [f"{op.name} applies to text fields and references, "
+                         f"not to a {target.field.type} field"]}
+        )  # fmt: skip
+    return PlannedFilter(target, op, False, coerce(model, target, op, flt.value, locale))
+
+
+def plan_filters(
+    model: CompiledModel,
+    ct: CompiledTable,
+    filters: Iterable[Filter | Mapping[str, Any]],
+    *,
+    readable: Iterable[str] | None = None,
+    locale: str = "en",
+) -> list[PlannedFilter]:
+    """Every filter checked; every bad one is reported together."""
+    planned: list[PlannedFilter] = []
+    errors: dict[str, list[str]] = {}
+    for flt in filters:
+        try:
+            planned.append(plan_filter(model, ct, flt, readable=readable, locale=locale))
+        except ValidationError as e:
+            for k, v in e.messages.items():
+                errors.setdefault(k, []).extend(v)
+    if errors:
+        raise ValidationError(errors)
+    return planned
+
+
 def filter_condition(
     model: CompiledModel,
     ct: CompiledTable,
@@ -385,23 +499,7 @@ def filter_condition(
     PermissionDenied for a field outside ``readable``. The records service also turns a
     role's row rules into ``row_condition`` with this.
     """
-    if isinstance(flt, Mapping):
-        flt = Filter(flt["field"], flt["op"], flt.get("value"))
-    op = OPERATORS.get(flt.op)
-    if op is None:
-        valid = ", ".join(OPERATORS)
-        raise ValidationError({flt.field: [f"unknown operator {flt.op!r}; valid: {valid}"]})
-    target = resolve(model, ct, flt.field)
-    check_readable(target, readable)
-    if _by_title(op, target, flt.value):
-        assert target.title is not None
-        return op(target.title.lookup(target.expr), _title_value(op, flt.value))
-    if op.value == "text" and not target.is_text:
-        raise ValidationError(
-            {flt.field: [f"{op.name} applies to text fields and references, "
-                         f"not to a {target.field.type} field"]}
-        )  # fmt: skip
-    return op(target.expr, coerce(model, target, op, flt.value, locale))
+    return plan_filter(model, ct, flt, readable=readable, locale=locale).condition()
 
 
 def filters_condition(
@@ -413,14 +511,5 @@ def filters_condition(
     locale: str = "en",
 ) -> Any:
     """All ``filters`` joined with AND; every bad one is reported together."""
-    conditions: list[Any] = []
-    errors: dict[str, list[str]] = {}
-    for flt in filters:
-        try:
-            conditions.append(filter_condition(model, ct, flt, readable=readable, locale=locale))
-        except ValidationError as e:
-            for k, v in e.messages.items():
-                errors.setdefault(k, []).extend(v)
-    if errors:
-        raise ValidationError(errors)
-    return sa.and_(sa.true(), *conditions)
+    planned = plan_filters(model, ct, filters, readable=readable, locale=locale)
+    return sa.and_(sa.true(), *(p.condition() for p in planned))

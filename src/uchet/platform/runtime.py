@@ -7,8 +7,9 @@ running keep the runtime they started with.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 from sqlalchemy.engine import Engine
@@ -21,6 +22,7 @@ from uchet.platform.permissions import Permissions
 from uchet.platform.validation import RecordValidator
 
 DEFAULT_COUNT_LIMIT = 10_000
+T = TypeVar("T")
 
 
 class Runtime:
@@ -58,6 +60,11 @@ class Runtime:
         if table_id not in self._validators:
             self._validators[table_id] = RecordValidator(self.config.table(table_id), self.types)
         return self._validators[table_id]
+
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per runtime and ``key``: compiled statements and other helpers
+        derived from this version's model, released with it."""
+        return self.model.cached(key, build)
 
     @cached_property
     def max_file_size(self) -> int:

@@ -9,7 +9,7 @@ digits), so typing the first letters of any word finds the record, in any script
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,12 +24,27 @@ MAX_TERM = 100
 
 def record_terms(table: Table, values: Mapping[str, Any], types: FieldTypeRegistry) -> set[str]:
     """The search terms of one record, from its stored values by field name."""
-    terms: set[str] = set()
-    for field_id in table.search_fields:
-        f = table.field_by_id(field_id)
-        value = values.get(f.name)
-        if value is not None:
-            terms.update(t for t in types.get(f.type).search_terms(f, value) if t)
+    return terms_function(table, types)(values)
+
+
+def terms_function(
+    table: Table, types: FieldTypeRegistry
+) -> Callable[[Mapping[str, Any]], set[str]]:
+    """:func:`record_terms` for ``table`` with the fields and their types looked up once
+    (a bulk load calls it for every row)."""
+    sources = [
+        (f.name, f, types.get(f.type).search_terms)
+        for f in (table.field_by_id(field_id) for field_id in table.search_fields)
+    ]
+
+    def terms(values: Mapping[str, Any]) -> set[str]:
+        found: set[str] = set()
+        for name, f, search_terms in sources:
+            value = values.get(name)
+            if value is not None:
+                found.update(t for t in search_terms(f, value) if t)
+        return found
+
     return terms
 
 
@@ -38,9 +53,9 @@ def normalize_query(text: str) -> list[str]:
     return [w[:MAX_TERM] for w in text.casefold().split() if w]
 
 
-def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
-    """A condition on ``record_id`` matching records with a term starting with every word."""
-    conditions = []
+def search_ranges(text: str) -> list[list[tuple[str, str]]]:
+    """Per word typed, the term ranges ``[lo, hi)`` that find it (a word, or a phone's digits)."""
+    result = []
     for word in normalize_query(text):
         # A phone typed as "+7 (912) 3" is looked for by its digits.
         digits = "".join(ch for ch in word if ch.isdigit())
@@ -48,13 +63,27 @@ def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
         if len(digits) >= 3:
             # "8 912 345" is how a Russian number is often typed; terms hold "7912345...".
             prefixes |= {digits, "7" + digits[1:]} if digits.startswith("8") else {digits}
-        ranges = [
-            sa.and_(search_table.c.term >= p, search_table.c.term < p + SENTINEL)
-            for p in sorted(prefixes)
-        ]
-        sub = sa.select(search_table.c.record_id).where(sa.or_(*ranges))
+        result.append([(p, p + SENTINEL) for p in sorted(prefixes)])
+    return result
+
+
+def ranges_condition(search_table: sa.Table, record_id: Any, ranges: list[list[Any]]) -> Any:
+    """A condition on ``record_id``: records with a term in one range of every word.
+
+    The bounds may be values or bound parameters (a list query binds them).
+    """
+    conditions = []
+    for word_ranges in ranges:
+        term = search_table.c.term
+        alternatives = [sa.and_(term >= lo, term < hi) for lo, hi in word_ranges]
+        sub = sa.select(search_table.c.record_id).where(sa.or_(*alternatives))
         conditions.append(record_id.in_(sub))
     return sa.and_(sa.true(), *conditions)
+
+
+def prefix_condition(search_table: sa.Table, record_id: Any, text: str) -> Any:
+    """A condition on ``record_id`` matching records with a term starting with every word."""
+    return ranges_condition(search_table, record_id, search_ranges(text))
 
 
 def term_rows(record_id: Any, terms: Iterable[str]) -> list[dict[str, Any]]:
