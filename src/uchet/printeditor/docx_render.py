@@ -154,9 +154,10 @@ def save_docx(template: DocxTemplate) -> bytes:
         for part in package.parts:
             part.before_marshal()
         writer = _LightZipWriter(out)
+        # The writer has the interface of python-docx's PhysPkgWriter (write, close).
         PackageWriter._write_content_types_stream(writer, package.parts)
         PackageWriter._write_pkg_rels(writer, package.rels)
-        PackageWriter._write_parts(writer, package.parts)
+        PackageWriter._write_parts(writer, package.parts)  # type: ignore[arg-type]
         writer.close()
         template.post_processing(out)
         template.is_saved = True

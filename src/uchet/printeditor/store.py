@@ -119,7 +119,19 @@ class PrintFormStore:
             rows = conn.execute(
                 sa.select(*columns).where(t.c.form_id == form_id).order_by(t.c.version.desc())
             ).all()
-        return [Version(*r, current=r.version == form["version"]) for r in rows]
+        return [
+            Version(
+                r.version,
+                r.file_name,
+                r.size,
+                r.sha256,
+                r.created_at,
+                r.created_by,
+                r.note,
+                current=r.version == form["version"],
+            )
+            for r in rows
+        ]
 
     # -- writing --------------------------------------------------------------------------
     def _insert_version(

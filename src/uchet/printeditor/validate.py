@@ -318,8 +318,9 @@ class Checker:
         for child in node.iter_child_nodes():
             self.visit(child, scope)
         if isinstance(node, nodes.Assign | nodes.AssignBlock | nodes.With):
-            for target in node.targets if isinstance(node, nodes.With) else [node.target]:
-                for name in _names(target):
+            assigned = node.targets if isinstance(node, nodes.With) else [node.target]
+            for expr in assigned:
+                for name in _names(expr):
                     scope[name] = ANY_NODE
         return None
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+from typing import cast
 
+from jinja2 import nodes
 from openpyxl import load_workbook
 
 from uchet.printeditor.catalog import ANY_NODE, RECORD, Node
@@ -42,7 +44,9 @@ def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]
                 ast = environment().parse(f"{{{{ {start.group('iter')} }}}}")
                 problems += [Problem(where, m) for _l, _n, m in checker.run(ast)]
                 scope = {
-                    start.group("target"): checker._item(ast.body[0].nodes[0], scope),
+                    start.group("target"): checker._item(
+                        cast(nodes.Output, ast.body[0]).nodes[0], scope
+                    ),
                     "loop": ANY_NODE,
                 }
                 continue
