@@ -11,9 +11,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from tests.web_support import WebClient
 from werkzeug.datastructures import MultiDict
 
-from tests.web_support import WebClient
 from uchet import SYSTEM
 from uchet.web.liststate import ListState
 
@@ -25,17 +25,36 @@ def crm(web_platform: Any) -> dict[str, Any]:
     """Three categories and twelve clients: anna manages the even ones, boris the odd."""
     users = web_platform.test_users
     cats = web_platform.records("client_categories", user=SYSTEM)
-    ids = {n: cats.create({"name": n, "sort_order": i})["id"]
-           for i, n in enumerate(["VIP", "Постоянный", "Проблемный"])}  # fmt: skip
-    names = ["Иванов", "Ивашкин", "Петров", "Сидоров", "Смирнова", "Иванова",
-             "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков"]  # fmt: skip
+    ids = {
+        n: cats.create({"name": n, "sort_order": i})["id"]
+        for i, n in enumerate(["VIP", "Постоянный", "Проблемный"])
+    }
+    names = [
+        "Иванов",
+        "Ивашкин",
+        "Петров",
+        "Сидоров",
+        "Смирнова",
+        "Иванова",
+        "Кузнецов",
+        "Попов",
+        "Васильев",
+        "Соколов",
+        "Михайлов",
+        "Новиков",
+    ]
     rows = []
     for i, name in enumerate(names):
-        rows.append({
-            "name": name, "city": CITIES[i % 3], "loyalty": i % 10,
-            "category": list(ids.values())[i % 3], "tax_id": f"77{i:08d}",
-            "manager": users["anna" if i % 2 == 0 else "boris"].id,
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "city": CITIES[i % 3],
+                "loyalty": i % 10,
+                "category": list(ids.values())[i % 3],
+                "tax_id": f"77{i:08d}",
+                "manager": users["anna" if i % 2 == 0 else "boris"].id,
+            }
+        )
     web_platform.records("clients", user=SYSTEM).create_many(rows)
     return {"categories": ids, "users": users, "names": names}
 
@@ -55,7 +74,7 @@ def headers(html: str) -> list[str]:
     return re.findall(r'<th data-field="([^"]+)"', html)
 
 
-# -- sort, search, filters -------------------------------------------------------------------------
+# -- sort, search, filters ----------------------------------------------------------
 def test_sort_by_header_and_second_sort_key(client: Any, crm: Any) -> None:
     client.login("admin")
     names = row_names(client.get("/clients/?sort=-name").text)
@@ -79,21 +98,37 @@ def test_quick_search_cyrillic_prefix_case_insensitive(client: Any, crm: Any) ->
 
 
 def test_filter_url_parsing() -> None:
-    args = MultiDict([("f.category", "3"), ("f.category", "5"), ("f.category", ""),
-                      ("f.loyalty.between", "3..7"), ("f.name.startswith", "Ив"),
-                      ("sort", "city,-name"), ("group", "category,city"), ("view", "4"),
-                      ("cols", "name,city"), ("page", "x"), ("size", "9999"), ("zz", "1")])  # fmt: skip
+    args = MultiDict(
+        [
+            ("f.category", "3"),
+            ("f.category", "5"),
+            ("f.category", ""),
+            ("f.loyalty.between", "3..7"),
+            ("f.name.startswith", "Ив"),
+            ("sort", "city,-name"),
+            ("group", "category,city"),
+            ("view", "4"),
+            ("cols", "name,city"),
+            ("page", "x"),
+            ("size", "9999"),
+            ("zz", "1"),
+        ]
+    )
     state = ListState.from_args(args)
-    assert state.filters == (("category", "in", ("3", "5", "")),
-                             ("loyalty", "between", "3..7"), ("name", "startswith", "Ив"))  # fmt: skip
+    assert state.filters == (
+        ("category", "in", ("3", "5", "")),
+        ("loyalty", "between", "3..7"),
+        ("name", "startswith", "Ив"),
+    )
     assert state.sort == ("city", "-name") and state.group == ("category", "city")
     assert state.view == 4 and state.columns == ("name", "city")
     assert state.page == 1 and state.page_size is None and state.extra == {"zz": "1"}
     engine = state.query_filters({"category"})
     assert [(f.field, f.op, f.value) for f in engine] == [
-        ("category", "in", [3, 5, None]), ("loyalty", "between", ["3", "7"]),
+        ("category", "in", [3, 5, None]),
+        ("loyalty", "between", ["3", "7"]),
         ("name", "startswith", "Ив"),
-    ]  # fmt: skip
+    ]
     # The URL round-trips; a saved view keeps everything but its position and id.
     assert ListState.from_args(MultiDict(state.args())) == replace(state, extra={})
     assert ("view", "4") not in state.saved_args() and ("cols", "name,city") in state.saved_args()
@@ -104,7 +139,10 @@ def test_header_filter_values_titles_counts_and_other_filters(client: Any, crm: 
     client.login("admin")
     items = client.get("/clients/values/category/").json["items"]
     assert [(i["title"], i["count"]) for i in items] == [
-        ("VIP", 4), ("Постоянный", 4), ("Проблемный", 4)]  # fmt: skip
+        ("VIP", 4),
+        ("Постоянный", 4),
+        ("Проблемный", 4),
+    ]
     assert items[0]["value"] == str(crm["categories"]["VIP"])
     # Values among the rows the other filters leave (the column's own filter is ignored).
     vip = crm["categories"]["VIP"]
@@ -158,19 +196,23 @@ def test_loyalty_le_filter(client: Any, crm: Any) -> None:
     assert names == ["Иванов", "Михайлов"]  # i = 0 and i = 10
 
 
-# -- grouping ----------------------------------------------------------------------------------------
+# -- grouping ----------------------------------------------------------
 def test_group_by_category_then_city_with_counts(client: Any, crm: Any) -> None:
     client.login("admin")
     html = client.get("/clients/?group=category,city").text
-    level0 = re.findall(r'data-level="0".*?uchet-group-title">([^<]+)</strong>\s*'
-                        r'<span class="badge badge-light uchet-group-count">(\d+)', html, re.S)  # fmt: skip
+    level0 = re.findall(
+        r'data-level="0".*?uchet-group-title">([^<]+)</strong>\s*'
+        r'<span class="badge badge-light uchet-group-count">(\d+)',
+        html,
+        re.S,
+    )
     assert level0 == [("VIP", "4"), ("Постоянный", "4"), ("Проблемный", "4")]
     level1 = re.findall(r'data-level="1"', html)
     assert len(level1) == 3  # each category holds one city (i % 3 drives both)
     assert 'data-group="category,city"' in html and "uchet-group-chip" in html
 
 
-# -- preferences -------------------------------------------------------------------------------------
+# -- preferences ----------------------------------------------------------
 def post_prefs(c: WebClient, data: dict[str, Any], token: bool = True) -> Any:
     heads = {"X-CSRFToken": c.token()} if token else {}
     return c.client.post("/clients/prefs/", json=data, headers=heads)
@@ -182,8 +224,10 @@ def test_layout_precedence_user_then_role_then_config(web_app: Any, crm: Any) ->
     config = ["name", "category", "city", "phone", "manager", "status"]
     assert headers(anna.get("/clients/").text) == config
     # The administrator saves a default for the manager role.
-    r = post_prefs(admin, {"scope": "role:manager", "columns": ["name", "city", "loyalty"],
-                           "widths": {"name": 250}})  # fmt: skip
+    r = post_prefs(
+        admin,
+        {"scope": "role:manager", "columns": ["name", "city", "loyalty"], "widths": {"name": 250}},
+    )
     assert r.status_code == 200, r.text
     assert headers(boris.get("/clients/").text) == ["name", "city", "loyalty"]
     assert 'style="width: 250px' in boris.get("/clients/").text
@@ -221,10 +265,11 @@ def test_prefs_writes_are_checked(web_app: Any, crm: Any) -> None:
     assert "tax_id" not in chooser and "notes" in chooser and "birthday" in chooser
 
 
-# -- saved views -------------------------------------------------------------------------------------
+# -- saved views ----------------------------------------------------------
 def save_view(c: WebClient, name: str, state: str, shared: str = "", token: bool = True) -> Any:
-    return c.post("/clients/views/save/", {"name": name, "state": state, "shared_with": shared},
-                  token=token)  # fmt: skip
+    return c.post(
+        "/clients/views/save/", {"name": name, "state": state, "shared_with": shared}, token=token
+    )
 
 
 def view_names(c: WebClient) -> list[str]:
@@ -263,7 +308,7 @@ def test_saved_views_private_role_and_everyone(web_app: Any, crm: Any) -> None:
     assert "Всем" in view_names(anna) and "" not in view_names(anna)
 
 
-# -- export ------------------------------------------------------------------------------------------
+# -- export ----------------------------------------------------------
 def read_csv(r: Any) -> list[list[str]]:
     assert r.status_code == 200, r.text
     return list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
@@ -304,7 +349,7 @@ def test_export_row_cap_and_keyset_batches(web_platform: Any, crm: Any, monkeypa
     assert len(rows) == 13 and len({r[0] for r in rows[1:]}) == 12  # no row twice across pages
 
 
-# -- scale: capped count, statements per page ---------------------------------------------------------
+# -- scale: capped count, statements per page ------------------------------------------------------
 def test_count_is_capped(web_platform: Any, client: Any) -> None:
     rows = [{"name": f"Клиент {i:05d}"} for i in range(10_005)]
     web_platform.records("clients", user=SYSTEM).create_many(rows)
@@ -321,8 +366,14 @@ def test_statements_per_page_do_not_grow_with_page_size(
     import uchet.core
 
     monkeypatch.setattr(uchet.core, "VERSION_CHECK_INTERVAL", 1e9)  # no version polls
-    more = [{"name": f"Клиент {i}", "category": crm["categories"]["VIP"],
-             "manager": crm["users"]["anna"].id} for i in range(60)]  # fmt: skip
+    more = [
+        {
+            "name": f"Клиент {i}",
+            "category": crm["categories"]["VIP"],
+            "manager": crm["users"]["anna"].id,
+        }
+        for i in range(60)
+    ]
     web_platform.records("clients", user=SYSTEM).create_many(more)
     client.login("anna")
     vip = crm["categories"]["VIP"]
