@@ -70,7 +70,7 @@ class Exporter:
     extension: str
     mimetype: str
     #: (headers, rows of cells) -> the file's bytes, in chunks.
-    write: Callable[[list[str], Iterable[list[Any]]], Iterable[bytes]]
+    write: Callable[[list[str], Iterable[list[Any]]], Iterator[bytes]]
     #: Whether cells are the text people see (True) or typed values (False).
     as_text: bool = True
 

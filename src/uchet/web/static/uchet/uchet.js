@@ -270,8 +270,10 @@
       ops.forEach(function (o) { select.appendChild(el("option", { value: o[0] }, o[1])); });
       condBox.appendChild(select);
       var type = kind === "range" ? th.dataset.input : "text";
-      var a = el("input", { "class": "form-control form-control-sm mb-1", type: type, id: "uchet-filter-a" });
-      var b = el("input", { "class": "form-control form-control-sm mb-1", type: type, id: "uchet-filter-b" });
+      var a = el("input", { "class": "form-control form-control-sm mb-1", type: type, id: "uchet-filter-a",
+                            placeholder: kind === "range" ? texts.from : texts.value });
+      var b = el("input", { "class": "form-control form-control-sm mb-1", type: type, id: "uchet-filter-b",
+                            placeholder: texts.to });
       condBox.appendChild(a);
       if (kind === "range") { condBox.appendChild(b); }
       if (cond) {
@@ -280,7 +282,10 @@
           var parts = cond.value.split(".."); a.value = parts[0] || ""; b.value = parts[1] || "";
         } else { a.value = cond.value; }
       }
-      var sync = function () { b.hidden = select.value !== "between"; };
+      var sync = function () {
+        b.hidden = select.value !== "between";
+        if (kind === "range") { a.placeholder = select.value === "between" ? texts.from : texts.value; }
+      };
       select.addEventListener("change", sync); sync();
       menu.appendChild(condBox);
     }
