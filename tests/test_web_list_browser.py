@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 import pytest
-
 from tests.web_support import browser_login
+
 from uchet import SYSTEM
 
 CITIES = ["Москва", "Тверь", "Казань"]
