@@ -180,6 +180,9 @@ def test_filter_by_values_and_conditions_with_chips(client: Any, crm: Any) -> No
     assert row_names(html) == ["Иванова", "Смирнова"]
     assert "содержит «ОВА»" in html
     assert row_names(client.get("/clients/?f.name.startswith=пет").text) == ["Петров"]
+    # Dates: a range open at one end, shown as the column shows dates.
+    html = client.get("/clients/?f.birthday.between=2000-01-31..&cols=name,birthday").text
+    assert "от 31.01.2000 до …" in html and row_names(html) == []
     # The chip's × removes just that filter.
     html = client.get(f"/clients/?f.category={vip}&f.city=Москва").text
     removes = re.findall(r'uchet-filter-remove" href="\?([^"]+)"', html)

@@ -90,14 +90,26 @@ def filter_chips(page: ListPage) -> list[FilterChip]:
             text = ", ".join(_value_titles(page, f, value)) if f else ", ".join(value)
         elif op == "between":
             lo, _, hi = str(value).partition(RANGE_SEPARATOR)
-            text = c.gettext(OPERATOR_TEXTS["between"], lo=lo or "…", hi=hi or "…")
+            text = c.gettext(OPERATOR_TEXTS["between"], lo=_shown(page, f, lo) or "…",
+                             hi=_shown(page, f, hi) or "…")  # fmt: skip
         elif op in OPERATOR_TEXTS:
-            text = c.gettext(OPERATOR_TEXTS[op], value=value)
+            text = c.gettext(OPERATOR_TEXTS[op], value=_shown(page, f, value))
         else:
             text = f"{op} {value}"
         rest = [x for x in state.filters if x != item]
         chips.append(FilterChip(name, label, text, state.query_string(filters=rest)))
     return chips
+
+
+def _shown(page: ListPage, f: Field | None, raw: str) -> str:
+    """A condition's value as the column shows it (31.12.2024, not 2024-12-31)."""
+    if f is None or not raw:
+        return raw
+    try:
+        parsed = page.c.runtime.types.get(f.type).parse(f, raw)
+    except (ParseError, ValueError, TypeError):
+        return raw
+    return page.view.text(f, {f.name: parsed}) or raw
 
 
 def _value_titles(page: ListPage, f: Field, values: tuple[str, ...]) -> list[str]:
