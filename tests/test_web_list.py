@@ -297,6 +297,19 @@ def test_saved_views_private_role_and_everyone(web_app: Any, crm: Any) -> None:
     # Shared with everyone.
     assert save_view(anna, "Всем", "f.city=Тверь", "*").status_code == 302
     assert "Всем" in view_names(vera)
+    # Editing a view by id: the owner renames it; another manager may not; MAIN may, and
+    # the view stays its owner's.
+    edit = {"view_id": str(view_id), "state": "sort=-name&group=city", "shared_with": "manager"}
+    assert boris.post("/clients/views/save/", {**edit, "name": "Чужое"}).status_code == 403
+    assert vera.post("/clients/views/save/", {**edit, "name": "Чужое"}).status_code == 404
+    assert anna.post("/clients/views/save/", {**edit, "name": "Мои города"}).status_code == 302
+    assert admin.post("/clients/views/save/", {**edit, "name": "Города"}).status_code == 302
+    assert view_names(anna) == ["Всем", "Города"] and view_names(boris) == ["Всем", "Города"]
+    assert "Города" not in view_names(admin)  # shared with managers, not with MAIN
+    # "Save as a new view" leaves the edited one alone.
+    r = anna.post("/clients/views/save/", {**edit, "name": "Копия", "as_new": "1"})
+    assert r.status_code == 302 and f"view={view_id}" not in r.location
+    assert view_names(anna) == ["Всем", "Города", "Копия"]
     # Opening a view by id goes to its state; someone who cannot see it gets a message.
     r = boris.get(f"/clients/?view={view_id}")
     assert r.status_code == 302 and "sort=-name" in r.location and "group=city" in r.location
@@ -306,7 +319,7 @@ def test_saved_views_private_role_and_everyone(web_app: Any, crm: Any) -> None:
     assert vera.post(f"/clients/views/{view_id}/delete/").status_code == 404
     assert anna.post(f"/clients/views/{view_id}/delete/", token=False).status_code == 400
     assert admin.post(f"/clients/views/{view_id}/delete/").status_code == 302
-    assert view_names(boris) == ["Всем"]
+    assert view_names(boris) == ["Всем", "Копия"]
     assert save_view(anna, "", "sort=name").status_code == 302  # refused with a message
     assert "Всем" in view_names(anna) and "" not in view_names(anna)
 

@@ -85,8 +85,15 @@ class SavedViews:
         return _view(row)
 
     def save(self, table_id: str, user: User, name: str, state: Sequence[Sequence[str]],
-             shared_with: str | None = None, admin: bool = False) -> SavedView:  # fmt: skip
-        """Create the view ``name`` of ``user``, or overwrite their view of that name."""
+             shared_with: str | None = None, admin: bool = False,
+             view_id: int | None = None) -> SavedView:  # fmt: skip
+        """Create the view ``name`` of ``user``, or overwrite their view of that name; with
+        ``view_id``, change that view (name, state, sharing): its owner or an administrator
+        may, others get PermissionDenied."""
+        if view_id is not None:
+            current = self.get(view_id, user, admin)
+            if not current.editable_by(user, admin) or current.table_id != table_id:
+                raise PermissionDenied(f"{user.login} may not change the view {current.name!r}")
         name = (name or "").strip()
         problems: dict[str, list[str]] = {}
         if not name or len(name) > MAX_NAME:
@@ -97,26 +104,37 @@ class SavedViews:
         elif shared_with not in (None, EVERYONE) and not admin and shared_with not in user.roles:
             problems["shared_with"] = ["only an administrator shares a view with another role"]
         pairs = _pairs(state, problems)
-        if user.id is None:
+        if user.id is None and view_id is None:
             problems["owner"] = ["the system user cannot own views"]
         if problems:
             raise ValidationError(problems)
         t = self.t
+        owner_id = user.id
         with write_transaction(self.engine) as conn:
-            mine = (t.c.table_id == table_id, t.c.owner_id == user.id, t.c.name == name)
-            existing = conn.execute(sa.select(t.c.id).where(*mine)).scalar()
-            values = {"shared_with": shared_with, "state": [list(p) for p in pairs]}
+            if view_id is not None:
+                existing: Any = view_id
+                owner_id = current.owner_id
+                clash = (t.c.table_id == table_id, t.c.owner_id == owner_id, t.c.name == name,
+                         t.c.id != view_id)  # fmt: skip
+                if conn.execute(sa.select(t.c.id).where(*clash)).first() is not None:
+                    raise ValidationError({"name": [f"another view is named {name!r}"]})
+            else:
+                mine = (t.c.table_id == table_id, t.c.owner_id == user.id, t.c.name == name)
+                existing = conn.execute(sa.select(t.c.id).where(*mine)).scalar()
+            values = {"name": name, "shared_with": shared_with,
+                      "state": [list(p) for p in pairs]}  # fmt: skip
             if existing is not None:
                 conn.execute(t.update().where(t.c.id == existing).values(values))
                 view_id = existing
             else:
                 now = dt.datetime.now().replace(microsecond=0)
                 inserted = conn.execute(t.insert().values(
-                    table_id=table_id, name=name, owner_id=user.id, created_at=now, **values
+                    table_id=table_id, owner_id=user.id, created_at=now, **values
                 ))  # fmt: skip
                 assert inserted.inserted_primary_key is not None
                 view_id = inserted.inserted_primary_key[0]
-        return SavedView(int(view_id), table_id, name, user.id, shared_with, pairs)
+        assert view_id is not None
+        return SavedView(int(view_id), table_id, name, owner_id, shared_with, pairs)
 
     def delete(self, view_id: int, user: User, admin: bool = False) -> None:
         """Delete a view: the owner or an administrator may; others get PermissionDenied

@@ -123,18 +123,26 @@ class ListRoutes:
     # -- saved views ---------------------------------------------------------------------------
     @expose("/views/save/", methods=("POST",))
     def save_view(self) -> Response:
-        """Save the list's current state under a name (overwrites the user's own view of
-        that name); private, shared with everyone or with a role."""
+        """Save the list's current state under a name: a new view (or the user's own view of
+        that name), or, with ``view_id``, the view being edited (its owner or MAIN);
+        private, shared with everyone or with a role."""
         check_csrf()
         c, user = self.c, self.c.user()
         query = request.form.get("state", "")
         state = ListState.from_args(MultiDict(parse_qsl(query, keep_blank_values=True)))
+        view_id = request.form.get("view_id", "")
+        as_new = bool(request.form.get("as_new"))
         try:
             view = prefs.saved_views(c).save(
                 self.table.id, user, request.form.get("name", ""), state.saved_args(),
                 shared_with=request.form.get("shared_with") or None,
                 admin=prefs.is_admin(c, user),
+                view_id=int(view_id) if view_id.isdigit() and not as_new else None,
             )  # fmt: skip
+        except NotFound:
+            abort(404)
+        except PermissionDenied:
+            abort(403)
         except ValidationError as exc:
             flash(c.gettext("The view was not saved: %(reason)s", reason=str(exc)), "danger")
             return redirect(url_for(".index_view") + ("?" + query if query else ""))

@@ -82,6 +82,7 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Default view": {"ru": "Стандартное представление"},
     "View name": {"ru": "Название представления"},
     "Save view": {"ru": "Сохранить представление"},
+    "Save as a new view": {"ru": "Сохранить как новое"},
     "Only me": {"ru": "Только я"},
     "Everyone": {"ru": "Все"},
     "Reset to default": {"ru": "Вернуть по умолчанию"},
