@@ -151,6 +151,12 @@ def test_header_filter_values_titles_counts_and_other_filters(client: Any, crm: 
     assert r["chosen"] == ["Тверь"]
     status = client.get("/clients/values/status/").json["items"]
     assert [(i["value"], i["title"]) for i in status] == [("active", "Активный")]
+    managers = client.get("/clients/values/manager/").json["items"]
+    assert [(i["title"], i["count"]) for i in managers] == [("Anna", 6), ("Boris", 6)]
+    anna_id = crm["users"]["anna"].id
+    assert managers[0]["value"] == str(anna_id)
+    html = client.get(f"/clients/?f.manager={anna_id}").text
+    assert "Менеджер: Anna" in html and len(row_names(html)) == 6
     found = client.get("/clients/values/name/?q=ИВА").json["items"]
     assert sorted(i["title"] for i in found) == ["Иванов", "Иванова", "Ивашкин"]
     assert client.get("/clients/values/nope/").status_code == 404
