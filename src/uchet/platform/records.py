@@ -92,7 +92,9 @@ class RecordService:
         with self.rt.engine.connect() as conn:
             return q.distinct_values(
                 self.rt.model, self.table.id, field, connection=conn,
-                row_condition=self._row_condition(access), **options,
+                row_condition=self._row_condition(access),
+                # The other filters sent along may name fields too: check them the same way.
+                readable=None if access.unrestricted else access.readable(), **options,
             )  # fmt: skip
 
     def file(self, record_id: Any, field: str) -> tuple[str, str, bytes] | None:

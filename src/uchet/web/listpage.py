@@ -3,18 +3,23 @@
 The page asks the record service for one page of rows (one SQL statement whatever the page
 size: reference titles are joins), a capped count ("10 000+") and, when grouped, the group
 counts. Nothing here is O(table) per page except what the user asked for explicitly
-(grouping counts the groups, with the row rules applied).
+(grouping counts the groups, with the row rules applied). The user's layout and saved
+views are one indexed query each (:mod:`uchet.web.prefs`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
 from uchet.platform.model import Field
 from uchet.platform.query import QueryResult
+from uchet.platform.saved_views import SavedView
+from uchet.web import prefs
+from uchet.web.listfilters import FilterChip, filter_chips, filter_kind, range_input
 from uchet.web.liststate import OFFSET_LIMIT, ListState
 
 if TYPE_CHECKING:
@@ -39,14 +44,17 @@ class GroupHeader:
 class ListPage:
     """The list of ``view``'s table in the state given by the request ``args``."""
 
-    def __init__(self, view: TableView, args: MultiDict[str, str]):
+    def __init__(self, view: TableView, args: MultiDict[str, str], run: bool = True):
         self.view, self.c, self.table = view, view.c, view.table
         self.state = ListState.from_args(args)
         access = view.access()
         self.readable = None if access.unrestricted else access.readable()
+        self.user = self.c.user()
+        self.admin = prefs.is_admin(self.c, self.user)
+        self.layout = prefs.list_layout(self.c, self.table.id, self.user, self.state.columns)
         self.columns = self._columns()
         self.page_size = self.state.page_size or self.table.page_size
-        self.result = self._query()
+        self.result = self._query() if run else QueryResult([])
         self.rows = self.result.rows
         self.offset = 0 if self.state.after else (self.state.page - 1) * self.page_size
 
@@ -59,9 +67,13 @@ class ListPage:
         return [f for f in self.table.fields if self._can_read(f.name)]
 
     def _columns(self) -> list[Field]:
-        names = list(self.state.columns) or self.default_columns()
+        names = self.layout.columns or self.default_columns()
         fields = [self.table.field_by_name(n) for n in names if self.table.has_field(n)]
         return [f for f in fields if self._can_read(f.name)]
+
+    def width(self, f: Field) -> int | None:
+        """The saved width of a column in pixels, if the user (or their role) set one."""
+        return self.layout.widths.get(f.name)
 
     def default_columns(self) -> list[str]:
         """The configuration's list columns (the preferences layer overrides them)."""
@@ -71,16 +83,9 @@ class ListPage:
     # -- query -----------------------------------------------------------------------------
     def _query(self) -> QueryResult:
         state = self.state
-        id_fields = {f.name for f in self.table.fields if f.type in ("reference", "user")}
-        names = [f.name for f in self.columns]
-        for g in state.group:
-            if g not in names:
-                names.append(g)
-        sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
         offset = 0 if state.after else min((state.page - 1) * self.page_size, OFFSET_LIMIT)
         return self.view.records().query(
-            filters=state.query_filters(id_fields), sort=sort, search=state.search or None,
-            columns=names, limit=self.page_size, offset=offset, after=state.after,
+            **query_options(self), limit=self.page_size, offset=offset, after=state.after,
             group_by=list(state.group), count=True,
         )  # fmt: skip
 
@@ -123,8 +128,52 @@ class ListPage:
         return ""
 
     def filterable(self, f: Field) -> bool:
-        """Columns offering a value filter in the header (S06): small value sets."""
-        return self.c.runtime.types.get(f.type).stored and f.type not in ("file", "image", "json")
+        """Whether the column's header offers a filter (S08)."""
+        return filter_kind(self, f) is not None
+
+    def filter_kind(self, f: Field) -> str | None:
+        return filter_kind(self, f)
+
+    def range_input(self, f: Field) -> str:
+        return range_input(self, f)
+
+    def filter_active(self, name: str) -> bool:
+        return any(fname == name for fname, _op, _v in self.state.filters)
+
+    def chips(self) -> list[FilterChip]:
+        """The active filters in words, each removable."""
+        return filter_chips(self)
+
+    # -- saved views ---------------------------------------------------------------------------
+    def saved_views(self) -> list[SavedView]:
+        """The views of this table the user may open (own, shared with all or a role)."""
+        return prefs.saved_views(self.c).visible(self.table.id, self.user)
+
+    def current_view(self, views: list[SavedView]) -> SavedView | None:
+        return next((v for v in views if v.id == self.state.view), None)
+
+    def view_query(self, view: SavedView) -> str:
+        """The list URL query of a saved view."""
+        return urlencode([*view.state, ("view", str(view.id))])
+
+    def editable(self, view: SavedView) -> bool:
+        return view.editable_by(self.user, self.admin)
+
+    def share_choices(self) -> list[tuple[str, str]]:
+        """Whom the user may share a view with: nobody, everyone, or a role of theirs
+        (any role for an administrator)."""
+        roles = [r for r in self.c.config.roles if self.admin or r.id in self.user.roles]
+        return [("", self.c.gettext("Only me")), ("*", self.c.gettext("Everyone")),
+                *((r.id, self.c.label(r.data.get("label", {}), r.id)) for r in roles)]  # fmt: skip
+
+    def shared_label(self, view: SavedView) -> str:
+        return dict(self.share_choices()).get(view.shared_with or "", view.shared_with or "")
+
+    # -- export --------------------------------------------------------------------------------
+    def export_query(self) -> str:
+        """This list's state (with the shown columns) for the export URLs."""
+        cols = tuple(f.name for f in self.columns)
+        return self.state.query_string(columns=cols)
 
     def group_label(self, name: str) -> str:
         return self.view.label(self.table.field_by_name(name))
@@ -153,3 +202,15 @@ class ListPage:
             previous = key
             out.append((headers, row))
         return out
+
+
+def query_options(page: ListPage) -> dict[str, Any]:
+    """The record-service query of a list without its position: filters, search, the shown
+    columns (plus grouped ones) and the sort, grouped fields first. Export uses it too."""
+    state, table = page.state, page.table
+    id_fields = {f.name for f in table.fields if f.type in ("reference", "user")}
+    names = [f.name for f in page.columns]
+    names += [g for g in state.group if g not in names]
+    sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
+    return {"filters": state.query_filters(id_fields), "sort": sort,
+            "search": state.search or None, "columns": names}  # fmt: skip

@@ -15,6 +15,8 @@ shared or saved as a named view (the saved state is the same mapping). Parameter
     nested grouping (S07).
 ``cols=name,city``
     the columns shown, in order (the saved preferences give the default).
+``view=7``
+    the saved view the list was opened from (kept while the user changes it).
 ``page=3`` or ``after=<cursor>``
     offset pages for the first ones, a keyset cursor beyond (deep pages stay cheap).
 """
@@ -49,6 +51,7 @@ class ListState:
     page: int = 1
     after: str | None = None
     page_size: int | None = None
+    view: int | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,10 +67,11 @@ class ListState:
                     filters.append((name, "in", tuple(values)))
                 else:
                     filters.extend((name, op, value) for value in values)
-            elif key not in ("sort", "q", "group", "cols", "page", "after", "size"):
+            elif key not in ("sort", "q", "group", "cols", "page", "after", "size", "view"):
                 extra[key] = args[key]
         page = args.get("page", "1")
         size = args.get("size", "")
+        view = args.get("view", "")
         return cls(
             sort=_split(args.get("sort", "")),
             search=args.get("q", "").strip(),
@@ -77,6 +81,7 @@ class ListState:
             page=max(1, int(page)) if page.isdigit() else 1,
             after=args.get("after") or None,
             page_size=int(size) if size.isdigit() and 0 < int(size) <= 500 else None,
+            view=int(view) if view.isdigit() else None,
             extra=extra,
         )
 
@@ -98,6 +103,8 @@ class ListState:
             out.append(("cols", ",".join(self.columns)))
         if self.page_size:
             out.append(("size", str(self.page_size)))
+        if self.view:
+            out.append(("view", str(self.view)))
         if self.after:
             out.append(("after", self.after))
         elif self.page > 1:
@@ -110,6 +117,14 @@ class ListState:
         changes.setdefault("page", 1)
         changes.setdefault("after", None)
         return urlencode(replace(self, **changes).args())
+
+    def saved_args(self) -> list[tuple[str, str]]:
+        """What a saved view keeps: the state without its position and view id."""
+        return [(k, v) for k, v in replace(self, page=1, after=None, view=None).args()]
+
+    def is_empty(self) -> bool:
+        """Whether nothing but a view id (or a position) is set."""
+        return not replace(self, page=1, after=None, view=None, extra={}).args()
 
     def with_sort(self, name: str, add: bool) -> ListState:
         """Click on a header: sort by it (toggling direction), or add it (shift-click)."""

@@ -27,7 +27,7 @@ from uchet.web import forms as cards
 from uchet.web.cardlayout import card_layout
 from uchet.web.context import WebContext, ctx
 from uchet.web.display import display_html, display_text
-from uchet.web.listpage import ListPage
+from uchet.web.listroutes import ListRoutes
 from uchet.web.widgets import WidgetContext
 
 
@@ -43,7 +43,7 @@ class TranslatedRender:
         return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
 
 
-class TableView(TranslatedRender, BaseModelView):
+class TableView(ListRoutes, TranslatedRender, BaseModelView):
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 
     list_template = "uchet/list.html"
@@ -154,39 +154,7 @@ class TableView(TranslatedRender, BaseModelView):
         title = record.get(self.table.field_by_id(title_id).name) if title_id else None
         return f"{item}: {title or '#' + str(record['id'])}"
 
-    # -- list ------------------------------------------------------------------------------
-    @expose("/")
-    def index_view(self) -> Any:
-        try:
-            page = ListPage(self, request.args)
-        except (ValidationError, PermissionDenied) as exc:
-            flash(str(exc), "danger")
-            return redirect(url_for(".index_view"))
-        return self.render(self.list_template, page=page, view=self)
-
-    @expose("/values/<field>/")
-    def values(self, field: str) -> Response:
-        """Distinct values (with titles and counts) a column header filter offers (S06)."""
-        try:
-            found = self.records().distinct_values(
-                field, search_prefix=request.args.get("q") or None, limit=200
-            )
-        except (ValidationError, PermissionDenied, KeyError) as exc:
-            return jsonify(error=str(exc)), 400  # type: ignore[return-value]
-        f = self.table.field_by_name(field) if self.table.has_field(field) else None
-        items = []
-        for v in found:
-            title = v.title
-            if title is None and f is not None and v.value is not None:
-                title = self.text(f, {f.name: v.value})
-            items.append(
-                {
-                    "value": "" if v.value is None else str(v.value),
-                    "title": title if v.value is not None else "—",
-                    "count": v.count,
-                }
-            )
-        return jsonify(items=items)
+    # -- list: index_view, values, prefs, saved views, export are in ListRoutes ------------
 
     # -- card ------------------------------------------------------------------------------
     def _form_parts(self) -> tuple[list[Field], type]:
