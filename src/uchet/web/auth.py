@@ -162,10 +162,24 @@ def _referrer_path() -> str | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect would let a phishing link bounce through login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only local paths: an open redirect would let a phishing link bounce through login.
+
+    Browsers drop tabs and newlines inside URLs and treat ``\\`` like ``/``, so a path with
+    either could still become ``//evil.example``: such targets are refused too."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
         return target
     return url_for("admin.index")
+
+
+def here() -> str:
+    """The current page as a local path, for ``?next=`` (with the mount prefix, if any)."""
+    return request.script_root + request.full_path.rstrip("?")
 
 
 def init_app(app: Flask, c: WebContext) -> None:
@@ -186,7 +200,7 @@ def init_app(app: Flask, c: WebContext) -> None:
     def unauthorized() -> Response:
         if request.accept_mimetypes.best == "application/json" or request.is_json:
             return Response('{"error": "login required"}', 401, mimetype="application/json")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=here()))
 
     @app.before_request
     def idle_lock() -> Response | None:
@@ -199,7 +213,7 @@ def init_app(app: Flask, c: WebContext) -> None:
             logout_user()
             session.clear()
             flash(c.gettext("Your session was locked after a period of inactivity. Log in again."))
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login", next=here()))
         session[SEEN_KEY] = now
         return None
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 from jinja2 import BytecodeCache
 
 from uchet.platform.runtime import Runtime
-from uchet.web import auth
+from uchet.web import adminviews, auth, security
 from uchet.web.context import CTX_KEY, WebContext, ctx
 from uchet.web.views import TableView, TranslatedRender
 
@@ -85,6 +85,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     app.extensions[CTX_KEY] = c
     Babel(app, locale_selector=c.locale)
     auth.init_app(app, c)
+    security.init_app(app)
 
     config = runtime.config
     admin = Admin(
@@ -103,6 +104,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         if section is not None:
             labels = section.data.get("label", {})
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
+    adminviews.add_views(admin, c)
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:

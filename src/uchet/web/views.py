@@ -28,6 +28,7 @@ from uchet.web.cardlayout import card_layout
 from uchet.web.context import WebContext, ctx
 from uchet.web.display import display_html, display_text
 from uchet.web.listpage import ListPage
+from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
 
 
@@ -43,7 +44,7 @@ class TranslatedRender:
         return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
 
 
-class TableView(TranslatedRender, BaseModelView):
+class TableView(TranslatedRender, ClosedScaffolding, BaseModelView):
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 
     list_template = "uchet/list.html"
