@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -34,6 +34,9 @@ from wtforms.validators import InputRequired
 
 from uchet.platform.users import User
 from uchet.web.context import WebContext, ctx
+
+if TYPE_CHECKING:
+    from uchet.web.app import WebSettings
 
 SEEN_KEY = "uchet_seen"
 
@@ -180,6 +183,24 @@ def _safe_next(target: str | None) -> str:
 def here() -> str:
     """The current page as a local path, for ``?next=`` (with the mount prefix, if any)."""
     return request.script_root + request.full_path.rstrip("?")
+
+
+def session_config(settings: WebSettings) -> dict[str, Any]:
+    """Flask settings of the session cookie: signed with the site's key, HttpOnly (no script
+    reads it), SameSite=Lax (not sent with cross-site POSTs), Secure when the site is served
+    over HTTPS (``UCHET_SECURE_COOKIES=1``)."""
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SESSION_COOKIE_NAME": "uchet_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "SESSION_COOKIE_PATH": settings.url_prefix or "/",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
+    }
 
 
 def init_app(app: Flask, c: WebContext) -> None:

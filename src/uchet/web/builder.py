@@ -7,7 +7,6 @@ built here from the configuration; nothing is per-table Python.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,15 +67,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         template_folder="templates",
     )
     app.config.update(
-        SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_NAME="uchet_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
-        SESSION_COOKIE_PATH=settings.url_prefix or "/",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        **auth.session_config(settings),
         # Files are stored in the database: refuse bigger uploads before reading them.
         MAX_CONTENT_LENGTH=runtime.max_file_size + 1024 * 1024,
     )
