@@ -211,6 +211,8 @@ class TableView(TranslatedRender, ClosedScaffolding, BaseModelView):
                 record = self.records().create(cards.submitted_values(form, fields))
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
+            except PermissionDenied as exc:  # e.g. the new row would fall outside own rows
+                loose = [str(exc)]
             else:
                 flash(self.c.gettext("Record was successfully created."), "success")
                 return redirect(self._after_save(record))
@@ -283,6 +285,8 @@ class TableView(TranslatedRender, ClosedScaffolding, BaseModelView):
                 )  # fmt: skip
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
+            except PermissionDenied as exc:
+                loose = [str(exc)]
             except ConflictError as exc:
                 conflict = self._conflict(exc, form, fields, record)
                 record = exc.current or record
