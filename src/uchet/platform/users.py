@@ -59,6 +59,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def _email_problem(email: str) -> str:
+    """What is wrong with ``email`` ('' when nothing; an empty address is no address)."""
+    local, at, domain = email.rpartition("@")[0], "@" in email, email.rpartition("@")[2]
+    if email and (not at or not local or not domain or any(ch.isspace() for ch in email)):
+        return f"{email!r} is not an e-mail address."
+    return ""
+
+
 class UserStore:
     """Create, find and authenticate users in ``uchet_users``."""
 
@@ -93,6 +101,8 @@ class UserStore:
             problems["password"] = ["A password needs at least 8 characters."]
         if self.find(login) is not None:
             problems["login"] = [f"The login {login!r} is taken."]
+        if email and _email_problem(email.strip()):
+            problems["email"] = [_email_problem(email.strip())]
         if problems:
             raise ValidationError(problems)
         with self.engine.begin() as conn:
@@ -184,8 +194,8 @@ class UserStore:
             values["name"] = name.strip()
         if email is not None:
             email = email.strip()
-            if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
-                problems["email"] = [f"{email!r} is not an e-mail address."]
+            if _email_problem(email):
+                problems["email"] = [_email_problem(email)]
             values["email"] = email or None
         if roles is not None:
             unknown = [r for r in roles if r not in self.role_ids]

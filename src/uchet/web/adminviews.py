@@ -80,8 +80,11 @@ def user_form_class(c: WebContext, *, creating: bool) -> type[Form]:
         email = StringField(t("E-mail"))
         roles = _Checkboxes(t("Roles"), choices=[(r.id, c.label(r.data["label"], r.id))
                                                   for r in c.config.roles])  # fmt: skip
-        locale = SelectField(t("Language"), choices=[("", t("Automatic")),
-                                                     *[(loc, loc.upper()) for loc in c.locales]])  # fmt: skip
+        # Absent or unknown means "automatic" (the browser's language): nothing to refuse.
+        locale = SelectField(t("Language"), validate_choice=False,
+                             choices=[("", t("Automatic")),
+                                      *[(loc, loc.upper()) for loc in c.locales]],
+                             filters=[lambda v: v if v in c.locales else ""])  # fmt: skip
         active = BooleanField(t("Active"), default=True)
 
     if creating:
@@ -121,7 +124,8 @@ class UsersView(SuperuserOnly):
     def create_view(self) -> Any:
         form = user_form_class(self.c, creating=True)(request.form if request.method == "POST"
                                                       else None)  # fmt: skip
-        if request.method == "POST" and form.validate() and self._check_new(form):
+        # Every check runs, so all the problems show at once, each next to its field.
+        if request.method == "POST" and all([form.validate(), self._check_new(form)]):
             try:
                 user = self.c.platform.users.create(
                     form.login.data.strip(), form.password.data, name=form.name.data.strip() or None,
@@ -166,7 +170,7 @@ class UsersView(SuperuserOnly):
         form_cls = user_form_class(self.c, creating=False)
         if request.method == "POST":
             form = form_cls(request.form)
-            if form.validate() and self._check_admin_left(form, user):
+            if all([form.validate(), self._check_admin_left(form, user)]):
                 try:
                     self.c.platform.users.update(
                         user.id or 0, name=form.name.data, email=form.email.data or "",
