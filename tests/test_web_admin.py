@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-
 from tests.web_support import PASSWORD, WebClient
 
 NEW_PASSWORD = "another-pass-2"
@@ -15,15 +14,17 @@ NEW_PASSWORD = "another-pass-2"
 
 def _error_of(html: str, field: str) -> str:
     """The error text shown next to ``field`` of a form ('' when none)."""
-    block = re.search(rf'data-field="{field}".*?</div>\s*(?:<div class="form-group|<button|$)',
-                      html, re.S)  # fmt: skip
+    block = re.search(
+        rf'data-field="{field}".*?</div>\s*(?:<div class="form-group|<button|$)', html, re.S
+    )
     assert block, f"no field {field} on the page"
     found = re.findall(r'uchet-error">([^<]+)<', block.group(0))
     return " ".join(found)
 
 
-def test_only_superusers_see_and_use_the_administration(client: WebClient,
-                                                        web_platform: Any) -> None:  # fmt: skip
+def test_only_superusers_see_and_use_the_administration(
+    client: WebClient, web_platform: Any
+) -> None:
     client.login("admin")
     home = client.get("/").text
     assert "Администрирование" in home and "/-/users/" in home and "/-/roles/" in home
@@ -33,17 +34,27 @@ def test_only_superusers_see_and_use_the_administration(client: WebClient,
         other = WebClient(client.app)
         other.login(login)
         assert "Администрирование" not in other.get("/").text
-        for url in ("/-/users/", "/-/roles/", "/-/users/new/",
-                    f"/-/users/edit/?id={web_platform.test_users['admin'].id}"):  # fmt: skip
+        for url in (
+            "/-/users/",
+            "/-/roles/",
+            "/-/users/new/",
+            f"/-/users/edit/?id={web_platform.test_users['admin'].id}",
+        ):
             assert other.get(url).status_code == 403, (login, url)
-        r = other.post("/-/users/new/", {"login": "intruder", "name": "I",
-                                         "password": "intruder-pass", "roles": "main"})  # fmt: skip
+        r = other.post(
+            "/-/users/new/",
+            {"login": "intruder", "name": "I", "password": "intruder-pass", "roles": "main"},
+        )
         assert r.status_code == 403
-        r = other.post(f"/-/users/password/?id={web_platform.test_users['admin'].id}",
-                       {"password": "hijacked-pass", "confirm": "hijacked-pass"})  # fmt: skip
+        r = other.post(
+            f"/-/users/password/?id={web_platform.test_users['admin'].id}",
+            {"password": "hijacked-pass", "confirm": "hijacked-pass"},
+        )
         assert r.status_code == 403
-        r = other.post(f"/-/users/edit/?id={web_platform.test_users[login].id}",
-                       {"name": login, "roles": "main", "active": "y"})  # fmt: skip
+        r = other.post(
+            f"/-/users/edit/?id={web_platform.test_users[login].id}",
+            {"name": login, "roles": "main", "active": "y"},
+        )
         assert r.status_code == 403
     assert web_platform.users.find("intruder") is None
     assert web_platform.users.find("anna").roles == ("manager",)
@@ -61,17 +72,27 @@ def test_users_list(client: WebClient) -> None:
 def test_create_a_user_with_roles(client: WebClient, web_platform: Any) -> None:
     client.login("admin")
     assert 'name="csrf_token"' in client.get("/-/users/new/").text
-    r = client.post("/-/users/new/", {"login": "gleb", "name": "Глеб", "email": "gleb@example.ru",
-                                      "password": "gleb-pass-1", "roles": "manager",
-                                      "locale": "en", "active": "y"})  # fmt: skip
+    r = client.post(
+        "/-/users/new/",
+        {
+            "login": "gleb",
+            "name": "Глеб",
+            "email": "gleb@example.ru",
+            "password": "gleb-pass-1",
+            "roles": "manager",
+            "locale": "en",
+            "active": "y",
+        },
+    )
     assert r.status_code == 302
     gleb = web_platform.users.find("gleb")
     assert gleb.name == "Глеб" and gleb.roles == ("manager",) and gleb.locale == "en"
     assert gleb.email == "gleb@example.ru" and gleb.active
     users = web_platform._system["uchet_users"]
     with web_platform.engine.connect() as conn:
-        stored = conn.execute(sa.select(users.c.password_hash)
-                              .where(users.c.login == "gleb")).scalar_one()  # fmt: skip
+        stored = conn.execute(
+            sa.select(users.c.password_hash).where(users.c.login == "gleb")
+        ).scalar_one()
     assert stored.startswith("$argon2id$")
     new = WebClient(client.app)
     assert new.login("gleb", "gleb-pass-1").status_code == 302
@@ -79,12 +100,20 @@ def test_create_a_user_with_roles(client: WebClient, web_platform: Any) -> None:
     assert "Пользователь gleb создан." in client.get("/-/users/").text
 
 
-def test_create_errors_are_shown_next_to_the_fields_and_input_kept(client: WebClient,
-                                                                   web_platform: Any) -> None:  # fmt: skip
+def test_create_errors_are_shown_next_to_the_fields_and_input_kept(
+    client: WebClient, web_platform: Any
+) -> None:
     client.login("admin")
-    r = client.post("/-/users/new/", {"login": "anna", "name": "Другая Анна",
-                                      "email": "no-at-sign", "password": "short",
-                                      "roles": "viewer"})  # fmt: skip
+    r = client.post(
+        "/-/users/new/",
+        {
+            "login": "anna",
+            "name": "Другая Анна",
+            "email": "no-at-sign",
+            "password": "short",
+            "roles": "viewer",
+        },
+    )
     assert r.status_code == 200
     html = r.text
     assert "Этот логин уже занят." in _error_of(html, "login")
@@ -93,8 +122,10 @@ def test_create_errors_are_shown_next_to_the_fields_and_input_kept(client: WebCl
     assert web_platform.users.find("anna").name == "Anna"
     r = client.post("/-/users/new/", {"login": "", "name": "X", "password": "long-enough-1"})
     assert "Укажите логин." in _error_of(r.text, "login")
-    r = client.post("/-/users/new/", {"login": "zoe", "name": "Zoe", "email": "bad",
-                                      "password": "long-enough-1"})  # fmt: skip
+    r = client.post(
+        "/-/users/new/",
+        {"login": "zoe", "name": "Zoe", "email": "bad", "password": "long-enough-1"},
+    )
     assert "bad" in _error_of(r.text, "email") and web_platform.users.find("zoe") is None
 
 
@@ -105,10 +136,16 @@ def test_edit_a_user(client: WebClient, web_platform: Any) -> None:
     assert 'value="Vera"' in page
     checked = re.findall(r'<input checked[^>]*name="roles"[^>]*value="(\w+)"', page)
     assert checked == ["viewer"]
-    r = client.post(f"/-/users/edit/?id={vera.id}", {"name": "Вера Петровна",
-                                                     "email": "vera@example.ru",
-                                                     "roles": ["viewer", "manager"],
-                                                     "locale": "en", "active": "y"})  # fmt: skip
+    r = client.post(
+        f"/-/users/edit/?id={vera.id}",
+        {
+            "name": "Вера Петровна",
+            "email": "vera@example.ru",
+            "roles": ["viewer", "manager"],
+            "locale": "en",
+            "active": "y",
+        },
+    )
     assert r.status_code == 302
     found = web_platform.users.find("vera")
     assert found.name == "Вера Петровна" and found.email == "vera@example.ru"
@@ -124,12 +161,14 @@ def test_edit_a_user(client: WebClient, web_platform: Any) -> None:
     assert client.get("/-/users/edit/?id=987654").status_code == 404
 
 
-def test_the_last_administrator_cannot_lock_the_site_out(client: WebClient,
-                                                         web_platform: Any) -> None:  # fmt: skip
+def test_the_last_administrator_cannot_lock_the_site_out(
+    client: WebClient, web_platform: Any
+) -> None:
     client.login("admin")
     admin = web_platform.test_users["admin"]
-    r = client.post(f"/-/users/edit/?id={admin.id}", {"name": "Admin", "roles": "manager",
-                                                      "active": "y"})  # fmt: skip
+    r = client.post(
+        f"/-/users/edit/?id={admin.id}", {"name": "Admin", "roles": "manager", "active": "y"}
+    )
     assert "хотя бы один активный администратор" in _error_of(r.text, "roles")
     r = client.post(f"/-/users/edit/?id={admin.id}", {"name": "Admin", "roles": "main"})
     assert "хотя бы один активный администратор" in _error_of(r.text, "active")
@@ -137,8 +176,9 @@ def test_the_last_administrator_cannot_lock_the_site_out(client: WebClient,
     assert web_platform.users.find("admin").active
     # With a second administrator, the first may step down.
     web_platform.users.update(web_platform.test_users["boris"].id, roles=["main"])
-    r = client.post(f"/-/users/edit/?id={admin.id}", {"name": "Admin", "roles": "viewer",
-                                                      "active": "y"})  # fmt: skip
+    r = client.post(
+        f"/-/users/edit/?id={admin.id}", {"name": "Admin", "roles": "viewer", "active": "y"}
+    )
     assert r.status_code == 302
     assert client.get("/-/users/").status_code == 403  # no longer an administrator
 
@@ -161,13 +201,13 @@ def test_reset_a_password(client: WebClient, web_platform: Any) -> None:
 def test_roles_screen_shows_rights_in_words_and_holders(client: WebClient) -> None:
     client.login("admin")
     html = client.get("/-/roles/").text
-    manager = html[html.index('data-role="manager"'):html.index('data-role="viewer"')]
+    manager = html[html.index('data-role="manager"') : html.index('data-role="viewer"')]
     assert "Anna (anna)" in manager and "Boris (boris)" in manager
     assert "Менеджер = текущий пользователь" in manager
     assert "Клиент → Менеджер = текущий пользователь" in manager  # contacts: via the client
-    viewer = html[html.index('data-role="viewer"'):]
+    viewer = html[html.index('data-role="viewer"') :]
     assert "ИНН: скрыто" in viewer and "Vera (vera)" in viewer
-    main = html[html.index('data-role="main"'):html.index('data-role="manager"')]
+    main = html[html.index('data-role="main"') : html.index('data-role="manager"')]
     assert "Полный доступ" in main and "Admin (admin)" in main
     # The clients row of the manager: may create, read, update; not delete.
     row = re.search(r"<tr>\s*<td>Клиенты</td>(.*?)</tr>", manager, re.S).group(1)

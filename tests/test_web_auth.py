@@ -7,8 +7,8 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-
 from tests.web_support import PASSWORD, WebClient, csrf
+
 from uchet.web import create_app
 from uchet.web.auth import SEEN_KEY
 
@@ -90,8 +90,9 @@ def test_idle_time_is_configurable(web_platform: Any) -> None:
 def test_throttling_refuses_even_the_right_password_then_lets_go(
     web_platform: Any,
 ) -> None:
-    client = WebClient(create_app(web_platform, secret_key=SECRET, max_login_failures=3,
-                                  throttle_minutes=10))  # fmt: skip
+    client = WebClient(
+        create_app(web_platform, secret_key=SECRET, max_login_failures=3, throttle_minutes=10)
+    )
     for _ in range(3):
         assert client.login("boris", "wrong-password").status_code == 401
     throttled = client.login("boris")  # the right password
@@ -107,8 +108,9 @@ def test_throttling_refuses_even_the_right_password_then_lets_go(
         conn.execute(failures.update().values(at=failures.c.at - dt.timedelta(minutes=11)))
     assert client.login("boris").status_code == 302
     with web_platform.engine.connect() as conn:
-        count = conn.execute(sa.select(sa.func.count()).select_from(failures)
-                             .where(failures.c.login == "boris")).scalar_one()  # fmt: skip
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(failures).where(failures.c.login == "boris")
+        ).scalar_one()
     assert count == 0
 
 
@@ -133,8 +135,9 @@ def test_login_starts_a_fresh_session(client: Any) -> None:
     assert r.status_code == 302
     with client.client.session_transaction() as s:
         assert "planted" not in s
-        assert s.get("_user_id") == str(client.app.extensions["uchet"].platform.users
-                                        .find("anna").id)  # fmt: skip
+        assert s.get("_user_id") == str(
+            client.app.extensions["uchet"].platform.users.find("anna").id
+        )
     assert client.token() != before  # the CSRF secret was renewed too
 
 
@@ -182,8 +185,11 @@ def test_secure_cookie_flag_from_the_environment(web_platform: Any, monkeypatch:
     # Over HTTPS, as behind a TLS-terminating proxy.
     page = client.client.get("/login", base_url="https://localhost")
     token = csrf(page.text)
-    r = client.client.post("/login", base_url="https://localhost",
-                           data={"login": "anna", "password": PASSWORD, "csrf_token": token})  # fmt: skip
+    r = client.client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"login": "anna", "password": PASSWORD, "csrf_token": token},
+    )
     assert r.status_code == 302
     cookie = _set_cookie(r)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

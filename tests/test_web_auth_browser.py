@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from tests.web_support import ARTIFACTS, PASSWORD, browser_login
+
 from uchet import SYSTEM
 
 PHONE = {"width": 375, "height": 700}
@@ -98,8 +98,9 @@ def phone(browser: Any) -> Iterator[Any]:
 
 
 def test_phone_layout_login_and_menu(phone: Any, live_server: Any) -> None:
-    live_server.platform.records("clients", user=SYSTEM).create({"name": "Иванов Пётр",
-                                                                 "city": "Москва"})  # fmt: skip
+    live_server.platform.records("clients", user=SYSTEM).create(
+        {"name": "Иванов Пётр", "city": "Москва"}
+    )
     page = phone
     page.goto(live_server.url + "/login")
     form = page.locator(".uchet-login-form").bounding_box()

@@ -13,19 +13,35 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, url_for
+from tests.web_support import WebClient
 from werkzeug.routing import IntegerConverter
 
-from tests.web_support import WebClient
 from uchet import SYSTEM
 
 #: Values for URL arguments by name; anything else gets a record id (int) or a field name.
-SAMPLE_ARGS: dict[str, Any] = {"field": "name", "table": "clients", "export_type": "csv",
-                               "locale": "en", "filename": "x"}  # fmt: skip
+SAMPLE_ARGS: dict[str, Any] = {
+    "field": "name",
+    "table": "clients",
+    "export_type": "csv",
+    "locale": "en",
+    "filename": "x",
+}
 #: A form a careless route would happily accept.
-PROBE_FORM = {"name": "CSRF probe", "kind": "company", "login": "probe", "email": "p@x.ru",
-              "password": "probe-pass-1", "confirm": "probe-pass-1", "locale": "en",
-              "roles": "main", "active": "y", "value": "probe", "state": "{}",
-              "action": "delete", "rowid": "1"}  # fmt: skip
+PROBE_FORM = {
+    "name": "CSRF probe",
+    "kind": "company",
+    "login": "probe",
+    "email": "p@x.ru",
+    "password": "probe-pass-1",
+    "confirm": "probe-pass-1",
+    "locale": "en",
+    "roles": "main",
+    "active": "y",
+    "value": "probe",
+    "state": "{}",
+    "action": "delete",
+    "rowid": "1",
+}
 #: What a refusal says: "CSRF" (WTForms, check_csrf), or the error page's words for it.
 REFUSAL_MARKS = ("CSRF", "Форма устарела", "The form has expired")
 
@@ -42,7 +58,7 @@ def snapshot(platform: Any) -> dict[str, list[tuple[Any, ...]]]:
     with platform.engine.connect() as conn:
         for name, table in sorted(tables.items()):
             rows = conn.execute(sa.select(table)).all()
-            out[name] = sorted((tuple(map(repr, r)) for r in rows))
+            out[name] = sorted(tuple(map(repr, r)) for r in rows)
     return out
 
 
@@ -80,8 +96,9 @@ def post_urls(app: Flask, ids: dict[str, int]) -> list[tuple[str, str]]:
     return out
 
 
-def unprotected_posts(client: WebClient, app: Flask, platform: Any,
-                      ids: dict[str, int]) -> list[str]:  # fmt: skip
+def unprotected_posts(
+    client: WebClient, app: Flask, platform: Any, ids: dict[str, int]
+) -> list[str]:
     """The POST routes that did not refuse a request without a CSRF token, or wrote."""
     problems = []
     before = snapshot(platform)

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.web_support import WebClient, seed_users
+
 from uchet import SYSTEM
 from uchet.web.i18n import Translator, admin_catalog, template_msgids
 from uchet.web.texts import UI_TEXTS
@@ -30,15 +30,23 @@ def test_every_template_text_has_a_russian_translation() -> None:
 
 
 def test_translator_lookup_order_and_placeholders() -> None:
-    t = Translator([{"locale": "ru", "messages": {"Save": "Записать",
-                                                   "%(first)s–%(last)s of %(total)s": "%(oops)s"}}])  # fmt: skip
+    t = Translator(
+        [
+            {
+                "locale": "ru",
+                "messages": {"Save": "Записать", "%(first)s–%(last)s of %(total)s": "%(oops)s"},
+            }
+        ]
+    )
     assert t.gettext("ru", "Save") == "Записать"  # the configuration wins
     assert t.gettext("ru", "Cancel") == "Отмена"  # uchet's texts
     assert t.gettext("ru", "Save and Continue Editing") == "Сохранить и продолжить редактирование"
     assert t.gettext("en", "Save") == "Save"
     assert t.gettext("ru", "No such text anywhere") == "No such text anywhere"
     # An override with a broken placeholder falls back to the built-in text.
-    assert t.gettext("ru", "%(first)s–%(last)s of %(total)s", first=1, last=2, total=3) == "1–2 of 3"
+    assert (
+        t.gettext("ru", "%(first)s–%(last)s of %(total)s", first=1, last=2, total=3) == "1–2 of 3"
+    )
     assert admin_catalog("ru").gettext("List") == "Список"
 
 
@@ -80,14 +88,29 @@ def overridden(tmp_path: Path, db_url: str) -> Any:
 
     config = tmp_path / "crm"
     shutil.copytree(SAMPLE, config)
-    (config / "translations" / "ru.json").write_text(json.dumps({
-        "locale": "ru",
-        "messages": {"Log in": "Вход в систему", "Save and Continue Editing": "Сохранить и остаться",
-                     "Wrong login or password.": "Не тот логин или пароль."},
-    }, ensure_ascii=False), encoding="utf-8")  # fmt: skip
-    (config / "translations" / "en.json").write_text(json.dumps({
-        "locale": "en", "messages": {"Log out": "Sign out", "Home": "Start"},
-    }), encoding="utf-8")  # fmt: skip
+    (config / "translations" / "ru.json").write_text(
+        json.dumps(
+            {
+                "locale": "ru",
+                "messages": {
+                    "Log in": "Вход в систему",
+                    "Save and Continue Editing": "Сохранить и остаться",
+                    "Wrong login or password.": "Не тот логин или пароль.",
+                },
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    (config / "translations" / "en.json").write_text(
+        json.dumps(
+            {
+                "locale": "en",
+                "messages": {"Log out": "Sign out", "Home": "Start"},
+            }
+        ),
+        encoding="utf-8",
+    )
     platform = Platform.open(str(config), database_url=db_url)
     platform.migrate()
     seed_users(platform)

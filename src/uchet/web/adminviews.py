@@ -15,7 +15,7 @@ Both are Flask-Admin ``BaseView``\\ s under an "Administration" menu category. A
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
@@ -40,8 +40,12 @@ from uchet.web.context import WebContext
 from uchet.web.views import TranslatedRender
 
 CATEGORY = "uchet_administration"
-ACTION_LABELS = {"create": "May create", "read": "May read", "update": "May change",
-                 "delete": "May delete"}  # fmt: skip
+ACTION_LABELS = {
+    "create": "May create",
+    "read": "May read",
+    "update": "May change",
+    "delete": "May delete",
+}
 LEVEL_LABELS = {"none": "hidden", "read": "read only", "write": "read and write"}
 MIN_PASSWORD = 8
 
@@ -78,18 +82,21 @@ def user_form_class(c: WebContext, *, creating: bool) -> type[Form]:
     class UserForm(SecureForm):
         name = StringField(t("Name"))
         email = StringField(t("E-mail"))
-        roles = _Checkboxes(t("Roles"), choices=[(r.id, c.label(r.data["label"], r.id))
-                                                  for r in c.config.roles])  # fmt: skip
+        roles = _Checkboxes(
+            t("Roles"), choices=[(r.id, c.label(r.data["label"], r.id)) for r in c.config.roles]
+        )
         # Absent or unknown means "automatic" (the browser's language): nothing to refuse.
-        locale = SelectField(t("Language"), validate_choice=False,
-                             choices=[("", t("Automatic")),
-                                      *[(loc, loc.upper()) for loc in c.locales]],
-                             filters=[lambda v: v if v in c.locales else ""])  # fmt: skip
+        locale = SelectField(
+            t("Language"),
+            validate_choice=False,
+            choices=[("", t("Automatic")), *[(loc, loc.upper()) for loc in c.locales]],
+            filters=[lambda v: v if v in c.locales else ""],
+        )
         active = BooleanField(t("Active"), default=True)
 
     if creating:
-        UserForm.login = StringField(t("Login"))  # type: ignore[attr-defined]
-        UserForm.password = PasswordField(t("Password"))  # type: ignore[attr-defined]
+        UserForm.login = StringField(t("Login"))
+        UserForm.password = PasswordField(t("Password"))
     return UserForm
 
 
@@ -103,7 +110,7 @@ def _show_errors(form: Form, messages: dict[str, Any], c: WebContext) -> None:
     for name, errors in messages.items():
         texts = [c.gettext(str(e)) for e in (errors if isinstance(errors, list) else [errors])]
         target = form[name] if name in form else form["csrf_token"]
-        target.errors = [*target.errors, *texts]  # type: ignore[misc]
+        target.errors = [*target.errors, *texts]
 
 
 class UsersView(SuperuserOnly):
@@ -122,16 +129,20 @@ class UsersView(SuperuserOnly):
 
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self) -> Any:
-        form = user_form_class(self.c, creating=True)(request.form if request.method == "POST"
-                                                      else None)  # fmt: skip
+        form = user_form_class(self.c, creating=True)(
+            request.form if request.method == "POST" else None
+        )
         # Every check runs, so all the problems show at once, each next to its field.
         if request.method == "POST" and all([form.validate(), self._check_new(form)]):
             try:
                 user = self.c.platform.users.create(
-                    form.login.data.strip(), form.password.data, name=form.name.data.strip() or None,
-                    roles=form.roles.data, email=form.email.data.strip() or None,
+                    form.login.data.strip(),
+                    form.password.data,
+                    name=form.name.data.strip() or None,
+                    roles=form.roles.data,
+                    email=form.email.data.strip() or None,
                     locale=form.locale.data or None,
-                )  # fmt: skip
+                )
                 if not form.active.data:
                     self.c.platform.users.set_active(user.id or 0, False)
             except ValidationError as exc:
@@ -139,8 +150,7 @@ class UsersView(SuperuserOnly):
             else:
                 flash(self.c.gettext("User %(login)s was created.", login=user.login), "success")
                 return redirect(url_for(".index"))
-        return self.render("uchet/admin_user_form.html", form=form, user=None,
-                           password_form=None)  # fmt: skip
+        return self.render("uchet/admin_user_form.html", form=form, user=None, password_form=None)
 
     def _check_new(self, form: Any) -> bool:
         """The checks with messages in the user's language (the engine re-checks)."""
@@ -173,21 +183,31 @@ class UsersView(SuperuserOnly):
             if all([form.validate(), self._check_admin_left(form, user)]):
                 try:
                     self.c.platform.users.update(
-                        user.id or 0, name=form.name.data, email=form.email.data or "",
-                        roles=form.roles.data, locale=form.locale.data or "",
+                        user.id or 0,
+                        name=form.name.data,
+                        email=form.email.data or "",
+                        roles=form.roles.data,
+                        locale=form.locale.data or "",
                         active=form.active.data,
-                    )  # fmt: skip
+                    )
                 except ValidationError as exc:
                     _show_errors(form, exc.messages, self.c)
                 else:
                     flash(self.c.gettext("User %(login)s was saved.", login=user.login), "success")
                     return redirect(url_for(".index"))
         else:
-            form = form_cls(data={"name": user.name, "email": user.email or "",
-                                  "roles": list(user.roles), "locale": user.locale or "",
-                                  "active": user.active})  # fmt: skip
-        return self.render("uchet/admin_user_form.html", form=form, user=user,
-                           password_form=PasswordForm())  # fmt: skip
+            form = form_cls(
+                data={
+                    "name": user.name,
+                    "email": user.email or "",
+                    "roles": list(user.roles),
+                    "locale": user.locale or "",
+                    "active": user.active,
+                }
+            )
+        return self.render(
+            "uchet/admin_user_form.html", form=form, user=user, password_form=PasswordForm()
+        )
 
     def _check_admin_left(self, form: Any, user: User) -> bool:
         """Refuse the change that would leave the site without an active administrator."""
@@ -195,8 +215,11 @@ class UsersView(SuperuserOnly):
         after = User(user.id, user.login, user.name, tuple(form.roles.data))
         if form.active.data and perms.is_superuser(after):
             return True
-        others = [u for u in self.c.platform.users.all()
-                  if u.id != user.id and u.active and perms.is_superuser(u)]  # fmt: skip
+        others = [
+            u
+            for u in self.c.platform.users.all()
+            if u.id != user.id and u.active and perms.is_superuser(u)
+        ]
         if others:
             return True
         message = self.c.gettext("At least one active administrator must remain.")
@@ -219,11 +242,17 @@ class UsersView(SuperuserOnly):
                 flash(t("The password of %(login)s was changed.", login=user.login), "success")
                 return redirect(url_for(".edit_view", id=user.id))
         edit = user_form_class(self.c, creating=False)(
-            data={"name": user.name, "email": user.email or "", "roles": list(user.roles),
-                  "locale": user.locale or "", "active": user.active}
-        )  # fmt: skip
-        return self.render("uchet/admin_user_form.html", form=edit, user=user,
-                           password_form=form), 400  # fmt: skip
+            data={
+                "name": user.name,
+                "email": user.email or "",
+                "roles": list(user.roles),
+                "locale": user.locale or "",
+                "active": user.active,
+            }
+        )
+        return self.render(
+            "uchet/admin_user_form.html", form=edit, user=user, password_form=form
+        ), 400
 
 
 # -- roles -------------------------------------------------------------------------------------
@@ -240,9 +269,19 @@ class TableRights:
 class RolesView(SuperuserOnly):
     """The configuration's roles in words, and who holds them."""
 
-    OPS = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "∈",
-           "between": "between", "contains": "contains", "startswith": "starts with",
-           "is_null": "is empty"}  # fmt: skip
+    OPS: ClassVar[dict[str, str]] = {
+        "eq": "=",
+        "ne": "≠",
+        "lt": "<",
+        "le": "≤",
+        "gt": ">",
+        "ge": "≥",
+        "in": "∈",
+        "between": "between",
+        "contains": "contains",
+        "startswith": "starts with",
+        "is_null": "is empty",
+    }
 
     @expose("/")
     def index(self) -> Any:
@@ -250,10 +289,15 @@ class RolesView(SuperuserOnly):
         roles = []
         for role in self.c.config.roles:
             holders = [u for u in users if role.id in u.roles]
-            roles.append({"id": role.id, "label": self.c.label(role.data["label"], role.id),
-                          "superuser": bool(role.data.get("superuser")),
-                          "tables": [] if role.data.get("superuser") else self.rights(role.id),
-                          "holders": holders})  # fmt: skip
+            roles.append(
+                {
+                    "id": role.id,
+                    "label": self.c.label(role.data["label"], role.id),
+                    "superuser": bool(role.data.get("superuser")),
+                    "tables": [] if role.data.get("superuser") else self.rights(role.id),
+                    "holders": holders,
+                }
+            )
         actions = [(a, self.c.gettext(ACTION_LABELS[a])) for a in ACTIONS]
         return self.render("uchet/admin_roles.html", roles=roles, actions=actions)
 
@@ -265,14 +309,26 @@ class RolesView(SuperuserOnly):
         for table in self.c.config.tables:
             access = perms.access(probe, table.id)
             default = "write" if access.actions & {"create", "update"} else "read"
-            fields = tuple((self.c.label(f.label, f.name), self.c.gettext(LEVEL_LABELS[access.fields[f.name]]))
-                           for f in table.fields
-                           if access.actions and access.fields[f.name] != default
-                           and not (f.read_only and access.fields[f.name] == "read"))  # fmt: skip
-            rows = tuple(" ∧ ".join(self._rule(table, r) for r in rules)
-                         for rules in access.row_rules if rules)  # fmt: skip
-            out.append(TableRights(self.c.table_label(table),
-                                   tuple(a for a in ACTIONS if access.can(a)), fields, rows))  # fmt: skip
+            fields = tuple(
+                (self.c.label(f.label, f.name), self.c.gettext(LEVEL_LABELS[access.fields[f.name]]))
+                for f in table.fields
+                if access.actions
+                and access.fields[f.name] != default
+                and not (f.read_only and access.fields[f.name] == "read")
+            )
+            rows = tuple(
+                " ∧ ".join(self._rule(table, r) for r in rules)
+                for rules in access.row_rules
+                if rules
+            )
+            out.append(
+                TableRights(
+                    self.c.table_label(table),
+                    tuple(a for a in ACTIONS if access.can(a)),
+                    fields,
+                    rows,
+                )
+            )
         return out
 
     def _rule(self, table: Any, rule: Any) -> str:

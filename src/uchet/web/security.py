@@ -54,9 +54,11 @@ class ClosedScaffolding:
 
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best
-    return request.is_json or best == "application/json" or request.headers.get(
-        "X-Requested-With"
-    ) == "XMLHttpRequest"
+    return (
+        request.is_json
+        or best == "application/json"
+        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+    )
 
 
 def error_page(exc: HTTPException) -> Any:
@@ -76,6 +78,7 @@ def _error_page(exc: HTTPException) -> Any:
     if detail and "CSRF" in detail:
         detail = c.gettext("The form has expired or did not come from this site. "
                            "Reload the page and try again.")  # fmt: skip
+    response: Response
     if _wants_json():
         response = jsonify(error=detail or text, status=code)
         response.status_code = code
@@ -83,11 +86,11 @@ def _error_page(exc: HTTPException) -> Any:
         html = render_template("uchet/error.html", code=code, title=title, text=text,
                                detail=detail)  # fmt: skip
         response = Response(html, code, mimetype="text/html")
-    if isinstance(exc.get_response(), Response):
-        for name in ("Allow", "Retry-After"):
-            value = exc.get_response().headers.get(name)
-            if value:
-                response.headers[name] = value
+    original = exc.get_response()
+    for name in ("Allow", "Retry-After"):  # what a 405 or a 429 tells the client to do
+        value = original.headers.get(name)
+        if value:
+            response.headers[name] = value
     return response
 
 
@@ -98,7 +101,11 @@ def init_app(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if current_user and current_user.is_authenticated and not (request.endpoint or "").endswith("static"):
+        if (
+            current_user
+            and current_user.is_authenticated
+            and not (request.endpoint or "").endswith("static")
+        ):
             # Someone else at this computer must not page back into a locked session.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
