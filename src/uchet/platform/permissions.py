@@ -74,6 +74,12 @@ class Permissions:
         self.model = model
         self.config = model.config
 
+    def is_superuser(self, user: User) -> bool:
+        """Whether ``user`` holds a role marked ``"superuser": true`` (or is SYSTEM)."""
+        if user.is_system:
+            return True
+        return any((role or {}).get("superuser") for role in map(self._role, user.roles))
+
     def access(self, user: User, table_id: str) -> Access:
         """The rights of ``user`` on the table ``table_id``."""
         table = self.config.table(table_id)

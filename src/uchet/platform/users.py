@@ -35,6 +35,8 @@ class User:
     roles: tuple[str, ...] = ()
     locale: str | None = None
     is_system: bool = False
+    email: str | None = None
+    active: bool = True
 
     def __str__(self) -> str:
         return self.login
@@ -57,6 +59,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def _email_problem(email: str) -> str:
+    """What is wrong with ``email`` ('' when nothing; an empty address is no address)."""
+    local, at, domain = email.rpartition("@")[0], "@" in email, email.rpartition("@")[2]
+    if email and (not at or not local or not domain or any(ch.isspace() for ch in email)):
+        return f"{email!r} is not an e-mail address."
+    return ""
+
+
 class UserStore:
     """Create, find and authenticate users in ``uchet_users``."""
 
@@ -64,7 +74,8 @@ class UserStore:
         self.engine, self.table, self.role_ids = engine, table, tuple(role_ids)
 
     def _user(self, row: Any) -> User:
-        return User(row.id, row.login, row.name, tuple(row.roles or ()), row.locale)
+        return User(row.id, row.login, row.name, tuple(row.roles or ()), row.locale,
+                    email=row.email, active=bool(row.active))  # fmt: skip
 
     def create(
         self,
@@ -90,6 +101,8 @@ class UserStore:
             problems["password"] = ["A password needs at least 8 characters."]
         if self.find(login) is not None:
             problems["login"] = [f"The login {login!r} is taken."]
+        if email and _email_problem(email.strip()):
+            problems["email"] = [_email_problem(email.strip())]
         if problems:
             raise ValidationError(problems)
         with self.engine.begin() as conn:
@@ -107,7 +120,7 @@ class UserStore:
             )
             assert result.inserted_primary_key is not None
             user_id = result.inserted_primary_key[0]
-        return User(user_id, login, name or login, tuple(roles), locale)
+        return User(user_id, login, name or login, tuple(roles), locale, email=email)
 
     def find(self, login: str) -> User | None:
         """The active or inactive user with ``login``, or None."""
@@ -158,6 +171,50 @@ class UserStore:
             conn.execute(
                 self.table.update().where(self.table.c.id == user_id).values(roles=list(roles))
             )
+
+    def update(
+        self,
+        user_id: int,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        roles: Sequence[str] | None = None,
+        locale: str | None = None,
+        active: bool | None = None,
+    ) -> User:
+        """Change a user's profile; only the arguments given change (``email=""`` clears it).
+
+        Everything is checked before anything is written: a blank name, an e-mail without
+        "@" or an unknown role raise :class:`ValidationError` naming the field."""
+        problems: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        if name is not None:
+            if not name.strip():
+                problems["name"] = ["A name is required."]
+            values["name"] = name.strip()
+        if email is not None:
+            email = email.strip()
+            if _email_problem(email):
+                problems["email"] = [_email_problem(email)]
+            values["email"] = email or None
+        if roles is not None:
+            unknown = [r for r in roles if r not in self.role_ids]
+            if unknown:
+                problems["roles"] = [f"Unknown role(s): {', '.join(unknown)}."]
+            values["roles"] = list(roles)
+        if locale is not None:
+            values["locale"] = locale or None
+        if active is not None:
+            values["active"] = bool(active)
+        if problems:
+            raise ValidationError(problems)
+        if values:
+            with self.engine.begin() as conn:
+                conn.execute(self.table.update().where(self.table.c.id == user_id).values(**values))
+        found = self.get(user_id)
+        if found is None:
+            raise ValidationError({"id": [f"There is no user #{user_id}."]})
+        return found
 
     def set_locale(self, user_id: int, locale: str | None) -> None:
         """Remember the interface language a user chose."""

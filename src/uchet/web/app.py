@@ -128,5 +128,11 @@ def create_app(platform: Platform | None = None, **settings: Any) -> Flask:
     if platform is None:
         platform = Platform.open(settings.pop("config", None), settings.pop("database_url", None))
     app = Flask("uchet.web.site")
-    UchetAdmin(platform, **settings).init_app(app)
+    uchet = UchetAdmin(platform, **settings).init_app(app)
+    # The outer app reads the same session cookie as the inner apps, so tools that look at
+    # the session through it (``test_client().session_transaction()``) see the real one.
+    from uchet.web.auth import session_config
+
+    assert uchet.settings is not None
+    app.config.update(session_config(uchet.settings))
     return app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -34,6 +34,9 @@ from wtforms.validators import InputRequired
 
 from uchet.platform.users import User
 from uchet.web.context import WebContext, ctx
+
+if TYPE_CHECKING:
+    from uchet.web.app import WebSettings
 
 SEEN_KEY = "uchet_seen"
 
@@ -162,10 +165,42 @@ def _referrer_path() -> str | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect would let a phishing link bounce through login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only local paths: an open redirect would let a phishing link bounce through login.
+
+    Browsers drop tabs and newlines inside URLs and treat ``\\`` like ``/``, so a path with
+    either could still become ``//evil.example``: such targets are refused too."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
         return target
     return url_for("admin.index")
+
+
+def here() -> str:
+    """The current page as a local path, for ``?next=`` (with the mount prefix, if any)."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
+def session_config(settings: WebSettings) -> dict[str, Any]:
+    """Flask settings of the session cookie: signed with the site's key, HttpOnly (no script
+    reads it), SameSite=Lax (not sent with cross-site POSTs), Secure when the site is served
+    over HTTPS (``UCHET_SECURE_COOKIES=1``)."""
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SESSION_COOKIE_NAME": "uchet_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "SESSION_COOKIE_PATH": settings.url_prefix or "/",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
+    }
 
 
 def init_app(app: Flask, c: WebContext) -> None:
@@ -186,7 +221,7 @@ def init_app(app: Flask, c: WebContext) -> None:
     def unauthorized() -> Response:
         if request.accept_mimetypes.best == "application/json" or request.is_json:
             return Response('{"error": "login required"}', 401, mimetype="application/json")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=here()))
 
     @app.before_request
     def idle_lock() -> Response | None:
@@ -199,7 +234,7 @@ def init_app(app: Flask, c: WebContext) -> None:
             logout_user()
             session.clear()
             flash(c.gettext("Your session was locked after a period of inactivity. Log in again."))
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login", next=here()))
         session[SEEN_KEY] = now
         return None
 

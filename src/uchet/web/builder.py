@@ -7,7 +7,6 @@ built here from the configuration; nothing is per-table Python.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from flask_login import current_user
 from jinja2 import BytecodeCache
 
 from uchet.platform.runtime import Runtime
-from uchet.web import auth
+from uchet.web import adminviews, auth, security
 from uchet.web.context import CTX_KEY, WebContext, ctx
 from uchet.web.views import TableView, TranslatedRender
 
@@ -68,15 +67,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         template_folder="templates",
     )
     app.config.update(
-        SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_NAME="uchet_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
-        SESSION_COOKIE_PATH=settings.url_prefix or "/",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        **auth.session_config(settings),
         # Files are stored in the database: refuse bigger uploads before reading them.
         MAX_CONTENT_LENGTH=runtime.max_file_size + 1024 * 1024,
     )
@@ -85,6 +76,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     app.extensions[CTX_KEY] = c
     Babel(app, locale_selector=c.locale)
     auth.init_app(app, c)
+    security.init_app(app)
 
     config = runtime.config
     admin = Admin(
@@ -103,6 +95,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         if section is not None:
             labels = section.data.get("label", {})
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
+    adminviews.add_views(admin, c)
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:

@@ -9,10 +9,10 @@ write on the record service's permission checks (rule 5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_request_context, request, session
-from flask_admin.babel import gettext as admin_gettext
 from flask_login import current_user
 
 from uchet.platform.model import Labels, Table, label_text
@@ -20,7 +20,7 @@ from uchet.platform.permissions import Access
 from uchet.platform.records import RecordService
 from uchet.platform.runtime import Runtime
 from uchet.platform.users import User
-from uchet.web.texts import UI_TEXTS
+from uchet.web.i18n import Translator
 
 if TYPE_CHECKING:
     from uchet.core import Platform
@@ -40,6 +40,11 @@ class WebContext:
     @property
     def config(self) -> Any:
         return self.runtime.config
+
+    @cached_property
+    def translator(self) -> Translator:
+        """Interface texts of this configuration version (see :mod:`uchet.web.i18n`)."""
+        return Translator(self.config.translations)
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -83,14 +88,13 @@ class WebContext:
     def gettext(self, msgid: str, **params: Any) -> str:
         """An interface text in the current locale. The configuration's translation
         documents (S43) override the built-in catalogs (uchet's and Flask-Admin's)."""
-        locale = self.locale()
-        for doc in self.config.translations:
-            if doc.data.get("locale") == locale and msgid in doc.data.get("messages", {}):
-                text = str(doc.data["messages"][msgid])
-                break
-        else:
-            text = UI_TEXTS.get(msgid, {}).get(locale) or admin_gettext(msgid)
-        return text % params if params else text
+        return self.translator.gettext(self.locale(), msgid, **params)
+
+    def is_superuser(self) -> bool:
+        """Whether the logged-in user holds a superuser role (the MAIN administrator)."""
+        if not current_user or not current_user.is_authenticated:
+            return False
+        return self.runtime.permissions.is_superuser(self.user())
 
 
 def ctx() -> WebContext:

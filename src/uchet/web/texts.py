@@ -105,4 +105,76 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "starts with «%(value)s»": {"ru": "начинается с «%(value)s»"},
     "from %(lo)s to %(hi)s": {"ru": "от %(lo)s до %(hi)s"},
     "is empty": {"ru": "пусто"},
+    # -- error pages (security.py) ---------------------------------------------------------
+    "Bad request": {"ru": "Неверный запрос"},
+    "The request could not be understood. Reload the page and try again.": {
+        "ru": "Запрос не удалось разобрать. Обновите страницу и попробуйте снова."
+    },
+    "Access denied": {"ru": "Доступ запрещён"},
+    "You do not have permission to open this page.": {"ru": "У вас нет прав на эту страницу."},
+    "Not found": {"ru": "Не найдено"},
+    "The page or record does not exist, or you may not see it.": {
+        "ru": "Страница или запись не существует, либо у вас нет к ней доступа."
+    },
+    "Not allowed": {"ru": "Недопустимый запрос"},
+    "This address does not accept this kind of request.": {
+        "ru": "Этот адрес не принимает запросы такого вида."
+    },
+    "Too large": {"ru": "Слишком большой файл"},
+    "The upload is larger than the site accepts.": {
+        "ru": "Загружаемый файл больше, чем допускает сайт."
+    },
+    "Too many requests": {"ru": "Слишком много запросов"},
+    "Too many attempts. Wait a little and try again.": {
+        "ru": "Слишком много попыток. Подождите и попробуйте снова."
+    },
+    "Something went wrong": {"ru": "Что-то пошло не так"},
+    "The server could not finish the request. Try again later.": {
+        "ru": "Сервер не смог выполнить запрос. Попробуйте позже."
+    },
+    "The form has expired or did not come from this site. Reload the page and try again.": {
+        "ru": "Форма устарела или отправлена не с этого сайта. "
+        "Обновите страницу и попробуйте снова."
+    },
+    # -- administration (adminviews.py) ----------------------------------------------------
+    "Administration": {"ru": "Администрирование"},
+    "Users": {"ru": "Пользователи"},
+    "User": {"ru": "Пользователь"},
+    "Roles": {"ru": "Роли"},
+    "Name": {"ru": "Имя"},
+    "E-mail": {"ru": "E-mail"},
+    "Active": {"ru": "Активен"},
+    "Automatic": {"ru": "Автоматически"},
+    "New password": {"ru": "Новый пароль"},
+    "Repeat the password": {"ru": "Повторите пароль"},
+    "Set password": {"ru": "Установить пароль"},
+    "A login is required.": {"ru": "Укажите логин."},
+    "A name is required.": {"ru": "Укажите имя."},
+    "This login is taken.": {"ru": "Этот логин уже занят."},
+    "A password needs at least 8 characters.": {"ru": "Пароль должен быть не короче 8 символов."},
+    "The passwords do not match.": {"ru": "Пароли не совпадают."},
+    "User %(login)s was created.": {"ru": "Пользователь %(login)s создан."},
+    "User %(login)s was saved.": {"ru": "Пользователь %(login)s сохранён."},
+    "The password of %(login)s was changed.": {"ru": "Пароль пользователя %(login)s изменён."},
+    "At least one active administrator must remain.": {
+        "ru": "Должен остаться хотя бы один активный администратор."
+    },
+    "Table": {"ru": "Таблица"},
+    "May create": {"ru": "Создание"},
+    "May read": {"ru": "Чтение"},
+    "May change": {"ru": "Изменение"},
+    "May delete": {"ru": "Удаление"},
+    "Field rights": {"ru": "Права на поля"},
+    "Rows": {"ru": "Строки"},
+    "All rows": {"ru": "Все строки"},
+    "hidden": {"ru": "скрыто"},
+    "read only": {"ru": "только чтение"},
+    "read and write": {"ru": "чтение и запись"},
+    "the current user": {"ru": "текущий пользователь"},
+    "between": {"ru": "между"},
+    "contains": {"ru": "содержит"},
+    "starts with": {"ru": "начинается с"},
+    "Full access to every table, and to the administration screens.": {
+        "ru": "Полный доступ ко всем таблицам и к администрированию."
+    },
 }

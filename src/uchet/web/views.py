@@ -24,10 +24,12 @@ from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, Val
 from uchet.platform.model import Field, Table
 from uchet.platform.query import Filter
 from uchet.web import forms as cards
+from uchet.web.auth import check_csrf
 from uchet.web.cardlayout import card_layout
 from uchet.web.context import WebContext, ctx
 from uchet.web.display import display_html, display_text
 from uchet.web.listroutes import ListRoutes
+from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
 
 
@@ -43,7 +45,7 @@ class TranslatedRender:
         return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
 
 
-class TableView(ListRoutes, TranslatedRender, BaseModelView):
+class TableView(ListRoutes, TranslatedRender, ClosedScaffolding, BaseModelView):
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 
     list_template = "uchet/list.html"
@@ -177,6 +179,8 @@ class TableView(ListRoutes, TranslatedRender, BaseModelView):
                 record = self.records().create(cards.submitted_values(form, fields))
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
+            except PermissionDenied as exc:  # e.g. the new row would fall outside own rows
+                loose = [str(exc)]
             else:
                 flash(self.c.gettext("Record was successfully created."), "success")
                 return redirect(self._after_save(record))
@@ -249,6 +253,8 @@ class TableView(ListRoutes, TranslatedRender, BaseModelView):
                 )  # fmt: skip
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
+            except PermissionDenied as exc:
+                loose = [str(exc)]
             except ConflictError as exc:
                 conflict = self._conflict(exc, form, fields, record)
                 record = exc.current or record
@@ -278,9 +284,9 @@ class TableView(ListRoutes, TranslatedRender, BaseModelView):
 
     @expose("/delete/", methods=("POST",))
     def delete_view(self) -> Any:
-        form = self.delete_form()
-        if not self.can("delete") or not form.validate():
-            abort(403 if form.validate() else 400)
+        check_csrf()  # first: a forged request learns nothing, not even about rights
+        if not self.can("delete"):
+            abort(403)
         record_id = request.form.get("id", type=int)
         try:
             self.records().delete(record_id)
