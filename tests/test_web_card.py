@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,11 +22,23 @@ from tests.web_support import WebClient, csrf, seed_users
 from uchet import SYSTEM
 from uchet.configurations.overlay import Overlay
 
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-    b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
-    b"\x00\x00\x00\x00IEND\xaeB`\x82"
-)
+def make_png(width: int, height: int) -> bytes:
+    """A real PNG image (a colour gradient), made without an imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\0" + bytes(v for x in range(width) for v in (40 + x * 3 % 200, 90 + y * 2 % 150, 160))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))  # fmt: skip
+
+
+PNG = make_png(64, 48)
 
 #: A customer's changes that exercise the card: a hidden field, a restricted reference, a
 #: field a manager may only read, a small file limit on the photo.
@@ -357,7 +371,7 @@ def test_file_over_the_fields_limit_is_refused_next_to_it(custom: Any) -> None:
     tree = html(custom.web.get("/clients/new/"))
     assert attr(tree, "//input[@name='photo']", "data-max-size") == "2000"
     data = form_data(tree) | {"name": "С большим фото",
-                              "photo": (io.BytesIO(PNG + b"\0" * 3000), "big.png", "image/png")}  # fmt: skip
+                              "photo": (io.BytesIO(make_png(120, 120)), "big.png", "image/png")}  # fmt: skip
     r = custom.web.post("/clients/new/", data)
     assert r.status_code == 200
     tree = html(r)
