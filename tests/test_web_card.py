@@ -17,10 +17,11 @@ from typing import Any
 
 import lxml.html
 import pytest
-
 from tests.web_support import WebClient, csrf, seed_users
+
 from uchet import SYSTEM
 from uchet.configurations.overlay import Overlay
+
 
 def make_png(width: int, height: int) -> bytes:
     """A real PNG image (a colour gradient), made without an imaging library."""
@@ -34,8 +35,12 @@ def make_png(width: int, height: int) -> bytes:
         for y in range(height)
     )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 PNG = make_png(64, 48)
@@ -51,16 +56,25 @@ CARD_OVERLAY = Overlay(
             "clients.photo": {"max_size": 2000},
             "manager": {
                 "tables": {
-                    "clients": {"create": True, "read": True, "update": True, "delete": True,
-                                "rows": [{"field": "manager", "op": "eq", "value": "$user"}],
-                                "fields": {"clients.tax_id": "read"}},
-                    "contacts": {"create": True, "read": True, "update": True, "delete": True,
-                                 "rows": [{"field": "client.manager", "op": "eq",
-                                           "value": "$user"}]},
+                    "clients": {
+                        "create": True,
+                        "read": True,
+                        "update": True,
+                        "delete": True,
+                        "rows": [{"field": "manager", "op": "eq", "value": "$user"}],
+                        "fields": {"clients.tax_id": "read"},
+                    },
+                    "contacts": {
+                        "create": True,
+                        "read": True,
+                        "update": True,
+                        "delete": True,
+                        "rows": [{"field": "client.manager", "op": "eq", "value": "$user"}],
+                    },
                     "client_categories": {"read": True},
                 }
             },
-        },  # fmt: skip
+        },
         "hide": ["clients.website"],
     },
 )
@@ -139,8 +153,10 @@ def test_card_follows_the_form_layout(client: Any, crm: Any) -> None:
     sections = [s.get("data-section") for s in tree.xpath("//div[@id='tab-tab_main']//fieldset")]
     assert sections == ["sec_main", "sec_contact", "sec_legal", "sec_more", "other"]
     main = tree.xpath("//fieldset[@data-section='sec_main']")[0]
-    rows = [[f.get("data-field") for f in row.xpath(".//div[@data-field]")]
-            for row in main.xpath("./div[contains(@class,'form-row')]")]  # fmt: skip
+    rows = [
+        [f.get("data-field") for f in row.xpath(".//div[@data-field]")]
+        for row in main.xpath("./div[contains(@class,'form-row')]")
+    ]
     assert rows == [["kind", "status"], ["name"], ["category", "manager"]]
     # A field no form places lands in "Other": the rollup, shown read-only.
     other = tree.xpath("//fieldset[@data-section='other']")[0]
@@ -192,17 +208,22 @@ def test_errors_appear_next_to_fields_and_the_input_is_kept(client: Any, crm: An
     client.login("admin")
     r = client.post(
         "/clients/new/",
-        {"kind": "company", "name": "", "city": "Тверь", "loyalty": "42",
-         "tax_id": "12", "category": str(crm.vip["id"]),
-         "photo": (io.BytesIO(PNG), "me.png", "image/png")},
-    )  # fmt: skip
+        {
+            "kind": "company",
+            "name": "",
+            "city": "Тверь",
+            "loyalty": "42",
+            "tax_id": "12",
+            "category": str(crm.vip["id"]),
+            "photo": (io.BytesIO(PNG), "me.png", "image/png"),
+        },
+    )
     assert r.status_code == 200
     tree = html(r)
 
     def error(name: str) -> str:
-        return " ".join(
-            e.text_content() for e in tree.xpath(f"//div[@data-field='{name}']//*[contains(@class,'uchet-error')]")
-        )  # fmt: skip
+        found = tree.xpath(f"//div[@data-field='{name}']//*[contains(@class,'uchet-error')]")
+        return " ".join(e.text_content() for e in found)
 
     assert "Обязательное поле" in error("name")
     assert error("loyalty") and error("tax_id")
@@ -297,8 +318,11 @@ def test_child_added_and_edited_through_the_modal(client: Any, crm: Any) -> None
     assert not tree.xpath("//div[@data-field='client']")  # preset and hidden
     token = csrf(r.text)
     # A missing required field: the form comes back with the message, status 422.
-    r = client.client.post(url, data={"client": str(rid), "name": "", "position": "Бухгалтер"},
-                           headers={"X-CSRFToken": token})  # fmt: skip
+    r = client.client.post(
+        url,
+        data={"client": str(rid), "name": "", "position": "Бухгалтер"},
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 422
     tree = html(r)
     assert tree.xpath("//div[@data-field='name']//*[contains(@class,'uchet-error')]")
@@ -307,8 +331,11 @@ def test_child_added_and_edited_through_the_modal(client: Any, crm: Any) -> None
     r = client.client.post(url, data={"client": str(rid), "name": "Без токена"})
     assert r.status_code == 422
     # With the token in the header only (the dialog's AJAX submit): JSON, and it is saved.
-    r = client.client.post(url, data={"client": str(rid), "name": "Мария", "position": "Бухгалтер"},
-                           headers={"X-CSRFToken": token})  # fmt: skip
+    r = client.client.post(
+        url,
+        data={"client": str(rid), "name": "Мария", "position": "Бухгалтер"},
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 200 and r.json["ok"] is True
     new_id = r.json["id"]
     contacts = crm.records("contacts", user=SYSTEM)
@@ -324,15 +351,17 @@ def test_child_added_and_edited_through_the_modal(client: Any, crm: Any) -> None
     assert r.json["ok"] is True
     assert contacts.get(new_id)["position"] == "Главный бухгалтер"
     # And delete it from the dialog.
-    r = client.client.post(f"/contacts/delete/?modal=1", data={"id": str(new_id)},
-                           headers={"X-CSRFToken": token})  # fmt: skip
+    r = client.client.post(
+        "/contacts/delete/?modal=1", data={"id": str(new_id)}, headers={"X-CSRFToken": token}
+    )
     assert r.json == {"ok": True, "id": new_id}
     assert contacts.query(count=True).total == 1
 
 
 def test_child_tab_of_someone_elses_record_is_404(client: Any, crm: Any) -> None:
     client.login("anna")
-    assert client.get(f"/clients/children/tab_contacts/?id={crm.boris_client['id']}").status_code == 404
+    other = crm.boris_client["id"]
+    assert client.get(f"/clients/children/tab_contacts/?id={other}").status_code == 404
     assert client.get(f"/clients/children/nope/?id={crm.anna_client['id']}").status_code == 404
     r = client.get(f"/contacts/new/?client={crm.boris_client['id']}&fixed=client&modal=1")
     assert attr(html(r), "//input[@name='client']", "value") == ""  # not preset: not hers
@@ -370,8 +399,10 @@ def test_file_over_the_fields_limit_is_refused_next_to_it(custom: Any) -> None:
     custom.web.login("admin")
     tree = html(custom.web.get("/clients/new/"))
     assert attr(tree, "//input[@name='photo']", "data-max-size") == "2000"
-    data = form_data(tree) | {"name": "С большим фото",
-                              "photo": (io.BytesIO(make_png(120, 120)), "big.png", "image/png")}  # fmt: skip
+    data = form_data(tree) | {
+        "name": "С большим фото",
+        "photo": (io.BytesIO(make_png(120, 120)), "big.png", "image/png"),
+    }
     r = custom.web.post("/clients/new/", data)
     assert r.status_code == 200
     tree = html(r)
@@ -439,7 +470,10 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input(client: Any, crm: Any
     assert r.status_code == 302
     saved = svc.get(rid)
     assert (saved["name"], saved["city"], saved["category"]) == (
-        "Иванов ИП (моё)", "Москва", crm.ivanovo["id"])  # fmt: skip
+        "Иванов ИП (моё)",
+        "Москва",
+        crm.ivanovo["id"],
+    )
 
 
 def test_a_second_stale_save_is_caught_again(client: Any, crm: Any) -> None:
@@ -497,8 +531,9 @@ def test_restricted_delete_shows_the_engines_message(custom: Any) -> None:
     assert custom.records("clients", user=SYSTEM).get(rec["id"])
     # The same through the modal dialog: JSON with the message.
     token = custom.web.token()
-    r = custom.web.client.post("/clients/delete/?modal=1", data={"id": str(rec["id"])},
-                               headers={"X-CSRFToken": token})  # fmt: skip
+    r = custom.web.client.post(
+        "/clients/delete/?modal=1", data={"id": str(rec["id"])}, headers={"X-CSRFToken": token}
+    )
     assert r.status_code == 409 and "ссылаются записи" in r.json["error"]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.test_web_card import PNG
 from tests.web_support import ARTIFACTS, browser_login
+
 from uchet import SYSTEM
 
 
@@ -36,8 +37,9 @@ def pick(page: Any, field: str, typed: str, choice: str) -> None:
     option.first.click()
 
 
-def test_add_a_contact_in_the_clients_tab_without_leaving_the_card(page: Any, live_server: Any
-                                                                   ) -> None:  # fmt: skip
+def test_add_a_contact_in_the_clients_tab_without_leaving_the_card(
+    page: Any, live_server: Any
+) -> None:
     data = seed(live_server)
     browser_login(page, live_server, "admin")
     card = f"{live_server.url}/clients/edit/?id={data['client']['id']}"
@@ -64,7 +66,9 @@ def test_add_a_contact_in_the_clients_tab_without_leaving_the_card(page: Any, li
     assert page.url.startswith(card)
     contacts = live_server.platform.records("contacts", user=SYSTEM).query().rows
     assert {c["name"]: c["client"] for c in contacts} == {
-        "Иван Петров": data["client"]["id"], "Мария Сидорова": data["client"]["id"]}  # fmt: skip
+        "Иван Петров": data["client"]["id"],
+        "Мария Сидорова": data["client"]["id"],
+    }
 
 
 def test_modal_shows_errors_inside_it(page: Any, live_server: Any) -> None:
@@ -139,7 +143,8 @@ def test_upload_a_photo_and_see_the_preview(page: Any, live_server: Any, tmp_pat
     )
     assert loaded == 64
     assert page.get_attribute("[data-field=photo] a.uchet-download", "href") == (
-        f"/clients/file/{data['client']['id']}/photo")  # fmt: skip
+        f"/clients/file/{data['client']['id']}/photo"
+    )
 
 
 def test_a_too_large_file_is_refused_before_sending(page: Any, live_server: Any) -> None:
@@ -171,21 +176,24 @@ def test_stale_edit_in_the_browser(page: Any, live_server: Any) -> None:
     page.screenshot(path=str(ARTIFACTS / "card_stale_edit.png"))
     page.click("#uchet-save")
     page.wait_for_url(re.compile(r".*/clients/$"))
-    assert live_server.platform.records("clients", user=SYSTEM).get(data["client"]["id"])[
-        "name"] == "Иванов и партнёры"  # fmt: skip
+    assert (
+        live_server.platform.records("clients", user=SYSTEM).get(data["client"]["id"])["name"]
+        == "Иванов и партнёры"
+    )
 
 
 def test_card_on_a_phone(browser: Any, live_server: Any) -> None:
     """375x700: one column, no sideways scrolling, tabs and buttons reachable (S18)."""
     data = seed(live_server)
-    context = browser.new_context(viewport={"width": 375, "height": 700}, locale="ru-RU",
-                                  is_mobile=True, has_touch=True)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 375, "height": 700}, locale="ru-RU", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     try:
         browser_login(page, live_server, "admin")
         page.goto(f"{live_server.url}/clients/edit/?id={data['client']['id']}")
-        kind, status = page.locator("div.uchet-field[data-field=kind]").bounding_box(), page.locator(
-            "div.uchet-field[data-field=status]").bounding_box()  # fmt: skip
+        kind = page.locator("div.uchet-field[data-field=kind]").bounding_box()
+        status = page.locator("div.uchet-field[data-field=status]").bounding_box()
         assert status["y"] > kind["y"] + kind["height"] - 1  # stacked, not side by side
         assert kind["width"] > 300
         width = page.evaluate("document.documentElement.scrollWidth")
