@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import abort, jsonify, request, send_file
 from flask_admin.base import expose
@@ -23,12 +23,8 @@ from uchet.platform.errors import NotFound, PermissionDenied
 from uchet.platform.model import Field
 from uchet.platform.query import Filter
 
-if TYPE_CHECKING:
-    from uchet.web.views import TableView
-
-    _Base = TableView
-else:
-    _Base = object
+#: The mixin's methods run on a TableView (its records(), label(), render()...).
+_Base: Any = object
 
 LOOKUP_ROWS = 20
 _UNITS = {"en": ("bytes", "KB", "MB", "GB"), "ru": ("байт", "КБ", "МБ", "ГБ")}

@@ -21,7 +21,7 @@ The lookups of reference fields and file downloads live in :mod:`uchet.web.carda
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_admin.base import expose
@@ -37,12 +37,8 @@ from uchet.web.conflict import Conflict, explain_conflict, mine_text
 from uchet.web.history import card_history
 from uchet.web.widgets import WidgetContext
 
-if TYPE_CHECKING:
-    from uchet.web.views import TableView
-
-    _Base = TableView
-else:
-    _Base = object
+#: The mixin's methods run on a TableView (its records(), label(), render()...).
+_Base: Any = object
 
 
 class CardRoutes(LookupRoutes, _Base):
@@ -299,7 +295,7 @@ class CardRoutes(LookupRoutes, _Base):
                 m for ms in getattr(exc, "messages", {"": [str(exc)]}).values() for m in ms
             )
             if self._modal():
-                return jsonify(ok=False, error=text), 409  # type: ignore[return-value]
+                return jsonify(ok=False, error=text), 409
             flash(text, "danger")
             return redirect(url_for(".edit_view", id=record_id))
         if self._modal():
