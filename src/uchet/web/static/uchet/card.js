@@ -113,6 +113,11 @@
   }
 
   if (modal.length) {
+    // Bootstrap's modal pulls focus back into itself, which makes the search box of a
+    // select2 drop-down (appended to <body>) impossible to type in. Cards need typing.
+    if ($.fn.modal && $.fn.modal.Constructor) {
+      $.fn.modal.Constructor.prototype._enforceFocus = function () {};
+    }
     $(document).on("click", "[data-modal-url]", function (e) {
       if (e.ctrlKey || e.metaKey || e.shiftKey) { return; }  // a new tab gets the full page
       e.preventDefault();
