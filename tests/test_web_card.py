@@ -363,8 +363,18 @@ def test_child_tab_of_someone_elses_record_is_404(client: Any, crm: Any) -> None
     other = crm.boris_client["id"]
     assert client.get(f"/clients/children/tab_contacts/?id={other}").status_code == 404
     assert client.get(f"/clients/children/nope/?id={crm.anna_client['id']}").status_code == 404
-    r = client.get(f"/contacts/new/?client={crm.boris_client['id']}&fixed=client&modal=1")
+    url = f"/contacts/new/?client={crm.boris_client['id']}&fixed=client&modal=1"
+    r = client.get(url)
     assert attr(html(r), "//input[@name='client']", "value") == ""  # not preset: not hers
+    # Posting it anyway is refused with a message; nothing is written.
+    r = client.post(url, {"client": str(crm.boris_client["id"]), "name": "Чужой контакт"})
+    assert r.status_code == 422 and html(r).xpath("//*[contains(@class,'uchet-loose')]")
+    # The hidden field's own message is shown at the top of the dialog.
+    r = client.post(url, {"client": "", "name": "Ничей контакт"})
+    assert r.status_code == 422
+    loose = html(r).xpath("//*[contains(@class,'uchet-loose')]")
+    assert loose and loose[0].text_content().startswith("Клиент: ")
+    assert crm.records("contacts", user=SYSTEM).query(count=True).total == 1
 
 
 # -- 5. files and images -------------------------------------------------------------------

@@ -97,6 +97,9 @@ class CardRoutes(LookupRoutes, _Base):
         """Render the card (or its modal variant) for ``record`` (None: a new one)."""
         modal = self._modal()
         fixed = self._fixed(fields)
+        # A fixed field has no visible input: its messages go to the top of the form.
+        loose = [*loose, *(f"{self.label(f)}: {e}" for n, f in fixed.items()
+                           for e in form[n].errors)]  # fmt: skip
         shown = {f.name for f in fields if f.name not in fixed}
         if record is not None:
             shown |= {f.name for f in self.table.fields if self.page_can_read(f)} - set(fixed)
@@ -141,10 +144,10 @@ class CardRoutes(LookupRoutes, _Base):
         URL (``?client=5`` when adding a contact from a client's tab)."""
         fields = list(fields)
         preset: dict[str, Any] = {f.name: f.default for f in fields if f.default is not None}
-        names = {f.name for f in fields}
         me = self.c.user()
-        for name in self._own_user_fields():
-            if name in names and me.id is not None:
+        users = {f.name for f in fields if f.type == "user"}
+        for name in self._own_user_fields() & users:
+            if me.id is not None:
                 preset[name], preset[name + "__title"] = me.id, me.name
         for f in fields:
             if f.name in request.args:
