@@ -2,8 +2,11 @@
 
 A form document (``forms/*.json``) places fields by id in rows of up to four columns, inside
 sections, inside tabs; a tab may instead list a child table's records (a client's contacts).
-Fields no form places, such as a field a user added later, are appended to the first tab, so
-a new field is never invisible. Without a form, every field is laid out two per row.
+Fields no form places, such as a field a user added later, go to an "Other" section of the
+first tab, so a new field is never invisible. Without a form, every field is laid out two per
+row. Hidden fields, fields the user may not read, and (on a new record) fields they cannot
+enter are left out, and so are sections and rows that end up empty. An existing record's
+card ends with a History tab (the audit trail, :mod:`uchet.web.history`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import request, url_for
+from flask import url_for
 
 from uchet.platform.errors import PermissionDenied
 from uchet.platform.model import Field, Table
@@ -35,12 +38,18 @@ class Section:
 class ChildList:
     """A tab listing the records of a child table that reference this record."""
 
+    tab_id: str
     table: Table
     columns: list[Field]
     rows: list[dict[str, Any]]
     total: str
+    #: Full-page URLs (they work without JavaScript) and the card's modal variants.
     add_url: str | None
     edit_url: Callable[[Any], str]
+    modal_add_url: str | None
+    modal_edit_url: Callable[[Any], str]
+    #: The URL that renders this list again (after a change made in the modal).
+    refresh_url: str
     cell: Callable[[Field, dict[str, Any]], Any]
 
 
@@ -50,6 +59,8 @@ class Tab:
     label: str
     sections: list[Section] = field(default_factory=list)
     children: ChildList | None = None
+    #: The History tab (the audit trail); its entries are loaded by the template.
+    history: bool = False
 
 
 def form_document(view: TableView) -> Any:
@@ -60,11 +71,17 @@ def form_document(view: TableView) -> Any:
     return None
 
 
-def card_layout(view: TableView, record: dict[str, Any] | None) -> list[Tab]:
-    """The tabs of ``view``'s card for ``record`` (None when creating)."""
+def card_layout(view: TableView, record: dict[str, Any] | None, shown: set[str],
+                modal: bool = False) -> list[Tab]:  # fmt: skip
+    """The tabs of ``view``'s card for ``record`` (None when creating); ``shown`` names the
+    fields the card shows (inputs, and read-only values).
+
+    In a modal dialog (a child record edited from its parent's card) only the tabs of
+    fields are shown: no child lists and no history, which belong to full cards.
+    """
     table, c = view.table, view.c
     doc = form_document(view)
-    visible = [f for f in table.fields if not f.hidden]
+    visible = [f for f in table.fields if not f.hidden and f.name in shown]
     by_id = {f.id: f for f in visible}
     placed: set[str] = set()
     tabs: list[Tab] = []
@@ -77,13 +94,16 @@ def card_layout(view: TableView, record: dict[str, Any] | None) -> list[Tab]:
                 placed.update(f.id for f in fields)
                 if fields:
                     s.rows.append(fields)
-            t.sections.append(s)
+            if s.rows:
+                t.sections.append(s)
         if tab.get("children"):
-            if record is None:
+            if record is None or modal:
                 continue  # a new record has no children yet
-            t.children = _children(view, tab["children"], record)
+            t.children = child_list(view, tab["id"], tab["children"], record)
             if t.children is None:
                 continue  # the user may not read the child table
+        elif not t.sections:
+            continue  # nothing on this tab the user may see
         tabs.append(t)
     rest = [f for f in visible if f.id not in placed]
     if rest:
@@ -92,10 +112,23 @@ def card_layout(view: TableView, record: dict[str, Any] | None) -> list[Tab]:
         other = Section("other", c.gettext("Other") if placed else "")
         other.rows = [rest[i : i + 2] for i in range(0, len(rest), 2)]
         tabs[0].sections.append(other)
+    if record is not None and not modal:
+        tabs.append(Tab("history", c.gettext("History"), history=True))
     return tabs
 
 
-def _children(view: TableView, ref_field_id: str, record: dict[str, Any]) -> ChildList | None:
+def child_tab(view: TableView, tab_id: str, record: dict[str, Any]) -> ChildList | None:
+    """The child list of the form's tab ``tab_id`` (None: no such tab, or not readable)."""
+    doc = form_document(view)
+    for tab in doc.data.get("layout", ()) if doc else ():
+        if tab["id"] == tab_id and tab.get("children"):
+            return child_list(view, tab_id, tab["children"], record)
+    return None
+
+
+def child_list(view: TableView, tab_id: str, ref_field_id: str, record: dict[str, Any]
+               ) -> ChildList | None:  # fmt: skip
+    """The records of the child table whose field ``ref_field_id`` references ``record``."""
     c = view.c
     child_ct = None
     for table in c.config.tables:
@@ -119,19 +152,28 @@ def _children(view: TableView, ref_field_id: str, record: dict[str, Any]) -> Chi
     except PermissionDenied:
         return None
     endpoint = f"t_{child_ct.name}"
-    back = request.full_path.rstrip("?")
-    add_url = None
+    # Full pages come back to this tab of the card; modal dialogs keep the parent fixed.
+    back = url_for(".edit_view", id=record["id"]) + f"#tab-{tab_id}"
+    fixed = {ref.name: record["id"], "fixed": ref.name}
+    add_url = modal_add_url = None
     if access.can("create"):
-        add_url = url_for(f"{endpoint}.create_view", **{ref.name: record["id"]}, url=back)
+        add_url = url_for(f"{endpoint}.create_view", **fixed, url=back)
+        modal_add_url = url_for(f"{endpoint}.create_view", **fixed, modal=1)
     total = str(result.total or 0) + ("+" if result.total_capped else "")
     child_view = view.admin._views  # the child's own view formats its cells
     cell = next((v.cell for v in child_view if getattr(v, "table", None) is child_ct), view.cell)
     return ChildList(
+        tab_id=tab_id,
         table=child_ct,
         columns=columns,
         rows=result.rows,
         total=total,
         add_url=add_url,
-        edit_url=lambda rid: url_for(f"{endpoint}.edit_view", id=rid, url=back),
+        edit_url=lambda rid: url_for(f"{endpoint}.edit_view", id=rid, fixed=ref.name, url=back),
+        modal_add_url=modal_add_url,
+        modal_edit_url=lambda rid: url_for(
+            f"{endpoint}.edit_view", id=rid, fixed=ref.name, modal=1
+        ),
+        refresh_url=url_for(".children", tab=tab_id, id=record["id"]),
         cell=cell,
     )

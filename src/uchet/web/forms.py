@@ -9,6 +9,7 @@ inputs they belong to, and the user's input stays in the form.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import wtforms
 from flask import request
 from flask_admin.form import SecureForm
+from werkzeug.datastructures import MultiDict
 
 from uchet.platform.fieldtypes import FieldTypeRegistry, FileValue
 from uchet.platform.model import Field, Table
@@ -23,17 +25,28 @@ from uchet.web.widgets import WidgetContext, make_input
 
 #: Hidden input carrying the record version the user started editing (optimistic locking).
 VERSION_FIELD = "uchet_version"
+#: Hidden input carrying the values the user started from (JSON), to show what changed
+#: meanwhile when the save meets a newer version (see :mod:`uchet.web.conflict`).
+ORIGINAL_FIELD = "uchet_original"
 REMOVE_SUFFIX = "__remove"
+FILE_TYPES = ("file", "image")
 
 
 def editable_fields(table: Table, types: FieldTypeRegistry, writable: Iterable[str] | None
                     ) -> list[Field]:  # fmt: skip
-    """Fields a form edits: stored, not read-only, and writable by the user (None: all)."""
+    """Fields a form edits: stored, not read-only, not hidden, writable by the user (None: all).
+
+    A hidden field is left out of the form altogether: an input the card does not show would
+    post back empty and clear the stored value on every save.
+    """
     allowed = None if writable is None else set(writable)
     return [
         f
         for f in table.fields
-        if types.get(f.type).stored and not f.read_only and (allowed is None or f.name in allowed)
+        if types.get(f.type).stored
+        and not f.read_only
+        and not f.hidden
+        and (allowed is None or f.name in allowed)
     ]
 
 
@@ -43,6 +56,7 @@ def form_class(
     """A SecureForm (CSRF-checked) with one input per field and the version input."""
     attrs: dict[str, Any] = {f.name: make_input(f, types.get(f.type).widget, wctx) for f in fields}
     attrs[VERSION_FIELD] = wtforms.HiddenField()
+    attrs[ORIGINAL_FIELD] = wtforms.HiddenField()
     return type(f"{table.name}_form", (SecureForm,), attrs)
 
 
@@ -55,6 +69,15 @@ def input_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     return value
+
+
+def input_text(value: Any) -> str:
+    """A stored value as the text its input would post back (compares form and record)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "y" if value else ""
+    return str(input_value(value))
 
 
 def is_lookup(wf: wtforms.Field) -> bool:
@@ -76,7 +99,26 @@ def fill(form: SecureForm, record: Mapping[str, Any], fields: list[Field]) -> No
             continue
         wf.data = input_value(value)
     form[VERSION_FIELD].data = record.get("version")
+    form[ORIGINAL_FIELD].data = snapshot(record, fields)
     form.uchet_titles = titles
+
+
+def snapshot(record: Mapping[str, Any], fields: Iterable[Field]) -> str:
+    """The record's values of the form's fields as JSON of input texts (files excluded)."""
+    return json.dumps(
+        {f.name: input_text(record.get(f.name)) for f in fields if f.type not in FILE_TYPES},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def read_snapshot(form: SecureForm) -> dict[str, str]:
+    """The values a form started from; empty when the input is missing or tampered with."""
+    try:
+        data = json.loads(form[ORIGINAL_FIELD].data or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def keep_lookup_titles(form: SecureForm, titles: Mapping[str, str]) -> None:
@@ -112,6 +154,21 @@ def submitted_values(form: SecureForm, fields: list[Field]) -> dict[str, Any]:
             raw = raw.strip()
         values[f.name] = None if raw in ("", None) else raw
     return values
+
+
+def posted_data() -> MultiDict[str, Any]:
+    """The posted form, with the CSRF token taken from the ``X-CSRFToken`` header when the
+    body has none (AJAX submits from the card's modal dialogs send both)."""
+    data: MultiDict[str, Any] = MultiDict(request.form)
+    header = request.headers.get("X-CSRFToken")
+    if "csrf_token" not in data and header:
+        data["csrf_token"] = header
+    return data
+
+
+def uploaded(fields: Iterable[Field]) -> set[str]:
+    """Names of the file fields that came with a file in this request."""
+    return {f.name for f in fields if f.type in FILE_TYPES and request.files.get(f.name)}
 
 
 def show_errors(form: SecureForm, messages: Mapping[str, list[str]]) -> list[str]:

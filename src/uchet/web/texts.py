@@ -50,7 +50,7 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Field": {"ru": "Поле"},
     "Your value": {"ru": "Ваше значение"},
     "Current value": {"ru": "Текущее значение"},
-    "New": {"ru": "Новый"},
+    "New": {"ru": "новая запись"},
     "Edit": {"ru": "Редактировать"},
     "Add": {"ru": "Добавить"},
     "Other": {"ru": "Прочее"},
@@ -177,4 +177,38 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Full access to every table, and to the administration screens.": {
         "ru": "Полный доступ ко всем таблицам и к администрированию."
     },
+    "History": {"ru": "История"},
+    "Created": {"ru": "Создание"},
+    "Changed": {"ru": "Изменение"},
+    "Deleted": {"ru": "Удаление"},
+    "No changes recorded.": {"ru": "Изменений нет."},
+    "Close": {"ru": "Закрыть"},
+    "Delete this record? This cannot be undone.": {
+        "ru": "Удалить эту запись? Это действие нельзя отменить."
+    },
+    "Choose the file again: a browser does not keep a chosen file after the form comes back.": {
+        "ru": "Выберите файл ещё раз: браузер не сохраняет выбранный файл после возврата формы."
+    },
+    "The upload is too large: a file may have at most %(limit)s. Nothing was saved; "
+    "choose a smaller file.": {
+        "ru": "Слишком большой файл: допускается не более %(limit)s. Ничего не сохранено; "
+        "выберите файл поменьше."
+    },
+    "The file is too large: at most %(limit)s.": {
+        "ru": "Файл слишком большой: не более %(limit)s."
+    },
+    "You may not save the record with these values: it would no longer be among the "
+    "records you may work with.": {
+        "ru": "Запись с такими значениями сохранить нельзя: она выйдет из круга записей, "
+        "с которыми вы можете работать."
+    },
+    "This record was deleted, or is no longer available to you, while you were editing it. "
+    "It cannot be saved; your input is shown below so that you can copy it.": {
+        "ru": "Пока вы редактировали запись, её удалили или она стала вам недоступна. "
+        "Сохранить её нельзя; ваши данные показаны ниже, чтобы их можно было скопировать."
+    },
+    "Saving again keeps your values, including over these changes.": {
+        "ru": "Повторное сохранение запишет ваши значения, в том числе поверх этих изменений."
+    },
+    "Saved.": {"ru": "Сохранено."},
 }

@@ -3,29 +3,25 @@
 :class:`TableView` is a Flask-Admin ``BaseModelView`` whose backend is the record service:
 lists, cards, lookups, filter values and downloads all read and write through it, so table,
 field and row permissions hold on every path (ARCHITECTURE rule 5). A record the user may not
-see is "not found" (404), never "forbidden": its existence is not revealed.
+see is "not found" (404), never "forbidden": its existence is not revealed. The card screens
+(create, edit, delete, child tabs, lookups, downloads) come from
+:class:`~uchet.web.cardviews.CardRoutes`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
-from flask_admin.base import expose
+from flask import abort, redirect, request, url_for
 from flask_admin.form import SecureForm
 from flask_admin.model import BaseModelView
 from flask_babel import LazyString
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
-from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from uchet.platform.errors import NotFound
 from uchet.platform.model import Field, Table
-from uchet.platform.query import Filter
 from uchet.web import forms as cards
-from uchet.web.auth import check_csrf
-from uchet.web.cardlayout import card_layout
+from uchet.web.cardviews import CardRoutes
 from uchet.web.context import WebContext, ctx
 from uchet.web.display import display_html, display_text
 from uchet.web.listroutes import ListRoutes
@@ -45,7 +41,7 @@ class TranslatedRender:
         return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
 
 
-class TableView(ListRoutes, TranslatedRender, ClosedScaffolding, BaseModelView):
+class TableView(ListRoutes, TranslatedRender, CardRoutes, ClosedScaffolding, BaseModelView):
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 
     list_template = "uchet/list.html"
@@ -80,7 +76,7 @@ class TableView(ListRoutes, TranslatedRender, ClosedScaffolding, BaseModelView):
     def scaffold_form(self) -> Any:
         # Flask-Admin wants a form class at start-up; cards build their own per user.
         fields = cards.editable_fields(self.table, self.types, None)
-        return cards.form_class(self.table, fields, self.types, WidgetContext("en", str))
+        return cards.form_class(self.table, fields, self.types, WidgetContext("en", str, 0))
 
     def get_list(self, page: Any, sort_field: Any, sort_desc: Any, search: Any, filters: Any,
                  execute: bool = True, page_size: Any = None) -> tuple[int, list[Any]]:  # fmt: skip
@@ -119,12 +115,6 @@ class TableView(ListRoutes, TranslatedRender, ClosedScaffolding, BaseModelView):
         return self.access().can(action)
 
     # -- helpers for templates --------------------------------------------------------------
-    def _wctx(self, locale: str | None = None) -> WidgetContext:
-        return WidgetContext(
-            locale=locale or self.c.locale(),
-            lookup_url=lambda name: url_for(".lookup", field=name),
-        )
-
     def file_url(self, record_id: Any, field: str) -> str:
         return url_for(".download", record_id=record_id, field=field)
 
@@ -141,207 +131,6 @@ class TableView(ListRoutes, TranslatedRender, ClosedScaffolding, BaseModelView):
     def label(self, field: Field) -> str:
         return self.c.label(field.label, field.name)
 
-    def page_can_read(self, field: Field) -> bool:
-        access = self.access()
-        return access.unrestricted or field.name in access.readable()
-
-    def layout(self, record: dict[str, Any] | None) -> list[Any]:
-        return card_layout(self, record)
-
-    def card_title(self, record: dict[str, Any] | None) -> str:
-        item = self.c.label(self.table.item_label or self.table.label, self.table.name)
-        if record is None:
-            return f"{item}: {self.c.gettext('New')}"
-        title_id = self.table.title_field
-        title = record.get(self.table.field_by_id(title_id).name) if title_id else None
-        return f"{item}: {title or '#' + str(record['id'])}"
-
     # -- list: index_view, values, prefs, saved views, export are in ListRoutes ------------
 
-    # -- card ------------------------------------------------------------------------------
-    def _form_parts(self) -> tuple[list[Field], type]:
-        access = self.access()
-        writable = None if access.unrestricted else access.writable()
-        fields = cards.editable_fields(self.table, self.types, writable)
-        return fields, cards.form_class(self.table, fields, self.types, self._wctx())
 
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self) -> Any:
-        if not self.can("create"):
-            abort(403)
-        fields, form_cls = self._form_parts()
-        form = form_cls(request.form if request.method == "POST" else None)
-        loose: list[str] = []
-        if request.method == "GET":
-            cards.fill(form, self._preset(fields), fields)
-        elif form.validate():
-            try:
-                record = self.records().create(cards.submitted_values(form, fields))
-            except ValidationError as exc:
-                loose = cards.show_errors(form, exc.messages)
-            except PermissionDenied as exc:  # e.g. the new row would fall outside own rows
-                loose = [str(exc)]
-            else:
-                flash(self.c.gettext("Record was successfully created."), "success")
-                return redirect(self._after_save(record))
-        cards.keep_lookup_titles(form, self._titles(form, fields))
-        return self.render(self.create_template, view=self, form=form, record=None,
-                           fields=fields, loose=loose, conflict=None)  # fmt: skip
-
-    def _preset(self, fields: Iterable[Field]) -> dict[str, Any]:
-        """Values given in the URL (``?client=5`` when adding a contact from a client's tab)."""
-        preset: dict[str, Any] = {}
-        for f in fields:
-            if f.name in request.args:
-                preset[f.name] = request.args[f.name]
-                if f.type in ("reference", "user"):
-                    try:
-                        preset[f.name + "__title"] = self._title_of(f, request.args[f.name])
-                    except (NotFound, ValueError):
-                        preset.pop(f.name)
-        return preset
-
-    def _title_of(self, f: Field, value: Any) -> str:
-        if f.type == "user":
-            user = self.c.platform.users.get(int(value))
-            if user is None:
-                raise NotFound(f"user #{value}")
-            return user.name
-        target = self.c.runtime.table(f.target or "").table
-        row = self.records(target.id).get(int(value))
-        title_field = target.title_field
-        return str(row.get(target.field_by_id(title_field).name) if title_field else row["id"])
-
-    def _titles(self, form: Any, fields: list[Field]) -> dict[str, str]:
-        titles = {}
-        for f in fields:
-            if f.type in ("reference", "user") and form[f.name].data:
-                with contextlib.suppress(NotFound, ValueError, PermissionDenied):
-                    titles[f.name] = self._title_of(f, form[f.name].data)
-        return titles
-
-    def _after_save(self, record: dict[str, Any]) -> str:
-        back = request.args.get("url")
-        if back and back.startswith("/") and not back.startswith("//"):
-            return back
-        if "_continue_editing" in request.form:
-            return url_for(".edit_view", id=record["id"])
-        return url_for(".index_view")
-
-    @expose("/edit/", methods=("GET", "POST"))
-    def edit_view(self) -> Any:
-        record_id = request.args.get("id", type=int)
-        if record_id is None:
-            abort(404)
-        record = self.get_one(record_id)
-        if record is None:
-            abort(404)  # absent, or outside the user's rows: the same answer
-        fields, form_cls = self._form_parts()
-        form = form_cls(request.form if request.method == "POST" else None)
-        loose: list[str] = []
-        conflict = None
-        if request.method == "GET":
-            cards.fill(form, record, fields)
-        elif not self.can("update"):
-            abort(403)
-        elif form.validate():
-            version = form[cards.VERSION_FIELD].data
-            try:
-                saved = self.records().update(
-                    record_id, cards.submitted_values(form, fields),
-                    version=int(version) if version and version.isdigit() else None,
-                )  # fmt: skip
-            except ValidationError as exc:
-                loose = cards.show_errors(form, exc.messages)
-            except PermissionDenied as exc:
-                loose = [str(exc)]
-            except ConflictError as exc:
-                conflict = self._conflict(exc, form, fields, record)
-                record = exc.current or record
-            except NotFound:
-                abort(404)
-            else:
-                flash(self.c.gettext("Record was successfully saved."), "success")
-                return redirect(self._after_save(saved))
-        cards.keep_lookup_titles(form, self._titles(form, fields))
-        return self.render(self.edit_template, view=self, form=form, record=record,
-                           fields=fields, loose=loose, conflict=conflict)  # fmt: skip
-
-    def _conflict(self, exc: ConflictError, form: Any, fields: list[Field],
-                  started: dict[str, Any]) -> list[tuple[str, str, str]]:  # fmt: skip
-        """What changed meanwhile: (label, value the user started from, current value).
-
-        The form keeps the user's input; its version moves to the current one, so saving
-        again is a deliberate overwrite of what they have now seen."""
-        current = self.get_one(started["id"]) or {}
-        changed = []
-        for f in self.table.fields:
-            before, now = started.get(f.name), current.get(f.name)
-            if before != now:
-                changed.append((self.label(f), self.text(f, started), self.text(f, current)))
-        form[cards.VERSION_FIELD].data = current.get("version")
-        return changed
-
-    @expose("/delete/", methods=("POST",))
-    def delete_view(self) -> Any:
-        check_csrf()  # first: a forged request learns nothing, not even about rights
-        if not self.can("delete"):
-            abort(403)
-        record_id = request.form.get("id", type=int)
-        try:
-            self.records().delete(record_id)
-        except NotFound:
-            abort(404)
-        except ValidationError as exc:
-            flash(str(exc), "danger")
-            return redirect(url_for(".edit_view", id=record_id))
-        flash(self.c.gettext("Record was successfully deleted."), "success")
-        return redirect(url_for(".index_view"))
-
-    # -- ajax and files ---------------------------------------------------------------------
-    @expose("/lookup/<field>/")
-    def lookup(self, field: str) -> Response:
-        """Records a reference field may point to, by prefix of their title (select2 ajax)."""
-        if not self.table.has_field(field):
-            abort(404)
-        f = self.table.field_by_name(field)
-        if f.type == "user":
-            return self._user_lookup()
-        if f.type != "reference" or not f.target:
-            abort(404)
-        target = self.c.runtime.table(f.target).table
-        if not target.title_field:
-            abort(404)
-        title = target.field_by_id(target.title_field).name
-        service = self.records(target.id)
-        text = request.args.get("q", "").strip()
-        filters = [Filter(title, "startswith", text)] if text else []
-        try:
-            rows = service.query(filters=filters, columns=[title], sort=[title], limit=20,
-                                 count=False).rows  # fmt: skip
-        except PermissionDenied:
-            abort(403)
-        return jsonify(results=[{"id": str(r["id"]), "text": str(r[title])} for r in rows])
-
-    def _user_lookup(self) -> Response:
-        text = request.args.get("q", "").strip().casefold()
-        users = [u for u in self.c.platform.users.all()
-                 if not text or u.name.casefold().startswith(text)
-                 or u.login.casefold().startswith(text)]  # fmt: skip
-        return jsonify(results=[{"id": str(u.id), "text": u.name} for u in users[:20]])
-
-    @expose("/file/<int:record_id>/<field>")
-    def download(self, record_id: int, field: str) -> Any:
-        """A stored file of a record the user may read (404 otherwise)."""
-        try:
-            found = self.records().file(record_id, field)
-        except (NotFound, KeyError):
-            abort(404)
-        if found is None:
-            abort(404)
-        name, content_type, data = found
-        import io
-
-        inline = content_type.startswith("image/") and content_type != "image/svg+xml"
-        return send_file(io.BytesIO(data), mimetype=content_type, download_name=name,
-                         as_attachment=not inline)  # fmt: skip

@@ -28,6 +28,8 @@ class WidgetContext:
     locale: str
     #: URL of the ajax lookup for a reference field: ``lookup_url(field_name)``.
     lookup_url: Callable[[str], str]
+    #: The site's file size limit in bytes (a field's own ``max_size`` may be smaller).
+    max_file_size: int = 0
 
 
 def register_widget(name: str) -> Callable[[WidgetFactory], WidgetFactory]:
@@ -121,14 +123,24 @@ register_widget("reference")(_lookup)
 register_widget("user")(_lookup)
 
 
+def _upload(field: Field, wctx: WidgetContext, **extra: Any) -> wtforms.Field:
+    # The browser checks the size before sending (data-max-size, see uchet.js), so a too
+    # large file is refused with a message and the rest of the input stays in the form.
+    limit = min(x for x in (field.max_size, wctx.max_file_size) if x) if (
+        field.max_size or wctx.max_file_size) else 0  # fmt: skip
+    kw = _kw(field, wctx, **extra, **({"data-max-size": limit} if limit else {}))
+    kw["render_kw"].pop("required", None)  # a stored file satisfies it; the engine checks
+    return wtforms.FileField(**kw)
+
+
 @register_widget("file")
 def _file(field: Field, wctx: WidgetContext) -> wtforms.Field:
-    return wtforms.FileField(**_kw(field, wctx))
+    return _upload(field, wctx)
 
 
 @register_widget("image")
 def _image(field: Field, wctx: WidgetContext) -> wtforms.Field:
-    return wtforms.FileField(**_kw(field, wctx, accept="image/*"))
+    return _upload(field, wctx, accept="image/*")
 
 
 @register_widget("json")

@@ -357,24 +357,4 @@
     clear.addEventListener("click", function () { go(withoutField(params())); });
   }
 })();
-
-/* Reference inputs on cards: select2 (3.5, shipped by Flask-Admin) with prefix search over
- * the target's titles, fetched from the view's lookup URL. */
-(function () {
-  "use strict";
-  if (window.jQuery && jQuery.fn.select2) {
-    jQuery("input.uchet-lookup").each(function () {
-      var el = jQuery(this);
-      el.select2({
-        width: "100%", allowClear: true, placeholder: "—", minimumInputLength: 0,
-        ajax: { url: el.data("lookup"), dataType: "json", quietMillis: 200,
-                data: function (term) { return { q: term }; },
-                results: function (d) { return { results: d.results }; } },
-        initSelection: function (element, callback) {
-          var v = element.val();
-          if (v) { callback({ id: v, text: element.data("title") || v }); }
-        }
-      });
-    });
-  }
-})();
+// Card behaviour (searchable selects, modal dialogs, uploads) lives in card.js.
