@@ -13,6 +13,20 @@ import pytest
 pytest_plugins = ["tests.pg_server", "tests.web_support"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 at its production cost takes ~0.8 s per hash on these machines, and nearly
+    every web test creates users: tests use the same algorithm with minimal cost."""
+    from argon2 import PasswordHasher
+
+    from uchet.platform import users
+
+    saved = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    users._hasher = saved
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """A fresh, empty database URL on each backend."""
