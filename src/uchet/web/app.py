@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from uchet.core import Platform
 from uchet.platform.runtime import Runtime
@@ -43,6 +44,13 @@ class WebSettings:
     secure_cookies: bool = False
     #: Where the screens are mounted ("" for the site root).
     url_prefix: str = ""
+    #: How many reverse proxies in front set ``X-Forwarded-*`` headers (``create_app`` then
+    #: trusts that many hops through werkzeug's ProxyFix); 0 trusts none.
+    proxies: int = 0
+    #: Build the app of a new configuration version in a background thread while the
+    #: current one keeps serving (see :mod:`uchet.web.hotswap`); False builds it in the
+    #: request that noticed the change.
+    reload_in_background: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -55,8 +63,11 @@ class WebSettings:
             "secure_cookies": _flag(
                 overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
             ),
+            "proxies": int(overrides.pop("proxies", env.get("UCHET_PROXIES", 0))),
         }
-        for name in ("max_login_failures", "throttle_minutes", "url_prefix"):
+        for name in (
+            "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background"
+        ):  # fmt: skip
             if name in overrides:
                 values[name] = overrides.pop(name)
         if not values["secret_key"]:
@@ -106,7 +117,9 @@ class UchetAdmin:
         """Serve the screens from ``app`` under ``url_prefix`` ("" means the whole app)."""
         url_prefix = url_prefix.rstrip("/")
         self.settings = WebSettings.from_env(self.platform, url_prefix=url_prefix, **self._settings)
-        self.hotswap = HotSwap(self.platform, self.build)
+        self.hotswap = HotSwap(
+            self.platform, self.build, background=self.settings.reload_in_background
+        )
         if url_prefix:
             app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
                 app.wsgi_app, {url_prefix: self.hotswap}
@@ -122,11 +135,19 @@ def create_app(platform: Platform | None = None, **settings: Any) -> Flask:
 
     Without ``platform`` it opens ``UCHET_CONFIG`` (default: the bundled CRM) on
     ``UCHET_DATABASE_URL`` (default: ``sqlite:///uchet.db``). ``settings`` override the
-    ``UCHET_*`` environment variables: ``secret_key``, ``idle_minutes``,
-    ``secure_cookies``, ``max_login_failures``, ``throttle_minutes``.
+    ``UCHET_*`` environment variables: ``secret_key`` (``UCHET_SECRET_KEY``),
+    ``idle_minutes`` (``UCHET_IDLE_MINUTES``), ``secure_cookies`` (``UCHET_SECURE_COOKIES``),
+    ``proxies`` (``UCHET_PROXIES``), and ``max_login_failures``, ``throttle_minutes``,
+    ``reload_in_background``. See docs/deploy.md.
     """
     if platform is None:
         platform = Platform.open(settings.pop("config", None), settings.pop("database_url", None))
     app = Flask("uchet.web.site")
-    UchetAdmin(platform, **settings).init_app(app)
+    admin = UchetAdmin(platform, **settings).init_app(app)
+    assert admin.settings is not None
+    if admin.settings.proxies:
+        hops = admin.settings.proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     return app
