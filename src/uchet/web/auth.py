@@ -33,7 +33,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from uchet.platform.users import User
-from uchet.web.context import WebContext, ctx
+from uchet.web.context import WebContext, ctx, here
 
 SEEN_KEY = "uchet_seen"
 
@@ -186,7 +186,7 @@ def init_app(app: Flask, c: WebContext) -> None:
     def unauthorized() -> Response:
         if request.accept_mimetypes.best == "application/json" or request.is_json:
             return Response('{"error": "login required"}', 401, mimetype="application/json")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=here()))
 
     @app.before_request
     def idle_lock() -> Response | None:
@@ -199,7 +199,7 @@ def init_app(app: Flask, c: WebContext) -> None:
             logout_user()
             session.clear()
             flash(c.gettext("Your session was locked after a period of inactivity. Log in again."))
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login", next=here()))
         session[SEEN_KEY] = now
         return None
 

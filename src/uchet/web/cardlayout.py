@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import request, url_for
+from flask import url_for
 
 from uchet.platform.errors import PermissionDenied
 from uchet.platform.model import Field, Table
 from uchet.platform.query import Filter
+from uchet.web.context import here
 
 if TYPE_CHECKING:
     from uchet.web.views import TableView
@@ -119,7 +120,7 @@ def _children(view: TableView, ref_field_id: str, record: dict[str, Any]) -> Chi
     except PermissionDenied:
         return None
     endpoint = f"t_{child_ct.name}"
-    back = request.full_path.rstrip("?")
+    back = here()
     add_url = None
     if access.can("create"):
         add_url = url_for(f"{endpoint}.create_view", **{ref.name: record["id"]}, url=back)

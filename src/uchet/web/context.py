@@ -93,6 +93,13 @@ class WebContext:
         return text % params if params else text
 
 
+def here() -> str:
+    """The path and query of the current request as the browser sees it, including the
+    prefix the screens are mounted under (``/crm/clients/?q=x``): for ``next=`` and return
+    URLs, which would otherwise leave an embedded app (docs/deploy.md)."""
+    return request.script_root + request.full_path.rstrip("?")
+
+
 def ctx() -> WebContext:
     """The context of the app serving the current request."""
     return current_app.extensions[CTX_KEY]  # type: ignore[no-any-return]

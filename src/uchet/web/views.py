@@ -25,7 +25,7 @@ from uchet.platform.model import Field, Table
 from uchet.platform.query import Filter
 from uchet.web import forms as cards
 from uchet.web.cardlayout import card_layout
-from uchet.web.context import WebContext, ctx
+from uchet.web.context import WebContext, ctx, here
 from uchet.web.display import display_html, display_text
 from uchet.web.listpage import ListPage
 from uchet.web.widgets import WidgetContext
@@ -104,7 +104,7 @@ class TableView(TranslatedRender, BaseModelView):
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login", next=here()))
         abort(403)
 
     def access(self) -> Any:
