@@ -59,11 +59,11 @@ class WebSettings:
         env = os.environ
         values: dict[str, Any] = {
             "secret_key": overrides.pop("secret_key", None) or env.get("UCHET_SECRET_KEY"),
-            "idle_minutes": int(overrides.pop("idle_minutes", env.get("UCHET_IDLE_MINUTES", 30))),
+            "idle_minutes": _number(overrides, "idle_minutes", "UCHET_IDLE_MINUTES", 30),
             "secure_cookies": _flag(
                 overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
             ),
-            "proxies": int(overrides.pop("proxies", env.get("UCHET_PROXIES", 0))),
+            "proxies": _number(overrides, "proxies", "UCHET_PROXIES", 0),
         }
         for name in (
             "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background"
@@ -73,6 +73,18 @@ class WebSettings:
         if not values["secret_key"]:
             values["secret_key"] = _stored_secret(platform)
         return cls(extra=overrides, **values)
+
+
+def _number(overrides: dict[str, Any], name: str, variable: str, default: int) -> int:
+    """A whole number setting: the keyword argument, else the environment variable."""
+    raw = overrides.pop(name, os.environ.get(variable, default))
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        raise ValueError(f"{variable} (setting {name!r}) must be a whole number >= 0, got {raw!r}")
+    return value
 
 
 def _flag(value: Any) -> bool:
