@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_admin.babel import gettext as admin_gettext
 from flask_login import current_user
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from uchet.web.app import WebSettings
 
 CTX_KEY = "uchet_ctx"
+LOCALE_KEY = "uchet_locale"
 
 
 @dataclass
@@ -51,9 +52,21 @@ class WebContext:
         return current_user.user  # type: ignore[no-any-return]
 
     def locale(self) -> str:
-        """The user's chosen locale, else the session's, else the browser's, else the default."""
+        """The user's chosen locale, else the session's, else the browser's, else the default.
+
+        Worked out once per request: a list page asks for it for every cell, and working it
+        out costs more than rendering the cell. (A request that logs in or out, or switches
+        the language, ends with a redirect, so the next request works it out again.)
+        """
         if not has_request_context():
             return str(self.config.manifest.default_locale)
+        found = g.get(LOCALE_KEY)
+        if found is None:
+            found = self._find_locale()
+            setattr(g, LOCALE_KEY, found)
+        return str(found)
+
+    def _find_locale(self) -> str:
         chosen = None
         if current_user and current_user.is_authenticated:
             chosen = current_user.user.locale
