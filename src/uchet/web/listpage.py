@@ -2,8 +2,8 @@
 
 The page asks the record service for one page of rows (one SQL statement whatever the page
 size: reference titles are joins), a capped count ("10 000+") and, when grouped, the group
-counts. Nothing here is O(table) per page except what the user asked for explicitly
-(grouping counts the groups, with the row rules applied).
+counts. Nothing here is O(table) per page: a grouped page counts only the groups it shows, each up
+to the count limit, with the row rules applied.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ class GroupHeader:
     title: str
     count: int
     field_label: str
+    #: The group has more rows than ``count`` (counts stop at the list's count limit).
+    capped: bool = False
+
+    @property
+    def count_text(self) -> str:
+        text = f"{self.count:,}".replace(",", "\u00a0")
+        return text + "+" if self.capped else text
 
     @property
     def dom_id(self) -> str:
@@ -76,13 +83,25 @@ class ListPage:
         for g in state.group:
             if g not in names:
                 names.append(g)
-        sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
+        # Within groups: the user's sort, else the table's default. Group keys first, then
+        # the default sort, is the order of the (filter, default sort) indexes (rule 9).
+        within = state.sort or self.default_sort()
+        sort = [*state.group, *[k for k in within if k.lstrip("-") not in state.group]]
         offset = 0 if state.after else min((state.page - 1) * self.page_size, OFFSET_LIMIT)
         return self.view.records().query(
             filters=state.query_filters(id_fields), sort=sort, search=state.search or None,
             columns=names, limit=self.page_size, offset=offset, after=state.after,
-            group_by=list(state.group), count=True,
+            group_by=list(state.group), group_counts="page", count=True,
         )  # fmt: skip
+
+    def default_sort(self) -> list[str]:
+        """The table's default sort keys the user may read (used within groups)."""
+        keys = []
+        for k in self.table.default_sort:
+            name = self.table.field_by_id(k.field).name
+            if self._can_read(name):
+                keys.append(("-" if k.descending else "") + name)
+        return keys
 
     # -- what the template shows -------------------------------------------------------------
     @property
@@ -134,10 +153,8 @@ class ListPage:
         levels = list(self.state.group)
         if not levels:
             return [([], row) for row in self.rows]
-        counts: dict[tuple[Any, ...], int] = {}
-        for g in self.result.groups:
-            for depth in range(1, len(levels) + 1):
-                counts[g.key[:depth]] = counts.get(g.key[:depth], 0) + g.count
+        # Counts of the groups on the page, at every level, each capped (O(page), rule 9).
+        counts = {g.key: (g.count, g.capped) for g in self.result.groups}
         out: list[tuple[list[GroupHeader], dict[str, Any]]] = []
         previous: tuple[Any, ...] | None = None
         fields = [self.table.field_by_name(n) for n in levels]
@@ -147,9 +164,9 @@ class ListPage:
             for depth, f in enumerate(fields):
                 if previous is None or previous[: depth + 1] != key[: depth + 1]:
                     title = self.view.text(f, row) or "—"
-                    headers.append(GroupHeader(depth, key[: depth + 1], title,
-                                               counts.get(key[: depth + 1], 0),
-                                               self.view.label(f)))  # fmt: skip
+                    count, capped = counts.get(key[: depth + 1], (0, False))
+                    headers.append(GroupHeader(depth, key[: depth + 1], title, count,
+                                               self.view.label(f), capped))  # fmt: skip
             previous = key
             out.append((headers, row))
         return out
