@@ -280,3 +280,14 @@ def _importable(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def test_every_environment_variable_is_documented() -> None:
+    """Each ``UCHET_*`` variable the code reads is described in docs/deploy.md."""
+    used = set()
+    for path in (SRC / "uchet").rglob("*.py"):
+        used |= set(re.findall(r"\bUCHET_[A-Z_]+\b", path.read_text(encoding="utf-8")))
+    deploy = (SRC.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"\| `(UCHET_[A-Z_]+)` \|", deploy))
+    assert used, "no UCHET_ variables found in the code"
+    assert not used - documented, f"docs/deploy.md does not describe: {sorted(used - documented)}"
