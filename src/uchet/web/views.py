@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_admin.base import expose
 from flask_admin.form import SecureForm
 from flask_admin.model import BaseModelView
@@ -134,7 +134,11 @@ class TableView(TranslatedRender, BaseModelView):
         return display_text(field, row, self.types, self.c.locale(), self._yes_no())
 
     def _yes_no(self) -> tuple[str, str]:
-        return self.c.gettext("Yes"), self.c.gettext("No")
+        # Asked for every cell of a list page: translate once per request.
+        found = g.get("uchet_yes_no")
+        if found is None:
+            found = g.uchet_yes_no = (self.c.gettext("Yes"), self.c.gettext("No"))
+        return found  # type: ignore[no-any-return]
 
     def label(self, field: Field) -> str:
         return self.c.label(field.label, field.name)
