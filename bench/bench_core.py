@@ -60,6 +60,32 @@ def client_rows(
     return rows
 
 
+BATCH = 20_000
+
+
+def load(platform: Platform, n: int, seed: int = 1) -> tuple[list[int], int, float]:
+    """Load ``n`` generated clients (20 managers, 5 categories) into a migrated database
+    through ``create_many``; returns the category ids, the rows loaded and the seconds spent
+    in ``create_many``. ``bench_web.py`` loads its data with this too."""
+    rnd = random.Random(seed)
+    managers = [platform.users.create(f"m{i}", None, roles=["manager"]).id for i in range(20)]
+    cats = platform.records("client_categories", user=SYSTEM)
+    categories = cats.create_many(
+        [{"name": n} for n in ("Обычный", "VIP", "Проблемный", "Опт", "Розница")]
+    )
+    clients = platform.records("clients", user=SYSTEM)
+    loaded, load_seconds = 0, 0.0
+    while loaded < n:
+        rows = client_rows(min(BATCH, n - loaded), loaded, rnd, categories, managers)
+        t = time.perf_counter()
+        clients.create_many(rows)
+        load_seconds += time.perf_counter() - t
+        loaded += len(rows)
+        print(f"\rloaded {loaded:,}", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return categories, loaded, load_seconds
+
+
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:
     fn()  # warm up caches
     times = []
@@ -88,26 +114,10 @@ def main() -> None:
         reuse(platform, db, args)
         return
     platform.migrate()
-    rnd = random.Random(args.seed)
-    managers = [platform.users.create(f"m{i}", None, roles=["manager"]).id for i in range(20)]
-    cats = platform.records("client_categories", user=SYSTEM)
-    categories = cats.create_many(
-        [{"name": n} for n in ("Обычный", "VIP", "Проблемный", "Опт", "Розница")]
-    )
-    clients = platform.records("clients", user=SYSTEM)
-
-    batch, loaded, load_seconds = 20_000, 0, 0.0
-    while loaded < args.clients:
-        rows = client_rows(min(batch, args.clients - loaded), loaded, rnd, categories, managers)
-        t = time.perf_counter()
-        clients.create_many(rows)
-        load_seconds += time.perf_counter() - t
-        loaded += len(rows)
-        print(f"\rloaded {loaded:,}", end="", file=sys.stderr)
-    print(file=sys.stderr)
+    categories, loaded, load_seconds = load(platform, args.clients, args.seed)
     rate = loaded / load_seconds
     print(
-        f"\n`create_many`: {rate:,.0f} validated rows/s ({loaded:,} rows in {load_seconds:.1f} s, batches of {batch:,}).\n"
+        f"\n`create_many`: {rate:,.0f} validated rows/s ({loaded:,} rows in {load_seconds:.1f} s, batches of {BATCH:,}).\n"
     )
     run_queries(platform, db, args, categories[1], loaded)
 

@@ -600,6 +600,31 @@ def test_group_counts_by_two_fields_with_filters(db: Db) -> None:
     assert sum(g.count for g in groups) == len(rows)
 
 
+def test_page_group_counts_count_only_the_groups_shown_capped(db: Db) -> None:
+    """``group_counts="page"``: every level of the groups on the page, each counted up to
+    ``count_limit``; a grouped reference sorts by its raw value (index order)."""
+    cols = ["name", "category", "city"]
+    result = db.q(group_by=["category", "city"], group_counts="page", columns=cols,
+                  sort=["category", "city", "name"], limit=4, count_limit=3)  # fmt: skip
+    rows = result.rows
+    raw = sorted(CLIENTS, key=lambda c: [*(_nulls_low(c[k]) for k in cols[1:] + cols[:1]),
+                                         c["id"]])  # fmt: skip
+    assert [r["id"] for r in rows] == [c["id"] for c in raw[:4]]
+    # (The fixture's category titles happen to sort like their ids: check the SQL too.)
+    grouped = ListQuery(db.model, "clients", sort=["category"], group_by=["category"])
+    plain = ListQuery(db.model, "clients", sort=["category"])
+    order = str(grouped.rows_statement()).split("ORDER BY")[1]
+    assert order.strip().startswith("clients.category")
+    assert "client_categories" in str(plain.rows_statement()).split("ORDER BY")[1]
+    shown = {(r["category"],) for r in rows} | {(r["category"], r["city"]) for r in rows}
+    assert {g.key for g in result.groups} == shown
+    for g in result.groups:
+        exact = sum(1 for c in CLIENTS if tuple(c[k] for k in ("category", "city")[: len(g.key)])
+                    == g.key)  # fmt: skip
+        assert (g.count, g.capped) == ((3, True) if exact > 3 else (exact, False)), g
+        assert g.titles[0] == CATEGORY_TITLE.get(g.key[0])
+
+
 def test_group_limit(db: Db) -> None:
     assert len(db.q(group_by=["name"], group_limit=7).groups) == 7
 

@@ -345,7 +345,9 @@ def init(
             platform.close()
 
 
-def _init(platform: Platform, admin_login: str, admin_password: str | None) -> None:
+def _init(platform: Platform, admin_login: str, admin_password: str | None) -> str | None:
+    """Migrate (or create) the database and its administrator; returns the administrator's
+    password when this call created the account, else None."""
     role = _superuser_role(platform.config)
     applied = platform.applied()
     if applied is None:
@@ -358,10 +360,11 @@ def _init(platform: Platform, admin_login: str, admin_password: str | None) -> N
             version = platform.migrate(applied_by="cli init")
             click.echo(f"The configuration changed: migrated to version {version}.")
     admin = platform.users.find(admin_login)
-    password_note = None
+    password_note = created = None
     if admin is None:
         password = admin_password or secrets.token_urlsafe(12)
         platform.users.create(admin_login, password, name="Administrator", roles=[role])
+        created = password
         if admin_password is None:
             password_note = (
                 f"  password:      {password}  (generated: note it now, it is not shown again)"
@@ -380,6 +383,7 @@ def _init(platform: Platform, admin_login: str, admin_password: str | None) -> N
     click.echo(f"  admin:         {admin_state}")
     if password_note:
         click.echo(password_note)
+    return created
 
 
 def _row_counts(platform: Platform) -> list[tuple[str, int]]:
@@ -488,12 +492,18 @@ def serve(
     """
     from uchet.web import create_app
 
+    password = None
     with _errors(config):
         platform = _open(config, database, overlays)
         if platform.applied() is None or not platform.plan().is_empty:
-            _init(platform, "admin", admin_password)
+            password = _init(platform, "admin", admin_password)
         app = create_app(platform)
-    click.echo(f"uchet is running at http://{host}:{port}/  (Ctrl+C stops it)")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    click.echo(f"uchet is running at http://{shown}:{port}/  (Ctrl+C stops it)")
+    if password is not None:
+        click.echo(f"Log in as: admin  password: {password}")
+    else:
+        click.echo("Log in with an existing account (`uchet users list`, `uchet users add`).")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 

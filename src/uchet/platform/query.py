@@ -66,6 +66,9 @@ MAX_LIMIT = 1000
 #: Statements kept per model version, by query shape (filters' fields and operators,
 #: columns, sort, search words, rights...), not by values.
 TEMPLATES = 512
+#: ``group_counts``: "all" groups of the query (a GROUP BY over every matching row), or only
+#: the groups on the page, each counted up to ``count_limit`` (O(page) on any table).
+GROUP_COUNTS = ("all", "page")
 TITLE_SUFFIX = "__title"
 INVALID_CURSOR = "invalid or outdated cursor; start again from the first page"
 
@@ -77,6 +80,8 @@ class Group:
     key: tuple[Any, ...]
     titles: tuple[str | None, ...]
     count: int
+    #: The group has more rows than ``count`` (the query's ``count_limit``).
+    capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ class ListQuery:
         offset: int = 0,
         after: str | None = None,
         group_by: Sequence[str] = (),
+        group_counts: str = "all",
         count: bool = True,
         count_limit: int = 10000,
         group_limit: int = 1000,
@@ -165,6 +171,8 @@ class ListQuery:
             raise ValidationError({"limit": [f"must be a whole number from 1 to {MAX_LIMIT}"]})
         if not isinstance(offset, int) or offset < 0:
             raise ValidationError({"offset": ["must be a whole number, 0 or more"]})
+        if group_counts not in GROUP_COUNTS:
+            raise ValidationError({"group_counts": [f"must be one of {', '.join(GROUP_COUNTS)}"]})
         for key, value in (("count_limit", count_limit), ("group_limit", group_limit)):
             if not isinstance(value, int) or value < 1:
                 raise ValidationError({key: ["must be a whole number, 1 or more"]})
@@ -184,9 +192,10 @@ class ListQuery:
         ranges = self._search_ranges(search)
         self.row_condition = row_condition
         self.columns = self._columns(columns)
+        self.group_targets = [self._readable(name, "group_by") for name in group_by]
+        self.group_counts = group_counts
         self.sort_keys = self._sort(sort)
         self.after = self._decode(after) if after else None
-        self.group_targets = [self._readable(name, "group_by") for name in group_by]
         # Values become named bound parameters, always in this order, so two queries of
         # the same shape have the same parameter names and can share one statement.
         self._filters = [p.bound(self._bind) for p in planned]
@@ -302,8 +311,11 @@ class ListQuery:
             seen.add(name)
             target = self._readable(name, "sort") if checked else resolve(self.model, self.ct, name)
             expr, nullable, row_key = target.expr, target.nullable, name
-            if target.title is not None:
-                # A reference sorts by what people see, the referenced record's title.
+            grouped = any(g.name == name for g in self.group_targets)
+            if target.title is not None and not grouped:
+                # A reference sorts by what people see, the referenced record's title. A
+                # grouped one sorts by its raw value, the order of its groups: that is index
+                # order, so a grouped page stays O(page) (titles would sort the whole table).
                 expr, nullable, row_key = self._title_ref(target), True, name + TITLE_SUFFIX
             keys.append(_SortKey(text, expr, text.startswith("-"), nullable, row_key))
         return keys
@@ -513,10 +525,44 @@ class ListQuery:
             if self.count:
                 total, capped = self._total(conn, built, len(page), more)
             groups = []
-            if self.group_targets:
+            if self.group_targets and self.group_counts == "page":
+                groups = self._page_groups(conn, built, rows)
+            elif self.group_targets:
                 groups = [_group(r, len(self.group_targets))
                           for r in conn.execute(built.groups_statement(), self.params)]  # fmt: skip
         return QueryResult(rows, total, capped, next_cursor, groups)
+
+    def _page_groups(
+        self, conn: Connection, built: ListQuery, rows: list[dict[str, Any]]
+    ) -> list[Group]:
+        """Capped counts of the groups the page shows, at every level (``group_counts=
+        "page"``): one ``count(*)`` over at most ``count_limit + 1`` rows per group header,
+        index-backed by (group field, ...), instead of grouping the whole table."""
+        targets = self.group_targets
+        selected = {c.name for c in self.columns}
+        if any(t.name not in selected for t in targets):
+            # The page does not carry the group values: count every group instead.
+            return [_group(r, len(targets))
+                    for r in conn.execute(built.groups_statement(), self.params)]  # fmt: skip
+        found: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for row in rows:
+            for depth in range(1, len(targets) + 1):
+                key = tuple(row.get(t.name) for t in targets[:depth])
+                titles = tuple(row.get(t.name + TITLE_SUFFIX) for t in targets[:depth])
+                found.setdefault(key, titles)
+        groups = []
+        for key, titles in found.items():
+            match = [t.expr.is_(None) if v is None else t.expr == v
+                     for t, v in zip(targets, key)]  # fmt: skip
+            capped = (
+                sa.select(self.ct.sql.c.id).where(*built.where, *match)
+                .limit(self.count_limit + 1).subquery()
+            )  # fmt: skip
+            statement = sa.select(sa.func.count()).select_from(capped)
+            n = conn.execute(statement, self.params).scalar_one()
+            over = n > self.count_limit
+            groups.append(Group(key, titles, self.count_limit if over else n, over))
+        return groups
 
     def _template(self) -> ListQuery:
         """The query whose statements this one runs: the first one of the same shape built

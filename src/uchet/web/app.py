@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from uchet.core import Platform
 from uchet.platform.runtime import Runtime
@@ -43,6 +44,13 @@ class WebSettings:
     secure_cookies: bool = False
     #: Where the screens are mounted ("" for the site root).
     url_prefix: str = ""
+    #: How many reverse proxies in front set ``X-Forwarded-*`` headers (``create_app`` then
+    #: trusts that many hops through werkzeug's ProxyFix); 0 trusts none.
+    proxies: int = 0
+    #: Build the app of a new configuration version in a background thread while the
+    #: current one keeps serving (see :mod:`uchet.web.hotswap`); False builds it in the
+    #: request that noticed the change.
+    reload_in_background: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -51,17 +59,32 @@ class WebSettings:
         env = os.environ
         values: dict[str, Any] = {
             "secret_key": overrides.pop("secret_key", None) or env.get("UCHET_SECRET_KEY"),
-            "idle_minutes": int(overrides.pop("idle_minutes", env.get("UCHET_IDLE_MINUTES", 30))),
+            "idle_minutes": _number(overrides, "idle_minutes", "UCHET_IDLE_MINUTES", 30),
             "secure_cookies": _flag(
                 overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
             ),
+            "proxies": _number(overrides, "proxies", "UCHET_PROXIES", 0),
         }
-        for name in ("max_login_failures", "throttle_minutes", "url_prefix"):
+        for name in (
+            "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background"
+        ):  # fmt: skip
             if name in overrides:
                 values[name] = overrides.pop(name)
         if not values["secret_key"]:
             values["secret_key"] = _stored_secret(platform)
         return cls(extra=overrides, **values)
+
+
+def _number(overrides: dict[str, Any], name: str, variable: str, default: int) -> int:
+    """A whole number setting: the keyword argument, else the environment variable."""
+    raw = overrides.pop(name, os.environ.get(variable, default))
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        raise ValueError(f"{variable} (setting {name!r}) must be a whole number >= 0, got {raw!r}")
+    return value
 
 
 def _flag(value: Any) -> bool:
@@ -106,7 +129,9 @@ class UchetAdmin:
         """Serve the screens from ``app`` under ``url_prefix`` ("" means the whole app)."""
         url_prefix = url_prefix.rstrip("/")
         self.settings = WebSettings.from_env(self.platform, url_prefix=url_prefix, **self._settings)
-        self.hotswap = HotSwap(self.platform, self.build)
+        self.hotswap = HotSwap(
+            self.platform, self.build, background=self.settings.reload_in_background
+        )
         if url_prefix:
             app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
                 app.wsgi_app, {url_prefix: self.hotswap}
@@ -122,17 +147,24 @@ def create_app(platform: Platform | None = None, **settings: Any) -> Flask:
 
     Without ``platform`` it opens ``UCHET_CONFIG`` (default: the bundled CRM) on
     ``UCHET_DATABASE_URL`` (default: ``sqlite:///uchet.db``). ``settings`` override the
-    ``UCHET_*`` environment variables: ``secret_key``, ``idle_minutes``,
-    ``secure_cookies``, ``max_login_failures``, ``throttle_minutes``.
+    ``UCHET_*`` environment variables: ``secret_key`` (``UCHET_SECRET_KEY``),
+    ``idle_minutes`` (``UCHET_IDLE_MINUTES``), ``secure_cookies`` (``UCHET_SECURE_COOKIES``),
+    ``proxies`` (``UCHET_PROXIES``), and ``max_login_failures``, ``throttle_minutes``,
+    ``reload_in_background``. See docs/deploy.md.
     """
     if platform is None:
         platform = Platform.open(settings.pop("config", None), settings.pop("database_url", None))
     app = Flask("uchet.web.site")
-    uchet = UchetAdmin(platform, **settings).init_app(app)
+    admin = UchetAdmin(platform, **settings).init_app(app)
+    assert admin.settings is not None
     # The outer app reads the same session cookie as the inner apps, so tools that look at
     # the session through it (``test_client().session_transaction()``) see the real one.
     from uchet.web.auth import session_config
 
-    assert uchet.settings is not None
-    app.config.update(session_config(uchet.settings))
+    app.config.update(session_config(admin.settings))
+    if admin.settings.proxies:
+        hops = admin.settings.proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     return app

@@ -33,7 +33,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from uchet.platform.users import User
-from uchet.web.context import WebContext, ctx
+from uchet.web.context import WebContext, ctx, here
 
 if TYPE_CHECKING:
     from uchet.web.app import WebSettings
@@ -178,11 +178,6 @@ def _safe_next(target: str | None) -> str:
     ):
         return target
     return url_for("admin.index")
-
-
-def here() -> str:
-    """The current page as a local path, for ``?next=`` (with the mount prefix, if any)."""
-    return request.script_root + request.full_path.rstrip("?")
 
 
 def session_config(settings: WebSettings) -> dict[str, Any]:

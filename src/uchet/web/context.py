@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 from uchet.platform.model import Labels, Table, label_text
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from uchet.web.app import WebSettings
 
 CTX_KEY = "uchet_ctx"
+LOCALE_KEY = "uchet_locale"
 
 
 @dataclass
@@ -56,9 +57,21 @@ class WebContext:
         return current_user.user  # type: ignore[no-any-return]
 
     def locale(self) -> str:
-        """The user's chosen locale, else the session's, else the browser's, else the default."""
+        """The user's chosen locale, else the session's, else the browser's, else the default.
+
+        Worked out once per request: a list page asks for it for every cell, and working it
+        out costs more than rendering the cell. (A request that logs in or out, or switches
+        the language, ends with a redirect, so the next request works it out again.)
+        """
         if not has_request_context():
             return str(self.config.manifest.default_locale)
+        found = g.get(LOCALE_KEY)
+        if found is None:
+            found = self._find_locale()
+            setattr(g, LOCALE_KEY, found)
+        return str(found)
+
+    def _find_locale(self) -> str:
         chosen = None
         if current_user and current_user.is_authenticated:
             chosen = current_user.user.locale
@@ -95,6 +108,13 @@ class WebContext:
         if not current_user or not current_user.is_authenticated:
             return False
         return self.runtime.permissions.is_superuser(self.user())
+
+
+def here() -> str:
+    """The path and query of the current request as the browser sees it, including the
+    prefix the screens are mounted under (``/crm/clients/?q=x``): for ``next=`` and return
+    URLs, which would otherwise leave an embedded app (docs/deploy.md)."""
+    return request.script_root + request.full_path.rstrip("?")
 
 
 def ctx() -> WebContext:

@@ -2,9 +2,9 @@
 
 The page asks the record service for one page of rows (one SQL statement whatever the page
 size: reference titles are joins), a capped count ("10 000+") and, when grouped, the group
-counts. Nothing here is O(table) per page except what the user asked for explicitly
-(grouping counts the groups, with the row rules applied). The user's layout and saved
-views are one indexed query each (:mod:`uchet.web.prefs`).
+counts. Nothing here is O(table) per page: a grouped page counts only the groups it shows,
+each up to the count limit, with the row rules applied. The user's layout and saved views
+are one indexed query each (:mod:`uchet.web.prefs`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ class GroupHeader:
     title: str
     count: int
     field_label: str
+    #: The group has more rows than ``count`` (counts stop at the list's count limit).
+    capped: bool = False
+
+    @property
+    def count_text(self) -> str:
+        text = f"{self.count:,}".replace(",", "\u00a0")
+        return text + "+" if self.capped else text
 
     @property
     def dom_id(self) -> str:
@@ -86,8 +93,17 @@ class ListPage:
         offset = 0 if state.after else min((state.page - 1) * self.page_size, OFFSET_LIMIT)
         return self.view.records().query(
             **query_options(self), limit=self.page_size, offset=offset, after=state.after,
-            group_by=list(state.group), count=True,
+            group_by=list(state.group), group_counts="page", count=True,
         )  # fmt: skip
+
+    def default_sort(self) -> list[str]:
+        """The table's default sort keys the user may read (used within groups)."""
+        keys = []
+        for k in self.table.default_sort:
+            name = self.table.field_by_id(k.field).name
+            if self._can_read(name):
+                keys.append(("-" if k.descending else "") + name)
+        return keys
 
     # -- what the template shows -------------------------------------------------------------
     @property
@@ -183,10 +199,8 @@ class ListPage:
         levels = list(self.state.group)
         if not levels:
             return [([], row) for row in self.rows]
-        counts: dict[tuple[Any, ...], int] = {}
-        for g in self.result.groups:
-            for depth in range(1, len(levels) + 1):
-                counts[g.key[:depth]] = counts.get(g.key[:depth], 0) + g.count
+        # Counts of the groups on the page, at every level, each capped (O(page), rule 9).
+        counts = {g.key: (g.count, g.capped) for g in self.result.groups}
         out: list[tuple[list[GroupHeader], dict[str, Any]]] = []
         previous: tuple[Any, ...] | None = None
         fields = [self.table.field_by_name(n) for n in levels]
@@ -196,9 +210,9 @@ class ListPage:
             for depth, f in enumerate(fields):
                 if previous is None or previous[: depth + 1] != key[: depth + 1]:
                     title = self.view.text(f, row) or "—"
-                    headers.append(GroupHeader(depth, key[: depth + 1], title,
-                                               counts.get(key[: depth + 1], 0),
-                                               self.view.label(f)))  # fmt: skip
+                    count, capped = counts.get(key[: depth + 1], (0, False))
+                    headers.append(GroupHeader(depth, key[: depth + 1], title, count,
+                                               self.view.label(f), capped))  # fmt: skip
             previous = key
             out.append((headers, row))
         return out
@@ -211,6 +225,9 @@ def query_options(page: ListPage) -> dict[str, Any]:
     id_fields = {f.name for f in table.fields if f.type in ("reference", "user")}
     names = [f.name for f in page.columns]
     names += [g for g in state.group if g not in names]
-    sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
+    # Within groups: the user's sort, else the table's default. Group keys first, then the
+    # default sort, is the order of the (filter, default sort) indexes (rule 9).
+    within = state.sort or page.default_sort()
+    sort = [*state.group, *[k for k in within if k.lstrip("-") not in state.group]]
     return {"filters": state.query_filters(id_fields), "sort": sort,
             "search": state.search or None, "columns": names}  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, redirect, url_for
 from flask_admin.form import SecureForm
 from flask_admin.model import BaseModelView
 from flask_babel import LazyString
@@ -22,7 +22,7 @@ from uchet.platform.errors import NotFound
 from uchet.platform.model import Field, Table
 from uchet.web import forms as cards
 from uchet.web.cardviews import CardRoutes
-from uchet.web.context import WebContext, ctx
+from uchet.web.context import WebContext, ctx, here
 from uchet.web.display import display_html, display_text
 from uchet.web.listroutes import ListRoutes
 from uchet.web.security import ClosedScaffolding
@@ -102,7 +102,7 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, ClosedScaffolding, Bas
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("auth.login", next=here()))
         abort(403)
 
     def access(self) -> Any:
@@ -126,7 +126,11 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, ClosedScaffolding, Bas
         return display_text(field, row, self.types, self.c.locale(), self._yes_no())
 
     def _yes_no(self) -> tuple[str, str]:
-        return self.c.gettext("Yes"), self.c.gettext("No")
+        # Asked for every cell of a list page: translate once per request.
+        found = g.get("uchet_yes_no")
+        if found is None:
+            found = g.uchet_yes_no = (self.c.gettext("Yes"), self.c.gettext("No"))
+        return found  # type: ignore[no-any-return]
 
     def label(self, field: Field) -> str:
         return self.c.label(field.label, field.name)
