@@ -136,5 +136,3 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, ClosedScaffolding, Bas
         return self.c.label(field.label, field.name)
 
     # -- list: index_view, values, prefs, saved views, export are in ListRoutes ------------
-
-
