@@ -97,7 +97,7 @@ UI_TEXTS.update(
         "File": {"ru": "Файл"},
         "Source": {"ru": "Источник"},
         "Label": {"ru": "Название"},
-        "Name (latin letters, digits, _)": {"ru": "Имя (латиница, цифры, _)"},
+        "Name (small latin letters, digits, _)": {"ru": "Имя (строчная латиница, цифры, _)"},
         "configuration": {"ru": "конфигурация"},
         "made by users": {"ru": "создана пользователями"},
         "version %(n)s": {"ru": "версия %(n)s"},
