@@ -42,10 +42,15 @@ def text_of(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def upload(client: Any, url: str, data: bytes, file_name: str = "t.docx", token: bool = True,
-           **fields: str) -> Any:  # fmt: skip
-    return client.post(url, {**fields, "template": (io.BytesIO(data), file_name)}, token=token,
-                       content_type="multipart/form-data")  # fmt: skip
+def upload(
+    client: Any, url: str, data: bytes, file_name: str = "t.docx", token: bool = True, **fields: str
+) -> Any:
+    return client.post(
+        url,
+        {**fields, "template": (io.BytesIO(data), file_name)},
+        token=token,
+        content_type="multipart/form-data",
+    )
 
 
 def download_name(response: Any) -> str:
@@ -65,16 +70,28 @@ def crm(web_platform: Any) -> dict[str, Any]:
     users = web_platform.test_users
     svc = web_platform.records("clients", user=SYSTEM)
     made = {
-        "romashka": svc.create({"name": "Ромашка & <Co>", "city": "Тверь", "tax_id": "7701234567",
-                                "manager": users["anna"].id}),
+        "romashka": svc.create(
+            {
+                "name": "Ромашка & <Co>",
+                "city": "Тверь",
+                "tax_id": "7701234567",
+                "manager": users["anna"].id,
+            }
+        ),
         "lilia": svc.create({"name": "Лилия", "city": "Тверь", "manager": users["anna"].id}),
         "astra": svc.create({"name": "Астра", "city": "Омск", "manager": users["anna"].id}),
-        "boris": svc.create({"name": "Борин клиент", "city": "Тверь",
-                             "manager": users["boris"].id}),
-    }  # fmt: skip
+        "boris": svc.create(
+            {"name": "Борин клиент", "city": "Тверь", "manager": users["boris"].id}
+        ),
+    }
     forms = PrintForms(web_platform, users["admin"], isolate=False)
-    forms.create("managers_note", "Записка менеджера", "clients",
-                 template=docx("Записка: {{ name }}"), roles=["manager"])  # fmt: skip
+    forms.create(
+        "managers_note",
+        "Записка менеджера",
+        "clients",
+        template=docx("Записка: {{ name }}"),
+        roles=["manager"],
+    )
     return made
 
 
@@ -139,8 +156,9 @@ def test_mass_print_follows_the_list_state(client: Any, crm: Any, monkeypatch: A
     assert r.status_code == 422 and "больше 2 записей" in r.json["error"]
     r = client.get("/print-out/pf_client_card/many?mode=zip&f.city=Нигде")
     assert r.status_code == 422 and "Список пуст" in r.text  # an error page, not a file
-    r = client.get("/print-out/pf_client_card/many?mode=zip&f.nope=1",
-                   headers={"X-Uchet-Print": "1"})  # fmt: skip
+    r = client.get(
+        "/print-out/pf_client_card/many?mode=zip&f.nope=1", headers={"X-Uchet-Print": "1"}
+    )
     assert r.status_code == 400 and "nope" in " ".join(r.json["problems"])
 
 
@@ -167,8 +185,10 @@ def test_pdf_download_and_pdf_preview(client: Any, crm: Any, db_url: str) -> Non
 
 # -- the editor -------------------------------------------------------------------------------
 def new_form(client: Any, name: str = "my_card", table: str = "clients") -> str:
-    r = client.post("/print-forms/new", {"name": name, "label": "Моя карточка", "table": table,
-                                         "source": "starter"})  # fmt: skip
+    r = client.post(
+        "/print-forms/new",
+        {"name": name, "label": "Моя карточка", "table": table, "source": "starter"},
+    )
     assert r.status_code == 302, r.text
     return r.location
 
@@ -183,7 +203,9 @@ def test_upload_refused_lists_each_problem_where_it_is(client: Any, web_platform
     html = r.text
     assert "не сохранён" in html
     assert "абзац 2: неизвестное поле {{ nmae }} (может быть, name?)" in html
-    assert "таблица 1, строка 1, столбец 2: неизвестное поле {{ citty }} (может быть, city?)" in html
+    assert (
+        "таблица 1, строка 1, столбец 2: неизвестное поле {{ citty }} (может быть, city?)" in html
+    )
     assert 'value="сломанный"' in html  # the note is kept
     r = upload(client, "/print-forms/pf.my_card/upload", docx("{{ name }}", "{{ broken( }}"))
     assert r.status_code == 422
@@ -194,18 +216,31 @@ def test_upload_refused_lists_each_problem_where_it_is(client: Any, web_platform
     assert "paragraph 2: unknown placeholder {{ nmae }} (did you mean name?)" in html
     assert "table 1, row 1, column 2: unknown placeholder {{ citty }}" in html
     # A broken template is refused when creating a form from it too: nothing is stored.
-    r = upload(client, "/print-forms/new", broken, name="other", label="x", table="clients",
-               source="upload")  # fmt: skip
+    r = upload(
+        client,
+        "/print-forms/new",
+        broken,
+        name="other",
+        label="x",
+        table="clients",
+        source="upload",
+    )
     assert r.status_code == 422 and "{{ nmae }}" in r.text
     assert "other" not in [f.name for f in PrintForms(web_platform, SYSTEM).all()]
 
 
-def test_upload_validate_versions_download_and_restore(client: Any, web_platform: Any,
-                                                       crm: Any) -> None:  # fmt: skip
+def test_upload_validate_versions_download_and_restore(
+    client: Any, web_platform: Any, crm: Any
+) -> None:
     client.login("anna")
     new_form(client)
-    r = upload(client, "/print-forms/pf.my_card/upload", docx("v2: {{ name }} / {{ city }}"),
-               file_name="card-v2.docx", note="короче")  # fmt: skip
+    r = upload(
+        client,
+        "/print-forms/pf.my_card/upload",
+        docx("v2: {{ name }} / {{ city }}"),
+        file_name="card-v2.docx",
+        note="короче",
+    )
     assert r.status_code == 302
     page = client.get("/print-forms/pf.my_card/").text
     assert "Версия 2 загружена" in page
@@ -249,8 +284,9 @@ def test_catalog_in_the_users_language_and_record_picker(client: Any, crm: Any) 
 
 def test_duplicate_settings_and_edit_rights(client: Any, web_platform: Any, crm: Any) -> None:
     client.login("anna")
-    r = client.post("/print-forms/pf_client_card/duplicate", {"name": "my_copy",
-                                                              "label": "Моя копия"})  # fmt: skip
+    r = client.post(
+        "/print-forms/pf_client_card/duplicate", {"name": "my_copy", "label": "Моя копия"}
+    )
     assert r.status_code == 302 and r.location.endswith("/print-forms/pf.my_copy/")
     copy = PrintForms(web_platform, SYSTEM).get("pf.my_copy")
     assert copy.based_on == "pf_client_card" and copy.label["ru"] == "Моя копия"
@@ -260,9 +296,10 @@ def test_duplicate_settings_and_edit_rights(client: Any, web_platform: Any, crm:
     # A name taken is refused with the name kept.
     r = client.post("/print-forms/pf_client_card/duplicate", {"name": "my_copy", "label": "z"})
     assert r.status_code == 400 and "my_copy" in r.text
-    r = client.post("/print-forms/pf.my_copy/settings", {"label": "Только менеджерам",
-                                                         "roles": "manager",
-                                                         "output_name": "Копия {{ name }}"})  # fmt: skip
+    r = client.post(
+        "/print-forms/pf.my_copy/settings",
+        {"label": "Только менеджерам", "roles": "manager", "output_name": "Копия {{ name }}"},
+    )
     assert r.status_code == 302
     copy = PrintForms(web_platform, SYSTEM).get("pf.my_copy")
     assert copy.roles == ("manager",) and copy.output_name == "Копия {{ name }}"
@@ -285,14 +322,21 @@ def test_duplicate_settings_and_edit_rights(client: Any, web_platform: Any, crm:
 def test_every_write_needs_the_csrf_token(client: Any, web_platform: Any) -> None:
     client.login("anna")
     new_form(client)
-    r = client.post("/print-forms/new", {"name": "x1", "label": "x", "table": "clients"},
-                    token=False)  # fmt: skip
+    r = client.post(
+        "/print-forms/new", {"name": "x1", "label": "x", "table": "clients"}, token=False
+    )
     assert r.status_code == 400
     r = upload(client, "/print-forms/pf.my_card/upload", docx("{{ name }}"), token=False)
     assert r.status_code == 400
-    for action, data in (("restore", {"version": "1"}), ("duplicate", {"name": "x2"}),
-                         ("settings", {"label": "x"}), ("delete", {})):  # fmt: skip
-        assert client.post(f"/print-forms/pf.my_card/{action}", data, token=False).status_code == 400
+    for action, data in (
+        ("restore", {"version": "1"}),
+        ("duplicate", {"name": "x2"}),
+        ("settings", {"label": "x"}),
+        ("delete", {}),
+    ):
+        assert (
+            client.post(f"/print-forms/pf.my_card/{action}", data, token=False).status_code == 400
+        )
     forms = PrintForms(web_platform, SYSTEM)
     assert [v.version for v in forms.versions("pf.my_card")] == [1]
     assert {f.name for f in forms.all()} == {"client_card", "my_card"}
@@ -301,9 +345,13 @@ def test_every_write_needs_the_csrf_token(client: Any, web_platform: Any) -> Non
 
 @pytest.mark.parametrize(
     "payload",
-    ["{{ ''.__class__.__mro__ }}", "{{ cycler.__init__.__globals__ }}", "{{ lipsum.__globals__ }}",
-     "{{ 'a' * 10**9 }}"],
-)  # fmt: skip
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ lipsum.__globals__ }}",
+        "{{ 'a' * 10**9 }}",
+    ],
+)
 def test_a_hostile_template_fails_clearly_and_the_server_keeps_serving(
     client: Any, crm: Any, payload: str
 ) -> None:

@@ -35,8 +35,12 @@ REFUSALS = (PrintError, NotFound, PermissionDenied, ValidationError)
 
 def send_document(document: Document, inline: bool = False) -> Response:
     """A printed document as a download (or shown in the browser, for a PDF preview)."""
-    response = send_file(io.BytesIO(document.data), mimetype=document.media_type,
-                         download_name=document.name, as_attachment=not inline)  # fmt: skip
+    response = send_file(
+        io.BytesIO(document.data),
+        mimetype=document.media_type,
+        download_name=document.name,
+        as_attachment=not inline,
+    )
     response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
     return response
 
@@ -46,7 +50,13 @@ class PrintOutView(TranslatedRender, BaseView):
 
     def __init__(self, c: WebContext) -> None:
         self.c = c
-        super().__init__(name="print", endpoint="print_out", url="/print-out")
+        from flask_babel import LazyString
+
+        super().__init__(
+            name=LazyString(lambda: c.gettext("Print")),
+            endpoint="print_out",
+            url="/print-out",
+        )
 
     def is_accessible(self) -> bool:
         return bool(current_user.is_authenticated)
@@ -89,13 +99,13 @@ class PrintOutView(TranslatedRender, BaseView):
             html = None
             if not use_pdf:
                 document = forms.render(form.id, record_id)
-                html = document_html(document.extension, document.data,
-                                     self.c.gettext("image"))  # fmt: skip
+                html = document_html(document.extension, document.data, self.c.gettext("image"))
         except REFUSALS as exc:
             return failure(self, exc)
         table = self.c.runtime.config.find_table(form.table)
         title_id = table.title_field
         title = record.get(table.field_by_id(title_id).name) if title_id else None
+        ids: dict[str, Any] = {"form_id": form.id, "record_id": record_id}
         return self.render(
             "uchet/print_preview.html",
             form=form,
@@ -103,12 +113,10 @@ class PrintOutView(TranslatedRender, BaseView):
             record_id=record_id,
             record_title=title or f"#{record_id}",
             html=html,
-            pdf_url=url_for(".document", form_id=form.id, record_id=record_id, fmt="pdf",
-                            inline="1") if use_pdf else None,  # fmt: skip
-            download_url=url_for(".document", form_id=form.id, record_id=record_id),
-            pdf_download_url=url_for(".document", form_id=form.id, record_id=record_id,
-                                     fmt="pdf") if pdf_available() else None,  # fmt: skip
-            html_url=url_for(".preview", form_id=form.id, record_id=record_id, **{"as": "html"}),
+            pdf_url=url_for(".document", fmt="pdf", inline="1", **ids) if use_pdf else None,
+            download_url=url_for(".document", **ids),
+            pdf_download_url=url_for(".document", fmt="pdf", **ids) if pdf_available() else None,
+            html_url=url_for(".preview", **{**ids, "as": "html"}),
         )
 
     # -- a list ------------------------------------------------------------------------------
@@ -125,11 +133,14 @@ class PrintOutView(TranslatedRender, BaseView):
             form = forms.get(form_id)
             ids = self._list_ids(form.table, MAX_MASS_PRINT)
             if len(ids) > MAX_MASS_PRINT:
-                raise PrintError(form.name, self.c.gettext(
-                    "The list holds more than %(max)s records, more than one print may hold. "
-                    "Narrow it with a filter or the search and print again.",
-                    max=f"{MAX_MASS_PRINT:,}".replace(",", "\u00a0"),
-                ))  # fmt: skip
+                raise PrintError(
+                    form.name,
+                    self.c.gettext(
+                        "The list holds more than %(max)s records, more than one print may hold. "
+                        "Narrow it with a filter or the search and print again.",
+                        max=f"{MAX_MASS_PRINT:,}".replace(",", "\u00a0"),
+                    ),
+                )
             if not ids:
                 raise PrintError(form.name, self.c.gettext("The list is empty: nothing to print."))
             document = forms.render_many(form.id, ids, merge=mode == "merge")
@@ -147,8 +158,13 @@ class PrintOutView(TranslatedRender, BaseView):
         id_fields = {f.name for f in table.fields if f.type in ("reference", "user")}
         sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
         service = self.c.records(table.id)
-        options = {"filters": state.query_filters(id_fields), "sort": sort,
-                   "search": state.search or None, "columns": [], "count": False}  # fmt: skip
+        options = {
+            "filters": state.query_filters(id_fields),
+            "sort": sort,
+            "search": state.search or None,
+            "columns": [],
+            "count": False,
+        }
         ids = [row["id"] for row in service.query(limit=limit, **options).rows]
         if len(ids) == limit:
             ids += [row["id"] for row in service.query(limit=1, offset=limit, **options).rows]

@@ -114,9 +114,11 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if hasattr(value, "strftime"):
-        return value.strftime("%d.%m.%Y") if not hasattr(value, "hour") or not (
-            value.hour or value.minute
-        ) else value.strftime("%d.%m.%Y %H:%M")
+        return (
+            value.strftime("%d.%m.%Y")
+            if not hasattr(value, "hour") or not (value.hour or value.minute)
+            else value.strftime("%d.%m.%Y %H:%M")
+        )
     return str(value)
 
 

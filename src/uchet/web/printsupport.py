@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,8 @@ from uchet.web.context import WebContext, ctx
 if TYPE_CHECKING:
     from uchet.printeditor.service import PrintForm, PrintForms
 
+#: How the Print menu names a template's own kind of file.
+KIND_TEXTS = {"docx": "Word (.docx)", "xlsx": "Excel (.xlsx)"}
 #: Header the print menu's script sends: errors then come back as JSON, not as a page.
 FETCH_HEADER = "X-Uchet-Print"
 
@@ -52,22 +54,30 @@ def pdf_available() -> bool:
 #: message's parameters; a location is translated piece by piece.
 _LOCATIONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(header|footer) (?P<n>\d+): "), "%(part)s %(n)s: "),
-    (re.compile(r"^table (?P<n>\d+), row (?P<row>\d+), column (?P<col>\d+)"),
-     "table %(n)s, row %(row)s, column %(col)s"),
+    (
+        re.compile(r"^table (?P<n>\d+), row (?P<row>\d+), column (?P<col>\d+)"),
+        "table %(n)s, row %(row)s, column %(col)s",
+    ),
     (re.compile(r"^table (?P<n>\d+), row (?P<row>\d+)"), "table %(n)s, row %(row)s"),
     (re.compile(r"^paragraph (?P<n>\d+)"), "paragraph %(n)s"),
     (re.compile(r"^sheet (?P<sheet>'.*'), cell (?P<cell>\w+)"), "sheet %(sheet)s, cell %(cell)s"),
-]  # fmt: skip
+]
 _MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^unknown placeholder (?P<tag>\{\{.*?\}\}) \(did you mean (?P<hint>.+)\?\)$"),
-     "unknown placeholder %(tag)s (did you mean %(hint)s?)"),
+    (
+        re.compile(r"^unknown placeholder (?P<tag>\{\{.*?\}\}) \(did you mean (?P<hint>.+)\?\)$"),
+        "unknown placeholder %(tag)s (did you mean %(hint)s?)",
+    ),
     (re.compile(r"^unknown placeholder (?P<tag>\{\{.*?\}\})$"), "unknown placeholder %(tag)s"),
-    (re.compile(r"^syntax error in (?P<tag>.+?): (?P<error>.*)$"),
-     "syntax error in %(tag)s: %(error)s"),
+    (
+        re.compile(r"^syntax error in (?P<tag>.+?): (?P<error>.*)$"),
+        "syntax error in %(tag)s: %(error)s",
+    ),
     (re.compile(r"^syntax error: (?P<error>.*)$"), "syntax error: %(error)s"),
-    (re.compile(r"^(?P<tag>\{%.*?%\}) is never closed with (?P<end>\{%.*?%\})$"),
-     "%(tag)s is never closed with %(end)s"),
-]  # fmt: skip
+    (
+        re.compile(r"^(?P<tag>\{%.*?%\}) is never closed with (?P<end>\{%.*?%\})$"),
+        "%(tag)s is never closed with %(end)s",
+    ),
+]
 
 
 def _location(c: WebContext, text: str) -> str:
@@ -99,6 +109,19 @@ def problem_text(c: WebContext, problem: Problem) -> str:
     return f"{location}: {message}" if location else message
 
 
+_RESTORED = re.compile(r"^restored version (?P<n>\d+)$")
+
+
+def version_note(c: WebContext, note: str | None) -> str:
+    """A version's note; the engine's own notes ("created", "restored version 2") translated."""
+    if not note:
+        return ""
+    if note == "created":
+        return c.gettext("created")
+    m = _RESTORED.match(note)
+    return c.gettext("restored version %(n)s", n=m.group("n")) if m else note
+
+
 def problem_lines(c: WebContext, problems: Sequence[Problem]) -> list[str]:
     return [problem_text(c, p) for p in problems]
 
@@ -119,8 +142,13 @@ def describe_failure(c: WebContext, exc: Exception) -> Failure:
         message = c.gettext(exc.message) if exc.problems else exc.message
         return Failure(422, message, problem_lines(c, exc.problems))
     if isinstance(exc, NotFound):
-        return Failure(404, c.gettext("Not found: the record or the print form does not exist "
-                                      "or is not available to you."), [])  # fmt: skip
+        return Failure(
+            404,
+            c.gettext(
+                "Not found: the record or the print form does not exist or is not available to you."
+            ),
+            [],
+        )
     if isinstance(exc, PermissionDenied):
         return Failure(403, c.gettext("You may not do this: %(reason)s", reason=str(exc)), [])
     if isinstance(exc, ValidationError):
@@ -137,6 +165,7 @@ def failure(view: Any, exc: Exception, back: str | None = None) -> Response:
     """The refusal as JSON (for the print menu's script) or as an error page of ``view``."""
     c = ctx()
     f = describe_failure(c, exc)
+    response: Response
     if wants_json():
         response = jsonify(error=f.message, problems=f.problems)
     else:
@@ -167,21 +196,24 @@ def _list_args(page: Any) -> list[tuple[str, str]]:
     return [(k, v) for k, v in page.state.args() if k not in ("page", "after", "cols", "size")]
 
 
-def menu_entries(c: WebContext, forms: Sequence[PrintForm], record: Any, page: Any,
-                 ) -> list[MenuEntry]:  # fmt: skip
+def menu_entries(
+    c: WebContext,
+    forms: Sequence[PrintForm],
+    record: Any,
+    page: Any,
+) -> list[MenuEntry]:
     """The Print menu of a card (``record``) or of a list (``page``)."""
     pdf = pdf_available()
     entries = []
     for form in forms:
         links: list[tuple[str, str, bool]] = []
         if record is not None:
-            url: Callable[..., str] = lambda endpoint, **kw: url_for(  # noqa: E731
-                endpoint, form_id=form.id, record_id=record["id"], **kw
-            )
-            links.append((f".{form.kind}", url("print_out.document"), True))
+            ids = {"form_id": form.id, "record_id": record["id"]}
+            document = url_for("print_out.document", **ids)
+            links.append((KIND_TEXTS.get(form.kind, f".{form.kind}"), document, True))
             if pdf:
-                links.append(("PDF", url("print_out.document", fmt="pdf"), True))
-            links.append((c.gettext("Preview"), url("print_out.preview"), False))
+                links.append(("PDF", url_for("print_out.document", fmt="pdf", **ids), True))
+            links.append((c.gettext("Preview"), url_for("print_out.preview", **ids), False))
         elif page is not None:
             args = _list_args(page)
             many = url_for("print_out.many", form_id=form.id)

@@ -15,6 +15,7 @@ Every write is a POST with the CSRF token (:func:`uchet.web.auth.check_csrf`).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
@@ -57,8 +58,7 @@ class PrintEditorView(TranslatedRender, BaseView):
 
     # -- helpers -----------------------------------------------------------------------------
     def _readable_tables(self) -> list[Any]:
-        return [t for t in self.c.config.tables
-                if not t.hidden and self.c.access(t.id).can("read")]  # fmt: skip
+        return [t for t in self.c.config.tables if not t.hidden and self.c.access(t.id).can("read")]
 
     def _upload(self) -> tuple[bytes, str]:
         """The uploaded template's bytes and file name; PrintError when there is none."""
@@ -67,8 +67,10 @@ class PrintEditorView(TranslatedRender, BaseView):
             raise PrintError("upload", self.c.gettext("Choose a .docx or .xlsx file to upload."))
         data = file.read(MAX_TEMPLATE_SIZE + 1)
         if len(data) > MAX_TEMPLATE_SIZE:
-            raise PrintError(file.filename, self.c.gettext(
-                "The file is larger than %(mb)s MB.", mb=MAX_TEMPLATE_SIZE // 2**20))  # fmt: skip
+            raise PrintError(
+                file.filename,
+                self.c.gettext("The file is larger than %(mb)s MB.", mb=MAX_TEMPLATE_SIZE // 2**20),
+            )
         return data, file.filename
 
     def _form_page(self, form_id: str, status: int = 200, **extra: Any) -> Any:
@@ -96,8 +98,9 @@ class PrintEditorView(TranslatedRender, BaseView):
             versions=versions,
             authors=names,
             catalog=placeholders(self.c.config, table.id, self.c.locale()),
-            roles=[(r.id, self.c.label(r.data.get("label", {}), r.id))
-                   for r in self.c.config.roles],  # fmt: skip
+            roles=[
+                (r.id, self.c.label(r.data.get("label", {}), r.id)) for r in self.c.config.roles
+            ],
             pdf=pdf_available(),
             picked=picked,
             picked_title=self._record_title(table, picked) if picked else "",
@@ -116,26 +119,39 @@ class PrintEditorView(TranslatedRender, BaseView):
         title = row.get(table.field_by_id(title_id).name) if title_id else None
         return str(title or f"#{row['id']}")
 
-    def _refused(self, form_id: str, exc: Exception, action: str, record: str = "",
-                 **kept: Any) -> Any:  # fmt: skip
+    def _refused(
+        self, form_id: str, exc: Exception, action: str, record: str = "", **kept: Any
+    ) -> Any:
         """The form page again with what went wrong next to the action that failed."""
         found = describe_failure(self.c, exc)
         if isinstance(exc, PrintError) and exc.problems:
-            found = Failure(found.status, self.c.gettext(
-                "The template has problems and was not saved. Fix them and upload it again:"
-            ), found.problems)  # fmt: skip
-        return self._form_page(form_id, found.status, refused=found, refused_action=action,
-                               kept=kept, record=record)  # fmt: skip
+            found = Failure(
+                found.status,
+                self.c.gettext(
+                    "The template has problems and was not saved. Fix them and upload it again:"
+                ),
+                found.problems,
+            )
+        return self._form_page(
+            form_id, found.status, refused=found, refused_action=action, kept=kept, record=record
+        )
 
     # -- the list of forms and a new form -----------------------------------------------------
     @expose("/")
     def index(self, refused: Failure | None = None, kept: dict[str, str] | None = None) -> Any:
         forms = print_forms(self.c)
         tables = {t.id: t for t in self.c.config.tables}
-        rows = [(f, self.c.table_label(tables[f.table]) if f.table in tables else f.table)
-                for f in forms.available()]  # fmt: skip
-        return self.render("uchet/print_forms.html", rows=rows, tables=self._readable_tables(),
-                           refused=refused, kept=kept or {})  # fmt: skip
+        rows = [
+            (f, self.c.table_label(tables[f.table]) if f.table in tables else f.table)
+            for f in forms.available()
+        ]
+        return self.render(
+            "uchet/print_forms.html",
+            rows=rows,
+            tables=self._readable_tables(),
+            refused=refused,
+            kept=kept or {},
+        )
 
     @expose("/new", methods=("POST",))
     def create(self) -> Any:
@@ -148,17 +164,28 @@ class PrintEditorView(TranslatedRender, BaseView):
             chosen = request.files.get("template")
             if request.form.get("source") == "upload" or (chosen and chosen.filename):
                 template, file_name = self._upload()
-            form = forms.create(kept["name"], kept["label"] or kept["name"], kept["table"],
-                                template=template, file_name=file_name)  # fmt: skip
+            form = forms.create(
+                kept["name"],
+                kept["label"] or kept["name"],
+                kept["table"],
+                template=template,
+                file_name=file_name,
+            )
         except REFUSALS as exc:
             found = describe_failure(self.c, exc)
             if isinstance(exc, PrintError) and exc.problems:
-                found = Failure(422, self.c.gettext(
-                    "The template has problems and was not saved. Fix them and upload it again:"
-                ), found.problems)  # fmt: skip
+                found = Failure(
+                    422,
+                    self.c.gettext(
+                        "The template has problems and was not saved. Fix them and upload it again:"
+                    ),
+                    found.problems,
+                )
             return self.index(refused=found, kept=kept), found.status
-        flash(self.c.gettext("Print form %(name)s was created.", name=form.text(self.c.locale())),
-              "success")  # fmt: skip
+        flash(
+            self.c.gettext("Print form %(name)s was created.", name=form.text(self.c.locale())),
+            "success",
+        )
         return redirect(url_for(".form_page", form_id=form.id))
 
     # -- one form ----------------------------------------------------------------------------
@@ -182,8 +209,7 @@ class PrintEditorView(TranslatedRender, BaseView):
             version = print_forms(self.c).upload(form_id, data, file_name, note=note)
         except REFUSALS as exc:
             return self._refused(form_id, exc, "upload", note=note or "")
-        flash(self.c.gettext("Version %(n)s was uploaded and is now in use.", n=version),
-              "success")  # fmt: skip
+        flash(self.c.gettext("Version %(n)s was uploaded and is now in use.", n=version), "success")
         return redirect(url_for(".form_page", form_id=form_id))
 
     @expose("/<form_id>/duplicate", methods=("POST",))
@@ -196,8 +222,10 @@ class PrintEditorView(TranslatedRender, BaseView):
             copy = print_forms(self.c).duplicate(form_id, name, label)
         except REFUSALS as exc:
             return self._refused(form_id, exc, "duplicate", name=name, label=label or "")
-        flash(self.c.gettext("Print form %(name)s was created.", name=copy.text(self.c.locale())),
-              "success")  # fmt: skip
+        flash(
+            self.c.gettext("Print form %(name)s was created.", name=copy.text(self.c.locale())),
+            "success",
+        )
         return redirect(url_for(".form_page", form_id=copy.id))
 
     @expose("/<form_id>/restore", methods=("POST",))
@@ -211,8 +239,10 @@ class PrintEditorView(TranslatedRender, BaseView):
             new = print_forms(self.c).restore(form_id, version)
         except REFUSALS as exc:
             return self._refused(form_id, exc, "versions")
-        flash(self.c.gettext("Version %(old)s was restored as version %(n)s.", old=version,
-                             n=new), "success")  # fmt: skip
+        flash(
+            self.c.gettext("Version %(old)s was restored as version %(n)s.", old=version, n=new),
+            "success",
+        )
         return redirect(url_for(".form_page", form_id=form_id))
 
     @expose("/<form_id>/settings", methods=("POST",))
@@ -232,8 +262,9 @@ class PrintEditorView(TranslatedRender, BaseView):
             labels = {**form.label, self.c.locale(): label or form.name}
             forms.update(form.id, label=labels, roles=roles, output_name=output_name)
         except REFUSALS as exc:
-            return self._refused(form_id, exc, "settings", label=label,
-                                 output_name=output_name or "")  # fmt: skip
+            return self._refused(
+                form_id, exc, "settings", label=label, output_name=output_name or ""
+            )
         flash(self.c.gettext("The settings were saved."), "success")
         return redirect(url_for(".form_page", form_id=form_id))
 
@@ -264,7 +295,7 @@ class PrintEditorView(TranslatedRender, BaseView):
                 file_name, data = form.template.rsplit("/", 1)[-1], forms.template(form)
         except REFUSALS as exc:
             return failure(self, exc)
-        stem, _, ext = file_name.rpartition(".")
+        ext = file_name.rpartition(".")[2]
         name = f"{form.name} v{version}.{ext}" if version is not None else file_name
         return send_document(Document(name, data))
 
@@ -280,22 +311,29 @@ class PrintEditorView(TranslatedRender, BaseView):
         service = self.c.records(table.id)
         title = table.field_by_id(table.title_field).name if table.title_field else None
         text = request.args.get("q", "").strip()
-        options: dict[str, Any] = {"columns": [title] if title else [], "limit": 20,
-                                   "count": False, "sort": [title] if title else ["id"]}  # fmt: skip
+        options: dict[str, Any] = {
+            "columns": [title] if title else [],
+            "limit": 20,
+            "count": False,
+            "sort": [title] if title else ["id"],
+        }
         if text and table.search_fields:
             options["search"] = text
         elif text and title:
             options["filters"] = [Filter(title, "startswith", text)]
         rows = service.query(**options).rows
         if text.isdigit() and not any(str(r["id"]) == text for r in rows):
-            try:
+            with contextlib.suppress(NotFound):  # not there, or not the user's row
                 rows.insert(0, service.get(int(text)))
-            except NotFound:
-                pass
-        return jsonify(results=[
-            {"id": str(r["id"]), "text": f"{r.get(title) or ''} (#{r['id']})" if title
-             else f"#{r['id']}"} for r in rows
-        ])  # fmt: skip
+        return jsonify(
+            results=[
+                {
+                    "id": str(r["id"]),
+                    "text": f"{r.get(title) or ''} (#{r['id']})" if title else f"#{r['id']}",
+                }
+                for r in rows
+            ]
+        )
 
     @expose("/<form_id>/test")
     def test(self, form_id: str) -> Any:
@@ -303,15 +341,20 @@ class PrintEditorView(TranslatedRender, BaseView):
         record = request.args.get("record", "")
         action = request.args.get("action", "preview")
         if not record.isdigit():
-            return self._refused(form_id, ValidationError(
-                {self.c.gettext("Record"): [self.c.gettext("Choose a record to print.")]}
-            ), "test")  # fmt: skip
+            return self._refused(
+                form_id,
+                ValidationError(
+                    {self.c.gettext("Record"): [self.c.gettext("Choose a record to print.")]}
+                ),
+                "test",
+            )
         try:
             form = print_forms(self.c).get(form_id)
             if action == "preview":
                 self.c.records(form.table).get(int(record))
-                return redirect(url_for("print_out.preview", form_id=form.id,
-                                        record_id=int(record)))  # fmt: skip
+                return redirect(
+                    url_for("print_out.preview", form_id=form.id, record_id=int(record))
+                )
             document = print_forms(self.c).render(form.id, int(record), pdf=action == "pdf")
         except REFUSALS as exc:
             return self._refused(form_id, exc, "test", record=record)
@@ -323,11 +366,12 @@ def init_app(app: Any, admin: Any, c: WebContext) -> None:
     downloads, and ``uchet_print_menu`` for the card and list templates."""
     from flask_babel import LazyString
 
-    from uchet.web.printout import PrintOutView
     from uchet.web.context import ctx
-    from uchet.web.printsupport import print_menu, problem_text
+    from uchet.web.printout import PrintOutView
+    from uchet.web.printsupport import print_menu, problem_text, version_note
 
     admin.add_view(PrintEditorView(c, LazyString(lambda: c.gettext("Print forms"))))
     admin.add_view(PrintOutView(c))
     app.jinja_env.globals["uchet_print_menu"] = print_menu
     app.jinja_env.globals["uchet_problem"] = lambda problem: problem_text(ctx(), problem)
+    app.jinja_env.globals["uchet_version_note"] = lambda note: version_note(ctx(), note)

@@ -75,8 +75,7 @@ UI_TEXTS.update(
         "Back": {"ru": "Назад"},
         "Show as a web page": {"ru": "Показать как веб-страницу"},
         "A simplified rendering of the document.": {"ru": "Упрощённое отображение документа."},
-        "A simplified rendering of the document (install LibreOffice for an exact PDF "
-        "preview).": {
+        "A simplified rendering of the document (install LibreOffice for an exact PDF preview).": {
             "ru": "Упрощённое отображение документа (для точного просмотра в PDF установите "
             "LibreOffice)."
         },
@@ -155,6 +154,8 @@ UI_TEXTS.update(
         "Uploaded": {"ru": "Загружена"},
         "Note": {"ru": "Примечание"},
         "in use": {"ru": "используется"},
+        "created": {"ru": "создана"},
+        "restored version %(n)s": {"ru": "восстановлена версия %(n)s"},
         "Restore": {"ru": "Восстановить"},
         "Duplicate": {"ru": "Дублировать"},
         "Settings": {"ru": "Настройки"},
