@@ -58,6 +58,7 @@ def test_editor_refuses_a_misspelt_placeholder_then_prints_from_the_card(
     # The admin menu leads to the editor; a new form starts from the generated starter.
     page.click("text=Печатные формы")
     page.wait_for_selector("#uchet-print-forms")
+    shot(page, "forms_list")
     page.select_option("#new-table", "clients")
     page.fill("#new-label", "Карточка для браузера")
     page.fill("#new-name", "browser_card")
@@ -91,6 +92,15 @@ def test_editor_refuses_a_misspelt_placeholder_then_prints_from_the_card(
     assert page.locator("#uchet-versions tr.table-success").get_attribute("data-version") == "2"
     page.click("#uchet-validate")
     assert "Шаблон в порядке" in page.inner_text(".uchet-print-checked")
+
+    # Test print: pick the client in the searchable picker, download the document.
+    page.click("#s2id_uchet-print-record .select2-choice")
+    page.keyboard.type("Ром")
+    page.click(".select2-drop-active .select2-result-label:has-text('Ромашка')")
+    assert page.input_value("#uchet-print-record") == str(client["id"])
+    with page.expect_download() as info:
+        page.click("#uchet-test-download")
+    assert "Ромашка" in docx_text(Path(info.value.path()).read_bytes())
     shot(page, "editor_fixed")
 
     # Print the client from its card with the new form: the browser gets the file.

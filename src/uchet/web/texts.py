@@ -96,7 +96,7 @@ UI_TEXTS.update(
         "File": {"ru": "Файл"},
         "Source": {"ru": "Источник"},
         "Label": {"ru": "Название"},
-        "Name (small latin letters, digits, _)": {"ru": "Имя (строчная латиница, цифры, _)"},
+        "Name (a-z, 0-9, _)": {"ru": "Имя (a-z, 0-9, _)"},
         "configuration": {"ru": "конфигурация"},
         "made by users": {"ru": "создана пользователями"},
         "version %(n)s": {"ru": "версия %(n)s"},

@@ -91,7 +91,13 @@
     });
   }
 
-  function ready() { pickers(); catalogFilter(); }
+  // New form: choosing a file means "upload my template".
+  function newFormFile() {
+    var file = document.getElementById("new-file"), upload = document.getElementById("new-upload");
+    if (file && upload) { file.addEventListener("change", function () { upload.checked = true; }); }
+  }
+
+  function ready() { pickers(); catalogFilter(); newFormFile(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", ready); }
   else { ready(); }
 })();
