@@ -290,6 +290,14 @@ class PrintForms:
         ):
             raise PermissionDenied(f"{self.user.login} may not change print form {form.name!r}")
 
+    def can_edit(self, form: PrintForm) -> bool:
+        """Whether the user may change ``form`` (upload, restore, settings, delete)."""
+        try:
+            self._may_edit(form)
+        except PermissionDenied:
+            return False
+        return True
+
     def _new_settings(self, name: str, label: Any, table: str) -> dict[str, Any]:
         problem = identifier_problem(name)
         if problem:

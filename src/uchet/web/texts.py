@@ -212,3 +212,129 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     },
     "Saved.": {"ru": "Сохранено."},
 }
+
+# Print menus, previews and the print-form editor (issue 5; uchet.web.print*).
+UI_TEXTS.update(
+    {
+        "Print": {"ru": "Печать"},
+        "Print forms": {"ru": "Печатные формы"},
+        "Print form": {"ru": "Печатная форма"},
+        "Preview": {"ru": "Просмотр"},
+        "One file (.docx)": {"ru": "Одним файлом (.docx)"},
+        "Zip archive": {"ru": "Архив zip"},
+        "Preparing the document…": {"ru": "Готовим документ…"},
+        "The document could not be made:": {"ru": "Документ не удалось сформировать:"},
+        "Back": {"ru": "Назад"},
+        "Show as a web page": {"ru": "Показать как веб-страницу"},
+        "A simplified rendering of the document.": {"ru": "Упрощённое отображение документа."},
+        "A simplified rendering of the document (install LibreOffice for an exact PDF preview).": {
+            "ru": "Упрощённое отображение документа (для точного просмотра в PDF установите "
+            "LibreOffice)."
+        },
+        "image": {"ru": "изображение"},
+        "Not found: the record or the print form does not exist or is not available to you.": {
+            "ru": "Не найдено: записи или печатной формы нет, либо она вам недоступна."
+        },
+        "You may not do this: %(reason)s": {"ru": "Недостаточно прав: %(reason)s"},
+        "The list holds more than %(max)s records, more than one print may hold. Narrow it "
+        "with a filter or the search and print again.": {
+            "ru": "В списке больше %(max)s записей — больше, чем можно напечатать за раз. "
+            "Сузьте список фильтром или поиском и напечатайте снова."
+        },
+        "The list is empty: nothing to print.": {"ru": "Список пуст: печатать нечего."},
+        "New print form": {"ru": "Новая печатная форма"},
+        "No print forms yet.": {"ru": "Печатных форм пока нет."},
+        "Table": {"ru": "Таблица"},
+        "File": {"ru": "Файл"},
+        "Source": {"ru": "Источник"},
+        "Label": {"ru": "Название"},
+        "Name (a-z, 0-9, _)": {"ru": "Имя (a-z, 0-9, _)"},
+        "configuration": {"ru": "конфигурация"},
+        "made by users": {"ru": "создана пользователями"},
+        "version %(n)s": {"ru": "версия %(n)s"},
+        "Start from a generated template with every field of the table": {
+            "ru": "Начать с готового шаблона со всеми полями таблицы"
+        },
+        "Upload my template (.docx or .xlsx)": {"ru": "Загрузить свой шаблон (.docx или .xlsx)"},
+        'To start from an existing form, open it and use "Duplicate".': {
+            "ru": "Чтобы начать с существующей формы, откройте её и нажмите «Дублировать»."
+        },
+        "Choose a .docx or .xlsx file to upload.": {
+            "ru": "Выберите файл .docx или .xlsx для загрузки."
+        },
+        "The file is larger than %(mb)s MB.": {"ru": "Файл больше %(mb)s МБ."},
+        "the template has problems and was not saved": {
+            "ru": "в шаблоне есть ошибки, он не сохранён"
+        },
+        "The template has problems and was not saved. Fix them and upload it again:": {
+            "ru": "В шаблоне есть ошибки, он не сохранён. Исправьте их и загрузите снова:"
+        },
+        "Print form %(name)s was created.": {"ru": "Печатная форма «%(name)s» создана."},
+        "Version %(n)s was uploaded and is now in use.": {
+            "ru": "Версия %(n)s загружена и используется."
+        },
+        "Version %(old)s was restored as version %(n)s.": {
+            "ru": "Версия %(old)s восстановлена как версия %(n)s."
+        },
+        "The settings were saved.": {"ru": "Настройки сохранены."},
+        "The print form was deleted.": {"ru": "Печатная форма удалена."},
+        "Record": {"ru": "Запись"},
+        "Choose a record to print.": {"ru": "Выберите запись для печати."},
+        "Download template": {"ru": "Скачать шаблон"},
+        "Validate": {"ru": "Проверить"},
+        "The template has %(n)s problem(s):": {"ru": "Ошибок в шаблоне: %(n)s"},
+        "The template is valid: every placeholder is known and the syntax is correct.": {
+            "ru": "Шаблон в порядке: все поля известны, синтаксис верен."
+        },
+        "Test print": {"ru": "Пробная печать"},
+        "Record of %(table)s": {"ru": "Запись таблицы «%(table)s»"},
+        "Upload a new version": {"ru": "Загрузить новую версию"},
+        "What changed (optional)": {"ru": "Что изменилось (необязательно)"},
+        "Upload": {"ru": "Загрузить"},
+        "The template is checked first; a template with problems is not saved.": {
+            "ru": "Шаблон сначала проверяется; шаблон с ошибками не сохраняется."
+        },
+        "Only the author of this form or an administrator may change it. Duplicate it to make "
+        "your own.": {
+            "ru": "Изменять форму могут только её автор и администратор. Сделайте копию, "
+            "чтобы получить свою."
+        },
+        "This form belongs to the configuration. Duplicate it to change it.": {
+            "ru": "Форма входит в конфигурацию. Чтобы изменить её, сделайте копию."
+        },
+        "Versions": {"ru": "Версии"},
+        "Uploaded": {"ru": "Загружена"},
+        "Note": {"ru": "Примечание"},
+        "in use": {"ru": "используется"},
+        "created": {"ru": "создана"},
+        "restored version %(n)s": {"ru": "восстановлена версия %(n)s"},
+        "Restore": {"ru": "Восстановить"},
+        "Duplicate": {"ru": "Дублировать"},
+        "Settings": {"ru": "Настройки"},
+        "File name pattern": {"ru": "Шаблон имени файла"},
+        "Roles that may use it (none: everyone who may read the table)": {
+            "ru": "Роли, которым доступна форма (ни одной — всем, кто видит таблицу)"
+        },
+        "Delete this print form and all its versions?": {
+            "ru": "Удалить печатную форму и все её версии?"
+        },
+        "Placeholders of %(table)s": {"ru": "Поля для шаблона: %(table)s"},
+        # Problems found in a template (uchet.web.printsupport translates the engine's text).
+        "header": {"ru": "верхний колонтитул"},
+        "footer": {"ru": "нижний колонтитул"},
+        "%(part)s %(n)s: ": {"ru": "%(part)s %(n)s: "},
+        "table %(n)s, row %(row)s, column %(col)s": {
+            "ru": "таблица %(n)s, строка %(row)s, столбец %(col)s"
+        },
+        "table %(n)s, row %(row)s": {"ru": "таблица %(n)s, строка %(row)s"},
+        "paragraph %(n)s": {"ru": "абзац %(n)s"},
+        "sheet %(sheet)s, cell %(cell)s": {"ru": "лист %(sheet)s, ячейка %(cell)s"},
+        "unknown placeholder %(tag)s (did you mean %(hint)s?)": {
+            "ru": "неизвестное поле %(tag)s (может быть, %(hint)s?)"
+        },
+        "unknown placeholder %(tag)s": {"ru": "неизвестное поле %(tag)s"},
+        "syntax error in %(tag)s: %(error)s": {"ru": "синтаксическая ошибка в %(tag)s: %(error)s"},
+        "syntax error: %(error)s": {"ru": "синтаксическая ошибка: %(error)s"},
+        "%(tag)s is never closed with %(end)s": {"ru": "%(tag)s не закрыт тегом %(end)s"},
+    }
+)

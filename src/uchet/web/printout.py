@@ -1,0 +1,171 @@
+"""Printing from the browser: a card's document, its preview, and mass print of a list.
+
+Every document is made by :class:`~uchet.printeditor.service.PrintForms` acting as the
+logged-in user, so the form's roles, the table's read right and the row rules all apply: a
+record outside the user's rows is 404, a form they may not use 403. A template that fails
+(a sandbox violation, a worker that ran out of time) is a 422 with the engine's message;
+the print menu's script shows it on the page the user is on, so nothing they typed is lost.
+
+Mass print takes the list's own URL state (:mod:`uchet.web.liststate`: filters, quick
+search, sort, grouping), so it prints exactly the rows the list shows, in its order, up to
+:data:`~uchet.printeditor.service.MAX_MASS_PRINT` records.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import abort, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from uchet.platform.errors import NotFound, PermissionDenied, UchetError, ValidationError
+from uchet.printeditor.errors import PrintError
+from uchet.printeditor.output import Document
+from uchet.web.context import WebContext
+from uchet.web.liststate import ListState
+from uchet.web.printpreview import document_html
+from uchet.web.printsupport import failure, pdf_available, print_forms
+from uchet.web.views import TranslatedRender
+
+REFUSALS = (PrintError, NotFound, PermissionDenied, ValidationError)
+
+
+def send_document(document: Document, inline: bool = False) -> Response:
+    """A printed document as a download (or shown in the browser, for a PDF preview)."""
+    response = send_file(
+        io.BytesIO(document.data),
+        mimetype=document.media_type,
+        download_name=document.name,
+        as_attachment=not inline,
+    )
+    response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
+    return response
+
+
+class PrintOutView(TranslatedRender, BaseView):
+    """Documents for a record or a list (no menu entry: reached from the Print menus)."""
+
+    def __init__(self, c: WebContext) -> None:
+        self.c = c
+        from flask_babel import LazyString
+
+        super().__init__(
+            name=LazyString(lambda: c.gettext("Print")),
+            endpoint="print_out",
+            url="/print-out",
+        )
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated)
+
+    def is_visible(self) -> bool:
+        return False
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @expose("/")
+    def index(self) -> Response:
+        """Nothing to show here: the forms are listed by the editor."""
+        return redirect(url_for("print_forms.index"))
+
+    # -- one record --------------------------------------------------------------------------
+    @expose("/<form_id>/<int:record_id>")
+    def document(self, form_id: str, record_id: int) -> Response:
+        """The document of one record: the template's kind, or ``?fmt=pdf``."""
+        fmt = request.args.get("fmt", "")
+        if fmt not in ("", "pdf"):
+            abort(400, description=f"unknown format {fmt!r}")
+        try:
+            document = print_forms(self.c).render(form_id, record_id, pdf=fmt == "pdf")
+        except REFUSALS as exc:
+            return failure(self, exc)
+        return send_document(document, inline=request.args.get("inline") == "1")
+
+    @expose("/<form_id>/<int:record_id>/preview")
+    def preview(self, form_id: str, record_id: int) -> Any:
+        """A page showing the document: its PDF when LibreOffice is installed, else HTML.
+
+        ``?as=html`` asks for the HTML rendering even when a PDF could be made.
+        """
+        forms = print_forms(self.c)
+        try:
+            form = forms.get(form_id)
+            record = self.c.records(form.table).get(record_id)
+            use_pdf = pdf_available() and request.args.get("as") != "html"
+            html = None
+            if not use_pdf:
+                document = forms.render(form.id, record_id)
+                html = document_html(document.extension, document.data, self.c.gettext("image"))
+        except REFUSALS as exc:
+            return failure(self, exc)
+        table = self.c.runtime.config.find_table(form.table)
+        title_id = table.title_field
+        title = record.get(table.field_by_id(title_id).name) if title_id else None
+        ids: dict[str, Any] = {"form_id": form.id, "record_id": record_id}
+        return self.render(
+            "uchet/print_preview.html",
+            form=form,
+            form_label=form.text(self.c.locale()),
+            record_id=record_id,
+            record_title=title or f"#{record_id}",
+            html=html,
+            pdf_url=url_for(".document", fmt="pdf", inline="1", **ids) if use_pdf else None,
+            download_url=url_for(".document", **ids),
+            pdf_download_url=url_for(".document", fmt="pdf", **ids) if pdf_available() else None,
+            html_url=url_for(".preview", **{**ids, "as": "html"}),
+        )
+
+    # -- a list ------------------------------------------------------------------------------
+    @expose("/<form_id>/many")
+    def many(self, form_id: str) -> Response:
+        """Mass print of a list in its URL state: ``mode=merge`` (one .docx) or ``zip``."""
+        from uchet.printeditor.service import MAX_MASS_PRINT
+
+        mode = request.args.get("mode", "merge")
+        if mode not in ("merge", "zip"):
+            abort(400, description=f"unknown mode {mode!r}")
+        forms = print_forms(self.c)
+        try:
+            form = forms.get(form_id)
+            ids = self._list_ids(form.table, MAX_MASS_PRINT)
+            if len(ids) > MAX_MASS_PRINT:
+                raise PrintError(
+                    form.name,
+                    self.c.gettext(
+                        "The list holds more than %(max)s records, more than one print may hold. "
+                        "Narrow it with a filter or the search and print again.",
+                        max=f"{MAX_MASS_PRINT:,}".replace(",", "\u00a0"),
+                    ),
+                )
+            if not ids:
+                raise PrintError(form.name, self.c.gettext("The list is empty: nothing to print."))
+            document = forms.render_many(form.id, ids, merge=mode == "merge")
+        except REFUSALS as exc:
+            return failure(self, exc)
+        except UchetError as exc:  # a filter the engine refuses (unknown field, bad value)
+            return failure(self, ValidationError({"list": [str(exc)]}))
+        return send_document(document)
+
+    def _list_ids(self, table_id: str, limit: int) -> list[Any]:
+        """Ids of the rows the list shows in the request's state, up to ``limit``, plus one
+        more id when there are more (so "too many" is known without counting the table)."""
+        state = ListState.from_args(request.args)
+        table = self.c.runtime.config.find_table(table_id)
+        id_fields = {f.name for f in table.fields if f.type in ("reference", "user")}
+        sort = [*state.group, *[k for k in state.sort if k.lstrip("-") not in state.group]]
+        service = self.c.records(table.id)
+        options = {
+            "filters": state.query_filters(id_fields),
+            "sort": sort,
+            "search": state.search or None,
+            "columns": [],
+            "count": False,
+        }
+        ids = [row["id"] for row in service.query(limit=limit, **options).rows]
+        if len(ids) == limit:
+            ids += [row["id"] for row in service.query(limit=1, offset=limit, **options).rows]
+        return ids
