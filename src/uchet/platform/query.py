@@ -21,7 +21,7 @@ import from it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -34,6 +34,7 @@ from uchet.platform.errors import ValidationError
 from uchet.platform.model import SYSTEM_COLUMNS
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_cursor import SortKey, after_condition, decode, encode
+from uchet.platform.query_driver import DriverSelect, driver_cursor, driver_engine
 from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
@@ -364,36 +365,77 @@ class ListQuery:
         return self._built[key]
 
     # -- running ------------------------------------------------------------------------------
+    def statement(self, key: str) -> Any:
+        """The statement ``rows``, ``count`` or ``groups`` of this query."""
+        if key == "rows":
+            return self.rows_statement()
+        return self.count_statement() if key == "count" else self.groups_statement()
+
+    def _driver_selects(
+        self, engine: Engine, keys: Sequence[str]
+    ) -> dict[str, DriverSelect] | None:
+        """The statements ``keys`` compiled for the driver, once per template; None when one
+        of them must run through SQLAlchemy."""
+        selects = {}
+        for key in keys:
+            cache_key = ("driver", key, engine.dialect.name)
+            if cache_key not in self._built:
+                self._built[cache_key] = DriverSelect(self.statement(key), engine.dialect)
+            selects[key] = self._built[cache_key]
+        return selects if all(s.usable for s in selects.values()) else None
+
     def run(self, bind: Connection | Engine) -> QueryResult:
         """Execute: the page, then the capped count and group counts when asked for."""
         built = self._template()
+        keys = [
+            "rows",
+            *(["count"] if self.count else []),
+            *(["groups"] if self.group_targets else []),
+        ]
+        engine = driver_engine(bind)
+        selects = built._driver_selects(engine, keys) if engine is not None else None
+        if engine is not None and selects is not None:
+            # SQLite: the compiled statements straight on the driver (see query_driver).
+            with driver_cursor(engine, transaction=len(keys) > 1) as cursor:
+                return self._result(
+                    built, lambda key: (selects[key].keys, selects[key].run(cursor, self.params))
+                )
         with connected(bind) as conn:
             prepare_connection(conn)
-            _labels, sort_row_keys = built._select_list()
-            result = conn.execute(built.rows_statement(), self.params)
-            keys = list(result.keys())
-            # Plain tuples zipped with the keys: a Row's mapping view costs more per row
-            # than the whole page costs SQLite.
-            fetched = result.fetchall()
-            more = len(fetched) > self.limit
-            page = fetched[: self.limit]
-            next_cursor = None
-            if more and page:
-                positions = [keys.index(k) for k in sort_row_keys]
-                next_cursor = encode(self.sort_keys, [page[-1][i] for i in positions])
-            shown = [i for i, k in enumerate(keys) if not k.startswith("_sort")]
-            if len(shown) == len(keys):
-                rows = [dict(zip(keys, r)) for r in page]
-            else:
-                names = [keys[i] for i in shown]
-                rows = [dict(zip(names, [r[i] for i in shown])) for r in page]
-            total, capped = None, False
-            if self.count:
-                total, capped = self._total(conn, built, len(page), more)
-            groups = []
-            if self.group_targets:
-                groups = [group(r, len(self.group_targets))
-                          for r in conn.execute(built.groups_statement(), self.params)]  # fmt: skip
+
+            def execute(key: str) -> tuple[list[str], Sequence[Any]]:
+                result = conn.execute(built.statement(key), self.params)
+                return list(result.keys()), result.fetchall()
+
+            return self._result(built, execute)
+
+    def _result(
+        self, built: ListQuery, execute: Callable[[str], tuple[list[str], Sequence[Any]]]
+    ) -> QueryResult:
+        """Run the statements of ``built`` (by key, through ``execute``) with this query's
+        values, and shape what they return."""
+        _labels, sort_row_keys = built._select_list()
+        # Plain tuples zipped with the keys: a Row's mapping view costs more per row than
+        # the whole page costs SQLite.
+        keys, fetched = execute("rows")
+        more = len(fetched) > self.limit
+        page = fetched[: self.limit]
+        next_cursor = None
+        if more and page:
+            positions = [keys.index(k) for k in sort_row_keys]
+            next_cursor = encode(self.sort_keys, [page[-1][i] for i in positions])
+        shown = [i for i, k in enumerate(keys) if not k.startswith("_sort")]
+        if len(shown) == len(keys):
+            rows = [dict(zip(keys, r)) for r in page]
+        else:
+            names = [keys[i] for i in shown]
+            rows = [dict(zip(names, [r[i] for i in shown])) for r in page]
+        total, capped = None, False
+        if self.count:
+            total, capped = self._total(execute, len(page), more)
+        groups = []
+        if self.group_targets:
+            groups = [group(r, len(self.group_targets)) for r in execute("groups")[1]]
         return QueryResult(rows, total, capped, next_cursor, groups)
 
     def _template(self) -> ListQuery:
@@ -406,13 +448,13 @@ class ListQuery:
         return cast(ListQuery, cache.get(self.shape, lambda: self))
 
     def _total(
-        self, conn: Connection, built: ListQuery, on_page: int, more: bool
+        self, execute: Callable[[str], tuple[list[str], Sequence[Any]]], on_page: int, more: bool
     ) -> tuple[int, bool]:
         if not more and self.after is None and (on_page or not self.offset):
             # The last page from a known position: the total needs no query at all.
             total = self.offset + on_page
         else:
-            total = conn.execute(built.count_statement(), self.params).scalar_one()
+            total = int(execute("count")[1][0][0])
         if total > self.count_limit:
             return self.count_limit, True
         return total, False

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.functions import FunctionElement
 
 from uchet.platform.compiler import CompiledModel, CompiledTable
@@ -107,9 +108,12 @@ def prepare_connection(conn: Connection) -> None:
     Engines from :func:`uchet.platform.database.create_engine` already have it; this covers
     other engines. It is done once per DBAPI connection (remembered in the pool's ``info``).
     """
-    if conn.dialect.name != "sqlite":
-        return
-    pooled = conn.connection
+    if conn.dialect.name == "sqlite":
+        prepare_dbapi(conn.connection)
+
+
+def prepare_dbapi(pooled: PoolProxiedConnection) -> None:
+    """:func:`prepare_connection` for a pooled DB-API connection of a SQLite engine."""
     if pooled.info.get(_UNICODE_LOWER):
         return
     raw = pooled.driver_connection

@@ -90,19 +90,20 @@ class RecordService(WriteChecks, FileFields):
         """
         access = self._access("read")
         options.setdefault("count_limit", self.rt.count_limit)
-        with self.rt.engine.connect() as conn:
-            return q.run_query(
-                self.rt.model,
-                self.table.id,
-                connection=conn,
-                row_condition=self._row_condition(access),
-                # The row rules depend on nothing but the user and their roles, so queries
-                # of the same shape by the same user may share one statement.
-                row_condition_key=(self.user.id, tuple(self.user.roles)),
-                readable=None if access.unrestricted else access.readable(),
-                sight=self._sight(access),
-                **options,
-            )
+        # The engine, not a connection: on SQLite the query then runs its statements on a
+        # pooled driver connection directly (see query_driver).
+        return q.run_query(
+            self.rt.model,
+            self.table.id,
+            connection=self.rt.engine,
+            row_condition=self._row_condition(access),
+            # The row rules depend on nothing but the user and their roles, so queries
+            # of the same shape by the same user may share one statement.
+            row_condition_key=(self.user.id, tuple(self.user.roles)),
+            readable=None if access.unrestricted else access.readable(),
+            sight=self._sight(access),
+            **options,
+        )
 
     def get(self, record_id: Any) -> dict[str, Any]:
         """One record by id; :class:`NotFound` if it does not exist or the user may not see it."""
