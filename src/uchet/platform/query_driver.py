@@ -98,9 +98,15 @@ def driver_cursor(engine: Engine, *, transaction: bool) -> Iterator[Any]:
     pooled = engine.raw_connection()
     try:
         prepare_dbapi(pooled)
-        cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
-        if transaction:
-            cursor.execute("BEGIN")
-        yield cursor
+        raw: Any = pooled.driver_connection
+        cursor = raw.cursor()
+        try:
+            if transaction:
+                cursor.execute("BEGIN")
+            yield cursor
+        finally:
+            cursor.close()
+            if raw.in_transaction:
+                raw.rollback()  # a read: nothing to keep
     finally:
-        pooled.close()  # the pool's reset rolls back whatever is still open
+        pooled.close()
