@@ -14,16 +14,14 @@ The record service, the web lists, the REST API, export and print all read lists
 
 The parts live in their own modules: names and rights through references
 (:mod:`.query_names`), filter operators (:mod:`.query_filters`), group counts and the
-values a column filter offers (:mod:`.query_groups`). This module re-exports what callers
-import from it.
+values a column filter offers (:mod:`.query_groups`), running the statements and shaping
+their rows (:mod:`.query_run`, on SQLite through :mod:`.query_driver`). This module
+re-exports what callers import from it.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -33,23 +31,21 @@ from uchet.platform.compiler import CompiledModel
 from uchet.platform.errors import ValidationError
 from uchet.platform.model import SYSTEM_COLUMNS
 from uchet.platform.query_cache import model_cache
-from uchet.platform.query_cursor import SortKey, after_condition, decode, encode
-from uchet.platform.query_driver import DriverSelect, driver_cursor, driver_engine
+from uchet.platform.query_cursor import SortKey, after_condition, decode
 from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
     PlannedFilter,
     plan_filters,
-    prepare_connection,
 )
 from uchet.platform.query_groups import (
     DistinctValue,
     Group,
     distinct_values,
-    group,
     groups_statement,
 )
 from uchet.platform.query_names import Sight, Target, check_readable, resolve
+from uchet.platform.query_run import QueryResult, run
 from uchet.platform.search import ranges_condition, search_ranges
 
 __all__ = [
@@ -65,22 +61,6 @@ __all__ = [
 
 MAX_LIMIT = 1000
 TITLE_SUFFIX = "__title"
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """A page of rows, the (capped) total, the cursor of the next page and group counts."""
-
-    rows: list[dict[str, Any]]
-    total: int | None = None
-    total_capped: bool = False
-    next_cursor: str | None = None
-    groups: list[Group] = field(default_factory=list)
-
-
-def connected(bind: Connection | Engine) -> AbstractContextManager[Connection]:
-    """Use a given connection as is (the caller owns its transaction); open one on an engine."""
-    return bind.connect() if isinstance(bind, Engine) else contextlib.nullcontext(bind)
 
 
 class ListQuery:
@@ -129,7 +109,8 @@ class ListQuery:
         # Reference field name -> (alias, ON clause, title): LEFT OUTER JOINs of the page.
         self._joins: dict[str, tuple[Any, Any, Any]] = {}
         self._selected: tuple[dict[str, Any], list[str]] | None = None
-        self._built: dict[Hashable, Any] = {}
+        #: Statements built so far, by kind (and compiled forms of them, see query_run).
+        self.statements: dict[Hashable, Any] = {}
         #: Every value the statements use, bound by name (see :meth:`_bind`).
         self.params: dict[str, Any] = {}
         filters = list(filters)
@@ -198,7 +179,7 @@ class ListQuery:
     @property
     def where(self) -> list[Any]:
         """The conditions of the query (filters, search, row condition), built once."""
-        if "where" not in self._built:
+        if "where" not in self.statements:
             where = [sa.and_(sa.true(), *(p.condition() for p in self._filters))] if (
                 self._filters) else []  # fmt: skip
             if self._ranges:
@@ -206,8 +187,8 @@ class ListQuery:
                 where.append(ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges))
             if self.row_condition is not None:
                 where.append(self.row_condition)
-            self._built["where"] = where
-        return cast(list[Any], self._built["where"])
+            self.statements["where"] = where
+        return cast(list[Any], self.statements["where"])
 
     # -- building ---------------------------------------------------------------------------
     def _readable(self, name: str, key: str) -> Target:
@@ -299,6 +280,10 @@ class ListQuery:
         return source
 
     # -- statements ---------------------------------------------------------------------------
+    def sort_row_keys(self) -> list[str]:
+        """The output column holding each sort key's value (see :meth:`_select_list`)."""
+        return self._select_list()[1]
+
     def _select_list(self) -> tuple[dict[str, Any], list[str]]:
         """The labelled SELECT list by row key, and the row key holding each sort value.
 
@@ -330,8 +315,8 @@ class ListQuery:
 
     def rows_statement(self) -> sa.Select[Any]:
         """The SELECT of one page (one more row than ``limit``, to know if more follow)."""
-        if "rows" in self._built:
-            return cast(sa.Select[Any], self._built["rows"])
+        if "rows" in self.statements:
+            return cast(sa.Select[Any], self.statements["rows"])
         labels, sort_row_keys = self._select_list()
         # Stored columns are ordered by themselves (the planner matches them to an index);
         # computed ones by their label, so their subquery is not written out twice.
@@ -344,25 +329,25 @@ class ListQuery:
             sa.select(*labels.values()).select_from(self._from()).where(*where)
             .order_by(*order).limit(self._limit).offset(self._offset)
         )  # fmt: skip
-        self._built["rows"] = stmt
+        self.statements["rows"] = stmt
         return stmt
 
     def count_statement(self) -> sa.Select[Any]:
         """``count(*)`` over at most ``count_limit + 1`` matching rows."""
-        if "count" not in self._built:
+        if "count" not in self.statements:
             capped = (
                 sa.select(self.ct.sql.c.id).where(*self.where)
                 .limit(self._count_limit).subquery()
             )  # fmt: skip
-            self._built["count"] = sa.select(sa.func.count()).select_from(capped)
-        return cast(sa.Select[Any], self._built["count"])
+            self.statements["count"] = sa.select(sa.func.count()).select_from(capped)
+        return cast(sa.Select[Any], self.statements["count"])
 
     def groups_statement(self, *, by_title: bool = False, limit: int | None = None) -> Any:
         """Row counts per group (see :func:`.query_groups.groups_statement`), built once."""
         key = ("groups", by_title, limit)
-        if key not in self._built:
-            self._built[key] = groups_statement(self, by_title, limit)
-        return self._built[key]
+        if key not in self.statements:
+            self.statements[key] = groups_statement(self, by_title, limit)
+        return self.statements[key]
 
     # -- running ------------------------------------------------------------------------------
     def statement(self, key: str) -> Any:
@@ -371,74 +356,12 @@ class ListQuery:
             return self.rows_statement()
         return self.count_statement() if key == "count" else self.groups_statement()
 
-    def _driver_selects(
-        self, engine: Engine, keys: Sequence[str]
-    ) -> dict[str, DriverSelect] | None:
-        """The statements ``keys`` compiled for the driver, once per template; None when one
-        of them must run through SQLAlchemy."""
-        selects = {}
-        for key in keys:
-            cache_key = ("driver", key, engine.dialect.name)
-            if cache_key not in self._built:
-                self._built[cache_key] = DriverSelect(self.statement(key), engine.dialect)
-            selects[key] = self._built[cache_key]
-        return selects if all(s.usable for s in selects.values()) else None
-
     def run(self, bind: Connection | Engine) -> QueryResult:
-        """Execute: the page, then the capped count and group counts when asked for."""
-        built = self._template()
-        keys = [
-            "rows",
-            *(["count"] if self.count else []),
-            *(["groups"] if self.group_targets else []),
-        ]
-        engine = driver_engine(bind)
-        selects = built._driver_selects(engine, keys) if engine is not None else None
-        if engine is not None and selects is not None:
-            # SQLite: the compiled statements straight on the driver (see query_driver).
-            with driver_cursor(engine, transaction=len(keys) > 1) as cursor:
-                return self._result(
-                    built, lambda key: (selects[key].keys, selects[key].run(cursor, self.params))
-                )
-        with connected(bind) as conn:
-            prepare_connection(conn)
+        """Execute: the page, then the capped count and group counts when asked for
+        (:func:`.query_run.run`)."""
+        return run(self, bind)
 
-            def execute(key: str) -> tuple[list[str], Sequence[Any]]:
-                result = conn.execute(built.statement(key), self.params)
-                return list(result.keys()), result.fetchall()
-
-            return self._result(built, execute)
-
-    def _result(
-        self, built: ListQuery, execute: Callable[[str], tuple[list[str], Sequence[Any]]]
-    ) -> QueryResult:
-        """Run the statements of ``built`` (by key, through ``execute``) with this query's
-        values, and shape what they return."""
-        _labels, sort_row_keys = built._select_list()
-        # Plain tuples zipped with the keys: a Row's mapping view costs more per row than
-        # the whole page costs SQLite.
-        keys, fetched = execute("rows")
-        more = len(fetched) > self.limit
-        page = fetched[: self.limit]
-        next_cursor = None
-        if more and page:
-            positions = [keys.index(k) for k in sort_row_keys]
-            next_cursor = encode(self.sort_keys, [page[-1][i] for i in positions])
-        shown = [i for i, k in enumerate(keys) if not k.startswith("_sort")]
-        if len(shown) == len(keys):
-            rows = [dict(zip(keys, r)) for r in page]
-        else:
-            names = [keys[i] for i in shown]
-            rows = [dict(zip(names, [r[i] for i in shown])) for r in page]
-        total, capped = None, False
-        if self.count:
-            total, capped = self._total(execute, len(page), more)
-        groups = []
-        if self.group_targets:
-            groups = [group(r, len(self.group_targets)) for r in execute("groups")[1]]
-        return QueryResult(rows, total, capped, next_cursor, groups)
-
-    def _template(self) -> ListQuery:
+    def template(self) -> ListQuery:
         """The query whose statements this one runs: the first one of the same shape built
         in this model version (its statements are then reused with this query's values:
         building and compiling them cost several times what SQLite needs for a page)."""
@@ -446,18 +369,6 @@ class ListQuery:
             return self
         cache = model_cache(self.model, "list_statements")
         return cast(ListQuery, cache.get(self.shape, lambda: self))
-
-    def _total(
-        self, execute: Callable[[str], tuple[list[str], Sequence[Any]]], on_page: int, more: bool
-    ) -> tuple[int, bool]:
-        if not more and self.after is None and (on_page or not self.offset):
-            # The last page from a known position: the total needs no query at all.
-            total = self.offset + on_page
-        else:
-            total = int(execute("count")[1][0][0])
-        if total > self.count_limit:
-            return self.count_limit, True
-        return total, False
 
 
 def run_query(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -68,6 +69,11 @@ class DriverSelect:
                 converted.append(items)
             return converted
         return rows
+
+
+def connected(bind: Connection | Engine) -> AbstractContextManager[Connection]:
+    """Use a given connection as is (the caller owns its transaction); open one on an engine."""
+    return bind.connect() if isinstance(bind, Engine) else contextlib.nullcontext(bind)
 
 
 def driver_engine(bind: Connection | Engine) -> Engine | None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from uchet.platform.compiler import CompiledModel
+from uchet.platform.query_driver import connected
 from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
@@ -117,7 +118,7 @@ def distinct_values(
     A reference whose title ``sight`` hides offers its ids, without titles, and
     ``search_prefix`` matches the id's digits.
     """
-    from uchet.platform.query import ListQuery, connected  # query imports this module
+    from uchet.platform.query import ListQuery  # query imports this module
 
     ct = model[table_id]
     conditions = [] if row_condition is None else [row_condition]
