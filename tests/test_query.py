@@ -34,6 +34,7 @@ from uchet.platform.query import (
     distinct_values,
     run_query,
 )
+from uchet.platform.query_driver import driver_engine
 from uchet.platform.query_filters import filter_condition
 from uchet.platform.search import record_terms, term_rows
 
@@ -769,3 +770,32 @@ def test_sqlite_next_page_is_an_index_range(sqlite_db: Db) -> None:
     plan = _plan(sqlite_db, after=cursor)
     assert "SEARCH clients USING INDEX ix_clients_clients_name (name>?)" in plan, plan
     assert "USE TEMP B-TREE" not in plan, plan
+
+
+def test_sqlite_driver_path_gives_what_sqlalchemy_gives(sqlite_db: Db) -> None:
+    """On a SQLite engine list statements run on the driver's cursor (query_driver); on a
+    given connection, through SQLAlchemy. Rows, value types, cursors, counts and groups agree."""
+    assert driver_engine(sqlite_db.engine) is sqlite_db.engine
+    cases: list[dict[str, Any]] = [
+        {"sort": ["-birthday", "name"], "limit": 7},
+        {"filters": [Filter("credit", "ge", "3.5"),
+                     Filter("created_at", "ge", dt.datetime(2024, 1, 2))], "sort": ["credit"],
+         "limit": 4},
+        {"filters": [Filter("category", "eq", "VIP")], "group_by": ["category"], "limit": 2},
+        {"search": "ива", "columns": ["name", "birthday", "credit", "contact_count"]},
+        {"sort": ["category", "-created_at"], "limit": 3, "offset": 2},
+    ]  # fmt: skip
+    for kw in cases:
+        via_driver = sqlite_db.q(**kw)
+        with sqlite_db.engine.connect() as conn:
+            via_sqlalchemy = run_query(sqlite_db.model, "clients", connection=conn, **kw)
+        assert via_driver == via_sqlalchemy
+        assert via_driver.rows
+        for ours, theirs in zip(via_driver.rows, via_sqlalchemy.rows):
+            assert [type(v) for v in ours.values()] == [type(v) for v in theirs.values()]
+        if via_driver.next_cursor and "offset" not in kw:
+            after = {**kw, "after": via_driver.next_cursor}
+            assert sqlite_db.q(**after).rows == sqlite_db.q(**{**kw, "offset": kw["limit"]}).rows
+    row = sqlite_db.q(filters=[Filter("id", "eq", 1)]).rows[0]
+    assert isinstance(row["birthday"], dt.date) and isinstance(row["credit"], Decimal)
+    assert isinstance(row["created_at"], dt.datetime)

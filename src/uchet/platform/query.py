@@ -7,29 +7,21 @@ The record service, the web lists, the REST API, export and print all read lists
   computed fields are expressions in the same SELECT, never a query per row;
 * the count is capped: ``SELECT count(*) FROM (SELECT ... LIMIT count_limit + 1)`` stops
   after ``count_limit + 1`` rows instead of scanning the table;
-* keyset pagination (``after=cursor``) continues from the last row's sort values, so a deep
-  page costs as much as the first;
-* quick search goes through the indexed companion search table.
+* keyset pagination (``after=cursor``, :mod:`.query_cursor`) continues from the last
+  row's sort values, so a deep page costs as much as the first;
+* quick search goes through the indexed companion search table;
+* statements are built once per query shape (:mod:`.query_cache`).
 
-NULLs sort as the smallest value on both databases (first ascending, last descending):
-that is SQLite's index order, so a nullable sort column can still be index-backed there.
-For columns that cannot be NULL no NULLS clause is written at all, so PostgreSQL's default
-indexes serve them too.
+The parts live in their own modules: names and rights through references
+(:mod:`.query_names`), filter operators (:mod:`.query_filters`), group counts and the
+values a column filter offers (:mod:`.query_groups`), running the statements and shaping
+their rows (:mod:`.query_run`, on SQLite through :mod:`.query_driver`). This module
+re-exports what callers import from it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import datetime as dt
-import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -38,17 +30,22 @@ from sqlalchemy.engine import Connection, Engine
 from uchet.platform.compiler import CompiledModel
 from uchet.platform.errors import ValidationError
 from uchet.platform.model import SYSTEM_COLUMNS
+from uchet.platform.query_cache import model_cache
+from uchet.platform.query_cursor import SortKey, after_condition, decode
 from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
     PlannedFilter,
-    Target,
-    check_readable,
-    filters_condition,
     plan_filters,
-    prepare_connection,
-    resolve,
 )
+from uchet.platform.query_groups import (
+    DistinctValue,
+    Group,
+    distinct_values,
+    groups_statement,
+)
+from uchet.platform.query_names import Sight, Target, check_readable, resolve
+from uchet.platform.query_run import QueryResult, run
 from uchet.platform.search import ranges_condition, search_ranges
 
 __all__ = [
@@ -63,78 +60,10 @@ __all__ = [
 ]
 
 MAX_LIMIT = 1000
-#: Statements kept per model version, by query shape (filters' fields and operators,
-#: columns, sort, search words, rights...), not by values.
-TEMPLATES = 512
 #: ``group_counts``: "all" groups of the query (a GROUP BY over every matching row), or only
 #: the groups on the page, each counted up to ``count_limit`` (O(page) on any table).
 GROUP_COUNTS = ("all", "page")
 TITLE_SUFFIX = "__title"
-INVALID_CURSOR = "invalid or outdated cursor; start again from the first page"
-
-
-@dataclass(frozen=True)
-class Group:
-    """One distinct combination of the grouped fields, with its titles and row count."""
-
-    key: tuple[Any, ...]
-    titles: tuple[str | None, ...]
-    count: int
-    #: The group has more rows than ``count`` (the query's ``count_limit``).
-    capped: bool = False
-
-
-@dataclass(frozen=True)
-class DistinctValue:
-    """A value a column filter offers: the value, its title (references) and row count."""
-
-    value: Any
-    title: str | None
-    count: int
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """A page of rows, the (capped) total, the cursor of the next page and group counts."""
-
-    rows: list[dict[str, Any]]
-    total: int | None = None
-    total_capped: bool = False
-    next_cursor: str | None = None
-    groups: list[Group] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _SortKey:
-    text: str  # "-name" as requested; cursors record these to refuse another sort's cursor
-    expr: Any
-    descending: bool
-    nullable: bool
-    row_key: str  # the output column that may already hold the value (name or name__title)
-
-    def order(self, ref: Any) -> Any:
-        """The ORDER BY element for ``ref`` (the column or its label), NULLs smallest."""
-        ordered = ref.desc() if self.descending else ref.asc()
-        if not self.nullable:
-            return ordered  # no NULLs to place, and a bare column matches any index
-        return ordered.nulls_last() if self.descending else ordered.nulls_first()
-
-    def beyond(self, value: Any) -> Any:
-        """Rows strictly after ``value`` in this key's order."""
-        if not self.descending:
-            return self.expr.is_not(None) if value is None else self.expr > value
-        if value is None:
-            return sa.false()
-        before = self.expr < value
-        return sa.or_(before, self.expr.is_(None)) if self.nullable else before
-
-    def same(self, value: Any) -> Any:
-        return self.expr.is_(None) if value is None else self.expr == value
-
-
-def _connected(bind: Connection | Engine) -> AbstractContextManager[Connection]:
-    """Use a given connection as is (the caller owns its transaction); open one on an engine."""
-    return bind.connect() if isinstance(bind, Engine) else contextlib.nullcontext(bind)
 
 
 class ListQuery:
@@ -142,7 +71,8 @@ class ListQuery:
 
     Everything is checked when the query is built, before any database access: unknown
     fields or operators and bad values raise ValidationError, fields outside ``readable``
-    raise PermissionDenied.
+    raise PermissionDenied. ``sight`` says what the user may read of the tables references
+    lead to (titles, paths; None: everything, as the system user).
     """
 
     def __init__(
@@ -166,6 +96,7 @@ class ListQuery:
         row_condition_key: Hashable = None,
         readable: Iterable[str] | None = None,
         locale: str = "en",
+        sight: Sight | None = None,
     ):
         if not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
             raise ValidationError({"limit": [f"must be a whole number from 1 to {MAX_LIMIT}"]})
@@ -178,24 +109,26 @@ class ListQuery:
                 raise ValidationError({key: ["must be a whole number, 1 or more"]})
         self.model, self.ct = model, model[table_id]
         self.readable = frozenset(readable) if readable is not None else None
+        self.sight = sight
         self.limit, self.offset, self.count, self.locale = limit, offset, count, locale
         self.count_limit, self.group_limit = count_limit, group_limit
         # Reference field name -> (alias, ON clause, title): LEFT OUTER JOINs of the page.
         self._joins: dict[str, tuple[Any, Any, Any]] = {}
         self._selected: tuple[dict[str, Any], list[str]] | None = None
-        self._built: dict[Hashable, Any] = {}
+        #: Statements built so far, by kind (and compiled forms of them, see query_run).
+        self.statements: dict[Hashable, Any] = {}
         #: Every value the statements use, bound by name (see :meth:`_bind`).
         self.params: dict[str, Any] = {}
         filters = list(filters)
         planned = plan_filters(self.model, self.ct, filters, readable=self.readable,
-                               locale=locale) if filters else []  # fmt: skip
+                               locale=locale, sight=sight) if filters else []  # fmt: skip
         ranges = self._search_ranges(search)
         self.row_condition = row_condition
         self.columns = self._columns(columns)
         self.group_targets = [self._readable(name, "group_by") for name in group_by]
         self.group_counts = group_counts
         self.sort_keys = self._sort(sort)
-        self.after = self._decode(after) if after else None
+        self.after = decode(self.sort_keys, after) if after else None
         # Values become named bound parameters, always in this order, so two queries of
         # the same shape have the same parameter names and can share one statement.
         self._filters = [p.bound(self._bind) for p in planned]
@@ -240,6 +173,7 @@ class ListQuery:
             tuple(k.text for k in self.sort_keys), self.readable,
             tuple(p.shape() for p in planned), tuple(len(word) for word in ranges),
             None if row_condition is None else row_condition_key,
+            None if self.sight is None else self.sight.key,
             None if self.after is None else tuple(v is None for v in self.after),
             tuple(group_by), bool(self.offset), self.group_limit,
         )  # fmt: skip
@@ -252,7 +186,7 @@ class ListQuery:
     @property
     def where(self) -> list[Any]:
         """The conditions of the query (filters, search, row condition), built once."""
-        if "where" not in self._built:
+        if "where" not in self.statements:
             where = [sa.and_(sa.true(), *(p.condition() for p in self._filters))] if (
                 self._filters) else []  # fmt: skip
             if self._ranges:
@@ -260,12 +194,12 @@ class ListQuery:
                 where.append(ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges))
             if self.row_condition is not None:
                 where.append(self.row_condition)
-            self._built["where"] = where
-        return cast(list[Any], self._built["where"])
+            self.statements["where"] = where
+        return cast(list[Any], self.statements["where"])
 
     # -- building ---------------------------------------------------------------------------
     def _readable(self, name: str, key: str) -> Target:
-        target = resolve(self.model, self.ct, name, key=key)
+        target = resolve(self.model, self.ct, name, key=key, sight=self.sight)
         check_readable(target, self.readable)
         return target
 
@@ -274,8 +208,9 @@ class ListQuery:
             return self._resolve_columns(columns)
         # Resolving every column of a wide table is a good part of a page's cost; the
         # result depends only on the names and the rights, so it is kept per model version.
-        key = (self.ct.table.id, None if columns is None else tuple(columns), self.readable)
-        cache = self.model.cached(("list_columns",), lambda: _LRU(TEMPLATES))
+        key = (self.ct.table.id, None if columns is None else tuple(columns), self.readable,
+               None if self.sight is None else self.sight.key)  # fmt: skip
+        cache = model_cache(self.model, "list_columns")
         return list(cache.get(key, lambda: tuple(self._resolve_columns(columns))))
 
     def _resolve_columns(self, columns: Sequence[str] | None) -> list[Target]:
@@ -290,9 +225,9 @@ class ListQuery:
         # Unreadable fields are left out silently: a saved column list stays usable.
         readable = [n for n in wanted if self.readable is None or n in SYSTEM_COLUMNS
                     or n in self.readable]  # fmt: skip
-        return [resolve(self.model, self.ct, n) for n in readable]
+        return [resolve(self.model, self.ct, n, sight=self.sight) for n in readable]
 
-    def _sort(self, sort: Sequence[str]) -> list[_SortKey]:
+    def _sort(self, sort: Sequence[str]) -> list[SortKey]:
         if sort:
             texts, checked = list(sort), True
         else:
@@ -302,22 +237,25 @@ class ListQuery:
             # The configured default is not the user's request: skip what they can't read.
             texts = [t for t in texts if self.readable is None or t.lstrip("-") in self.readable]
             checked = False
-        keys: list[_SortKey] = []
+        keys: list[SortKey] = []
         seen: set[str] = set()
         for text in [*texts, "id"]:
             name = text.removeprefix("-")
             if name in seen:
                 continue  # a repeated key, or the id tiebreaker already requested
             seen.add(name)
-            target = self._readable(name, "sort") if checked else resolve(self.model, self.ct, name)
+            target = (self._readable(name, "sort") if checked
+                      else resolve(self.model, self.ct, name, sight=self.sight))  # fmt: skip
             expr, nullable, row_key = target.expr, target.nullable, name
+            # A reference sorts by what people see, the referenced record's title; by its
+            # bare id when the user may not see the title (a sort must not reveal the order
+            # of what it hides). A grouped reference sorts by its raw value, the order of its
+            # groups: that is index order, so a grouped page stays O(page) (titles would sort
+            # the whole table).
             grouped = any(g.name == name for g in self.group_targets)
             if target.title is not None and not grouped:
-                # A reference sorts by what people see, the referenced record's title. A
-                # grouped one sorts by its raw value, the order of its groups: that is index
-                # order, so a grouped page stays O(page) (titles would sort the whole table).
                 expr, nullable, row_key = self._title_ref(target), True, name + TITLE_SUFFIX
-            keys.append(_SortKey(text, expr, text.startswith("-"), nullable, row_key))
+            keys.append(SortKey(text, expr, text.startswith("-"), nullable, row_key))
         return keys
 
     def _title_ref(self, target: Target) -> Any:
@@ -337,9 +275,12 @@ class ListQuery:
 
             # One alias per reference field and model version, shared by every query:
             # building it (its column collection, the title rewritten onto it) cost more
-            # than running a first page.
+            # than running a first page. The user's row rules on the referenced table join
+            # the ON clause, so a row they may not see gives no title.
             key = ("title_join", self.ct.table.id, target.name)
-            self._joins[target.name] = self.model.cached(key, join)
+            alias, on, title_expr = self.model.cached(key, join)
+            on = sa.and_(on, *title.visible(alias))
+            self._joins[target.name] = (alias, on, title_expr)
         return self._joins[target.name][2]
 
     def _from(self) -> Any:
@@ -349,6 +290,10 @@ class ListQuery:
         return source
 
     # -- statements ---------------------------------------------------------------------------
+    def sort_row_keys(self) -> list[str]:
+        """The output column holding each sort key's value (see :meth:`_select_list`)."""
+        return self._select_list()[1]
+
     def _select_list(self) -> tuple[dict[str, Any], list[str]]:
         """The labelled SELECT list by row key, and the row key holding each sort value.
 
@@ -363,9 +308,12 @@ class ListQuery:
         labels: dict[str, Any] = {}
         for target in self.columns:
             labels[target.name] = target.expr.label(target.name)
+            title_key = target.name + TITLE_SUFFIX
             if target.title is not None:
-                title_key = target.name + TITLE_SUFFIX
                 labels[title_key] = self._title_ref(target).label(title_key)
+            elif target.title_hidden:
+                # Rows keep their shape whatever the rights: the title is just unknown.
+                labels[title_key] = sa.null().label(title_key)
         sort_keys = []
         for i, key in enumerate(self.sort_keys):
             row_key = key.row_key
@@ -377,8 +325,8 @@ class ListQuery:
 
     def rows_statement(self) -> sa.Select[Any]:
         """The SELECT of one page (one more row than ``limit``, to know if more follow)."""
-        if "rows" in self._built:
-            return cast(sa.Select[Any], self._built["rows"])
+        if "rows" in self.statements:
+            return cast(sa.Select[Any], self.statements["rows"])
         labels, sort_row_keys = self._select_list()
         # Stored columns are ordered by themselves (the planner matches them to an index);
         # computed ones by their label, so their subquery is not written out twice.
@@ -386,327 +334,56 @@ class ListQuery:
                  for key, row_key in zip(self.sort_keys, sort_row_keys)]  # fmt: skip
         where = list(self.where)
         if self._after is not None:
-            where.append(self._after_condition(self._after))
+            where.append(after_condition(self.sort_keys, self._after))
         stmt = (
             sa.select(*labels.values()).select_from(self._from()).where(*where)
             .order_by(*order).limit(self._limit).offset(self._offset)
         )  # fmt: skip
-        self._built["rows"] = stmt
+        self.statements["rows"] = stmt
         return stmt
 
     def count_statement(self) -> sa.Select[Any]:
         """``count(*)`` over at most ``count_limit + 1`` matching rows."""
-        if "count" not in self._built:
+        if "count" not in self.statements:
             capped = (
                 sa.select(self.ct.sql.c.id).where(*self.where)
                 .limit(self._count_limit).subquery()
             )  # fmt: skip
-            self._built["count"] = sa.select(sa.func.count()).select_from(capped)
-        return cast(sa.Select[Any], self._built["count"])
+            self.statements["count"] = sa.select(sa.func.count()).select_from(capped)
+        return cast(sa.Select[Any], self.statements["count"])
 
     def groups_statement(self, *, by_title: bool = False, limit: int | None = None) -> Any:
+        """Row counts per group (see :func:`.query_groups.groups_statement`), built once."""
         key = ("groups", by_title, limit)
-        if key not in self._built:
-            self._built[key] = self._groups_statement(by_title, limit)
-        return self._built[key]
-
-    def _groups_statement(self, by_title: bool, limit: int | None) -> Any:
-        """Row counts per distinct combination of the ``group_by`` values, ordered by key
-        (by title first when ``by_title``), at most ``group_limit`` (or ``limit``) groups.
-
-        Rows are grouped by raw values in a subquery; titles are joined to the groups
-        afterwards, so each title is looked up once per group rather than once per row.
-        """
-        n = len(self.group_targets)
-        keyed = (
-            sa.select(*(t.expr.label(f"k{i}") for i, t in enumerate(self.group_targets)))
-            .select_from(self.ct.sql).where(*self.where).subquery()
-        )  # fmt: skip
-        keys = [keyed.c[f"k{i}"] for i in range(n)]
-        grouped = sa.select(*keys, sa.func.count().label("n")).group_by(*keys).subquery()
-        source: Any = grouped
-        titles: list[Any] = []
-        order: list[Any] = []
-        for i, target in enumerate(self.group_targets):
-            key = grouped.c[f"k{i}"]
-            if target.title is None:
-                titles.append(sa.null().label(f"t{i}"))
-            else:
-                alias, title = self._group_title(i, target)
-                source = source.outerjoin(alias, alias.c.id == key)
-                titles.append(title.label(f"t{i}"))
-                if by_title:
-                    order.append(title.asc().nulls_first())
-            order.append(key.asc().nulls_first() if target.nullable else key.asc())
-        return (
-            sa.select(*(grouped.c[f"k{i}"] for i in range(n)), *titles, grouped.c.n)
-            .select_from(source).order_by(*order).limit(limit or self.group_limit)
-        )  # fmt: skip
-
-    def _group_title(self, i: int, target: Target) -> tuple[Any, Any]:
-        """An alias of the referenced table for the ``i``-th group key and the title on it
-        (shared by every query of this model version, like the page's joins)."""
-        source = target.title
-        assert source is not None
-
-        def build() -> tuple[Any, Any]:
-            alias = source.table.alias()
-            return alias, source.on(alias)
-
-        return self.model.cached(("group_title", self.ct.table.id, target.name, i), build)
-
-    # -- keyset cursors -----------------------------------------------------------------------
-    def _after_condition(self, values: list[Any]) -> Any:
-        keys = self.sort_keys
-        if not any(k.nullable for k in keys) and len({k.descending for k in keys}) == 1:
-            # (a, b, id) > (x, y, z): one index range on both databases.
-            row, last = sa.tuple_(*(k.expr for k in keys)), sa.tuple_(*values)
-            return row < last if keys[0].descending else row > last
-        alternatives: list[Any] = []
-        equal: list[Any] = []
-        for key, value in zip(keys, values):
-            alternatives.append(sa.and_(*equal, key.beyond(value)))
-            equal.append(key.same(value))
-        condition = sa.or_(*alternatives)
-        first, v = keys[0], values[0]
-        # A redundant bound on the first key lets the planner start an index range there.
-        if not first.descending and v is not None:
-            condition = sa.and_(first.expr >= v, condition)
-        elif first.descending and v is not None and not first.nullable:
-            condition = sa.and_(first.expr <= v, condition)
-        return condition
-
-    def _encode(self, values: list[Any]) -> str:
-        payload = {"s": [k.text for k in self.sort_keys], "v": [_tag(v) for v in values]}
-        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    def _decode(self, cursor: str) -> list[Any]:
-        invalid = ValidationError({"after": [INVALID_CURSOR]})
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            payload = json.loads(raw)
-            values = [_untag(v) for v in payload["v"]]
-            texts = payload["s"]
-        except (binascii.Error, ValueError, TypeError, KeyError, InvalidOperation):
-            raise invalid from None
-        if texts != [k.text for k in self.sort_keys] or len(values) != len(self.sort_keys):
-            raise invalid  # a cursor of another sort order (or table) means nothing here
-        for key, value in zip(self.sort_keys, values):
-            if not _fits(key, value):
-                raise invalid
-        return values
+        if key not in self.statements:
+            self.statements[key] = groups_statement(self, by_title, limit)
+        return self.statements[key]
 
     # -- running ------------------------------------------------------------------------------
+    def statement(self, key: str) -> Any:
+        """The statement ``rows``, ``count`` or ``groups`` of this query."""
+        if key == "rows":
+            return self.rows_statement()
+        return self.count_statement() if key == "count" else self.groups_statement()
+
     def run(self, bind: Connection | Engine) -> QueryResult:
-        """Execute: the page, then the capped count and group counts when asked for."""
-        built = self._template()
-        with _connected(bind) as conn:
-            prepare_connection(conn)
-            _labels, sort_row_keys = built._select_list()
-            result = conn.execute(built.rows_statement(), self.params)
-            keys = list(result.keys())
-            # Plain tuples zipped with the keys: a Row's mapping view costs more per row
-            # than the whole page costs SQLite.
-            fetched = result.fetchall()
-            more = len(fetched) > self.limit
-            page = fetched[: self.limit]
-            next_cursor = None
-            if more and page:
-                positions = [keys.index(k) for k in sort_row_keys]
-                next_cursor = self._encode([page[-1][i] for i in positions])
-            shown = [i for i, k in enumerate(keys) if not k.startswith("_sort")]
-            if len(shown) == len(keys):
-                rows = [dict(zip(keys, r)) for r in page]
-            else:
-                names = [keys[i] for i in shown]
-                rows = [dict(zip(names, [r[i] for i in shown])) for r in page]
-            total, capped = None, False
-            if self.count:
-                total, capped = self._total(conn, built, len(page), more)
-            groups = []
-            if self.group_targets and self.group_counts == "page":
-                groups = self._page_groups(conn, built, rows)
-            elif self.group_targets:
-                groups = [_group(r, len(self.group_targets))
-                          for r in conn.execute(built.groups_statement(), self.params)]  # fmt: skip
-        return QueryResult(rows, total, capped, next_cursor, groups)
+        """Execute: the page, then the capped count and group counts when asked for
+        (:func:`.query_run.run`)."""
+        return run(self, bind)
 
-    def _page_groups(
-        self, conn: Connection, built: ListQuery, rows: list[dict[str, Any]]
-    ) -> list[Group]:
-        """Capped counts of the groups the page shows, at every level (``group_counts=
-        "page"``): one ``count(*)`` over at most ``count_limit + 1`` rows per group header,
-        index-backed by (group field, ...), instead of grouping the whole table."""
-        targets = self.group_targets
-        selected = {c.name for c in self.columns}
-        if any(t.name not in selected for t in targets):
-            # The page does not carry the group values: count every group instead.
-            return [_group(r, len(targets))
-                    for r in conn.execute(built.groups_statement(), self.params)]  # fmt: skip
-        found: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for row in rows:
-            for depth in range(1, len(targets) + 1):
-                key = tuple(row.get(t.name) for t in targets[:depth])
-                titles = tuple(row.get(t.name + TITLE_SUFFIX) for t in targets[:depth])
-                found.setdefault(key, titles)
-        groups = []
-        for key, titles in found.items():
-            match = [t.expr.is_(None) if v is None else t.expr == v
-                     for t, v in zip(targets, key)]  # fmt: skip
-            capped = (
-                sa.select(self.ct.sql.c.id).where(*built.where, *match)
-                .limit(self.count_limit + 1).subquery()
-            )  # fmt: skip
-            statement = sa.select(sa.func.count()).select_from(capped)
-            n = conn.execute(statement, self.params).scalar_one()
-            over = n > self.count_limit
-            groups.append(Group(key, titles, self.count_limit if over else n, over))
-        return groups
-
-    def _template(self) -> ListQuery:
+    def template(self) -> ListQuery:
         """The query whose statements this one runs: the first one of the same shape built
         in this model version (its statements are then reused with this query's values:
         building and compiling them cost several times what SQLite needs for a page)."""
         if self.shape is None:
             return self
-        cache = self.model.cached(("list_statements",), lambda: _LRU(TEMPLATES))
+        cache = model_cache(self.model, "list_statements")
         return cast(ListQuery, cache.get(self.shape, lambda: self))
 
-    def _total(
-        self, conn: Connection, built: ListQuery, on_page: int, more: bool
-    ) -> tuple[int, bool]:
-        if not more and self.after is None and (on_page or not self.offset):
-            # The last page from a known position: the total needs no query at all.
-            total = self.offset + on_page
-        else:
-            total = conn.execute(built.count_statement(), self.params).scalar_one()
-        if total > self.count_limit:
-            return self.count_limit, True
-        return total, False
 
-
-class _LRU:
-    """The most recently used values by key, at most ``size`` (safe across threads)."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """The value stored for ``key``, or ``build()`` stored now. A build that raises
-        stores nothing."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()
-        with self._lock:
-            value = self._items.setdefault(key, value)
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-
-def _group(row: Any, n: int) -> Group:
-    values = tuple(row)
-    return Group(values[:n], values[n : 2 * n], int(values[2 * n]))
-
-
-# -- cursor values ------------------------------------------------------------------------------
-# JSON has no dates or decimals: such values travel tagged, and come back as the same type.
-_UNTAG: dict[str, Any] = {
-    "n": Decimal,
-    "dt": dt.datetime.fromisoformat,
-    "d": dt.date.fromisoformat,
-    "t": dt.time.fromisoformat,
-}
-
-
-def _tag(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Decimal):
-        return {"n": str(value)}
-    if isinstance(value, dt.datetime):  # before date: a datetime is a date too
-        return {"dt": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"d": value.isoformat()}
-    if isinstance(value, dt.time):
-        return {"t": value.isoformat()}
-    raise TypeError(f"cannot put a {type(value).__name__} into a cursor")
-
-
-def _untag(value: Any) -> Any:
-    if isinstance(value, dict):
-        ((tag, text),) = value.items()
-        if tag not in _UNTAG or not isinstance(text, str):
-            raise ValueError(tag)
-        return _UNTAG[tag](text)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    raise ValueError(value)
-
-
-def _fits(key: _SortKey, value: Any) -> bool:
-    """Whether a decoded cursor value can be a value of the sort key (tamper check)."""
-    if value is None:
-        return key.nullable
-    try:
-        expected = key.expr.type.python_type
-    except NotImplementedError:
-        return True
-    if isinstance(value, bool) != (expected is bool):
-        return False
-    if expected in (Decimal, float):
-        return isinstance(value, Decimal | float | int)
-    if expected is dt.date:
-        return type(value) is dt.date
-    return isinstance(value, expected)
-
-
-# -- functions ----------------------------------------------------------------------------------
 def run_query(
     model: CompiledModel, table_id: str, *, connection: Connection | Engine, **options: Any
 ) -> QueryResult:
     """Build a :class:`ListQuery` of ``table_id`` with ``options`` (its keyword arguments)
     and run it on ``connection`` (an engine opens and closes one)."""
     return ListQuery(model, table_id, **options).run(connection)
-
-
-def distinct_values(
-    model: CompiledModel,
-    table_id: str,
-    field_name: str,
-    *,
-    connection: Connection | Engine,
-    row_condition: Any = None,
-    search_prefix: str | None = None,
-    filters: Iterable[Filter | Mapping[str, Any]] = (),
-    readable: Iterable[str] | None = None,
-    limit: int = 100,
-) -> list[DistinctValue]:
-    """The values a column filter offers for ``field_name``: those present in rows the user
-    may see (``row_condition``), optionally starting with ``search_prefix`` (case-insensitive;
-    a reference's title), with titles for references and row counts. References are
-    ordered by title, other values by value; NULL is offered too (value None)."""
-    conditions = [] if row_condition is None else [row_condition]
-    if search_prefix:
-        target = resolve(model, model[table_id], field_name, key=field_name)
-        check_readable(target, readable)
-        if target.is_text or target.title is not None:
-            prefix = Filter(field_name, "startswith", search_prefix)
-            conditions.append(filters_condition(model, model[table_id], [prefix]))
-        else:
-            # Numbers and dates are offered by the text they start with.
-            text = sa.cast(target.expr, sa.String)
-            conditions.append(OPERATORS["startswith"](text, search_prefix))
-    query = ListQuery(
-        model, table_id, filters=filters, readable=readable, group_by=[field_name],
-        row_condition=sa.and_(*conditions) if conditions else None, count=False,
-    )  # fmt: skip
-    statement = query.groups_statement(by_title=True, limit=limit)
-    with _connected(connection) as conn:
-        prepare_connection(conn)
-        return [DistinctValue(r[0], r[1], int(r[2])) for r in conn.execute(statement)]

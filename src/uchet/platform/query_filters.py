@@ -1,10 +1,7 @@
-"""Filters of list queries: what a name means in SQL, the operator registry, value coercion.
+"""Filters of list queries: the operator registry, value coercion, case folding.
 
-A name in a filter, sort or grouping is a field name, a system column (``id``,
-``created_at``...) or a dotted path through references (``client.city``). :func:`resolve`
-turns it into a :class:`Target`: the SQL expression on the table's own row, the field
-definition whose type parses values, and, for references, where the referenced record's
-title comes from.
+What the names in filters mean (fields, system columns, paths through references, titles)
+is :mod:`uchet.platform.query_names`; its names are re-exported here for older imports.
 
 Operators are a registry (:data:`OPERATORS`, ARCHITECTURE rule 6): each one is a callable
 ``(column_expr, value) -> condition`` plus the kind of value it takes, which says how a raw
@@ -27,15 +24,43 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.util import ClauseAdapter
 
-from uchet.platform.checks import resolve_path
 from uchet.platform.compiler import CompiledModel, CompiledTable
 from uchet.platform.errors import PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.i18n import message
-from uchet.platform.model import Field, as_labels
+from uchet.platform.query_names import (
+    SYSTEM_FIELDS,
+    Sight,
+    Target,
+    TitleSource,
+    check_readable,
+    resolve,
+    title_source,
+    valid_names,
+)
+
+__all__ = [
+    "OPERATORS",
+    "SYSTEM_FIELDS",
+    "Filter",
+    "Operator",
+    "PlannedFilter",
+    "Target",
+    "TitleSource",
+    "check_readable",
+    "filter_condition",
+    "filters_condition",
+    "fold",
+    "plan_filter",
+    "plan_filters",
+    "prepare_connection",
+    "resolve",
+    "title_source",
+    "valid_names",
+]
 
 #: The collation PostgreSQL folds case under when the database's own locale is C.
 PG_FOLD_COLLATION = "und-x-icu"
@@ -83,9 +108,12 @@ def prepare_connection(conn: Connection) -> None:
     Engines from :func:`uchet.platform.database.create_engine` already have it; this covers
     other engines. It is done once per DBAPI connection (remembered in the pool's ``info``).
     """
-    if conn.dialect.name != "sqlite":
-        return
-    pooled = conn.connection
+    if conn.dialect.name == "sqlite":
+        prepare_dbapi(conn.connection)
+
+
+def prepare_dbapi(pooled: PoolProxiedConnection) -> None:
+    """:func:`prepare_connection` for a pooled DB-API connection of a SQLite engine."""
     if pooled.info.get(_UNICODE_LOWER):
         return
     raw = pooled.driver_connection
@@ -194,130 +222,6 @@ _FLAGS = {True: True, False: False, "true": True, "false": False, "1": True, "0"
 
 
 # --------------------------------------------------------------------------------------------
-# Names -> SQL
-
-
-def _system_fields() -> dict[str, Field]:
-    def f(name: str, type_: str, required: bool = False) -> Field:
-        return Field(id=name, name=name, type=type_, label=as_labels(name), required=required)
-
-    return {
-        "id": f("id", "integer", True),
-        "version": f("version", "integer", True),
-        "created_at": f("created_at", "datetime"),
-        "updated_at": f("updated_at", "datetime"),
-        "created_by": f("created_by", "user"),
-        "updated_by": f("updated_by", "user"),
-    }
-
-
-#: System columns described as fields, so their values parse like any other.
-SYSTEM_FIELDS: Mapping[str, Field] = _system_fields()
-
-
-@dataclass(frozen=True)
-class TitleSource:
-    """Where the title of a referenced record comes from: ``title`` over ``table``."""
-
-    table: sa.Table
-    title: Any
-
-    def on(self, alias: Any) -> Any:
-        """The title expression rewritten onto ``alias`` of the table (for joins and
-        subqueries that must not be confused with the table the query starts from)."""
-        return ClauseAdapter(alias).traverse(self.title)
-
-    def lookup(self, key: Any) -> Any:
-        """A scalar subquery: the title of the record whose id is ``key``."""
-        alias = self.table.alias()
-        return (
-            sa.select(self.on(alias)).where(alias.c.id == key)
-            .correlate_except(alias).scalar_subquery()
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a name in a query means: ``expr`` on the queried table's row."""
-
-    name: str
-    field: Field
-    expr: Any
-    nullable: bool
-    #: The first segment of a path: the field whose read permission governs this name.
-    top: str
-    #: Set when the value points at another record (reference and user fields).
-    title: TitleSource | None = None
-
-    @property
-    def is_text(self) -> bool:
-        """Whether values are text, so ``contains``/``startswith`` apply."""
-        return isinstance(self.expr.type, sa.String)
-
-
-def _unlabel(expr: Any) -> Any:
-    # Computed columns come labelled for SELECT lists; conditions need the bare expression.
-    return expr.element if isinstance(expr, sa.Label) else expr
-
-
-def title_source(model: CompiledModel, f: Field) -> TitleSource | None:
-    """The title of records that reference field ``f`` points at (None for other types)."""
-    if f.type == "user":
-        users = model.system["uchet_users"]
-        return TitleSource(users, users.c.name)
-    if f.type != "reference" or not f.target:
-        return None
-    target = model.tables[f.target]
-    table = target.table
-    title = table.field_by_id(table.title_field) if table.title_field else None
-    if title is None:
-        # No declared title: the first text field, else the id as text.
-        title = next((x for x in table.fields if x.type == "string"), None)
-    expr = _unlabel(target.column(title.name)) if title else sa.cast(target.sql.c.id, sa.String)
-    return TitleSource(target.sql, expr)
-
-
-def valid_names(ct: CompiledTable) -> list[str]:
-    """Names a query accepts for ``ct`` (besides dotted paths), for error messages."""
-    return [*SYSTEM_FIELDS, *(f.name for f in ct.table.fields)]
-
-
-def resolve(model: CompiledModel, ct: CompiledTable, name: str, *, key: str = "") -> Target:
-    """The :class:`Target` that ``name`` means in ``ct``; ValidationError (under ``key``,
-    default ``name``) when there is no such field."""
-    key = key or name
-    path = tuple(name.split("."))
-    if len(path) == 1 and name in SYSTEM_FIELDS:
-        column = ct.sql.c[name]
-        f = SYSTEM_FIELDS[name]
-        return Target(name, f, column, bool(column.nullable), name, title_source(model, f))
-    if len(path) == 1:
-        try:
-            f = ct.table.field_by_name(name)
-        except KeyError:
-            valid = ", ".join(valid_names(ct))
-            raise ValidationError(
-                {key: [f"unknown field {name!r} in table {ct.table.name!r}; valid: {valid}"]}
-            ) from None
-        if model.types.get(f.type).stored:
-            column = ct.sql.c[name]
-            return Target(name, f, column, bool(column.nullable), name, title_source(model, f))
-        return Target(name, f, _unlabel(ct.column(name)), True, name)
-    found = resolve_path(model.config, ct.table, path)
-    if isinstance(found, str):
-        raise ValidationError({key: [found]})
-    expr = _unlabel(model.path_expression(ct, path, set()))
-    return Target(name, found, expr, True, path[0], title_source(model, found))
-
-
-def check_readable(target: Target, readable: Iterable[str] | None) -> None:
-    """PermissionDenied when the user may not read the field ``target`` depends on."""
-    if readable is None or target.top in SYSTEM_FIELDS or target.top in readable:
-        return
-    raise PermissionDenied(f"you may not read field {target.top!r}")
-
-
-# --------------------------------------------------------------------------------------------
 # Coercion and conditions
 
 
@@ -338,7 +242,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def _by_title(op: Operator, target: Target, value: Any) -> bool:
     """Whether a filter on a reference compares the referenced record's title."""
-    if target.title is None:
+    if not target.is_reference:
         return False
     if op.value == "text":
         return True
@@ -443,6 +347,7 @@ def plan_filter(
     *,
     readable: Iterable[str] | None = None,
     locale: str = "en",
+    sight: Sight | None = None,
 ) -> PlannedFilter:
     """Check one filter on ``ct`` and coerce its value (see :func:`filter_condition`)."""
     if isinstance(flt, Mapping):
@@ -451,9 +356,11 @@ def plan_filter(
     if op is None:
         valid = ", ".join(OPERATORS)
         raise ValidationError({flt.field: [f"unknown operator {flt.op!r}; valid: {valid}"]})
-    target = resolve(model, ct, flt.field)
+    target = resolve(model, ct, flt.field, sight=sight)
     check_readable(target, readable)
     if _by_title(op, target, flt.value):
+        if target.title is None:
+            raise PermissionDenied(f"you may not read the titles of {flt.field!r}")
         return PlannedFilter(target, op, True, _title_value(op, flt.value))
     if op.value == "text" and not target.is_text:
         raise ValidationError(
@@ -470,13 +377,16 @@ def plan_filters(
     *,
     readable: Iterable[str] | None = None,
     locale: str = "en",
+    sight: Sight | None = None,
 ) -> list[PlannedFilter]:
     """Every filter checked; every bad one is reported together."""
     planned: list[PlannedFilter] = []
     errors: dict[str, list[str]] = {}
     for flt in filters:
         try:
-            planned.append(plan_filter(model, ct, flt, readable=readable, locale=locale))
+            planned.append(
+                plan_filter(model, ct, flt, readable=readable, locale=locale, sight=sight)
+            )
         except ValidationError as e:
             for k, v in e.messages.items():
                 errors.setdefault(k, []).extend(v)
@@ -492,14 +402,15 @@ def filter_condition(
     *,
     readable: Iterable[str] | None = None,
     locale: str = "en",
+    sight: Sight | None = None,
 ) -> Any:
     """The SQL condition of one filter on ``ct``'s rows.
 
     Raises ValidationError for an unknown field or operator or a bad value, and
-    PermissionDenied for a field outside ``readable``. The records service also turns a
-    role's row rules into ``row_condition`` with this.
+    PermissionDenied for a field outside ``readable``, or a title or path that ``sight``
+    does not let the user read.
     """
-    return plan_filter(model, ct, flt, readable=readable, locale=locale).condition()
+    return plan_filter(model, ct, flt, readable=readable, locale=locale, sight=sight).condition()
 
 
 def filters_condition(
@@ -509,7 +420,8 @@ def filters_condition(
     *,
     readable: Iterable[str] | None = None,
     locale: str = "en",
+    sight: Sight | None = None,
 ) -> Any:
     """All ``filters`` joined with AND; every bad one is reported together."""
-    planned = plan_filters(model, ct, filters, readable=readable, locale=locale)
+    planned = plan_filters(model, ct, filters, readable=readable, locale=locale, sight=sight)
     return sa.and_(sa.true(), *(p.condition() for p in planned))

@@ -9,7 +9,7 @@ with the row condition it supplies), so none of them can skip a permission.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,16 +21,22 @@ from uchet.platform.audit import audit_rows, changes_between
 from uchet.platform.bulk import BulkValidationError as BulkValidationError  # re-exported
 from uchet.platform.database import write_transaction
 from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from uchet.platform.fieldtypes import FileValue
 from uchet.platform.i18n import message
 from uchet.platform.permissions import Access
+from uchet.platform.query_cache import model_cache
+from uchet.platform.query_names import Sight, TableSight
+from uchet.platform.record_checks import WriteChecks
+from uchet.platform.record_files import FileFields
 from uchet.platform.runtime import Runtime
 from uchet.platform.search import record_terms, term_rows
 from uchet.platform.users import User
 
 
-class RecordService:
-    """Records of one table, acting as one user, in one locale."""
+class RecordService(WriteChecks, FileFields):
+    """Records of one table, acting as one user, in one locale.
+
+    The checks of a write (:mod:`.record_checks`) and file fields (:mod:`.record_files`)
+    are mixed in from their own modules; the list queries are :mod:`.query`'s."""
 
     def __init__(self, runtime: Runtime, table: str, user: User, locale: str | None = None):
         self.rt = runtime
@@ -56,6 +62,26 @@ class RecordService:
     def _row_condition(self, access: Access) -> Any:
         return self.rt.permissions.row_condition(self.user, self.ct, access)
 
+    def _sight(self, access: Access) -> Sight | None:
+        """What the user may read of the tables references lead to (None: everything)."""
+        if access.unrestricted:
+            return None  # the system user or a superuser: every table, every row
+        # It depends on nothing but the user and their roles (and the model version whose
+        # cache holds it), so one sight serves all their queries and keys their statements.
+        key = (self.user.id, tuple(self.user.roles))
+        sight: Sight = model_cache(self.rt.model, "sights").get(
+            key, lambda: Sight(self._table_sight, key)
+        )
+        return sight
+
+    def _table_sight(self, table_id: str) -> TableSight | None:
+        permissions = self.rt.permissions
+        access = permissions.access(self.user, table_id)
+        if not access.can("read"):
+            return None
+        rows = permissions.row_condition(self.user, self.rt.table(table_id), access)
+        return TableSight(frozenset(access.readable()), rows)
+
     def query(self, **options: Any) -> q.QueryResult:
         """List records: filters, sort, quick search, pages, group counts, a capped count.
 
@@ -64,18 +90,20 @@ class RecordService:
         """
         access = self._access("read")
         options.setdefault("count_limit", self.rt.count_limit)
-        with self.rt.engine.connect() as conn:
-            return q.run_query(
-                self.rt.model,
-                self.table.id,
-                connection=conn,
-                row_condition=self._row_condition(access),
-                # The row rules depend on nothing but the user and their roles, so queries
-                # of the same shape by the same user may share one statement.
-                row_condition_key=(self.user.id, tuple(self.user.roles)),
-                readable=None if access.unrestricted else access.readable(),
-                **options,
-            )
+        # The engine, not a connection: on SQLite the query then runs its statements on a
+        # pooled driver connection directly (see query_driver).
+        return q.run_query(
+            self.rt.model,
+            self.table.id,
+            connection=self.rt.engine,
+            row_condition=self._row_condition(access),
+            # The row rules depend on nothing but the user and their roles, so queries
+            # of the same shape by the same user may share one statement.
+            row_condition_key=(self.user.id, tuple(self.user.roles)),
+            readable=None if access.unrestricted else access.readable(),
+            sight=self._sight(access),
+            **options,
+        )
 
     def get(self, record_id: Any) -> dict[str, Any]:
         """One record by id; :class:`NotFound` if it does not exist or the user may not see it."""
@@ -94,138 +122,11 @@ class RecordService:
                 self.rt.model, self.table.id, field, connection=conn,
                 row_condition=self._row_condition(access),
                 # The other filters sent along may name fields too: check them the same way.
-                readable=None if access.unrestricted else access.readable(), **options,
+                readable=None if access.unrestricted else access.readable(),
+                sight=self._sight(access), **options,
             )  # fmt: skip
 
-    def file(self, record_id: Any, field: str) -> tuple[str, str, bytes] | None:
-        """``(name, content_type, data)`` of a file field of a record the user may read."""
-        access = self._access("read")
-        f = self.table.field_by_name(field)
-        if f.type not in ("file", "image") or (
-            not access.unrestricted and field not in access.readable()
-        ):
-            raise NotFound(f"{self.table.name}.{field} is not a readable file field")
-        file_id = self.get(record_id).get(field)
-        if file_id is None:
-            return None
-        files = self.rt.files
-        with self.rt.engine.connect() as conn:
-            row = conn.execute(sa.select(files).where(files.c.id == file_id)).first()
-        return (row.name, row.content_type, row.data) if row else None
-
     # -- writing ---------------------------------------------------------------------------
-    def _refused_fields(self, access: Access) -> dict[str, str]:
-        """Field name -> why the user may not write it (empty for the system user)."""
-        if self.user.is_system:
-            return {}
-        refused = {}
-        for f in self.table.fields:
-            if not access.unrestricted and f.name not in access.writable():
-                refused[f.name] = message("no_write", self.locale)
-            elif f.read_only:
-                refused[f.name] = message("read_only", self.locale)
-        return refused
-
-    def _check_writable(self, values: Mapping[str, Any], access: Access) -> None:
-        refused = self._refused_fields(access)
-        problems = {name: [refused[name]] for name in values if name in refused}
-        if problems:
-            raise ValidationError(problems)
-
-    def _with_defaults(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        result = dict(values)
-        for name, default in self.defaults.items():
-            if name not in result:
-                result[name] = default
-        return result
-
-    def _prepare(
-        self, values: Mapping[str, Any], creating: bool, row: int | None = None
-    ) -> dict[str, Any]:
-        if not isinstance(values, Mapping):
-            raise ValidationError(
-                {"_schema": ["Values must be an object of field names to values."]}, row
-            )
-        data = self._with_defaults(values) if creating else dict(values)
-        loaded = self.rt.validator(self.table.id).load(
-            data, locale=self.locale, creating=creating, row=row
-        )
-        for f in self.file_fields:
-            if isinstance(loaded.get(f.name), FileValue):
-                limit = f.max_size or self.rt.max_file_size
-                if len(loaded[f.name].data) > limit:
-                    raise ValidationError(
-                        {
-                            f.name: [
-                                message(
-                                    "file_too_large",
-                                    self.locale,
-                                    size=len(loaded[f.name].data),
-                                    limit=limit,
-                                )
-                            ]
-                        },
-                        row,
-                    )
-        return loaded
-
-    def _store_files(self, conn: Connection, values: dict[str, Any]) -> None:
-        for f in self.table.fields:
-            value = values.get(f.name)
-            if isinstance(value, FileValue):
-                result = conn.execute(
-                    self.rt.files.insert().values(
-                        table_id=self.table.id, field_id=f.id, name=value.name,
-                        content_type=value.content_type, size=len(value.data), data=value.data,
-                        created_at=_now(), created_by=self.user.id,
-                    )
-                )  # fmt: skip
-                assert result.inserted_primary_key is not None
-                values[f.name] = result.inserted_primary_key[0]
-
-    def _check_references(
-        self, conn: Connection, rows: Sequence[Mapping[str, Any]]
-    ) -> dict[int, dict[str, list[str]]]:
-        """Friendly errors for references to missing records (the FK would only say "failed")."""
-        problems: dict[int, dict[str, list[str]]] = {}
-        for f in self.table.fields:
-            if f.type not in ("reference", "user"):
-                continue
-            wanted = {r[f.name] for r in rows if r.get(f.name) is not None}
-            if not wanted:
-                continue
-            target = (
-                self.rt.table(f.target).sql
-                if f.type == "reference" and f.target
-                else self.rt.model.system["uchet_users"]
-            )
-            found: set[Any] = set()
-            for chunk in _chunks(sorted(wanted), 500):
-                found |= set(
-                    conn.execute(sa.select(target.c.id).where(target.c.id.in_(chunk))).scalars()
-                )
-            for i, r in enumerate(rows):
-                if r.get(f.name) is not None and r[f.name] not in found:
-                    problems.setdefault(i, {})[f.name] = [
-                        message("reference_missing", self.locale, id=r[f.name])
-                    ]
-        return problems
-
-    def _check_unique(
-        self, conn: Connection, values: Mapping[str, Any], exclude: Any = None
-    ) -> None:
-        problems = {}
-        for f in self.table.fields:
-            if f.unique and values.get(f.name) is not None:
-                col = self.ct.sql.c[f.name]
-                stmt = sa.select(self.ct.sql.c.id).where(col == values[f.name])
-                if exclude is not None:
-                    stmt = stmt.where(self.ct.sql.c.id != exclude)
-                if conn.execute(stmt.limit(1)).first():
-                    problems[f.name] = [message("unique", self.locale)]
-        if problems:
-            raise ValidationError(problems)
-
     def _write_terms(
         self, conn: Connection, record_id: Any, values: Mapping[str, Any], replace: bool
     ) -> None:
@@ -237,18 +138,6 @@ class RecordService:
         rows = term_rows(record_id, record_terms(self.table, values, self.rt.types))
         if rows:
             conn.execute(search.insert(), rows)
-
-    def _ensure_visible(self, conn: Connection, record_id: Any, access: Access) -> None:
-        """Refuse a write that leaves the record outside the user's rows (e.g. a manager
-        assigning a client to someone else's name)."""
-        condition = self._row_condition(access)
-        if condition is None:
-            return
-        stmt = sa.select(self.ct.sql.c.id).where(self.ct.sql.c.id == record_id, condition)
-        if conn.execute(stmt).first() is None:
-            raise PermissionDenied(
-                f"{self.user.login} may not place a {self.table.name} record outside their rows"
-            )
 
     def create(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and insert one record; returns it as :meth:`get` would."""
@@ -375,20 +264,6 @@ class RecordService:
         return bulk.create_many(self, rows)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _ensure_all_visible(self, conn: Connection, ids: list[Any], access: Access) -> None:
-        condition = self._row_condition(access)
-        if condition is None:
-            return
-        sql = self.ct.sql
-        for chunk in _chunks(ids, 500):
-            seen = conn.execute(
-                sa.select(sa.func.count()).select_from(sql).where(sql.c.id.in_(chunk), condition)
-            ).scalar()
-            if seen != len(chunk):
-                raise PermissionDenied(
-                    f"{self.user.login} may not place {self.table.name} records outside their rows"
-                )
-
     def _allocate_ids(self, conn: Connection, count: int) -> list[int]:
         """Ids for ``count`` new rows, reserved inside the current write transaction.
 
@@ -433,8 +308,3 @@ class RecordService:
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
