@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+#: Engines whose database is known to have the print-form tables.
+_READY: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 class PrintFormStore:
     """Reads and writes ``uchet_print_forms`` and ``uchet_print_templates``."""
 
@@ -53,16 +58,16 @@ class PrintFormStore:
         tables = define_system_tables(sa.MetaData())
         self.forms = tables["uchet_print_forms"]
         self.templates = tables["uchet_print_templates"]
-        self._ready = False
 
     def _ensure(self) -> None:
-        """Create the tables in a database migrated before print forms existed."""
-        if not self._ready:
+        """Create the tables in a database migrated before print forms existed (once per
+        engine: a store is made per request, and the check costs a query per table)."""
+        if self.engine not in _READY:
             with self.engine.begin() as conn:
                 self.forms.metadata.create_all(
                     conn, tables=[self.forms, self.templates], checkfirst=True
                 )
-            self._ready = True
+            _READY.add(self.engine)
 
     # -- reading --------------------------------------------------------------------------
     def all(self) -> list[dict[str, Any]]:
