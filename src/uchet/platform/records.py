@@ -17,11 +17,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from uchet.platform import query as q
+from uchet.platform.attachments import AttachmentMixin
 from uchet.platform.audit import audit_rows, changes_between
 from uchet.platform.database import write_transaction
 from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.i18n import message
+from uchet.platform.lookup import LookupMixin
 from uchet.platform.permissions import Access
 from uchet.platform.runtime import Runtime
 from uchet.platform.search import record_terms, term_rows
@@ -42,8 +44,11 @@ class BulkValidationError(ValidationError):
         self.args = (f"{total} invalid row(s); nothing was written. " + str(self),)
 
 
-class RecordService:
-    """Records of one table, acting as one user, in one locale."""
+class RecordService(LookupMixin, AttachmentMixin):
+    """Records of one table, acting as one user, in one locale.
+
+    Lookups beyond the user's rows (:mod:`.lookup`) and attachments (:mod:`.attachments`)
+    are mixed in from their own modules."""
 
     def __init__(self, runtime: Runtime, table: str, user: User, locale: str | None = None):
         self.rt = runtime
@@ -261,6 +266,7 @@ class RecordService:
                 raise ValidationError(problems[0])
             self._check_unique(conn, data)
             self._store_files(conn, data)
+            self.rt.pm.hook.uchet_before_insert(service=self, conn=conn, rows=[data])
             now = _now()
             row = {**data, "version": 1, "created_at": now, "updated_at": now,
                    "created_by": self.user.id, "updated_by": self.user.id}  # fmt: skip
@@ -273,6 +279,7 @@ class RecordService:
             )
             record = {**data, "id": record_id, "version": 1}
             self.rt.pm.hook.uchet_after_create(table=self.table, record=record, user=self.user)
+            self.rt.pm.hook.uchet_after_insert(service=self, conn=conn, records=[record])
         return self.get(record_id)
 
     def update(
@@ -318,8 +325,9 @@ class RecordService:
                     self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)])
                 )
             self.rt.pm.hook.uchet_after_update(
-                table=self.table, old=old, record={**merged, "version": new_version}, user=self.user
-            )
+                table=self.table, old=old, record={**merged, "version": new_version},
+                user=self.user, service=self, conn=conn,
+            )  # fmt: skip
         return self.get(record_id)
 
     def delete(self, record_id: Any, version: int | None = None) -> None:
@@ -359,7 +367,9 @@ class RecordService:
                 self.rt.audit.insert(),
                 audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]),
             )
-            self.rt.pm.hook.uchet_after_delete(table=self.table, record=old, user=self.user)
+            self.rt.pm.hook.uchet_after_delete(
+                table=self.table, record=old, user=self.user, service=self, conn=conn
+            )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
         """Validate every row, then insert them all in one transaction with executemany.
@@ -394,6 +404,7 @@ class RecordService:
                 )
             for data in prepared:
                 self._store_files(conn, data)
+            self.rt.pm.hook.uchet_before_insert(service=self, conn=conn, rows=prepared)
             names = [f.name for f, _ in self.stored_fields]
             system = {
                 "version": 1,
@@ -432,10 +443,10 @@ class RecordService:
                     [(rid, changes_between(self, {}, d)) for rid, d in zip(ids, prepared)],
                 ),
             )
-            for rid, data in zip(ids, prepared):
-                self.rt.pm.hook.uchet_after_create(
-                    table=self.table, record={**data, "id": rid, "version": 1}, user=self.user
-                )
+            records = [{**data, "id": rid, "version": 1} for rid, data in zip(ids, prepared)]
+            for record in records:
+                self.rt.pm.hook.uchet_after_create(table=self.table, record=record, user=self.user)
+            self.rt.pm.hook.uchet_after_insert(service=self, conn=conn, records=records)
         return ids
 
     # -- helpers ---------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Text,
 )
 
+from uchet.platform.system_jobs import JOB_TABLE_NAMES, define_job_tables
+
 #: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
 #: PRIMARY KEY" aliases the rowid (and so autoincrements).
 ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
@@ -35,6 +37,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_prefs",
     "uchet_saved_views",
     "uchet_login_failures",
+    *JOB_TABLE_NAMES,
 )
 
 
@@ -136,4 +139,4 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Index("ix_uchet_login_failures_login", "login", "at"),
     )
     tables = (config, users, files, audit, state, prefs, saved_views, login_failures)
-    return {t.name: t for t in tables}
+    return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
