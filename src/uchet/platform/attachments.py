@@ -69,8 +69,8 @@ class AttachmentMixin:
         self._attachments_on()
         self._access("update")
         if isinstance(file, dict):
-            file = FileValue(file.get("name", "file"), file.get("content_type") or
-                             "application/octet-stream", file.get("data", b""))  # fmt: skip
+            file = FileValue(file.get("name", "file"), file.get("data", b""),
+                             file.get("content_type") or "application/octet-stream")  # fmt: skip
         if not isinstance(file, FileValue) or not file.data:
             raise ValidationError({"file": [message("required", self.locale)]})
         if len(file.data) > self.rt.max_file_size:
