@@ -751,14 +751,14 @@ def test_sample_passes() -> None:
     result = run_check("sample_crm")
     assert result.exit_code == 0, result.output
     assert (
-        result.output == "OK sample_crm 0.1.0: 3 tables, 27 fields, 1 form, 3 roles, 0 overlays\n"
+        result.output == "OK sample_crm 0.1.0: 20 tables, 152 fields, 8 forms, 7 reports, 4 roles, 0 overlays\n"
     )
 
 
 def test_copied_directory_passes(bundle: Path) -> None:
     result = run_check(bundle)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 3 tables, 27 fields")
+    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables, 152 fields")
 
 
 @pytest.mark.parametrize("top_folder", [False, True], ids=["flat", "with-top-folder"])
@@ -769,10 +769,10 @@ def test_zip_bundle(bundle: Path, tmp_path: Path, top_folder: bool) -> None:
             if path.is_file():
                 name = path.relative_to(bundle).as_posix()
                 zf.write(path, f"crm/{name}" if top_folder else name)
-    assert len(load(archive).config.tables) == 3
+    assert len(load(archive).config.tables) == 20
     result = run_check(archive)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 3 tables")
+    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables")
 
 
 def test_broken_zip_names_the_file_inside(bundle: Path, tmp_path: Path) -> None:
@@ -823,7 +823,7 @@ def test_valid_overlay_applies(bundle: Path) -> None:
 
     result = run_check(bundle, [overlay])
     assert result.exit_code == 0, result.output
-    assert result.output == "OK sample_crm 0.1.0: 3 tables, 28 fields, 1 form, 3 roles, 1 overlay\n"
+    assert result.output == "OK sample_crm 0.1.0: 20 tables, 153 fields, 8 forms, 7 reports, 4 roles, 1 overlay\n"
 
 
 def test_overlay_directory_applies_in_name_order(bundle: Path) -> None:
