@@ -16,14 +16,16 @@ def staff(platform: Any) -> dict[str, Any]:
     """Two managers, an accountant, a viewer and an administrator."""
     users = platform.users
     return {
-        "anna": users.create("anna", "secret-pass-1", name="Анна", roles=["manager"],
-                             email="anna@example.test"),
-        "boris": users.create("boris", "secret-pass-2", name="Борис", roles=["manager"],
-                              email="boris@example.test"),
+        "anna": users.create(
+            "anna", "secret-pass-1", name="Анна", roles=["manager"], email="anna@example.test"
+        ),
+        "boris": users.create(
+            "boris", "secret-pass-2", name="Борис", roles=["manager"], email="boris@example.test"
+        ),
         "alla": users.create("alla", "secret-pass-3", name="Алла", roles=["accountant"]),
         "vera": users.create("vera", "secret-pass-4", name="Вера", roles=["viewer"]),
         "admin": users.create("admin", "secret-pass-5", name="Админ", roles=["main"]),
-    }  # fmt: skip
+    }
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):

@@ -751,7 +751,8 @@ def test_sample_passes() -> None:
     result = run_check("sample_crm")
     assert result.exit_code == 0, result.output
     assert (
-        result.output == "OK sample_crm 0.1.0: 20 tables, 152 fields, 8 forms, 7 reports, 4 roles, 0 overlays\n"
+        result.output
+        == "OK sample_crm 0.1.0: 20 tables, 152 fields, 8 forms, 7 reports, 4 roles, 0 overlays\n"
     )
 
 
@@ -823,7 +824,9 @@ def test_valid_overlay_applies(bundle: Path) -> None:
 
     result = run_check(bundle, [overlay])
     assert result.exit_code == 0, result.output
-    assert result.output == "OK sample_crm 0.1.0: 20 tables, 153 fields, 8 forms, 7 reports, 4 roles, 1 overlay\n"
+    assert result.output == (
+        "OK sample_crm 0.1.0: 20 tables, 153 fields, 8 forms, 7 reports, 4 roles, 1 overlay\n"
+    )
 
 
 def test_overlay_directory_applies_in_name_order(bundle: Path) -> None:

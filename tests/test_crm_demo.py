@@ -11,8 +11,9 @@ from uchet.cli import main
 
 
 def _init(url: str, *args: str) -> str:
-    result = CliRunner().invoke(main, ["init", "-d", url, "--admin-password", "admin-pass-1",
-                                       "--demo", *args])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["init", "-d", url, "--admin-password", "admin-pass-1", "--demo", *args]
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -20,7 +21,9 @@ def _init(url: str, *args: str) -> str:
 def _names(url: str) -> list[str]:
     p = Platform.open("sample_crm", database_url=url)
     try:
-        return [r["name"] for r in p.records("clients", user=SYSTEM).query(limit=1000, sort=["id"]).rows]
+        return [
+            r["name"] for r in p.records("clients", user=SYSTEM).query(limit=1000, sort=["id"]).rows
+        ]
     finally:
         p.close()
 

@@ -25,8 +25,7 @@ def test_reminder_fires_exactly_once_with_two_workers(platform, staff):
     soon = dt.datetime.now().replace(microsecond=0) + dt.timedelta(seconds=2)
     tasks = platform.records("work", user=anna)
     task = tasks.create({"title": "Перезвонить", "assignee": anna.id, "remind_at": soon})
-    tasks.create({"title": "Позже", "assignee": anna.id,
-                  "remind_at": soon + dt.timedelta(hours=5)})  # fmt: skip
+    tasks.create({"title": "Позже", "assignee": anna.id, "remind_at": soon + dt.timedelta(hours=5)})
     [job] = _jobs(platform, key=f"work.remind:{task['id']}")
     assert job["due_at"] == soon and job["status"] == "pending"
     assert platform.run_jobs() == 0  # not yet due
@@ -75,7 +74,9 @@ def test_changed_time_replaces_the_reminder_and_done_skips_it(platform, staff):
     anna = staff["anna"]
     now = dt.datetime.now().replace(microsecond=0)
     tasks = platform.records("work", user=anna)
-    task = tasks.create({"title": "Т", "assignee": anna.id, "remind_at": now + dt.timedelta(hours=1)})
+    task = tasks.create(
+        {"title": "Т", "assignee": anna.id, "remind_at": now + dt.timedelta(hours=1)}
+    )
     tasks.update(task["id"], {"remind_at": now + dt.timedelta(hours=2)})
     [job] = _jobs(platform, key=f"work.remind:{task['id']}")
     assert job["due_at"] == now + dt.timedelta(hours=2)

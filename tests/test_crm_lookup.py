@@ -12,10 +12,16 @@ from uchet import SYSTEM, NotFound, PermissionDenied
 @pytest.fixture
 def clients(platform, staff):
     anna, boris = staff["anna"], staff["boris"]
-    a = platform.records("clients", user=anna).create({
-        "name": "ООО «Ромашка»", "manager": anna.id, "phone": "+7 (495) 123-45-67",
-        "tax_id": "7701234567", "city": "Москва", "notes": "секрет Анны",
-    })  # fmt: skip
+    a = platform.records("clients", user=anna).create(
+        {
+            "name": "ООО «Ромашка»",
+            "manager": anna.id,
+            "phone": "+7 (495) 123-45-67",
+            "tax_id": "7701234567",
+            "city": "Москва",
+            "notes": "секрет Анны",
+        }
+    )
     b = platform.records("clients", user=boris).create(
         {"name": "ИП Петров", "manager": boris.id, "phone_mobile": "8-912-000-11-22"}
     )

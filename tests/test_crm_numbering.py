@@ -14,8 +14,10 @@ from uchet.platform.numbering import parse_pattern
 def test_numbers_follow_the_pattern_and_restart_each_year(platform):
     client = platform.records("clients", user=SYSTEM).create({"name": "Клиент"})
     invoices = platform.records("invoices", user=SYSTEM)
-    made = [invoices.create({"client": client["id"], "date": d})["number"]
-            for d in ("2024-12-30", "2024-12-31", "2025-01-01", "2025-02-01")]  # fmt: skip
+    made = [
+        invoices.create({"client": client["id"], "date": d})["number"]
+        for d in ("2024-12-30", "2024-12-31", "2025-01-01", "2025-02-01")
+    ]
     assert made == ["СЧ-2024-00001", "СЧ-2024-00002", "СЧ-2025-00001", "СЧ-2025-00002"]
     # A number given explicitly (an import) is kept and does not advance the sequence.
     kept = invoices.create({"client": client["id"], "date": "2025-03-01", "number": "OLD-7"})
@@ -60,9 +62,14 @@ def test_concurrent_creation_gives_no_duplicates_and_no_gaps(platform):
 
 @pytest.mark.parametrize(
     ("pattern", "problem"),
-    [("N-{seq}-{seq}", "exactly one"), ("N-{year}", "exactly one"), ("{seq:5}", "placeholder"),
-     ("N-{client}-{seq}", "placeholder"), ("{seq.__class__}", "placeholder")],
-)  # fmt: skip
+    [
+        ("N-{seq}-{seq}", "exactly one"),
+        ("N-{year}", "exactly one"),
+        ("{seq:5}", "placeholder"),
+        ("N-{client}-{seq}", "placeholder"),
+        ("{seq.__class__}", "placeholder"),
+    ],
+)
 def test_bad_patterns_are_refused(pattern, problem):
     with pytest.raises(ValueError, match=problem):
         parse_pattern(pattern)

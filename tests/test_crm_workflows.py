@@ -8,16 +8,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from tests.crm_support import fake_smtp
 
 from uchet import SYSTEM, NotFound, ValidationError
 from uchet.platform.jobs import wait_until
 
-from tests.crm_support import fake_smtp
-
 
 def _client(platform, owner, name="ООО «Ромашка»", **values):
-    return platform.records("clients", user=owner).create({"name": name, "manager": owner.id,
-                                                            **values})  # fmt: skip
+    return platform.records("clients", user=owner).create(
+        {"name": name, "manager": owner.id, **values}
+    )
 
 
 def _titles(platform, user):
@@ -76,16 +76,21 @@ def test_partial_payments_move_an_invoice_from_unpaid_to_paid(platform, staff):
     lines = platform.records("invoice_lines", user=anna)
     line = lines.create({"invoice": invoice["id"], "product": product["id"], "quantity": 2})
     assert line["unit_price"] == Decimal("1500.00") and line["amount"] == Decimal("3000.00")
-    lines.create({"invoice": invoice["id"], "product": product["id"], "quantity": 1,
-                  "unit_price": "500"})  # fmt: skip
+    lines.create(
+        {"invoice": invoice["id"], "product": product["id"], "quantity": 1, "unit_price": "500"}
+    )
     payments = platform.records("payments", user=staff["alla"])
     states = [invoices.get(invoice["id"])]
     for amount in ("1000", "2000.50", "499.50"):
         payments.create({"invoice": invoice["id"], "amount": amount, "date": "2025-03-20"})
         states.append(invoices.get(invoice["id"]))
     assert [s["status"] for s in states] == ["unpaid", "partly_paid", "partly_paid", "paid"]
-    assert [s["debt"] for s in states] == [Decimal("3500.00"), Decimal("2500.00"),
-                                           Decimal("499.50"), Decimal("0.00")]  # fmt: skip
+    assert [s["debt"] for s in states] == [
+        Decimal("3500.00"),
+        Decimal("2500.00"),
+        Decimal("499.50"),
+        Decimal("0.00"),
+    ]
     assert states[-1]["total"] == Decimal("3500.00") and states[-1]["paid"] == Decimal("3500.00")
     assert platform.records("clients", user=anna).get(client["id"])["debt"] == Decimal("0.00")
     # A manager reads payments of their clients but may not record them.
@@ -100,8 +105,10 @@ def test_defaults_from_references_in_bulk(platform):
     lists = platform.records("price_lists", user=SYSTEM)
     price_list = lists.create({"name": "Розница"})
     items = platform.records("price_list_items", user=SYSTEM)
-    items.create_many([{"price_list": price_list["id"], "product": pid} for pid in ids[:2]]
-                      + [{"price_list": price_list["id"], "product": ids[2], "price": 7}])  # fmt: skip
+    items.create_many(
+        [{"price_list": price_list["id"], "product": pid} for pid in ids[:2]]
+        + [{"price_list": price_list["id"], "product": ids[2], "price": 7}]
+    )
     prices = sorted(r["price"] for r in items.query().rows)
     assert prices == [Decimal("7.00"), Decimal("100.00"), Decimal("101.00")]
     assert lists.get(price_list["id"])["item_count"] == 3
@@ -119,11 +126,17 @@ def test_attachments_on_any_record(platform, staff):
     anna, boris = staff["anna"], staff["boris"]
     client = _client(platform, anna)
     mine = platform.records("clients", user=anna)
-    att = mine.attach(client["id"], {"name": "scan.pdf", "data": b"%PDF-1.4 test",
-                                     "content_type": "application/pdf"}, note="Договор")  # fmt: skip
+    att = mine.attach(
+        client["id"],
+        {"name": "scan.pdf", "data": b"%PDF-1.4 test", "content_type": "application/pdf"},
+        note="Договор",
+    )
     assert [a.name for a in mine.attachments(client["id"])] == ["scan.pdf"]
-    assert mine.attachment(client["id"], att.id) == ("scan.pdf", "application/pdf",
-                                                     b"%PDF-1.4 test")  # fmt: skip
+    assert mine.attachment(client["id"], att.id) == (
+        "scan.pdf",
+        "application/pdf",
+        b"%PDF-1.4 test",
+    )
     with pytest.raises(NotFound):  # another manager cannot see the client's files
         platform.records("clients", user=boris).attachments(client["id"])
     with pytest.raises(ValidationError):  # a table without attachments refuses
@@ -135,9 +148,12 @@ def test_attachments_on_any_record(platform, staff):
     )
     platform.records("work", user=anna).attach(task["id"], {"name": "a.txt", "data": b"x"})
     platform.records("work", user=anna).delete(task["id"])
-    assert platform.engine.connect().execute(
-        platform.runtime.model.system["uchet_attachments"].select()
-    ).all() == []
+    assert (
+        platform.engine.connect()
+        .execute(platform.runtime.model.system["uchet_attachments"].select())
+        .all()
+        == []
+    )
 
 
 def test_notification_e_mail_through_smtp(platform, staff, monkeypatch):
@@ -161,10 +177,15 @@ def test_notification_e_mail_through_smtp(platform, staff, monkeypatch):
 
 def test_reminder_time_in_the_past_is_not_scheduled(platform, staff):
     anna = staff["anna"]
-    task = platform.records("work", user=anna).create({
-        "title": "Старое", "assignee": anna.id,
-        "remind_at": dt.datetime.now() - dt.timedelta(days=3),
-    })  # fmt: skip
+    task = platform.records("work", user=anna).create(
+        {
+            "title": "Старое",
+            "assignee": anna.id,
+            "remind_at": dt.datetime.now() - dt.timedelta(days=3),
+        }
+    )
     jobs = platform.runtime.model.system["uchet_jobs"]
     with platform.engine.connect() as conn:
-        assert conn.execute(jobs.select().where(jobs.c.key == f"work.remind:{task['id']}")).all() == []
+        assert (
+            conn.execute(jobs.select().where(jobs.c.key == f"work.remind:{task['id']}")).all() == []
+        )

@@ -25,9 +25,12 @@ def _user(platform: Any, login: str | None) -> User:
 
 
 as_option = click.option(
-    "--as", "as_login", default=None, metavar="LOGIN",
+    "--as",
+    "as_login",
+    default=None,
+    metavar="LOGIN",
     help="Act as this user (their rights and row rules apply); default: the system actor.",
-)  # fmt: skip
+)
 
 
 @click.command()
@@ -35,12 +38,20 @@ as_option = click.option(
 @database_option
 @overlay_option
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
-@click.option("--interval", default=5.0, show_default=True, type=float,
-              help="Seconds between looks for due jobs.")  # fmt: skip
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=float,
+    help="Seconds between looks for due jobs.",
+)
 def worker(
-    config: str | None, database: str | None, overlays: tuple[str, ...], once: bool,
+    config: str | None,
+    database: str | None,
+    overlays: tuple[str, ...],
+    once: bool,
     interval: float,
-) -> None:  # fmt: skip
+) -> None:
     """Run background jobs: reminders, notifications, e-mail (SMTP via UCHET_SMTP_*).
 
     Any number of workers may run at once, on any machines: each job runs once. A job
@@ -65,18 +76,34 @@ def worker(
 
 @click.command()
 @click.argument("report_id")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="A report parameter; repeat for more.")  # fmt: skip
-@click.option("--output", "output", default=None, type=click.Path(dir_okay=False),
-              help="Write an .xlsx file instead of printing the rows.")  # fmt: skip
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A report parameter; repeat for more.",
+)
+@click.option(
+    "--output",
+    "output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write an .xlsx file instead of printing the rows.",
+)
 @as_option
 @config_option
 @database_option
 @overlay_option
 def report(
-    report_id: str, params: tuple[str, ...], output: str | None, as_login: str | None,
-    config: str | None, database: str | None, overlays: tuple[str, ...],
-) -> None:  # fmt: skip
+    report_id: str,
+    params: tuple[str, ...],
+    output: str | None,
+    as_login: str | None,
+    config: str | None,
+    database: str | None,
+    overlays: tuple[str, ...],
+) -> None:
     """Run the report REPORT_ID (its id or name) and print it or export it to xlsx."""
     from uchet.platform.reports import export_xlsx
 
@@ -122,9 +149,13 @@ def _text(value: Any) -> str:
 @database_option
 @overlay_option
 def phone(
-    phone: str, table: str, as_login: str | None, config: str | None, database: str | None,
+    phone: str,
+    table: str,
+    as_login: str | None,
+    config: str | None,
+    database: str | None,
     overlays: tuple[str, ...],
-) -> None:  # fmt: skip
+) -> None:
     """Find records by a phone number typed in any format (also their child records' phones)."""
     with _errors(config):
         platform = _open(config, database, overlays)
@@ -149,9 +180,12 @@ def phone(
 @database_option
 @overlay_option
 def notifications(
-    login: str, mark_read: bool, config: str | None, database: str | None,
+    login: str,
+    mark_read: bool,
+    config: str | None,
+    database: str | None,
     overlays: tuple[str, ...],
-) -> None:  # fmt: skip
+) -> None:
     """List the in-app notifications of the user LOGIN, newest first."""
     with _errors(config):
         platform = _open(config, database, overlays)

@@ -24,10 +24,10 @@ from uchet.platform import migrator, planner
 from uchet.platform.audit import AuditEntry, history
 from uchet.platform.database import create_engine
 from uchet.platform.errors import NotFound, UchetError
-from uchet.platform.model import Configuration, build_configuration
 from uchet.platform.inbox import Inbox
 from uchet.platform.jobs import Worker
 from uchet.platform.lookup import Found
+from uchet.platform.model import Configuration, build_configuration
 from uchet.platform.plugins import field_type_registry, job_registry, make_plugin_manager
 from uchet.platform.records import RecordService
 from uchet.platform.reports import ReportResult, run_report

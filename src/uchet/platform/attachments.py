@@ -20,8 +20,10 @@ from uchet.platform.fieldtypes import FileValue
 from uchet.platform.i18n import message
 
 if TYPE_CHECKING:
-    from uchet.platform.records import RecordService
+    from uchet.platform.model import Table
+    from uchet.platform.permissions import Access
     from uchet.platform.runtime import Runtime
+    from uchet.platform.users import User
 
 
 @dataclass(frozen=True)
@@ -40,59 +42,104 @@ class Attachment:
 class AttachmentMixin:
     """Attachment methods of the record service (mixed into ``RecordService``)."""
 
-    def _attachments_on(self: RecordService) -> None:
+    if TYPE_CHECKING:  # provided by RecordService
+        rt: Runtime
+        table: Table
+        user: User
+        locale: str
+
+        def get(self, record_id: Any) -> dict[str, Any]: ...
+        def _access(self, action: str) -> Access: ...
+        def _transaction(self) -> Any: ...
+        def _locked_row(
+            self, conn: Connection, record_id: Any, access: Access, version: int | None
+        ) -> dict[str, Any]: ...
+
+    def _attachments_on(self) -> None:
         if not self.table.attachments:
             raise ValidationError(
                 {"_schema": [f"table {self.table.name!r} does not take attachments"]}
             )
 
-    def attachments(self: RecordService, record_id: Any) -> list[Attachment]:
+    def attachments(self, record_id: Any) -> list[Attachment]:
         """The files attached to a record the user may read."""
         self._attachments_on()
         self.get(record_id)  # NotFound outside the user's rows
         att, files = self.rt.model.system["uchet_attachments"], self.rt.files
         stmt = (
-            sa.select(att.c.id, files.c.name, files.c.content_type, files.c.size, att.c.note,
-                      att.c.created_at, att.c.created_by)
+            sa.select(
+                att.c.id,
+                files.c.name,
+                files.c.content_type,
+                files.c.size,
+                att.c.note,
+                att.c.created_at,
+                att.c.created_by,
+            )
             .join(files, files.c.id == att.c.file_id)
             .where(att.c.table_id == self.table.id, att.c.record_id == record_id)
             .order_by(att.c.id)
-        )  # fmt: skip
+        )
         with self.rt.engine.connect() as conn:
             return [Attachment(*row) for row in conn.execute(stmt)]
 
-    def attach(
-        self: RecordService, record_id: Any, file: Any, note: str | None = None
-    ) -> Attachment:
+    def attach(self, record_id: Any, file: Any, note: str | None = None) -> Attachment:
         """Attach ``file`` (a FileValue, or ``{"name", "data"[, "content_type"]}``) to a
         record the user may change; the size limit of the configuration applies."""
         self._attachments_on()
         self._access("update")
         if isinstance(file, dict):
-            file = FileValue(file.get("name", "file"), file.get("data", b""),
-                             file.get("content_type") or "application/octet-stream")  # fmt: skip
+            file = FileValue(
+                file.get("name", "file"),
+                file.get("data", b""),
+                file.get("content_type") or "application/octet-stream",
+            )
         if not isinstance(file, FileValue) or not file.data:
             raise ValidationError({"file": [message("required", self.locale)]})
         if len(file.data) > self.rt.max_file_size:
-            raise ValidationError({"file": [message("file_too_large", self.locale,
-                                   size=len(file.data), limit=self.rt.max_file_size)]})  # fmt: skip
+            raise ValidationError(
+                {
+                    "file": [
+                        message(
+                            "file_too_large",
+                            self.locale,
+                            size=len(file.data),
+                            limit=self.rt.max_file_size,
+                        )
+                    ]
+                }
+            )
         with self._transaction() as conn:
             self._locked_row(conn, record_id, self._access("update"), None)
             now = dt.datetime.now().replace(microsecond=0)
-            file_id = conn.execute(self.rt.files.insert().values(
-                table_id=self.table.id, field_id="", name=file.name,
-                content_type=file.content_type, size=len(file.data), data=file.data,
-                created_at=now, created_by=self.user.id,
-            )).inserted_primary_key[0]  # fmt: skip
+            file_id = conn.execute(
+                self.rt.files.insert().values(
+                    table_id=self.table.id,
+                    field_id="",
+                    name=file.name,
+                    content_type=file.content_type,
+                    size=len(file.data),
+                    data=file.data,
+                    created_at=now,
+                    created_by=self.user.id,
+                )
+            ).inserted_primary_key[0]
             att = self.rt.model.system["uchet_attachments"]
-            att_id = conn.execute(att.insert().values(
-                table_id=self.table.id, record_id=record_id, file_id=file_id,
-                note=note, created_at=now, created_by=self.user.id,
-            )).inserted_primary_key[0]  # fmt: skip
-        return Attachment(att_id, file.name, file.content_type, len(file.data), note, now,
-                          self.user.id)  # fmt: skip
+            att_id = conn.execute(
+                att.insert().values(
+                    table_id=self.table.id,
+                    record_id=record_id,
+                    file_id=file_id,
+                    note=note,
+                    created_at=now,
+                    created_by=self.user.id,
+                )
+            ).inserted_primary_key[0]
+        return Attachment(
+            att_id, file.name, file.content_type, len(file.data), note, now, self.user.id
+        )
 
-    def attachment(self: RecordService, record_id: Any, attachment_id: Any) -> tuple[str, str, bytes]:
+    def attachment(self, record_id: Any, attachment_id: Any) -> tuple[str, str, bytes]:
         """``(name, content_type, data)`` of one attachment of a record the user may read."""
         self._attachments_on()
         self.get(record_id)
@@ -100,16 +147,19 @@ class AttachmentMixin:
         stmt = (
             sa.select(files.c.name, files.c.content_type, files.c.data)
             .join(att, files.c.id == att.c.file_id)
-            .where(att.c.id == attachment_id, att.c.table_id == self.table.id,
-                   att.c.record_id == record_id)
-        )  # fmt: skip
+            .where(
+                att.c.id == attachment_id,
+                att.c.table_id == self.table.id,
+                att.c.record_id == record_id,
+            )
+        )
         with self.rt.engine.connect() as conn:
             row = conn.execute(stmt).first()
         if row is None:
             raise NotFound(f"attachment #{attachment_id} not found")
         return row.name, row.content_type, row.data
 
-    def detach(self: RecordService, record_id: Any, attachment_id: Any) -> None:
+    def detach(self, record_id: Any, attachment_id: Any) -> None:
         """Remove an attachment (and its file) from a record the user may change."""
         self._attachments_on()
         with self._transaction() as conn:

@@ -14,8 +14,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from uchet.platform import formula as formulas
 from uchet.platform.errors import ConfigIssue, ValidationError
-from uchet.platform.fill import stamp_problems
 from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.fill import stamp_problems
 from uchet.platform.model import Configuration, Field, Source, Table
 from uchet.platform.numbering import numbering_problems
 
@@ -90,7 +90,11 @@ def _check_duplicates(table: Table, registry: FieldTypeRegistry) -> Iterator[Con
             )
         elif ids[fid].type in registry and not registry.get(ids[fid].type).stored:
             yield _issue(
-                table.source, f"{fid!r} is computed and cannot be compared", "duplicates", "fields", i
+                table.source,
+                f"{fid!r} is computed and cannot be compared",
+                "duplicates",
+                "fields",
+                i,
             )
 
 

@@ -42,9 +42,14 @@ class FeaturesPlugin:
 
     @hookimpl
     def uchet_after_update(
-        self, table: Any, old: dict[str, Any], record: dict[str, Any], user: Any,
-        service: Any, conn: Any,
-    ) -> None:  # fmt: skip
+        self,
+        table: Any,
+        old: dict[str, Any],
+        record: dict[str, Any],
+        user: Any,
+        service: Any,
+        conn: Any,
+    ) -> None:
         if table.notifications:
             notify.on_update(service.rt, conn, table, old, record, user.id)
 

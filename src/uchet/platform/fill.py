@@ -71,9 +71,7 @@ def stamp_created(table: Table, rows: list[dict[str, Any]], actor: Any) -> None:
                 r[f.name] = _stamp_value(f, actor)
 
 
-def stamp_updated(
-    table: Table, old: Mapping[str, Any], values: dict[str, Any], actor: Any
-) -> None:
+def stamp_updated(table: Table, old: Mapping[str, Any], values: dict[str, Any], actor: Any) -> None:
     """Stamps on update: set when the watched field becomes set, cleared when it is cleared."""
     for f, when in _stamped(table):
         if when is None or when not in values or f.name in values:

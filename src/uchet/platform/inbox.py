@@ -45,10 +45,18 @@ class Inbox:
         stmt = stmt.order_by(t.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [
-                Notification(r.id, r.title, r.body or "", r.table_id, r.record_id, r.rule_id,
-                             r.created_at, r.read_at)
+                Notification(
+                    r.id,
+                    r.title,
+                    r.body or "",
+                    r.table_id,
+                    r.record_id,
+                    r.rule_id,
+                    r.created_at,
+                    r.read_at,
+                )
                 for r in conn.execute(stmt)
-            ]  # fmt: skip
+            ]
 
     def unread_count(self) -> int:
         """How many notifications are unread (the number on the bell)."""

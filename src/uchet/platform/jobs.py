@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,9 +69,12 @@ class JobRegistry:
         self._kinds: dict[str, JobKind] = {}
 
     def register(
-        self, name: str, run: Callable[[Any, Job, Connection | None], None], *,
+        self,
+        name: str,
+        run: Callable[[Any, Job, Connection | None], None],
+        *,
         external: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Register (or replace) the job kind ``name``."""
         self._kinds[name] = JobKind(name, run, external)
 
@@ -90,9 +93,13 @@ def now() -> dt.datetime:
 
 
 def enqueue(
-    conn: Connection, jobs: sa.Table, kind: str, payload: Mapping[str, Any],
-    due_at: dt.datetime | None = None, key: str | None = None,
-) -> None:  # fmt: skip
+    conn: Connection,
+    jobs: sa.Table,
+    kind: str,
+    payload: Mapping[str, Any],
+    due_at: dt.datetime | None = None,
+    key: str | None = None,
+) -> None:
     """Add a job in the caller's transaction (it exists only if that commits)."""
     enqueue_many(conn, jobs, [(kind, payload, due_at, key)])
 
@@ -100,17 +107,27 @@ def enqueue(
 def enqueue_many(
     conn: Connection,
     jobs: sa.Table,
-    items: list[tuple[str, Mapping[str, Any], dt.datetime | None, str | None]],
+    items: Sequence[tuple[str, Mapping[str, Any], dt.datetime | None, str | None]],
 ) -> None:
     """Add several jobs with one executemany."""
     if not items:
         return
     created = now()
-    conn.execute(jobs.insert(), [
-        {"kind": kind, "payload": dict(payload), "due_at": due or created, "key": key,
-         "status": PENDING, "attempts": 0, "created_at": created}
-        for kind, payload, due, key in items
-    ])  # fmt: skip
+    conn.execute(
+        jobs.insert(),
+        [
+            {
+                "kind": kind,
+                "payload": dict(payload),
+                "due_at": due or created,
+                "key": key,
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": created,
+            }
+            for kind, payload, due, key in items
+        ],
+    )
 
 
 def cancel(conn: Connection, jobs: sa.Table, keys: list[str]) -> None:
@@ -130,9 +147,14 @@ def _claimable(jobs: sa.Table, at: dt.datetime) -> Any:
 
 
 def claim(
-    engine: Engine, jobs: sa.Table, worker_id: str, *, limit: int = 10,
-    lease: float = DEFAULT_LEASE, at: dt.datetime | None = None,
-) -> list[Job]:  # fmt: skip
+    engine: Engine,
+    jobs: sa.Table,
+    worker_id: str,
+    *,
+    limit: int = 10,
+    lease: float = DEFAULT_LEASE,
+    at: dt.datetime | None = None,
+) -> list[Job]:
     """Claim up to ``limit`` due jobs for ``worker_id``; each is claimed by one worker only."""
     at = at or now()
     with write_transaction(engine) as conn:
@@ -148,15 +170,24 @@ def claim(
         conn.execute(
             jobs.update()
             .where(jobs.c.id.in_(ids), _claimable(jobs, at))
-            .values(status=RUNNING, locked_by=worker_id, locked_until=until,
-                    attempts=jobs.c.attempts + 1)
-        )  # fmt: skip
+            .values(
+                status=RUNNING,
+                locked_by=worker_id,
+                locked_until=until,
+                attempts=jobs.c.attempts + 1,
+            )
+        )
         rows = conn.execute(
-            sa.select(jobs).where(jobs.c.id.in_(ids), jobs.c.locked_by == worker_id,
-                                  jobs.c.status == RUNNING, jobs.c.locked_until == until)
-        ).mappings()  # fmt: skip
-        return [Job(r["id"], r["kind"], r["payload"] or {}, r["attempts"], r["due_at"])
-                for r in rows]  # fmt: skip
+            sa.select(jobs).where(
+                jobs.c.id.in_(ids),
+                jobs.c.locked_by == worker_id,
+                jobs.c.status == RUNNING,
+                jobs.c.locked_until == until,
+            )
+        ).mappings()
+        return [
+            Job(r["id"], r["kind"], r["payload"] or {}, r["attempts"], r["due_at"]) for r in rows
+        ]
 
 
 def _finish(conn: Connection, jobs: sa.Table, job: Job, worker_id: str) -> bool:
@@ -176,10 +207,17 @@ class Worker:
     """Claims due jobs and runs them. Many workers, in many processes, may run at once."""
 
     def __init__(
-        self, engine: Engine, jobs: sa.Table, registry: JobRegistry,
-        context: Callable[[], Any], *, worker_id: str | None = None,
-        lease: float = DEFAULT_LEASE, batch: int = 10, max_attempts: int = MAX_ATTEMPTS,
-    ):  # fmt: skip
+        self,
+        engine: Engine,
+        jobs: sa.Table,
+        registry: JobRegistry,
+        context: Callable[[], Any],
+        *,
+        worker_id: str | None = None,
+        lease: float = DEFAULT_LEASE,
+        batch: int = 10,
+        max_attempts: int = MAX_ATTEMPTS,
+    ):
         self.engine, self.jobs, self.registry, self.context = engine, jobs, registry, context
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease, self.batch, self.max_attempts = lease, batch, max_attempts
@@ -188,8 +226,9 @@ class Worker:
         """Claim and run the jobs due now; returns how many completed."""
         done = 0
         while True:
-            claimed = claim(self.engine, self.jobs, self.worker_id, limit=self.batch,
-                            lease=self.lease, at=at)  # fmt: skip
+            claimed = claim(
+                self.engine, self.jobs, self.worker_id, limit=self.batch, lease=self.lease, at=at
+            )
             if not claimed:
                 return done
             for job in claimed:
@@ -235,10 +274,14 @@ class Worker:
             conn.execute(
                 jobs.update()
                 .where(jobs.c.id == job.id, jobs.c.locked_by == self.worker_id)
-                .values(status=FAILED if final else PENDING, last_error=repr(error)[:2000],
-                        due_at=job.due_at if final else retry_at, locked_until=None,
-                        locked_by=None)
-            )  # fmt: skip
+                .values(
+                    status=FAILED if final else PENDING,
+                    last_error=repr(error)[:2000],
+                    due_at=job.due_at if final else retry_at,
+                    locked_until=None,
+                    locked_by=None,
+                )
+            )
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:

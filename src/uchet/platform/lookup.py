@@ -23,8 +23,12 @@ from uchet.platform.query import Filter, run_query
 from uchet.platform.search import prefix_condition
 
 if TYPE_CHECKING:
+    from uchet.platform.compiler import CompiledTable
+    from uchet.platform.model import Table
     from uchet.platform.permissions import Access
-    from uchet.platform.records import RecordService
+    from uchet.platform.query import QueryResult
+    from uchet.platform.runtime import Runtime
+    from uchet.platform.users import User
 
 MIN_PHONE_DIGITS = 5
 
@@ -44,15 +48,25 @@ class Found:
 class LookupMixin:
     """Lookup methods of the record service (mixed into ``RecordService``)."""
 
+    if TYPE_CHECKING:  # provided by RecordService
+        rt: Runtime
+        ct: CompiledTable
+        table: Table
+        user: User
+        locale: str
+
+        def query(self, **options: Any) -> QueryResult: ...
+        def _row_condition(self, access: Access) -> Any: ...
+
     # -- revealing ---------------------------------------------------------------------------
-    def _lookup_access(self: RecordService) -> Access:
+    def _lookup_access(self) -> Access:
         access = self.rt.permissions.access(self.user, self.table.id)
         if not (access.can("read") or access.lookup):
             raise PermissionDenied(f"{self.user.login} may not look up {self.table.name}")
         return access
 
     def _reveal(
-        self: RecordService, ids: Iterable[Any], matched: Mapping[Any, Iterable[str]] | None = None
+        self, ids: Iterable[Any], matched: Mapping[Any, Iterable[str]] | None = None
     ) -> list[Found]:
         """The records ``ids`` as this user may see them, in the order given."""
         ids = list(dict.fromkeys(ids))
@@ -72,8 +86,9 @@ class LookupMixin:
         rows: dict[Any, tuple[dict[str, Any], bool]] = {}
         if inside:
             for chunk in _chunks(sorted(inside), 500):
-                result = self.query(filters=[Filter("id", "in", chunk)], limit=len(chunk),
-                                    count=False)  # fmt: skip
+                result = self.query(
+                    filters=[Filter("id", "in", chunk)], limit=len(chunk), count=False
+                )
                 rows.update({r["id"]: (r, True) for r in result.rows})
         outside = [i for i in ids if i not in inside]
         names = [f.name for f in self.table.fields if f.name in access.lookup]
@@ -81,19 +96,25 @@ class LookupMixin:
             with self.rt.engine.connect() as conn:
                 for chunk in _chunks(outside, 500):
                     result = run_query(
-                        self.rt.model, self.table.id, connection=conn, columns=names,
-                        readable=names, filters=[Filter("id", "in", chunk)], limit=len(chunk),
+                        self.rt.model,
+                        self.table.id,
+                        connection=conn,
+                        columns=names,
+                        readable=names,
+                        filters=[Filter("id", "in", chunk)],
+                        limit=len(chunk),
                         count=False,
-                    )  # fmt: skip
+                    )
                     for r in result.rows:
                         r.pop("version", None)
                         rows[r["id"]] = (r, False)
         matched = matched or {}
-        return [Found(i, rows[i][0], rows[i][1], tuple(matched.get(i, ()))) for i in ids
-                if i in rows]  # fmt: skip
+        return [
+            Found(i, rows[i][0], rows[i][1], tuple(matched.get(i, ()))) for i in ids if i in rows
+        ]
 
     # -- quick lookup ------------------------------------------------------------------------
-    def lookup(self: RecordService, text: str, limit: int = 20) -> list[Found]:
+    def lookup(self, text: str, limit: int = 20) -> list[Found]:
         """Records whose search terms start with every word of ``text``, among *all* rows
         (S25); outside the user's rows only the role's ``lookup`` fields are shown."""
         self._lookup_access()
@@ -102,14 +123,18 @@ class LookupMixin:
         if not text.strip():
             return []
         sql = self.ct.sql
-        stmt = (sa.select(sql.c.id).where(prefix_condition(self.ct.search, sql.c.id, text))
-                .order_by(sql.c.id).limit(limit))  # fmt: skip
+        stmt = (
+            sa.select(sql.c.id)
+            .where(prefix_condition(self.ct.search, sql.c.id, text))
+            .order_by(sql.c.id)
+            .limit(limit)
+        )
         with self.rt.engine.connect() as conn:
             ids = list(conn.execute(stmt).scalars())
         return self._reveal(ids)
 
     # -- phones ------------------------------------------------------------------------------
-    def find_by_phone(self: RecordService, text: str, limit: int = 20) -> list[Found]:
+    def find_by_phone(self, text: str, limit: int = 20) -> list[Found]:
         """Records with a phone equal to ``text`` typed in any format (S36), in this table's
         phone fields or those of its child tables (a client found by its contact's mobile).
 
@@ -133,7 +158,7 @@ class LookupMixin:
         return self._reveal(ids, matched)
 
     def _phone_matches(
-        self: RecordService, conn: Any, table_id: str, via: str | None, wanted: set[str]
+        self, conn: Any, table_id: str, via: str | None, wanted: set[str]
     ) -> Iterable[tuple[str, Any]]:
         """(phone field id, parent id) of records of ``table_id`` with a wanted phone."""
         ct = self.rt.table(table_id)
@@ -142,7 +167,7 @@ class LookupMixin:
         if ct.search is None or not phones:
             return
         candidates = sa.select(ct.search.c.record_id).where(ct.search.c.term.in_(sorted(wanted)))
-        columns = [ct.sql.c.id, *(ct.sql.c[f.name] for f in phones)]
+        columns: list[Any] = [ct.sql.c.id, *(ct.sql.c[f.name] for f in phones)]
         if via:
             columns.append(ct.sql.c[via].label("_parent"))
         stmt = sa.select(*columns).where(ct.sql.c.id.in_(candidates)).limit(1000)
@@ -154,7 +179,7 @@ class LookupMixin:
                     yield f.id, row["_parent"] if via else row["id"]
 
     # -- duplicates --------------------------------------------------------------------------
-    def find_duplicates(self: RecordService, values: Mapping[str, Any]) -> list[Found]:
+    def find_duplicates(self, values: Mapping[str, Any]) -> list[Found]:
         """Existing records sharing a value of the table's ``duplicates`` fields with
         ``values`` (a warning for the user, not an error; S25). ``values["id"]``, when given,
         is the record being edited and is not reported."""
@@ -179,7 +204,7 @@ class LookupMixin:
                         matched.setdefault(rid, []).append(f.id)
         return self._reveal(sorted(matched), matched)
 
-    def _same_value(self: RecordService, conn: Any, f: Any, value: Any, phones: list) -> set:
+    def _same_value(self, conn: Any, f: Any, value: Any, phones: list) -> set:
         sql, search = self.ct.sql, self.ct.search
         if f.type == "phone":
             digits = normalize_phone(str(value))
@@ -192,8 +217,9 @@ class LookupMixin:
         stmt = sa.select(sql.c.id, *(sql.c[c.name] for c in columns))
         if indexed:
             assert search is not None
-            stmt = stmt.where(sql.c.id.in_(
-                sa.select(search.c.record_id).where(search.c.term.in_(sorted(wanted)))))  # fmt: skip
+            stmt = stmt.where(
+                sql.c.id.in_(sa.select(search.c.record_id).where(search.c.term.in_(sorted(wanted))))
+            )
         elif f.type != "phone":
             stmt = stmt.where(sql.c[f.name] == value)
         found = set()
@@ -202,8 +228,11 @@ class LookupMixin:
                 v = row[c.name]
                 if v is None:
                     continue
-                same = (_same_phone(v, wanted) if f.type == "phone"
-                        else str(v).casefold() == str(value).casefold())  # fmt: skip
+                same = (
+                    _same_phone(v, wanted)
+                    if f.type == "phone"
+                    else str(v).casefold() == str(value).casefold()
+                )
                 if same:
                     found.add(row["id"])
         return found

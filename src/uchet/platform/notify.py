@@ -72,11 +72,22 @@ def rules_of(table: Table) -> list[Rule]:
     for r in table.notifications:
         field = table.field_by_id(r["field"]).name if r.get("field") else None
         at = dt.time.fromisoformat(r["at"]) if r.get("at") else dt.time(9, 0)
-        rules.append(Rule(
-            r["id"], r["trigger"], field, r["recipient"], as_labels(r["title"]),
-            as_labels(r.get("body")), r.get("condition"), r.get("days_before", 0),
-            r.get("minutes_before", 0), at, r.get("notify_actor", False), r.get("email", True),
-        ))  # fmt: skip
+        rules.append(
+            Rule(
+                r["id"],
+                r["trigger"],
+                field,
+                r["recipient"],
+                as_labels(r["title"]),
+                as_labels(r.get("body")),
+                r.get("condition"),
+                r.get("days_before", 0),
+                r.get("minutes_before", 0),
+                at,
+                r.get("notify_actor", False),
+                r.get("email", True),
+            )
+        )
     return rules
 
 
@@ -86,11 +97,12 @@ def on_insert(rt: Runtime, conn: Connection, table: Table, records: list[dict], 
     for rule in rules_of(table):
         if rule.trigger == "time_reached":
             schedule(rt, conn, table, rule, records, replace=False)
-        elif rule.trigger == "created" or (
-            rule.trigger == "changed" and rule.field is not None
-        ):
-            ids = [r["id"] for r in records
-                   if rule.trigger == "created" or r.get(rule.field or "") is not None]  # fmt: skip
+        elif rule.trigger == "created" or (rule.trigger == "changed" and rule.field is not None):
+            ids = [
+                r["id"]
+                for r in records
+                if rule.trigger == "created" or r.get(rule.field or "") is not None
+            ]
             deliver(rt, conn, table, rule, ids, actor)
 
 
@@ -115,9 +127,14 @@ def on_delete(rt: Runtime, conn: Connection, table: Table, record: Mapping[str, 
 
 
 def schedule(
-    rt: Runtime, conn: Connection, table: Table, rule: Rule, records: Iterable[Mapping[str, Any]],
-    *, replace: bool,
-) -> None:  # fmt: skip
+    rt: Runtime,
+    conn: Connection,
+    table: Table,
+    rule: Rule,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    replace: bool,
+) -> None:
     """(Re)schedule the reminders of ``rule`` for ``records``."""
     jobs = rt.model.system["uchet_jobs"]
     records = list(records)
@@ -147,8 +164,9 @@ def deliver(
     if rule.condition:
         cond = formulas.compile_expr(
             formulas.parse(rule.condition),
-            lambda path: rt.model.path_expression(ct, path, set()), rt.model.dialect,
-        )  # fmt: skip
+            lambda path: rt.model.path_expression(ct, path, set()),
+            rt.model.dialect,
+        )
         columns.append(sa.case((cond, 1), else_=0).label("ok"))
     targets: dict[Any, Any] = {}
     for chunk in _chunks(ids, 500):
@@ -161,10 +179,14 @@ def deliver(
     if not targets:
         return 0
     users = rt.model.system["uchet_users"]
-    people = {u.id: u for u in conn.execute(
-        sa.select(users.c.id, users.c.name, users.c.locale, users.c.email)
-        .where(users.c.id.in_(set(targets.values())))
-    )}  # fmt: skip
+    people = {
+        u.id: u
+        for u in conn.execute(
+            sa.select(users.c.id, users.c.name, users.c.locale, users.c.email).where(
+                users.c.id.in_(set(targets.values()))
+            )
+        )
+    }
     records = _records(rt, conn, table, list(targets))
     notes, mails = [], []
     settings = smtp_settings() if rule.email else None
@@ -174,15 +196,28 @@ def deliver(
         if person is None or rid not in records:
             continue
         locale = person.locale or rt.config.default_locale
-        context = {"record": records[rid], "user": {"id": uid, "name": person.name},
-                   "table": table.text(locale)}  # fmt: skip
+        context = {
+            "record": records[rid],
+            "user": {"id": uid, "name": person.name},
+            "table": table.text(locale),
+        }
         title = render(label_text(rule.title, locale), context)[:500]
         body = render(label_text(rule.body, locale), context) if rule.body else ""
-        notes.append({"user_id": uid, "rule_id": rule.id, "title": title, "body": body,
-                      "table_id": table.id, "record_id": rid, "created_at": created})  # fmt: skip
+        notes.append(
+            {
+                "user_id": uid,
+                "rule_id": rule.id,
+                "title": title,
+                "body": body,
+                "table_id": table.id,
+                "record_id": rid,
+                "created_at": created,
+            }
+        )
         if settings is not None and person.email:
-            mails.append(("email", {"to": person.email, "subject": title, "body": body},
-                          None, None))  # fmt: skip
+            mails.append(
+                ("email", {"to": person.email, "subject": title, "body": body}, None, None)
+            )
     if notes:
         conn.execute(rt.model.system["uchet_notifications"].insert(), notes)
     queue.enqueue_many(conn, rt.model.system["uchet_jobs"], mails)
@@ -194,8 +229,14 @@ def _records(rt: Runtime, conn: Connection, table: Table, ids: list[Any]) -> dic
 
     found: dict[Any, dict] = {}
     for chunk in _chunks(ids, 500):
-        result = run_query(rt.model, table.id, connection=conn, count=False,
-                           filters=[Filter("id", "in", list(chunk))], limit=len(chunk))  # fmt: skip
+        result = run_query(
+            rt.model,
+            table.id,
+            connection=conn,
+            count=False,
+            filters=[Filter("id", "in", list(chunk))],
+            limit=len(chunk),
+        )
         found.update({r["id"]: r for r in result.rows})
     return found
 

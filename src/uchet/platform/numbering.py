@@ -71,9 +71,7 @@ def parse_pattern(pattern: str) -> tuple[str | tuple[str, int], ...]:
     parts.append(pattern[pos:])
     literal = "".join(p for p in parts if isinstance(p, str))
     if "{" in literal or "}" in literal:
-        raise ValueError(
-            "unknown placeholder: use {seq}, {seq:05d}, {year}, {month} or {day}"
-        )
+        raise ValueError("unknown placeholder: use {seq}, {seq:05d}, {year}, {month} or {day}")
     if sum(1 for p in parts if isinstance(p, tuple) and p[0] == "seq") != 1:
         raise ValueError("the pattern needs exactly one {seq}")
     return tuple(p for p in parts if p != "")
@@ -105,9 +103,7 @@ def allocate(conn: Connection, counters: sa.Table, key: str, period: str, count:
     The counter row stays locked until the caller's transaction ends.
     """
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        insert(counters).values(key=key, period=period, value=0).on_conflict_do_nothing()
-    )
+    conn.execute(insert(counters).values(key=key, period=period, value=0).on_conflict_do_nothing())
     last = conn.execute(
         counters.update()
         .where(counters.c.key == key, counters.c.period == period)

@@ -15,8 +15,14 @@ from uchet.platform.model import Configuration, Field, Labels, Table, as_labels
 
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 DATES = frozenset({"date", "datetime"})
-SYSTEM_TYPES = {"id": "integer", "created_at": "datetime", "updated_at": "datetime",
-                "created_by": "user", "updated_by": "user", "version": "integer"}  # fmt: skip
+SYSTEM_TYPES = {
+    "id": "integer",
+    "created_at": "datetime",
+    "updated_at": "datetime",
+    "created_by": "user",
+    "updated_by": "user",
+    "version": "integer",
+}
 DEFAULT_LIMIT = 10_000
 
 Problem = tuple[str, tuple[str | int, ...]]
@@ -105,10 +111,15 @@ def parse_report(doc: Mapping[str, Any]) -> ReportSpec:
         for m in doc.get("measures", ())
     )
     params = tuple(
-        Parameter(p["name"], p["type"], as_labels(p.get("label")), p.get("default"),
-                  bool(p.get("required", False)))
+        Parameter(
+            p["name"],
+            p["type"],
+            as_labels(p.get("label")),
+            p.get("default"),
+            bool(p.get("required", False)),
+        )
         for p in doc.get("parameters", ())
-    )  # fmt: skip
+    )
     return ReportSpec(
         id=doc["id"],
         table=doc["table"],
@@ -163,7 +174,10 @@ def report_problems(
         if isinstance(found, str):
             yield found, ("measures", i, "field")
         elif m.aggregate in ("sum", "avg") and _value_type(found) not in NUMERIC:
-            yield f"cannot {m.aggregate} the {found.type} field {m.field!r}", ("measures", i, "field")
+            yield (
+                f"cannot {m.aggregate} the {found.type} field {m.field!r}",
+                ("measures", i, "field"),
+            )
     for i, c in enumerate(spec.columns):
         found = _type_at(config, table, c)
         if isinstance(found, str):
@@ -191,9 +205,12 @@ def report_problems(
     keys = spec.output_keys()
     for i, s in enumerate(spec.sort):
         if s.removeprefix("-") not in keys:
-            yield f"sort key {s!r} is not a column of the report; columns: {', '.join(keys)}", (
-                "sort",
-                i,
+            yield (
+                f"sort key {s!r} is not a column of the report; columns: {', '.join(keys)}",
+                (
+                    "sort",
+                    i,
+                ),
             )
     if spec.chart == "gantt" and spec.gantt is None:
         yield 'a gantt chart needs "gantt" (start, end, label columns)', ("chart",)

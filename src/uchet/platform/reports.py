@@ -37,8 +37,11 @@ class date_bucket(FunctionElement[str]):
 
 
 #: Bucket -> (SQLite strftime format, PostgreSQL to_char format).
-BUCKET_FORMATS = {"day": ("%Y-%m-%d", "YYYY-MM-DD"), "month": ("%Y-%m", "YYYY-MM"),
-                  "year": ("%Y", "YYYY")}  # fmt: skip
+BUCKET_FORMATS = {
+    "day": ("%Y-%m-%d", "YYYY-MM-DD"),
+    "month": ("%Y-%m", "YYYY-MM"),
+    "year": ("%Y", "YYYY"),
+}
 
 
 @compiles(date_bucket)
@@ -81,8 +84,9 @@ class ReportResult:
         """The rows as lists of display values (titles for references), header first."""
         out: list[list[Any]] = [[c.label for c in self.columns]]
         for row in self.rows:
-            out.append([row.get(c.title_key) if c.title_key else row.get(c.key)
-                        for c in self.columns])  # fmt: skip
+            out.append(
+                [row.get(c.title_key) if c.title_key else row.get(c.key) for c in self.columns]
+            )
         return out
 
 
@@ -168,8 +172,11 @@ def run_report(
     spec = _spec(rt, report_id)
     locale = locale or user.locale or rt.config.default_locale
     if spec.roles and not user.is_system:
-        superuser = any(rt.config.role(r).get("superuser") for r in user.roles
-                        if any(x.id == r for x in rt.config.roles))  # fmt: skip
+        superuser = any(
+            rt.config.role(r).get("superuser")
+            for r in user.roles
+            if any(x.id == r for x in rt.config.roles)
+        )
         if not superuser and not set(spec.roles) & set(user.roles):
             raise PermissionDenied(f"{user.login} may not run the report {spec.id}")
     access = rt.permissions.require(user, spec.table, "read")
@@ -187,8 +194,11 @@ def run_report(
         tree = formulas.parse(spec.condition)
         for path in formulas.references(tree):
             target(".".join(path))  # a condition may only use readable fields
-        where.append(formulas.compile_expr(
-            tree, lambda path: rt.model.path_expression(ct, path, set()), rt.model.dialect))  # fmt: skip
+        where.append(
+            formulas.compile_expr(
+                tree, lambda path: rt.model.path_expression(ct, path, set()), rt.model.dialect
+            )
+        )
     row_condition = rt.permissions.row_condition(user, ct, access)
     if row_condition is not None:
         where.append(row_condition)
@@ -227,8 +237,7 @@ def run_report(
             t = target(name)
             add(name, t, t.expr, t.field.text(locale), t.field.result_type or t.field.type)
         select.setdefault("id", ct.sql.c.id.label("id"))
-    order = [sa.desc(select[s[1:]]) if s.startswith("-") else sa.asc(select[s])
-             for s in spec.sort]  # fmt: skip
+    order = [sa.desc(select[s[1:]]) if s.startswith("-") else sa.asc(select[s]) for s in spec.sort]
     if not order:
         order = [select[c.key] for c in columns[: len(spec.group_by)]] if spec.grouped else []
         order = order or [ct.sql.c.id]
@@ -238,8 +247,15 @@ def run_report(
     stmt = stmt.order_by(*order).limit(spec.limit)
     with rt.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    return ReportResult(spec.id, label_text(spec.label, locale, default=spec.id), columns, rows,
-                        values, spec.chart, spec.gantt)  # fmt: skip
+    return ReportResult(
+        spec.id,
+        label_text(spec.label, locale, default=spec.id),
+        columns,
+        rows,
+        values,
+        spec.chart,
+        spec.gantt,
+    )
 
 
 def export_xlsx(result: ReportResult, target: str | Path | IO[bytes] | None = None) -> bytes:

@@ -8,6 +8,8 @@ They live beside :mod:`uchet.platform.system` and are added to the same MetaData
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 JOB_TABLE_NAMES = ("uchet_jobs", "uchet_notifications", "uchet_counters", "uchet_attachments")
 
 
-def define_job_tables(metadata: MetaData, id_type: object) -> dict[str, Table]:
+def define_job_tables(metadata: MetaData, id_type: Any) -> dict[str, Table]:
     """Add the job, notification, counter and attachment tables to ``metadata``."""
     jobs = Table(
         "uchet_jobs",

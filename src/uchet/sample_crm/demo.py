@@ -11,10 +11,12 @@ documents grow with the staff and the months, not with the number of clients.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 from uchet.hookspecs import hookimpl
@@ -24,66 +26,26 @@ BATCH = 5000
 DEMO_PASSWORD = "demo-pass-1"
 MONTHS = 6
 
-CITIES = [("Москва", "495", 30), ("Санкт-Петербург", "812", 15), ("Новосибирск", "383", 5),
-          ("Екатеринбург", "343", 5), ("Казань", "843", 4), ("Нижний Новгород", "831", 4),
-          ("Самара", "846", 3), ("Ростов-на-Дону", "863", 3), ("Краснодар", "861", 3),
-          ("Воронеж", "473", 2), ("Пермь", "342", 2), ("Уфа", "347", 2), ("Омск", "381", 2),
-          ("Тверь", "482", 1), ("Ярославль", "485", 1), ("Томск", "382", 1),
-          ("Калининград", "401", 1), ("Владивосток", "423", 1)]  # fmt: skip
-STREETS = ["Ленина", "Мира", "Советская", "Гагарина", "Садовая", "Лесная", "Центральная",
-           "Молодёжная", "Школьная", "Набережная", "Пушкина", "Кирова", "Заводская"]  # fmt: skip
-MALE = ["Александр", "Сергей", "Дмитрий", "Андрей", "Алексей", "Максим", "Иван", "Михаил",
-        "Николай", "Евгений", "Павел", "Олег", "Владимир", "Игорь", "Роман"]  # fmt: skip
-FEMALE = ["Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Анна", "Мария", "Светлана",
-          "Екатерина", "Юлия", "Марина", "Анастасия", "Галина", "Людмила", "Дарья"]  # fmt: skip
-SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов",
-            "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев",
-            "Семёнов", "Егоров", "Павлов", "Козлов", "Степанов", "Николаев", "Орлов",
-            "Андреев", "Макаров", "Никитин", "Захаров", "Зайцев", "Соловьёв", "Борисов"]  # fmt: skip
-PATRONYMICS = ["Александров", "Сергеев", "Дмитриев", "Андреев", "Алексеев", "Иванов",
-               "Михайлов", "Николаев", "Петров", "Викторов", "Юрьев", "Олегов"]  # fmt: skip
-WORDS = ["Альфа", "Вектор", "Гранит", "Дельта", "Заря", "Исток", "Кристалл", "Лидер",
-         "Меридиан", "Нева", "Орион", "Парус", "Радуга", "Сигма", "Старт", "Темп", "Урал",
-         "Феникс", "Эталон", "Янтарь", "Байкал", "Восход", "Горизонт", "Импульс", "Континент",
-         "Магистраль", "Олимп", "Прогресс", "Ресурс", "Спектр", "Технология", "Универсал"]  # fmt: skip
-TRADES = ["Строй", "Торг", "Снаб", "Тех", "Маш", "Пром", "Инвест", "Логистик", "Софт",
-          "Сервис", "Агро", "Мед", "Энерго", "Трейд", "Консалт"]  # fmt: skip
-FORMS = ["ООО", "ООО", "ООО", "АО", "ЗАО", "ПАО"]
-POSITIONS = ["Генеральный директор", "Директор", "Главный бухгалтер", "Менеджер по закупкам",
-             "Коммерческий директор", "Офис-менеджер", "Инженер", "Юрист"]  # fmt: skip
-BANKS = [("ПАО Сбербанк", "044525225", "30101810400000000225"),
-         ("Банк ВТБ (ПАО)", "044525187", "30101810700000000187"),
-         ("АО «Альфа-Банк»", "044525593", "30101810200000000593"),
-         ("АО «Т-Банк»", "044525974", "30101810145250000974")]  # fmt: skip
+
+#: Word lists the data is made of (names, cities, products...), kept as data.
+_WORDS = json.loads(
+    (resources.files("uchet") / "sample_crm" / "demo_data" / "words.json").read_text("utf-8")
+)
+CITIES = [tuple(c) for c in _WORDS["cities"]]
+STREETS, MALE, FEMALE = _WORDS["streets"], _WORDS["male"], _WORDS["female"]
+SURNAMES, PATRONYMICS = _WORDS["surnames"], _WORDS["patronymics"]
+WORDS, TRADES, FORMS, POSITIONS = (
+    _WORDS["words"],
+    _WORDS["trades"],
+    _WORDS["forms"],
+    _WORDS["positions"],
+)
+BANKS = [tuple(b) for b in _WORDS["banks"]]
 PRODUCTS = [
-    ("good", "Оборудование", [("Принтер лазерный", 18900), ("МФУ цветное", 42500),
-     ("Сканер документов", 23900), ("Ноутбук 15\"", 68900), ("Монитор 27\"", 21900),
-     ("ИБП 1500 ВА", 15400), ("Маршрутизатор", 7900), ("IP-телефон", 6400)]),
-    ("good", "Расходные материалы", [("Картридж чёрный", 3900), ("Картридж цветной", 5200),
-     ("Бумага А4, 500 л.", 490), ("Тонер", 2100), ("Кабель патч-корд 3 м", 250)]),
-    ("good", "Программное обеспечение", [("Лицензия офисного пакета", 12900),
-     ("Антивирус, 1 год", 2900), ("Лицензия CRM на пользователя", 9900)]),
-    ("service", "Услуги", [("Выезд специалиста", 3500), ("Настройка сети", 12000),
-     ("Обслуживание оргтехники, месяц", 8500), ("Заправка картриджа", 900),
-     ("Установка ПО", 1500), ("Аудит ИТ-инфраструктуры", 45000)]),
-    ("service", "Обучение", [("Курс пользователя CRM", 15000), ("Семинар для руководителей", 25000)]),
-]  # fmt: skip
-WORK_TITLES = ["Позвонить по поводу заказа", "Отправить коммерческое предложение",
-               "Подготовить договор", "Согласовать спецификацию", "Выставить счёт",
-               "Напомнить об оплате", "Провести встречу", "Отправить акт сверки",
-               "Уточнить реквизиты", "Подготовить презентацию", "Организовать доставку",
-               "Проверить оплату", "Собрать отзыв клиента"]  # fmt: skip
-EVENT_SUBJECTS = ["Обсуждение заказа", "Презентация продукции", "Согласование цены",
-                  "Жалоба на сроки", "Вопрос по счёту", "Продление договора",
-                  "Новая потребность", "Поздравление с праздником"]  # fmt: skip
-STAFF = [("director", "Директор Олег Петрович Громов", "main"),
-         ("manager1", "Анна Сергеевна Белова", "manager"),
-         ("manager2", "Борис Игоревич Климов", "manager"),
-         ("manager3", "Виктория Андреевна Руденко", "manager"),
-         ("manager4", "Глеб Николаевич Савин", "manager"),
-         ("manager5", "Дарья Олеговна Тихонова", "manager"),
-         ("accountant", "Елена Викторовна Жукова", "accountant"),
-         ("viewer", "Зоя Павловна Орлова", "viewer")]  # fmt: skip
+    (kind, category, [tuple(i) for i in items]) for kind, category, items in _WORDS["products"]
+]
+WORK_TITLES, EVENT_SUBJECTS = _WORDS["work_titles"], _WORDS["event_subjects"]
+STAFF = [tuple(s) for s in _WORDS["staff"]]
 
 
 class Demo:
@@ -121,12 +83,18 @@ class Demo:
         n = r.randint(0, 9_999_999)
         return f"+7 ({code}) {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}"
 
+    def email(self, first: str, surname: str) -> str:
+        """A plausible personal address (Latin letters, as mail servers want)."""
+        return f"user{len(first)}{len(surname)}{self.rnd.randint(1, 99999)}@mail.ru"
+
     def digits(self, count: int) -> str:
         return "".join(str(self.rnd.randint(0, 9)) for _ in range(count))
 
     def moment(self, days_back: int, days_forward: int = 0) -> dt.datetime:
         day = self.today + dt.timedelta(days=self.rnd.randint(-days_back, days_forward))
-        return dt.datetime.combine(day, dt.time(self.rnd.randint(9, 18), self.rnd.choice((0, 15, 30, 45))))
+        return dt.datetime.combine(
+            day, dt.time(self.rnd.randint(9, 18), self.rnd.choice((0, 15, 30, 45)))
+        )
 
     # -- the load ----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -139,8 +107,12 @@ class Demo:
         self.events(clients)
         self.documents(clients, products)
         self.notes(clients)
-        return {"counts": self.counts, "seconds": round(time.monotonic() - started, 1),
-                "users": [u.login for u in staff], "password": DEMO_PASSWORD}  # fmt: skip
+        return {
+            "counts": self.counts,
+            "seconds": round(time.monotonic() - started, 1),
+            "users": [u.login for u in staff],
+            "password": DEMO_PASSWORD,
+        }
 
     def users(self) -> list[Any]:
         store, found = self.p.users, []
@@ -152,26 +124,43 @@ class Demo:
         return found
 
     def products(self) -> list[tuple[int, Decimal]]:
-        categories = dict(zip(
-            [r["name"] for r in self.p.records("product_categories", user=SYSTEM).query().rows],
-            self.ids("product_categories"),
-        ))  # fmt: skip
+        categories = dict(
+            zip(
+                [r["name"] for r in self.p.records("product_categories", user=SYSTEM).query().rows],
+                self.ids("product_categories"),
+            )
+        )
         rows = []
         for kind, category, items in PRODUCTS:
             for i, (name, price) in enumerate(items):
-                rows.append({"kind": kind, "name": name, "category": categories.get(category),
-                             "unit": "усл." if kind == "service" else "шт",
-                             "price": Decimal(price), "sku": f"{category[:3].upper()}-{i + 1:03d}"})  # fmt: skip
+                rows.append(
+                    {
+                        "kind": kind,
+                        "name": name,
+                        "category": categories.get(category),
+                        "unit": "усл." if kind == "service" else "шт",
+                        "price": Decimal(price),
+                        "sku": f"{category[:3].upper()}-{i + 1:03d}",
+                    }
+                )
         ids = self.load("products", rows)
-        lists = self.load("price_lists", [
-            {"name": "Розничный", "valid_from": self.today.replace(month=1, day=1)},
-            {"name": "Оптовый", "valid_from": self.today.replace(month=1, day=1)},
-        ])  # fmt: skip
+        lists = self.load(
+            "price_lists",
+            [
+                {"name": "Розничный", "valid_from": self.today.replace(month=1, day=1)},
+                {"name": "Оптовый", "valid_from": self.today.replace(month=1, day=1)},
+            ],
+        )
         # Retail takes the product's price (default_from); wholesale is 10 % lower.
         items = [{"price_list": lists[0], "product": pid} for pid in ids]
-        items += [{"price_list": lists[1], "product": pid,
-                   "price": (Decimal(r["price"]) * Decimal("0.9")).quantize(Decimal("1"))}
-                  for pid, r in zip(ids, rows)]  # fmt: skip
+        items += [
+            {
+                "price_list": lists[1],
+                "product": pid,
+                "price": (Decimal(r["price"]) * Decimal("0.9")).quantize(Decimal("1")),
+            }
+            for pid, r in zip(ids, rows)
+        ]
         self.load("price_list_items", items)
         return [(pid, Decimal(r["price"])) for pid, r in zip(ids, rows)]
 
@@ -183,26 +172,42 @@ class Demo:
             company = r.random() < 0.7
             category = r.choices(categories, [75, 15, 10][: len(categories)] or None)[0]
             row: dict[str, Any] = {
-                "city": city, "category": category, "source": r.choice(sources),
-                "manager": r.choice(self.managers), "status": r.choices(
-                    ["active", "lead", "inactive"], [70, 20, 10])[0],
+                "city": city,
+                "category": category,
+                "source": r.choice(sources),
+                "manager": r.choice(self.managers),
+                "status": r.choices(["active", "lead", "inactive"], [70, 20, 10])[0],
                 "address": f"г. {city}, ул. {r.choice(STREETS)}, д. {r.randint(1, 120)}",
                 "loyalty": r.randint(0, 10),
                 "created": self.today - dt.timedelta(days=r.randint(0, 730)),
-            }  # fmt: skip
+            }
             if company:
                 name = f"{r.choice(FORMS)} «{r.choice(WORDS)}{r.choice(TRADES).lower()}»"
                 bank, bik, corr = r.choice(BANKS)
-                row.update(kind="company", name=name, phone=self.phone(code),
-                           email=f"info{r.randint(1, 99999)}@{r.choice(WORDS).lower()}.ru".replace("ё", "e"),
-                           tax_id=self.digits(10), kpp=self.digits(9), bank_name=bank,
-                           bank_bik=bik, corr_account=corr, bank_account="40702810" + self.digits(12))  # fmt: skip
+                row.update(
+                    kind="company",
+                    name=name,
+                    phone=self.phone(code),
+                    email=f"info{r.randint(1, 99999)}@{r.choice(WORDS).lower()}.ru".replace(
+                        "ё", "e"
+                    ),
+                    tax_id=self.digits(10),
+                    kpp=self.digits(9),
+                    bank_name=bank,
+                    bank_bik=bik,
+                    corr_account=corr,
+                    bank_account="40702810" + self.digits(12),
+                )
             else:
                 surname, first, patronymic = self.person()
-                row.update(kind="person", name=f"{surname} {first} {patronymic}",
-                           phone_mobile=self.phone(), tax_id=self.digits(12),
-                           birthday=dt.date(r.randint(1955, 2003), r.randint(1, 12), r.randint(1, 28)),
-                           messengers=r.choice(["Telegram", "WhatsApp", "Telegram, WhatsApp", None]))  # fmt: skip
+                row.update(
+                    kind="person",
+                    name=f"{surname} {first} {patronymic}",
+                    phone_mobile=self.phone(),
+                    tax_id=self.digits(12),
+                    birthday=dt.date(r.randint(1955, 2003), r.randint(1, 12), r.randint(1, 28)),
+                    messengers=r.choice(["Telegram", "WhatsApp", "Telegram, WhatsApp", None]),
+                )
                 if r.random() < 0.3:
                     row["phone_home"] = self.phone(code)
             yield row
@@ -220,12 +225,16 @@ class Demo:
                 out.append((cid, row["manager"], row["kind"]))
                 for _ in range(self.rnd.randint(1, 3) if row["kind"] == "company" else 0):
                     surname, first, patronymic = self.person()
-                    contacts.append({
-                        "client": cid, "name": f"{surname} {first} {patronymic}",
-                        "position": self.rnd.choice(POSITIONS), "phone_mobile": self.phone(),
-                        "phone_work": row.get("phone"),
-                        "email": f"{first[0]}.{len(surname)}{self.rnd.randint(1, 999)}@mail.ru".lower(),
-                    })  # fmt: skip
+                    contacts.append(
+                        {
+                            "client": cid,
+                            "name": f"{surname} {first} {patronymic}",
+                            "position": self.rnd.choice(POSITIONS),
+                            "phone_mobile": self.phone(),
+                            "phone_work": row.get("phone"),
+                            "email": self.email(first, surname),
+                        }
+                    )
             self.load("contacts", contacts)
             left -= len(rows)
             self.echo(f"  clients: {len(out)} of {self.n}")
@@ -238,12 +247,22 @@ class Demo:
         for _ in range(min(max(30, self.n // 4), 3000)):
             cid, manager, _kind = r.choice(clients)
             start = self.moment(MONTHS * 30, 20)
-            due = start + dt.timedelta(days=r.choice((0, 1, 2, 3, 5, 7, 14, 30)), hours=r.randint(1, 6))
+            due = start + dt.timedelta(
+                days=r.choice((0, 1, 2, 3, 5, 7, 14, 30)), hours=r.randint(1, 6)
+            )
             assignee = manager if r.random() < 0.75 else r.choice(self.managers)
             done = due < now and r.random() < 0.8
-            row = {"client": cid, "title": r.choice(WORK_TITLES), "category": r.choice(categories),
-                   "assignee": assignee, "author": manager, "planned_start": start, "due_at": due,
-                   "done": done, "percent": 100 if done else r.choice((0, 10, 30, 50, 70, 90))}  # fmt: skip
+            row = {
+                "client": cid,
+                "title": r.choice(WORK_TITLES),
+                "category": r.choice(categories),
+                "assignee": assignee,
+                "author": manager,
+                "planned_start": start,
+                "due_at": due,
+                "done": done,
+                "percent": 100 if done else r.choice((0, 10, 30, 50, 70, 90)),
+            }
             if done:
                 row["done_at"] = min(due + dt.timedelta(hours=r.randint(-20, 30)), now)
                 row["confirmed"] = r.random() < 0.7
@@ -260,9 +279,14 @@ class Demo:
         for _ in range(min(max(50, self.n // 2), 6000)):
             cid, manager, _kind = r.choice(clients)
             at = self.moment(MONTHS * 30, 14)
-            row = {"client": cid, "type": r.choice(types), "subject": r.choice(EVENT_SUBJECTS),
-                   "happened_at": at, "responsible": manager,
-                   "result": r.choice(results) if at < now else None}  # fmt: skip
+            row = {
+                "client": cid,
+                "type": r.choice(types),
+                "subject": r.choice(EVENT_SUBJECTS),
+                "happened_at": at,
+                "responsible": manager,
+                "result": r.choice(results) if at < now else None,
+            }
             if at > now and r.random() < 0.5:
                 row["remind_at"] = at - dt.timedelta(minutes=30)
             rows.append(row)
@@ -275,11 +299,25 @@ class Demo:
             cid, manager, _kind = r.choice(clients)
             date = self.today - dt.timedelta(days=r.randint(0, 700))
             ends = date + dt.timedelta(days=r.choice((180, 365, 730)))
-            contracts.append({"client": cid, "date": date, "starts_on": date, "ends_on": ends,
-                              "subject": r.choice(["Поставка оборудования", "Сервисное обслуживание",
-                                                   "Поставка расходных материалов", "Внедрение CRM"]),
-                              "amount": Decimal(r.randint(5, 500) * 1000), "responsible": manager,
-                              "status": "active" if ends > self.today else "closed"})  # fmt: skip
+            contracts.append(
+                {
+                    "client": cid,
+                    "date": date,
+                    "starts_on": date,
+                    "ends_on": ends,
+                    "subject": r.choice(
+                        [
+                            "Поставка оборудования",
+                            "Сервисное обслуживание",
+                            "Поставка расходных материалов",
+                            "Внедрение CRM",
+                        ]
+                    ),
+                    "amount": Decimal(r.randint(5, 500) * 1000),
+                    "responsible": manager,
+                    "status": "active" if ends > self.today else "closed",
+                }
+            )
         contracts.sort(key=lambda c: c["date"])  # numbers follow the dates within a year
         contract_ids = self.load("contracts", contracts)
         by_client = {c["client"]: cid for cid, c in zip(contract_ids, contracts)}
@@ -287,9 +325,15 @@ class Demo:
         for _ in range(min(max(20, self.n // 5), 4000)):
             cid, manager, _kind = r.choice(clients)
             date = self.today - dt.timedelta(days=r.randint(0, MONTHS * 30 * 2))
-            invoices.append({"client": cid, "date": date, "due_date": date + dt.timedelta(days=10),
-                             "contract": by_client.get(cid) if r.random() < 0.6 else None,
-                             "responsible": manager})  # fmt: skip
+            invoices.append(
+                {
+                    "client": cid,
+                    "date": date,
+                    "due_date": date + dt.timedelta(days=10),
+                    "contract": by_client.get(cid) if r.random() < 0.6 else None,
+                    "responsible": manager,
+                }
+            )
         invoices.sort(key=lambda i: i["date"])
         invoice_ids = self.load("invoices", invoices)
         lines, payments = [], []
@@ -297,14 +341,19 @@ class Demo:
             total = Decimal(0)
             for pid, price in r.sample(products, r.randint(1, 4)):
                 qty = r.choice((1, 1, 2, 3, 5, 10))
-                lines.append({"invoice": iid, "product": pid, "quantity": qty})  # price: from product
+                lines.append(
+                    {"invoice": iid, "product": pid, "quantity": qty}
+                )  # price: from product
                 total += price * qty
             share = r.choices([1, Decimal("0.5"), 0], [55, 20, 25])[0]
             days = (self.today - inv["date"]).days
             if share and days > 2:
                 amount = (total * share).quantize(Decimal("0.01"))
-                pay = {"invoice": iid, "date": inv["date"] + dt.timedelta(days=r.randint(1, min(days, 20))),
-                       "method": r.choice(["bank", "bank", "card", "cash"])}  # fmt: skip
+                pay = {
+                    "invoice": iid,
+                    "date": inv["date"] + dt.timedelta(days=r.randint(1, min(days, 20))),
+                    "method": r.choice(["bank", "bank", "card", "cash"]),
+                }
                 if share == 1 and r.random() < 0.3:  # paid in two parts
                     half = (amount / 2).quantize(Decimal("0.01"))
                     payments += [{**pay, "amount": half}, {**pay, "amount": amount - half}]
@@ -316,11 +365,35 @@ class Demo:
     def notes(self, clients: list[tuple[int, int, str]]) -> None:
         r = self.rnd
         picks = [r.choice(clients) for _ in range(min(max(10, self.n // 10), 2000))]
-        self.load("notes", [{"client": c[0], "title": r.choice(["Предпочитает звонки после обеда",
-                             "Скидка 5 % на следующий заказ", "Не звонить по понедельникам",
-                             "Интересуется обучением"]), "author": c[1]} for c in picks])  # fmt: skip
-        self.load("links", [{"client": c[0], "title": "Карточка в реестре",
-                             "url": f"https://egrul.nalog.ru/?q={c[0]}"} for c in picks[:50]])  # fmt: skip
+        self.load(
+            "notes",
+            [
+                {
+                    "client": c[0],
+                    "title": r.choice(
+                        [
+                            "Предпочитает звонки после обеда",
+                            "Скидка 5 % на следующий заказ",
+                            "Не звонить по понедельникам",
+                            "Интересуется обучением",
+                        ]
+                    ),
+                    "author": c[1],
+                }
+                for c in picks
+            ],
+        )
+        self.load(
+            "links",
+            [
+                {
+                    "client": c[0],
+                    "title": "Карточка в реестре",
+                    "url": f"https://egrul.nalog.ru/?q={c[0]}",
+                }
+                for c in picks[:50]
+            ],
+        )
 
 
 class SampleCrmDemo:
