@@ -16,11 +16,13 @@ job, so a slow or failing mail server never holds a database transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.engine import Connection
 
@@ -241,10 +243,16 @@ def _records(rt: Runtime, conn: Connection, table: Table, ids: list[Any]) -> dic
     return found
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(template: str) -> Template:
+    # Compiling costs a thousand times more than rendering; a rule has a few templates.
+    return _TEMPLATES.from_string(template)
+
+
 def render(template: str, context: Mapping[str, Any]) -> str:
     """Render a user-written template in the sandbox; a broken one shows as written."""
     try:
-        return _TEMPLATES.from_string(template).render(**context)
+        return _compiled(template).render(**context)
     except Exception:  # a template error must not lose the notification
         return template
 
