@@ -48,14 +48,21 @@ BUCKET_FORMATS = {
 def _bucket_sqlite(element: date_bucket, compiler: Any, **kw: Any) -> str:
     expr, unit = list(element.clauses)
     fmt = BUCKET_FORMATS[unit.value][0]
-    return compiler.process(sa.func.strftime(sa.literal(fmt), expr), **kw)
+    return compiler.process(sa.func.strftime(_inline(fmt), expr), **kw)
 
 
 @compiles(date_bucket, "postgresql")
 def _bucket_postgresql(element: date_bucket, compiler: Any, **kw: Any) -> str:
     expr, unit = list(element.clauses)
     fmt = BUCKET_FORMATS[unit.value][1]
-    return compiler.process(sa.func.to_char(expr, sa.literal(fmt)), **kw)
+    return compiler.process(sa.func.to_char(expr, _inline(fmt)), **kw)
+
+
+def _inline(fmt: str) -> Any:
+    # The format is rendered into the SQL text (by SQLAlchemy, quoted), so the bucket in
+    # SELECT and in GROUP BY is the same expression: PostgreSQL does not match two
+    # expressions that differ in their bound parameters.
+    return sa.literal(fmt, literal_execute=True)
 
 
 @dataclass(frozen=True)
