@@ -167,7 +167,7 @@ def _role_rule(b: Path) -> None:
 
 
 def _role_missing_table(b: Path) -> None:
-    edit(b, "roles/roles.json", lambda roles: roles[2]["tables"].update(invoices={"read": True}))
+    edit(b, "roles/roles.json", lambda roles: roles[2]["tables"].update(deals={"read": True}))
 
 
 def _form_field(b: Path) -> None:
@@ -191,8 +191,8 @@ def _overlay_set_missing(b: Path) -> list[Path]:
 
 
 def _overlay_fields_missing_table(b: Path) -> list[Path]:
-    new = {"id": "invoices.total", "name": "total", "type": "money", "label": "Total"}
-    return [write_overlay(b, {"fields": {"invoices": [new]}})]
+    new = {"id": "deals.total", "name": "total", "type": "money", "label": "Total"}
+    return [write_overlay(b, {"fields": {"deals": [new]}})]
 
 
 def _overlay_protected(b: Path) -> list[Path]:
@@ -466,10 +466,10 @@ CASES = [
     ),
     Case(
         "undeclared section",
-        _set_table(C, section="sec_sales"),
+        _set_table(C, section="sec_deals"),
         C,
         "/section",
-        "section 'sec_sales' is not declared",
+        "section 'sec_deals' is not declared",
     ),
     Case(
         "role row rule on a missing field",
@@ -482,8 +482,8 @@ CASES = [
         "role rights on a missing table",
         _role_missing_table,
         "roles/roles.json",
-        "/2/tables/invoices",
-        "no table with id 'invoices'",
+        "/2/tables/deals",
+        "no table with id 'deals'",
     ),
     Case(
         "form layout naming a missing field",
@@ -577,8 +577,8 @@ CASES = [
         "overlay adding a field to a missing table",
         _overlay_fields_missing_table,
         "@overlay",
-        "/fields/invoices",
-        "no table with id 'invoices' to add fields to",
+        "/fields/deals",
+        "no table with id 'deals' to add fields to",
     ),
     Case(
         "overlay changing a protected property",
@@ -724,8 +724,8 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
         {
             "set": {"clients.fax": {"label": "Fax"}, "clients.name": {"type": "text"}},
             "fields": {
-                "invoices": [
-                    {"id": "invoices.total", "name": "total", "type": "money", "label": "T"}
+                "deals": [
+                    {"id": "deals.total", "name": "total", "type": "money", "label": "T"}
                 ]
             },
             "hide": ["contacts.skype"],
@@ -734,7 +734,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
     issues = load_issues(bundle, [overlay])
     assert {i.file for i in issues} == {str(overlay)}
     assert sorted(i.pointer for i in issues) == [
-        "/fields/invoices",
+        "/fields/deals",
         "/hide/0",
         "/set/clients.fax",
         "/set/clients.name/type",
