@@ -724,9 +724,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
         {
             "set": {"clients.fax": {"label": "Fax"}, "clients.name": {"type": "text"}},
             "fields": {
-                "deals": [
-                    {"id": "deals.total", "name": "total", "type": "money", "label": "T"}
-                ]
+                "deals": [{"id": "deals.total", "name": "total", "type": "money", "label": "T"}]
             },
             "hide": ["contacts.skype"],
         },
