@@ -102,12 +102,13 @@ def test_contract_expiry_reminder_is_due_n_days_before(platform, staff):
 
 
 class Failing:
-    calls = 0
+    def __init__(self) -> None:
+        self.calls = 0
 
     @hookimpl
     def uchet_register_job_kinds(self, registry):
         def run(context, job, conn):
-            Failing.calls += 1
+            self.calls += 1
             raise RuntimeError("boom")
 
         registry.register("boom", run)
@@ -116,7 +117,8 @@ class Failing:
 def test_failing_job_is_retried_then_marked_failed(db_url):
     from uchet import Platform
 
-    p = Platform.open("sample_crm", database_url=db_url, plugins=[Failing()])
+    failing = Failing()
+    p = Platform.open("sample_crm", database_url=db_url, plugins=[failing])
     p.migrate()
     try:
         jobs = p.runtime.model.system["uchet_jobs"]
@@ -131,7 +133,7 @@ def test_failing_job_is_retried_then_marked_failed(db_url):
         assert job["status"] == "pending" and job["attempts"] == 1 and "boom" in job["last_error"]
         assert w.run_once(at=now + dt.timedelta(minutes=5)) == 0
         [job] = _jobs(p, kind="boom")
-        assert job["status"] == "failed" and Failing.calls == 2
+        assert job["status"] == "failed" and failing.calls == 2
         assert w.run_once(at=now + dt.timedelta(hours=5)) == 0
     finally:
         p.close()
