@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.pg_server", "tests.web_support"]
+pytest_plugins = ["tests.pg_server", "tests.web_support", "tests.crm_support"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -167,7 +167,7 @@ def _role_rule(b: Path) -> None:
 
 
 def _role_missing_table(b: Path) -> None:
-    edit(b, "roles/roles.json", lambda roles: roles[2]["tables"].update(invoices={"read": True}))
+    edit(b, "roles/roles.json", lambda roles: roles[2]["tables"].update(deals={"read": True}))
 
 
 def _form_field(b: Path) -> None:
@@ -191,8 +191,8 @@ def _overlay_set_missing(b: Path) -> list[Path]:
 
 
 def _overlay_fields_missing_table(b: Path) -> list[Path]:
-    new = {"id": "invoices.total", "name": "total", "type": "money", "label": "Total"}
-    return [write_overlay(b, {"fields": {"invoices": [new]}})]
+    new = {"id": "deals.total", "name": "total", "type": "money", "label": "Total"}
+    return [write_overlay(b, {"fields": {"deals": [new]}})]
 
 
 def _overlay_protected(b: Path) -> list[Path]:
@@ -466,10 +466,10 @@ CASES = [
     ),
     Case(
         "undeclared section",
-        _set_table(C, section="sec_sales"),
+        _set_table(C, section="sec_deals"),
         C,
         "/section",
-        "section 'sec_sales' is not declared",
+        "section 'sec_deals' is not declared",
     ),
     Case(
         "role row rule on a missing field",
@@ -482,8 +482,8 @@ CASES = [
         "role rights on a missing table",
         _role_missing_table,
         "roles/roles.json",
-        "/2/tables/invoices",
-        "no table with id 'invoices'",
+        "/2/tables/deals",
+        "no table with id 'deals'",
     ),
     Case(
         "form layout naming a missing field",
@@ -577,8 +577,8 @@ CASES = [
         "overlay adding a field to a missing table",
         _overlay_fields_missing_table,
         "@overlay",
-        "/fields/invoices",
-        "no table with id 'invoices' to add fields to",
+        "/fields/deals",
+        "no table with id 'deals' to add fields to",
     ),
     Case(
         "overlay changing a protected property",
@@ -724,9 +724,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
         {
             "set": {"clients.fax": {"label": "Fax"}, "clients.name": {"type": "text"}},
             "fields": {
-                "invoices": [
-                    {"id": "invoices.total", "name": "total", "type": "money", "label": "T"}
-                ]
+                "deals": [{"id": "deals.total", "name": "total", "type": "money", "label": "T"}]
             },
             "hide": ["contacts.skype"],
         },
@@ -734,7 +732,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
     issues = load_issues(bundle, [overlay])
     assert {i.file for i in issues} == {str(overlay)}
     assert sorted(i.pointer for i in issues) == [
-        "/fields/invoices",
+        "/fields/deals",
         "/hide/0",
         "/set/clients.fax",
         "/set/clients.name/type",
@@ -751,15 +749,16 @@ def test_sample_passes() -> None:
     result = run_check("sample_crm")
     assert result.exit_code == 0, result.output
     assert (
-        result.output == "OK sample_crm 0.1.0: 3 tables, 27 fields, 1 form, 1 print form, "
-        "3 roles, 0 overlays\n"
+        result.output
+        == "OK sample_crm 0.1.0: 20 tables, 152 fields, 8 forms, 1 print form, 7 reports, "
+        "4 roles, 0 overlays\n"
     )
 
 
 def test_copied_directory_passes(bundle: Path) -> None:
     result = run_check(bundle)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 3 tables, 27 fields")
+    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables, 152 fields")
 
 
 @pytest.mark.parametrize("top_folder", [False, True], ids=["flat", "with-top-folder"])
@@ -770,10 +769,10 @@ def test_zip_bundle(bundle: Path, tmp_path: Path, top_folder: bool) -> None:
             if path.is_file():
                 name = path.relative_to(bundle).as_posix()
                 zf.write(path, f"crm/{name}" if top_folder else name)
-    assert len(load(archive).config.tables) == 3
+    assert len(load(archive).config.tables) == 20
     result = run_check(archive)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 3 tables")
+    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables")
 
 
 def test_broken_zip_names_the_file_inside(bundle: Path, tmp_path: Path) -> None:
@@ -825,7 +824,8 @@ def test_valid_overlay_applies(bundle: Path) -> None:
     result = run_check(bundle, [overlay])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "OK sample_crm 0.1.0: 3 tables, 28 fields, 1 form, 1 print form, 3 roles, 1 overlay\n"
+        "OK sample_crm 0.1.0: 20 tables, 153 fields, 8 forms, 1 print form, 7 reports, "
+        "4 roles, 1 overlay\n"
     )
 
 

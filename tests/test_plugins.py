@@ -86,7 +86,7 @@ def test_isv_field_type_registered_through_the_hook(tmp_path):
     )
     p.migrate()
     cats = p.records("client_categories", user=SYSTEM)
-    assert cats.create({"name": "VIP", "rgb": "#FFAA00"})["rgb"] == "#ffaa00"
+    assert cats.create({"name": "Золото", "rgb": "#FFAA00"})["rgb"] == "#ffaa00"
     with pytest.raises(ValidationError) as err:
         cats.create({"name": "Bad", "rgb": "orange"})
     assert list(err.value.messages) == ["rgb"]

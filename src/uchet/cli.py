@@ -324,25 +324,56 @@ def _print_plan(platform: Platform, plan: Any, show_sql: bool) -> None:
     default=None,
     help="Password of the administrator (default: a random one, printed).",
 )
+@click.option("--demo", is_flag=True, help="Fill the new database with demo data.")
+@click.option("--clients", "demo_clients", default=1000, show_default=True, type=click.IntRange(1),
+              help="With --demo: how many clients.")  # fmt: skip
+@click.option("--seed", "demo_seed", default=1, show_default=True, type=int,
+              help="With --demo: the random seed (the same seed gives the same data).")  # fmt: skip
 def init(
     config: str | None,
     database: str | None,
     overlays: tuple[str, ...],
     admin_login: str,
     admin_password: str | None,
+    demo: bool,
+    demo_clients: int,
+    demo_seed: int,
 ) -> None:
     """Create the schema of a new database and its administrator.
 
     The administrator gets the configuration's superuser role. Running it again is safe: an
     initialised database is migrated if the configuration changed, and an existing
-    administrator is left alone.
+    administrator is left alone. With --demo, demo data is loaded (sample_crm: companies
+    and people, staff in every role, months of work and events, contracts, invoices and
+    payments).
     """
     with _errors(config):
         platform = _open(config, database, overlays)
         try:
             _init(platform, admin_login, admin_password)
+            if demo:
+                _demo(platform, demo_clients, demo_seed)
         finally:
             platform.close()
+
+
+def _demo(platform: Platform, clients: int, seed: int) -> None:
+    from uchet.sample_crm.demo import SampleCrmDemo
+
+    if not platform.pm.has_plugin("uchet.sample_crm.demo"):
+        platform.pm.register(SampleCrmDemo(), name="uchet.sample_crm.demo")
+    try:
+        summary = platform.pm.hook.uchet_demo_data(
+            platform=platform, clients=clients, seed=seed, echo=click.echo
+        )
+    except ValueError as e:
+        _fail(str(e))
+    if summary is None:
+        _fail(f"no demo data for the configuration {platform.config.manifest.name!r}")
+    click.echo(f"Demo data loaded in {summary['seconds']} s:")
+    for table, count in summary["counts"].items():
+        click.echo(f"    {table:<28} {_plural(count, 'row')}")
+    click.echo(f"  users: {', '.join(summary['users'])} (password {summary['password']})")
 
 
 def _init(platform: Platform, admin_login: str, admin_password: str | None) -> str | None:
@@ -516,5 +547,17 @@ def _add_print_commands() -> None:
 _add_print_commands()
 
 
+def _register_more_commands() -> None:
+    from uchet.cli_runtime import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Run as ``python -m uchet.cli``: use the imported module, which has every command.
+    from uchet.cli import main as imported_main
+
+    imported_main()
+else:
+    _register_more_commands()

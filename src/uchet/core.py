@@ -24,9 +24,13 @@ from uchet.platform import migrator, planner
 from uchet.platform.audit import AuditEntry, history
 from uchet.platform.database import create_engine
 from uchet.platform.errors import NotFound, UchetError
+from uchet.platform.inbox import Inbox
+from uchet.platform.jobs import Worker
+from uchet.platform.lookup import Found
 from uchet.platform.model import Configuration, build_configuration
-from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.plugins import field_type_registry, job_registry, make_plugin_manager
 from uchet.platform.records import RecordService
+from uchet.platform.reports import ReportResult, run_report
 from uchet.platform.runtime import Runtime
 from uchet.platform.system import define_system_tables
 from uchet.platform.users import SYSTEM, User, UserStore
@@ -48,6 +52,7 @@ class Platform:
         self.engine = engine
         self.pm = make_plugin_manager(plugins)
         self.types = field_type_registry(self.pm)
+        self.jobs = job_registry(self.pm)
         self._runtime: Runtime | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -175,6 +180,33 @@ class Platform:
             if not user.is_system:
                 raise
         return history(self.runtime, service.table.id, record_id)
+
+    # -- notifications, jobs, reports ----------------------------------------------------------
+    def notifications(self, user: User) -> Inbox:
+        """The in-app notifications of ``user``: ``.list()``, ``.unread_count()``,
+        ``.mark_read(ids=None)``."""
+        return Inbox(self.engine, self._system["uchet_notifications"], user)
+
+    def worker(self, **options: Any) -> Worker:
+        """A job worker on this database (see :class:`uchet.platform.jobs.Worker` for
+        ``worker_id``, ``lease``, ``batch``); ``.run_once()`` or ``.run(interval)``."""
+        return Worker(self.engine, self._system["uchet_jobs"], self.jobs, lambda: self.runtime,
+                      **options)  # fmt: skip
+
+    def run_jobs(self) -> int:
+        """Run the jobs that are due now, once; returns how many completed."""
+        return self.worker().run_once()
+
+    def report(
+        self, report_id: str, user: User, params: dict[str, Any] | None = None,
+        locale: str | None = None,
+    ) -> ReportResult:  # fmt: skip
+        """Run a report declared in the configuration as ``user`` (row rules apply)."""
+        return run_report(self.runtime, report_id, user, params, locale)
+
+    def phone_lookup(self, table: str, phone: str, *, user: User) -> list[Found]:
+        """Records of ``table`` with this phone (any format), also through child tables."""
+        return self.records(table, user=user).find_by_phone(phone)
 
     def close(self) -> None:
         """Release the runtime and the engine's connections."""

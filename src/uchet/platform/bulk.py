@@ -138,6 +138,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         for data in prepared:
             if files and any(isinstance(data.get(name), FileValue) for name in files):
                 service._store_files(conn, data)
+        hook.uchet_before_insert(service=service, conn=conn, rows=prepared)
         ids = service._allocate_ids(conn, len(prepared))
         now, user_id = Same(_now()), Same(service.user.id)
         values: list[Sequence[Any] | Same] = [ids, Same(1), now, now, user_id, user_id]
@@ -158,10 +159,11 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
             )
         service._ensure_all_visible(conn, ids, access)
         _write_audit(service, conn, ids, prepared)
+        records = [{**data, "id": rid, "version": 1} for rid, data in zip(ids, prepared)]
         if hook.uchet_after_create.get_hookimpls():
-            for rid, data in zip(ids, prepared):
-                record = {**data, "id": rid, "version": 1}
+            for record in records:
                 hook.uchet_after_create(table=service.table, record=record, user=service.user)
+        hook.uchet_after_insert(service=service, conn=conn, records=records)
     return ids
 
 

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from uchet.platform import formula as formulas
+from uchet.platform.checks_features import check_features
 from uchet.platform.errors import ConfigIssue
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.identifiers import identifier_problem
@@ -56,6 +57,7 @@ def check_configuration(
         issues += _check_table(table, config, registry)
     issues += _check_formulas(config)
     issues += _check_documents(config, files)
+    issues += check_features(config, registry)
     return issues
 
 
@@ -394,15 +396,4 @@ def _check_documents(config: Configuration, files: Collection[str] | None) -> It
                         "fields",
                         fid,
                     )
-            for i, cond in enumerate(rights.get("rows", ())):
-                problem = resolve_path(config, table, tuple(cond["field"].split(".")))
-                if isinstance(problem, str):
-                    yield _issue(role.source, problem, "tables", tid, "rows", i, "field")
-    for report in config.reports:
-        table = table_of(report)
-        if table is None:
-            continue
-        for i, path in enumerate(report.get("group_by", ())):
-            problem = resolve_path(config, table, tuple(path.split(".")))
-            if isinstance(problem, str):
-                yield _issue(report.source, problem, "group_by", i)
+            # Row rules, lookup rights and reports: checks_features.

@@ -136,6 +136,12 @@ class Field:
     rollup: Rollup | None = None
     max_size: int | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: ``{"pattern", "reset", "date_field"}`` of a numbered document field (numbering.py).
+    numbering: Mapping[str, Any] | None = None
+    #: ``"product.price"``: on create, a missing value is copied through a reference.
+    default_from: str | None = None
+    #: ``{"when": field id}`` or ``{}``: filled with the actor or the time (fill.py).
+    stamp: Mapping[str, Any] | None = None
 
     def text(self, locale: str) -> str:
         """The field's label in ``locale``."""
@@ -179,6 +185,14 @@ class Table:
     list_filters: tuple[str, ...] = ()
     page_size: int = 50
     search_fields: tuple[str, ...] = ()
+    #: Field ids compared by the duplicate warning (S25).
+    duplicates: tuple[str, ...] = ()
+    #: Rows inserted when the table is created.
+    seed: tuple[Mapping[str, Any], ...] = ()
+    #: Records may carry attached files (S37).
+    attachments: bool = False
+    #: Notification and reminder rules (validated documents, see notify.py).
+    notifications: tuple[Mapping[str, Any], ...] = ()
 
     def field_by_id(self, field_id: str) -> Field:
         """The field with ``field_id``; KeyError if the table has none."""
@@ -343,6 +357,9 @@ def _build_field(data: Mapping[str, Any], source: Source) -> Field:
         else None,
         max_size=data.get("max_size"),
         options=freeze(data.get("options", {})),
+        numbering=freeze(data.get("numbering")),
+        default_from=data.get("default_from"),
+        stamp=freeze(data.get("stamp")),
     )
 
 
@@ -380,6 +397,10 @@ def build_table(
         list_filters=tuple(lst.get("filters", ())),
         page_size=int(lst.get("page_size", 50)),
         search_fields=tuple(data.get("search_fields", ())),
+        duplicates=tuple(data.get("duplicates", {}).get("fields", ())),
+        seed=tuple(freeze(data.get("seed", ()))),
+        attachments=bool(data.get("attachments", False)),
+        notifications=tuple(freeze(data.get("notifications", ()))),
     )
 
 

@@ -32,6 +32,7 @@ class RoleTableRights:
     actions: frozenset[str]
     rows: tuple[Mapping[str, Any], ...] = ()
     fields: Mapping[str, str] = field(default_factory=dict)
+    lookup: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Access:
     #: Field name -> "none" | "read" | "write".
     fields: Mapping[str, str]
     unrestricted: bool = False
+    #: Names of fields visible on every row through lookups and duplicate checks (S25),
+    #: also outside the row rules.
+    lookup: frozenset[str] = frozenset()
 
     def can(self, action: str) -> bool:
         """Whether ``action`` is allowed on the table at all."""
@@ -64,7 +68,12 @@ def _role_rights(role: Mapping[str, Any], table_id: str) -> RoleTableRights:
     if entry is None:
         return RoleTableRights(frozenset(a for a in ACTIONS if default.get(a, False)))
     actions = frozenset(a for a in ACTIONS if entry.get(a, default.get(a, False)))
-    return RoleTableRights(actions, tuple(entry.get("rows", ())), dict(entry.get("fields", {})))
+    return RoleTableRights(
+        actions,
+        tuple(entry.get("rows", ())),
+        dict(entry.get("fields", {})),
+        tuple(entry.get("lookup", ())),
+    )
 
 
 class Permissions:
@@ -91,11 +100,13 @@ class Permissions:
         rules: list[tuple[Mapping[str, Any], ...]] = []
         levels = dict.fromkeys(names, "none")
         by_id = {f.id: f.name for f in table.fields}
+        lookup: set[str] = set()
         for role in roles:
             if not role:
                 continue
             rights = _role_rights(role, table_id)
             actions |= rights.actions
+            lookup |= {by_id[fid] for fid in rights.lookup if fid in by_id}
             if "read" in rights.actions:
                 rules.append(rights.rows)
                 for f in table.fields:
@@ -107,7 +118,7 @@ class Permissions:
         for f in table.fields:
             if f.read_only and levels[f.name] == "write":
                 levels[f.name] = "read"
-        return Access(frozenset(actions), tuple(rules), levels)
+        return Access(frozenset(actions), tuple(rules), levels, lookup=frozenset(lookup))
 
     def _role(self, role_id: str) -> Mapping[str, Any] | None:
         try:
@@ -139,6 +150,8 @@ class Permissions:
     def _condition(self, user: User, ct: CompiledTable, rule: Mapping[str, Any]) -> Any:
         from uchet.platform.query_filters import OPERATORS
 
+        if "any" in rule:  # {"any": [...]}: one of the conditions (a task of my client OR mine)
+            return sa.or_(*(self._condition(user, ct, r) for r in rule["any"]))
         path = tuple(rule["field"].split("."))
         expr = self.model.path_expression(ct, path, set())
         value = rule.get("value")

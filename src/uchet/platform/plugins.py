@@ -9,7 +9,9 @@ import pluggy
 
 from uchet import hookspecs
 from uchet.hookspecs import hookimpl
+from uchet.platform.features import FeaturesPlugin
 from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
+from uchet.platform.jobs import JobRegistry
 
 
 class DefaultPlugin:
@@ -28,6 +30,7 @@ def make_plugin_manager(
     pm = pluggy.PluginManager("uchet")
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultPlugin(), name="uchet.default")
+    pm.register(FeaturesPlugin(), name="uchet.features")
     if entry_points:
         pm.load_setuptools_entrypoints("uchet")
     for plugin in plugins:
@@ -39,4 +42,11 @@ def field_type_registry(pm: pluggy.PluginManager) -> FieldTypeRegistry:
     """Collect the field types every plugin registers."""
     registry = FieldTypeRegistry()
     pm.hook.uchet_register_field_types(registry=registry)
+    return registry
+
+
+def job_registry(pm: pluggy.PluginManager) -> JobRegistry:
+    """Collect the background job kinds every plugin registers."""
+    registry = JobRegistry()
+    pm.hook.uchet_register_job_kinds(registry=registry)
     return registry

@@ -17,11 +17,13 @@ from sqlalchemy.engine import Connection
 
 from uchet.platform import bulk
 from uchet.platform import query as q
+from uchet.platform.attachments import AttachmentMixin
 from uchet.platform.audit import audit_rows, changes_between
 from uchet.platform.bulk import BulkValidationError as BulkValidationError  # re-exported
 from uchet.platform.database import write_transaction
 from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from uchet.platform.i18n import message
+from uchet.platform.lookup import LookupMixin
 from uchet.platform.permissions import Access
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_names import Sight, TableSight
@@ -32,7 +34,7 @@ from uchet.platform.search import record_terms, term_rows
 from uchet.platform.users import User
 
 
-class RecordService(WriteChecks, FileFields):
+class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
     """Records of one table, acting as one user, in one locale.
 
     The checks of a write (:mod:`.record_checks`) and file fields (:mod:`.record_files`)
@@ -151,6 +153,7 @@ class RecordService(WriteChecks, FileFields):
                 raise ValidationError(problems[0])
             self._check_unique(conn, data)
             self._store_files(conn, data)
+            self.rt.pm.hook.uchet_before_insert(service=self, conn=conn, rows=[data])
             now = _now()
             row = {**data, "version": 1, "created_at": now, "updated_at": now,
                    "created_by": self.user.id, "updated_by": self.user.id}  # fmt: skip
@@ -163,6 +166,7 @@ class RecordService(WriteChecks, FileFields):
             )
             record = {**data, "id": record_id, "version": 1}
             self.rt.pm.hook.uchet_after_create(table=self.table, record=record, user=self.user)
+            self.rt.pm.hook.uchet_after_insert(service=self, conn=conn, records=[record])
         return self.get(record_id)
 
     def update(
@@ -208,8 +212,9 @@ class RecordService(WriteChecks, FileFields):
                     self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)])
                 )
             self.rt.pm.hook.uchet_after_update(
-                table=self.table, old=old, record={**merged, "version": new_version}, user=self.user
-            )
+                table=self.table, old=old, record={**merged, "version": new_version},
+                user=self.user, service=self, conn=conn,
+            )  # fmt: skip
         return self.get(record_id)
 
     def delete(self, record_id: Any, version: int | None = None) -> None:
@@ -249,7 +254,9 @@ class RecordService(WriteChecks, FileFields):
                 self.rt.audit.insert(),
                 audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]),
             )
-            self.rt.pm.hook.uchet_after_delete(table=self.table, record=old, user=self.user)
+            self.rt.pm.hook.uchet_after_delete(
+                table=self.table, record=old, user=self.user, service=self, conn=conn
+            )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
         """Validate every row, then insert them all in one transaction.

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Text,
 )
 
+from uchet.platform.system_jobs import JOB_TABLE_NAMES, define_job_tables
+
 #: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
 #: PRIMARY KEY" aliases the rowid (and so autoincrements).
 ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
@@ -37,6 +39,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_login_failures",
     "uchet_print_forms",
     "uchet_print_templates",
+    *JOB_TABLE_NAMES,
 )
 
 
@@ -140,7 +143,7 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
     print_forms, print_templates = _print_form_tables(metadata)
     tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
               print_forms, print_templates)  # fmt: skip
-    return {t.name: t for t in tables}
+    return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
 
 
 def _print_form_tables(metadata: MetaData) -> tuple[Table, Table]:
