@@ -36,6 +36,7 @@ from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
     PlannedFilter,
+    fold,
     plan_filters,
 )
 from uchet.platform.query_groups import (
@@ -46,7 +47,7 @@ from uchet.platform.query_groups import (
 )
 from uchet.platform.query_names import Sight, Target, check_readable, resolve
 from uchet.platform.query_run import QueryResult, run
-from uchet.platform.search import ranges_condition, search_ranges
+from uchet.platform.search import normalize_query, ranges_condition, search_ranges
 
 __all__ = [
     "OPERATORS",
@@ -133,6 +134,7 @@ class ListQuery:
         # the same shape have the same parameter names and can share one statement.
         self._filters = [p.bound(self._bind) for p in planned]
         self._ranges = [[(self._bind(lo), self._bind(hi)) for lo, hi in word] for word in ranges]
+        self._hidden_check = self._search_check(search) if ranges else []
         self._after = None if self.after is None else [
             None if v is None else self._bind(v, k.expr.type)
             for k, v in zip(self.sort_keys, self.after)
@@ -155,6 +157,31 @@ class ListQuery:
                 {"search": [f"table {self.ct.table.name!r} has no search fields"]}
             )
         return search_ranges(search)
+
+    def _search_check(self, search: str | None) -> list[Any]:
+        """For a user who may not read some search field: per word typed, a condition that
+        a field they *may* read has a word starting with it.
+
+        The search key mixes the terms of every search field, so the index alone would find
+        a record by the start of a hidden value (a viewer typing the first digits of a tax
+        id). This check narrows the index's matches to words of readable text fields; it
+        only ever removes rows (a phone typed as digits, say, is then not found for such a
+        user), so it cannot reveal anything.
+        """
+        if self.readable is None or not search:
+            return []
+        table, sql = self.ct.table, self.ct.sql
+        names = [table.field_by_id(i).name for i in table.search_fields]
+        if all(n in self.readable for n in names):
+            return []
+        shown = [sql.c[n] for n in names if n in self.readable and n in sql.c
+                 and isinstance(sql.c[n].type, sa.String)]  # fmt: skip
+        checks = []
+        for word in normalize_query(search):
+            typed = sa.literal(" ") + self._bind(word, sa.String())
+            found = [(sa.literal(" ") + fold(c)).contains(typed) for c in shown]
+            checks.append(sa.or_(sa.false(), *found))
+        return checks
 
     def _shape(
         self,
@@ -192,6 +219,7 @@ class ListQuery:
             if self._ranges:
                 assert self.ct.search is not None
                 where.append(ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges))
+                where.extend(self._hidden_check)
             if self.row_condition is not None:
                 where.append(self.row_condition)
             self.statements["where"] = where

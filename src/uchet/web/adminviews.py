@@ -196,15 +196,7 @@ class UsersView(SuperuserOnly):
                     flash(self.c.gettext("User %(login)s was saved.", login=user.login), "success")
                     return redirect(url_for(".index"))
         else:
-            form = form_cls(
-                data={
-                    "name": user.name,
-                    "email": user.email or "",
-                    "roles": list(user.roles),
-                    "locale": user.locale or "",
-                    "active": user.active,
-                }
-            )
+            form = form_cls(data=_form_data(user))
         return self.render(
             "uchet/admin_user_form.html", form=form, user=user, password_form=PasswordForm()
         )
@@ -241,18 +233,21 @@ class UsersView(SuperuserOnly):
                 self.c.platform.users.set_password(user.id or 0, form.password.data)
                 flash(t("The password of %(login)s was changed.", login=user.login), "success")
                 return redirect(url_for(".edit_view", id=user.id))
-        edit = user_form_class(self.c, creating=False)(
-            data={
-                "name": user.name,
-                "email": user.email or "",
-                "roles": list(user.roles),
-                "locale": user.locale or "",
-                "active": user.active,
-            }
-        )
+        edit = user_form_class(self.c, creating=False)(data=_form_data(user))
         return self.render(
             "uchet/admin_user_form.html", form=edit, user=user, password_form=form
         ), 400
+
+
+def _form_data(user: User) -> dict[str, Any]:
+    """A user's current settings as the edit form shows them."""
+    return {
+        "name": user.name,
+        "email": user.email or "",
+        "roles": list(user.roles),
+        "locale": user.locale or "",
+        "active": user.active,
+    }
 
 
 # -- roles -------------------------------------------------------------------------------------
