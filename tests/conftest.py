@@ -6,7 +6,10 @@ PostgreSQL server started by the fixture (ARCHITECTURE rule 10: one suite, both 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -35,11 +38,42 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return request.getfixturevalue("pg_fresh_url")
 
 
-@pytest.fixture
-def platform(db_url: str) -> Iterator:
-    """The sample CRM, migrated, on a fresh database of each backend."""
+@pytest.fixture(scope="session")
+def sqlite_crm_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the migrated sample CRM, to copy per test."""
     from uchet import Platform
 
+    path = tmp_path_factory.mktemp("template") / "crm.db"
+    p = Platform.open("sample_crm", database_url=f"sqlite:///{path}")
+    p.migrate()
+    p.close()
+    return path
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database consistently (the backup API also takes what sits in WAL)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+@pytest.fixture
+def platform(db_url: str, request: pytest.FixtureRequest) -> Iterator:
+    """The sample CRM, migrated, on a fresh database of each backend.
+
+    The database starts as a copy of one migrated once per session: migrating the CRM's
+    twenty tables takes seconds, and hundreds of tests use this fixture. ``migrate()`` still
+    runs (a no-op plan), so a test sees exactly what a fresh migration gives."""
+    from uchet import Platform
+
+    if db_url.startswith("sqlite:///"):
+        copy_sqlite(
+            request.getfixturevalue("sqlite_crm_template"), Path(db_url[len("sqlite:///") :])
+        )
+    else:
+        from tests.pg_server import pg_clone_into
+
+        template = request.getfixturevalue("pg_crm_template")
+        pg_clone_into(request.getfixturevalue("postgresql_server_port"), db_url, template)
     p = Platform.open("sample_crm", database_url=db_url)
     p.migrate()
     yield p

@@ -127,10 +127,13 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, sqlite_crm_template: Path) -> Iterator[LiveServer]:
     """A live server over a fresh SQLite file with the sample CRM and the test users."""
+    from tests.conftest import copy_sqlite
+
     from uchet import Platform
 
+    copy_sqlite(sqlite_crm_template, tmp_path / "live.db")
     platform = Platform.open("sample_crm", database_url=f"sqlite:///{tmp_path}/live.db")
     platform.migrate()
     platform.test_users = seed_users(platform)
