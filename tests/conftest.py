@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,21 @@ def platform(db_url: str, request: pytest.FixtureRequest) -> Iterator:
     p.migrate()
     yield p
     p.close()
+
+
+def unseed(platform: Any) -> None:
+    """Empty the directory tables the configuration seeds, and forget their audit rows.
+
+    For tests that build their own fixed dataset (categories "VIP", "Постоянный" …) and
+    count from zero; tests of the seeds themselves use the plain ``platform`` fixture."""
+    import sqlalchemy as sa
+
+    rt = platform.runtime
+    with platform.engine.begin() as conn:
+        for ct in rt.model:
+            if not ct.table.seed:
+                continue
+            if ct.search is not None:
+                conn.execute(sa.delete(ct.search))
+            conn.execute(sa.delete(ct.sql))
+            conn.execute(sa.delete(rt.audit).where(rt.audit.c.table_id == ct.table.id))

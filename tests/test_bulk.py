@@ -105,8 +105,7 @@ def test_unique_values_are_checked_per_row(platform):
     seeded = _count(platform, "client_categories")  # the CRM seeds three categories
     categories.create({"name": "Партнёр"})
     with pytest.raises(ValidationError) as e:
-        seeded = _count(platform, "client_categories")  # the CRM seeds three categories
-    categories.create({"name": "Партнёр"})
+        categories.create({"name": "Партнёр"})
     taken = e.value.messages
     rows = [{"name": "Опт"}, {"name": "Партнёр"}, {"name": "Розница"}, {"name": "Опт"}]
     with pytest.raises(BulkValidationError) as e:
@@ -157,7 +156,8 @@ class Hooks:
 
     @hookimpl
     def uchet_after_create(self, table: Any, record: dict, user: Any) -> None:
-        self.created.append((record["id"], record["city"]))
+        if table.name == "clients":  # migrate also seeds the CRM's directories
+            self.created.append((record["id"], record["city"]))
 
 
 def test_bulk_runs_the_create_hooks_for_every_row(db_url):

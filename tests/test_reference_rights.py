@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import unseed
 
 from uchet import SYSTEM, Filter, PermissionDenied, Platform
 from uchet.configurations.overlay import Overlay
@@ -66,6 +67,7 @@ def crm(db_url: str) -> Iterator[dict[str, Any]]:
             for role in ("contacts_only", "no_client_names", "own_clients", "no_categories")
         }
         olga = users["own_clients"]
+        unseed(p)  # its own categories
         vip = p.records("client_categories", user=SYSTEM).create({"name": "VIP"})
         clients = p.records("clients", user=SYSTEM)
         mine = clients.create({"name": "Альфа", "city": "Омск", "manager": olga.id,

@@ -13,10 +13,12 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import lxml.html
 import pytest
+from tests.conftest import unseed
 from tests.web_support import WebClient, csrf, seed_users
 
 from uchet import SYSTEM
@@ -112,10 +114,14 @@ def form_data(tree: Any) -> dict[str, Any]:
     return data
 
 
+CRM_FORMS = Path(__file__).resolve().parents[1] / "src" / "uchet" / "sample_crm" / "forms"
+
+
 @pytest.fixture
 def crm(web_platform: Any) -> Any:
     """Sample data: categories, Anna's and Boris's clients, a contact of Anna's client."""
     p, users = web_platform, web_platform.test_users
+    unseed(p)  # its own categories
     cats = p.records("client_categories", user=SYSTEM)
     p.vip = cats.create({"name": "VIP"})
     p.ivanovo = cats.create({"name": "Иваново-опт"})
@@ -149,15 +155,18 @@ def test_card_follows_the_form_layout(client: Any, crm: Any) -> None:
     client.login("admin")
     tree = html(client.get(f"/clients/edit/?id={crm.anna_client['id']}"))
     tabs = [a.get("data-tab") for a in tree.xpath("//ul[contains(@class,'uchet-tabs')]//a")]
-    assert tabs == ["tab_main", "tab_contacts", "history"]
+    layout = json.loads((CRM_FORMS / "client_card.json").read_text(encoding="utf-8"))["layout"]
+    assert tabs[:2] == ["tab_main", "tab_contacts"] and tabs[-1] == "history"
+    assert tabs == [tab["id"] for tab in layout] + ["history"]  # the form's order, then History
     sections = [s.get("data-section") for s in tree.xpath("//div[@id='tab-tab_main']//fieldset")]
-    assert sections == ["sec_main", "sec_contact", "sec_legal", "sec_more", "other"]
+    assert sections == [sec["id"] for sec in layout[0]["sections"]] + ["other"]
+    assert sections[:4] == ["sec_main", "sec_contact", "sec_legal", "sec_more"]
     main = tree.xpath("//fieldset[@data-section='sec_main']")[0]
     rows = [
         [f.get("data-field") for f in row.xpath(".//div[@data-field]")]
         for row in main.xpath("./div[contains(@class,'form-row')]")
     ]
-    assert rows == [["kind", "status"], ["name"], ["category", "manager"]]
+    assert rows[:3] == [["kind", "status"], ["name"], ["category", "manager"]]
     # A field no form places lands in "Other": the rollup, shown read-only.
     other = tree.xpath("//fieldset[@data-section='other']")[0]
     assert "Прочее" in other.text_content()

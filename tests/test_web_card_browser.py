@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.conftest import unseed
 from tests.test_web_card import PNG
 from tests.web_support import ARTIFACTS, browser_login
 
@@ -16,6 +17,7 @@ from uchet import SYSTEM
 
 def seed(server: Any) -> dict[str, Any]:
     p = server.platform
+    unseed(p)  # its own categories
     cats = p.records("client_categories", user=SYSTEM)
     cats.create({"name": "VIP"})
     ivanovo = cats.create({"name": "Иваново-опт"})

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from tests.conftest import unseed
 from tests.web_support import WebClient
 from werkzeug.datastructures import MultiDict
 
@@ -24,6 +25,7 @@ CITIES = ["Москва", "Тверь", "Казань"]
 def crm(web_platform: Any) -> dict[str, Any]:
     """Three categories and twelve clients: anna manages the even ones, boris the odd."""
     users = web_platform.test_users
+    unseed(web_platform)  # its own categories, counted from zero
     cats = web_platform.records("client_categories", user=SYSTEM)
     ids = {
         n: cats.create({"name": n, "sort_order": i})["id"]

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from tests.conftest import unseed
 from tests.web_support import browser_login
 
 from uchet import SYSTEM
@@ -21,6 +22,7 @@ NAMES = ["Иванов", "Ивашкин", "Петров", "Сидоров", "С
 def crm(live_server: Any) -> Any:
     """Three categories and nine clients (category and city cycle together)."""
     platform = live_server.platform
+    unseed(platform)  # its own categories, counted from zero
     cats = platform.records("client_categories", user=SYSTEM)
     ids = [cats.create({"name": n, "sort_order": i})["id"]
            for i, n in enumerate(["VIP", "Постоянный", "Проблемный"])]  # fmt: skip

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tests.conftest import unseed
 from tests.web_support import WebClient, seed_users
 
 from uchet import SYSTEM
@@ -71,6 +72,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[Site
         )
     platform = Platform.open("sample_crm", database_url=url)
     platform.migrate()
+    unseed(platform)  # its own categories
     users = seed_users(platform)
     platform.users.create("nobody", "secret-pass-1", name="Nobody", roles=[])
     ids = _seed(platform, users)

@@ -148,7 +148,10 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh browser page; a screenshot of it is saved under artifacts/screenshots."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
     pg = context.new_page()
-    pg.set_default_timeout(10_000)
+    # Generous: the machines are shared, and a page waits for every static file. Waits end
+    # as soon as the condition holds, so a healthy run is not slower for it.
+    pg.set_default_timeout(30_000)
+    pg.set_default_navigation_timeout(60_000)
     yield pg
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::", 1)[-1])

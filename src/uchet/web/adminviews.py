@@ -327,7 +327,11 @@ class RolesView(SuperuserOnly):
         return out
 
     def _rule(self, table: Any, rule: Any) -> str:
-        """A row rule in words: "Manager = the current user"."""
+        """A row rule in words: "Manager = the current user"; ``{"any": [...]}`` reads as
+        its conditions joined by "or"."""
+        if "any" in rule:
+            alternatives = (self._rule(table, r) for r in rule["any"])
+            return "(" + f" {self.c.gettext('or')} ".join(alternatives) + ")"
         names, labels, current = rule["field"].split("."), [], table
         for name in names:
             if current is None or not current.has_field(name):

@@ -171,6 +171,7 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "read only": {"ru": "только чтение"},
     "read and write": {"ru": "чтение и запись"},
     "the current user": {"ru": "текущий пользователь"},
+    "or": {"ru": "или"},
     "between": {"ru": "между"},
     "contains": {"ru": "содержит"},
     "starts with": {"ru": "начинается с"},
