@@ -27,6 +27,7 @@ from uchet.platform.lookup import LookupMixin
 from uchet.platform.permissions import Access
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_names import Sight, TableSight
+from uchet.platform.record_aggregate import AggregateMixin
 from uchet.platform.record_checks import WriteChecks
 from uchet.platform.record_files import FileFields
 from uchet.platform.runtime import Runtime
@@ -34,11 +35,12 @@ from uchet.platform.search import record_terms, term_rows
 from uchet.platform.users import User
 
 
-class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
+class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin, AggregateMixin):
     """Records of one table, acting as one user, in one locale.
 
-    The checks of a write (:mod:`.record_checks`) and file fields (:mod:`.record_files`)
-    are mixed in from their own modules; the list queries are :mod:`.query`'s."""
+    The checks of a write (:mod:`.record_checks`), file fields (:mod:`.record_files`) and
+    aggregates (:mod:`.record_aggregate`) are mixed in from their own modules; the list
+    queries are :mod:`.query`'s."""
 
     def __init__(self, runtime: Runtime, table: str, user: User, locale: str | None = None):
         self.rt = runtime
