@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from uchet.platform import bulk
+from uchet.platform import bulk, record_aggregate
 from uchet.platform import query as q
 from uchet.platform.attachments import AttachmentMixin
 from uchet.platform.audit import audit_rows, changes_between
@@ -27,7 +27,6 @@ from uchet.platform.lookup import LookupMixin
 from uchet.platform.permissions import Access
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_names import Sight, TableSight
-from uchet.platform.record_aggregate import AggregateMixin
 from uchet.platform.record_checks import WriteChecks
 from uchet.platform.record_files import FileFields
 from uchet.platform.runtime import Runtime
@@ -35,12 +34,11 @@ from uchet.platform.search import record_terms, term_rows
 from uchet.platform.users import User
 
 
-class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin, AggregateMixin):
+class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
     """Records of one table, acting as one user, in one locale.
 
-    The checks of a write (:mod:`.record_checks`), file fields (:mod:`.record_files`) and
-    aggregates (:mod:`.record_aggregate`) are mixed in from their own modules; the list
-    queries are :mod:`.query`'s."""
+    The checks of a write (:mod:`.record_checks`) and file fields (:mod:`.record_files`)
+    are mixed in from their own modules; the list queries are :mod:`.query`'s."""
 
     def __init__(self, runtime: Runtime, table: str, user: User, locale: str | None = None):
         self.rt = runtime
@@ -129,6 +127,12 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin, Aggre
                 readable=None if access.unrestricted else access.readable(),
                 sight=self._sight(access), **options,
             )  # fmt: skip
+
+    def aggregate(self, aggregate: str = "count", field: str | None = None, **options: Any) -> Any:
+        """A count, sum, avg, min or max over the records the user may see (see
+        :func:`uchet.platform.record_aggregate.aggregate` for ``filters``, ``search`` and
+        ``count_limit``)."""
+        return record_aggregate.aggregate(self, aggregate, field, **options)
 
     # -- writing ---------------------------------------------------------------------------
     def _write_terms(
