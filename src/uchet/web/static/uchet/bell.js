@@ -15,6 +15,10 @@
     count.hidden = n === 0;
   }
 
+  // Flask-Admin's multi-level dropdown helper toggles the menu but lets a link's click
+  // through: the link is only for browsers without this script.
+  toggle.addEventListener("click", function (event) { event.preventDefault(); });
+
   window.jQuery(bell).on("show.bs.dropdown", function () {
     fetch(toggle.getAttribute("data-menu"), {
       credentials: "same-origin",
@@ -26,7 +30,8 @@
       menu.innerHTML = html;
       var items = menu.querySelector(".uchet-bell-items");
       if (items) { showCount(items.getAttribute("data-unread")); }
-    }).catch(function () {
+    }).catch(function (error) {
+      if (window.console) { console.log("uchet bell: " + error); }
       window.location.href = toggle.getAttribute("href");
     });
   });
