@@ -247,3 +247,25 @@ def test_bell_is_capped_and_the_list_pages(client: WebClient, web_platform: Any)
 def test_notifications_need_a_login(client: WebClient) -> None:
     answer = client.get("/notifications/")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_without_dashboards_the_home_page_lists_the_sections(db_url: str) -> None:
+    from tests.web_support import seed_users
+
+    from uchet import Platform
+    from uchet.configurations.overlay import Overlay
+    from uchet.web import create_app
+
+    overlay = Overlay("o.json", {"overlay": "no dashboard", "remove": ["dashboard_main"]})
+    p = Platform.open("sample_crm", database_url=db_url, overlays=[overlay])
+    try:
+        p.migrate()
+        assert p.runtime.config.dashboards == ()
+        seed_users(p)
+        client = WebClient(create_app(p, secret_key="test-secret-" + "x" * 20))
+        client.login("anna")
+        html = client.get("/").text
+        assert 'id="uchet-dashboard"' not in html and "uchet-sections" in html
+        assert 'href="/clients/"' in html
+    finally:
+        p.close()
