@@ -751,7 +751,7 @@ def test_sample_passes() -> None:
     assert (
         result.output
         == "OK sample_crm 0.1.0: 20 tables, 152 fields, 8 forms, 1 print form, 7 reports, "
-        "4 roles, 0 overlays\n"
+        "1 dashboard, 4 roles, 0 overlays\n"
     )
 
 
@@ -825,7 +825,7 @@ def test_valid_overlay_applies(bundle: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == (
         "OK sample_crm 0.1.0: 20 tables, 153 fields, 8 forms, 1 print form, 7 reports, "
-        "4 roles, 1 overlay\n"
+        "1 dashboard, 4 roles, 1 overlay\n"
     )
 
 

@@ -222,6 +222,8 @@ def config_check(path: str, overlays: tuple[str, ...]) -> None:
         parts.append(_plural(len(c.print_forms), "print form"))
     if c.reports:
         parts.append(_plural(len(c.reports), "report"))
+    if c.dashboards:
+        parts.append(_plural(len(c.dashboards), "dashboard"))
     parts += [_plural(len(c.roles), "role"), _plural(len(loaded.overlays), "overlay")]
     click.echo(f"OK {_config_label(c)}: {', '.join(parts)}")
 

@@ -22,6 +22,7 @@ from uchet.configurations.loader import Loaded, load
 from uchet.configurations.overlay import Overlay
 from uchet.platform import migrator, planner
 from uchet.platform.audit import AuditEntry, history
+from uchet.platform.dashboards import Clock, DashboardResult, run_dashboard
 from uchet.platform.database import create_engine
 from uchet.platform.errors import NotFound, UchetError
 from uchet.platform.inbox import Inbox
@@ -203,6 +204,14 @@ class Platform:
     ) -> ReportResult:  # fmt: skip
         """Run a report declared in the configuration as ``user`` (row rules apply)."""
         return run_report(self.runtime, report_id, user, params, locale)
+
+    def dashboard(
+        self, user: User, dashboard_id: str | None = None, *, locale: str | None = None,
+        clock: Clock | None = None,
+    ) -> DashboardResult | None:  # fmt: skip
+        """The dashboard ``dashboard_id`` (default: the first ``user`` may open) computed
+        as ``user`` (row rules apply); None when the configuration has none for them."""
+        return run_dashboard(self.runtime, user, dashboard_id, locale=locale, clock=clock)
 
     def phone_lookup(self, table: str, phone: str, *, user: User) -> list[Found]:
         """Records of ``table`` with this phone (any format), also through child tables."""

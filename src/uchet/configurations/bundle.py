@@ -4,6 +4,7 @@ A bundle holds ``manifest.json`` and folders of documents::
 
     manifest.json
     tables/*.json  forms/*.json  print_forms/*.json  roles/*.json  reports/*.json
+    dashboards/*.json
     translations/*.json  templates/...   (print-form templates and other binary files)
 
 A document file holds one document, or a JSON array of documents of that kind.
@@ -28,6 +29,7 @@ FOLDERS = {
     "print_forms": "print_form",
     "roles": "role",
     "reports": "report",
+    "dashboards": "dashboard",
     "translations": "translation",
 }
 

@@ -141,7 +141,8 @@ def build_checked(
     # A "set" can make a valid document invalid: check the touched documents again and
     # point at the overlay entry that did it.
     for key, kind in (("tables", "table"), ("forms", "form"), ("print_forms", "print_form"),
-                      ("roles", "role"), ("reports", "report")):  # fmt: skip
+                      ("roles", "role"), ("reports", "report"),
+                      ("dashboards", "dashboard")):  # fmt: skip
         for doc in merged.tree.get(key, ()):
             touched = [
                 t

@@ -18,7 +18,7 @@ from uchet.platform.model import Source
 Tree = dict[str, Any]
 
 #: Tree keys of documents that an overlay may add, replace or remove whole.
-REPLACEABLE = ("forms", "print_forms", "roles", "reports")
+REPLACEABLE = ("forms", "print_forms", "roles", "reports", "dashboards")
 #: Properties merged per locale instead of replaced.
 LABEL_KEYS = frozenset({"label", "help", "item_label", "related_label", "title"})
 #: Properties an overlay may not set or unset (they define identity or structure).

@@ -71,7 +71,8 @@ def _check_ids(config: Configuration) -> Iterator[ConfigIssue]:
             (i.id, t.source.child("indexes" if not i.unique else "unique"))
             for i in (*t.indexes, *t.unique)
         ]
-    for docs in (config.forms, config.print_forms, config.roles, config.reports):
+    for docs in (config.forms, config.print_forms, config.roles, config.reports,
+                 config.dashboards):  # fmt: skip
         objects += [(d.id, d.source) for d in docs]
     for object_id, source in objects:
         if object_id in seen:

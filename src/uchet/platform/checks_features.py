@@ -1,7 +1,8 @@
 """Semantic checks of the engine features declared in tables, roles and reports: numbering,
 defaults from references, duplicates, seed rows, notification rules, lookup rights, row
-conditions with ``any``, and reports. Called by :func:`uchet.platform.checks.check_configuration`;
-every problem names the file and JSON pointer to edit.
+conditions with ``any``, reports and dashboards. Called by
+:func:`uchet.platform.checks.check_configuration`; every problem names the file and JSON
+pointer to edit.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def check_features(config: Configuration, registry: FieldTypeRegistry) -> Iterat
         yield from _check_role(config, role.data, role.source)
     for report in config.reports:
         yield from _check_report(config, report.data, report.source)
+    yield from _check_dashboards(config, registry, taken)
 
 
 def _check_default_from(config: Configuration, table: Table, f: Field) -> Iterator[ConfigIssue]:
@@ -225,3 +227,17 @@ def _check_report(
         return  # reported by the core checks
     for message, path in report_problems(config, table, report):
         yield _issue(source, message, *path)
+
+
+def _check_dashboards(
+    config: Configuration, registry: FieldTypeRegistry, taken: set[str]
+) -> Iterator[ConfigIssue]:
+    from uchet.platform.dashboard_spec import dashboard_problems
+
+    # Widget ids share the configuration's id space with every other object.
+    documents = (config.forms, config.print_forms, config.roles, config.reports,
+                 config.dashboards)  # fmt: skip
+    taken = taken | {d.id for docs in documents for d in docs}
+    for dashboard in config.dashboards:
+        for message, path in dashboard_problems(config, registry, dashboard.data, taken):
+            yield _issue(dashboard.source, message, *path)

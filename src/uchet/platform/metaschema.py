@@ -26,6 +26,7 @@ SCHEMA_FILES = {
     "print_form": "print_form.json",
     "role": "role.json",
     "report": "report.json",
+    "dashboard": "dashboard.json",
     "translation": "translation.json",
     "overlay": "overlay.json",
 }

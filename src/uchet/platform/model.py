@@ -1,7 +1,7 @@
 """The metadata model: a configuration as immutable, validated data (ARCHITECTURE rule 1).
 
 A configuration arrives as a *tree*: plain JSON-compatible dicts, one key per document kind
-(``manifest``, ``tables``, ``forms``, ``print_forms``, ``roles``, ``reports``,
+(``manifest``, ``tables``, ``forms``, ``print_forms``, ``roles``, ``reports``, ``dashboards``,
 ``translations``). :func:`build_configuration` turns a tree into frozen dataclasses. Building
 touches no database and performs no semantic checks; :mod:`uchet.platform.checks` does those
 and reports every problem at once.
@@ -30,6 +30,7 @@ DOCUMENT_KINDS = {
     "print_form": "print_forms",
     "role": "roles",
     "report": "reports",
+    "dashboard": "dashboards",
     "translation": "translations",
 }
 
@@ -262,6 +263,7 @@ class Configuration:
     print_forms: tuple[Document, ...] = ()
     roles: tuple[Document, ...] = ()
     reports: tuple[Document, ...] = ()
+    dashboards: tuple[Document, ...] = ()
     translations: tuple[Document, ...] = ()
     tree: Mapping[str, Any] = field(
         compare=False, repr=False, default_factory=lambda: MappingProxyType({})
@@ -448,6 +450,7 @@ def build_configuration(
         print_forms=_documents(tree, "print_forms", sources),
         roles=_documents(tree, "roles", sources),
         reports=_documents(tree, "reports", sources),
+        dashboards=_documents(tree, "dashboards", sources),
         translations=_documents(tree, "translations", sources),
         tree=freeze(copy.deepcopy(dict(tree))),
     )

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from uchet.platform import bulk
+from uchet.platform import bulk, record_aggregate
 from uchet.platform import query as q
 from uchet.platform.attachments import AttachmentMixin
 from uchet.platform.audit import audit_rows, changes_between
@@ -127,6 +127,12 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 readable=None if access.unrestricted else access.readable(),
                 sight=self._sight(access), **options,
             )  # fmt: skip
+
+    def aggregate(self, aggregate: str = "count", field: str | None = None, **options: Any) -> Any:
+        """A count, sum, avg, min or max over the records the user may see (see
+        :func:`uchet.platform.record_aggregate.aggregate` for ``filters``, ``search`` and
+        ``count_limit``)."""
+        return record_aggregate.aggregate(self, aggregate, field, **options)
 
     # -- writing ---------------------------------------------------------------------------
     def _write_terms(

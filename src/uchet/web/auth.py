@@ -180,6 +180,10 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+#: The public name of the check, for other views that redirect to a ``next`` the browser gave.
+safe_next = _safe_next
+
+
 def session_config(settings: WebSettings) -> dict[str, Any]:
     """Flask settings of the session cookie: signed with the site's key, HttpOnly (no script
     reads it), SameSite=Lax (not sent with cross-site POSTs), Secure when the site is served

@@ -10,15 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel, LazyString
 from flask_login import current_user
 from jinja2 import BytecodeCache
 
+from uchet.platform.errors import NotFound
 from uchet.platform.runtime import Runtime
-from uchet.web import adminviews, auth, printviews, security
+from uchet.web import adminviews, auth, dashboard, notifications, printviews, security
 from uchet.web.context import CTX_KEY, WebContext, ctx
 from uchet.web.views import TableView, TranslatedRender
 
@@ -48,13 +49,18 @@ BYTECODE_CACHE = _MemoryBytecodeCache()
 
 
 class HomeView(TranslatedRender, AdminIndexView):
-    """The start page: the tables the user may open, by section."""
+    """The start page: the user's dashboard (S42), then the tables they may open, by
+    section. ``?dashboard=<id>`` opens another dashboard they may see."""
 
     @expose("/")
     def index(self) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
-        return self.render("uchet/home.html")
+        try:
+            shown = dashboard.home_dashboard(ctx(), request.args.get("dashboard") or None)
+        except NotFound:
+            abort(404)
+        return self.render("uchet/home.html", **shown)
 
 
 def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Flask:
@@ -90,6 +96,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     for table in config.tables:
         admin.add_view(TableView(c, table, category=table.section))
     printviews.init_app(app, admin, c)  # print menus, documents, the print-form editor
+    notifications.init_app(app, admin, c)  # the bell and the list of notifications
     # Menu categories were keyed by section id; show the section's label per locale.
     for item in admin.menu():
         section = sections.get(item.name) if isinstance(item.name, str) else None

@@ -339,3 +339,23 @@ UI_TEXTS.update(
         "%(tag)s is never closed with %(end)s": {"ru": "%(tag)s не закрыт тегом %(end)s"},
     }
 )
+
+# The dashboard on the home page and the notification bell (web/dashboard.py,
+# web/notifications.py).
+UI_TEXTS.update(
+    {
+        "Sections": {"ru": "Разделы"},
+        "All %(count)s": {"ru": "Все %(count)s"},
+        "Nothing here.": {"ru": "Здесь пусто."},
+        "This widget could not be shown:": {"ru": "Этот блок не удалось показать:"},
+        "Notifications": {"ru": "Уведомления"},
+        "No notifications.": {"ru": "Уведомлений нет."},
+        "All notifications": {"ru": "Все уведомления"},
+        "Mark all read": {"ru": "Отметить все прочитанными"},
+        "Mark read": {"ru": "Прочитано"},
+        "Open the record": {"ru": "Открыть запись"},
+        "All": {"ru": "Все"},
+        "Unread": {"ru": "Непрочитанные"},
+        "Older": {"ru": "Более ранние"},
+    }
+)

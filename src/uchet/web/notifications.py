@@ -1,0 +1,166 @@
+"""The notification bell and the list of one's notifications (S15, S16, S27, S30).
+
+Everything is read and changed through the engine's :class:`~uchet.platform.inbox.Inbox` of
+the logged-in user, which only ever touches that user's own notifications: another user's
+notification is "not found", and marking it read changes nothing. Every page's top bar shows
+the bell with the unread count (one capped, indexed count); the dropdown fetches the newest
+notifications only when opened. Marking read and opening a notification are POSTs with the
+CSRF token; opening one marks it read and goes to its record (the card, where the record
+service's rights decide what is shown).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, jsonify, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import LazyString
+from flask_login import current_user
+
+from uchet.platform.inbox import Inbox, Notification
+from uchet.platform.model import Field
+from uchet.web.auth import check_csrf, safe_next
+from uchet.web.context import WebContext, ctx, here
+from uchet.web.views import TranslatedRender
+
+#: The bell counts up to this many unread notifications, then shows "99+".
+BELL_LIMIT = 99
+#: How many notifications the dropdown shows, and a page of the list.
+MENU_SIZE = 8
+PAGE_SIZE = 50
+
+
+def inbox(c: WebContext) -> Inbox:
+    """The logged-in user's notifications."""
+    return c.platform.notifications(c.user())
+
+
+def record_url(c: WebContext, note: Notification) -> str | None:
+    """The card of the record a notification is about, if its table still exists and the
+    user may open it (whether the record itself is theirs, the card decides: 404)."""
+    if note.table_id is None or note.record_id is None:
+        return None
+    try:
+        table = c.config.table(note.table_id)
+    except KeyError:
+        return None
+    if table.hidden or not c.access(table.id).can("read"):
+        return None
+    return url_for(f"t_{table.name}.edit_view", id=note.record_id)
+
+
+def bell_count() -> str:
+    """The bell's number: the unread count, "99+" beyond; empty for none (the Jinja global
+    ``uchet_bell``)."""
+    if not current_user.is_authenticated:
+        return ""
+    count = inbox(ctx()).unread_count(limit=BELL_LIMIT)
+    if count > BELL_LIMIT:
+        return f"{BELL_LIMIT}+"
+    return str(count) if count else ""
+
+
+class NotificationsView(TranslatedRender, BaseView):
+    """``/notifications/``: the list, the dropdown's part (``menu/``), mark read, open."""
+
+    def __init__(self, c: WebContext) -> None:
+        self.c = c
+        super().__init__(
+            name=LazyString(lambda: c.gettext("Notifications")),
+            endpoint="notifications",
+            url="/notifications",
+        )
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated)
+
+    def is_visible(self) -> bool:
+        return False  # reached from the bell, not the menu
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if request.method == "POST" or request.headers.get("X-Requested-With"):
+            abort(401)
+        return redirect(url_for("auth.login", next=here()))
+
+    def _items(self, notes: list[Notification]) -> list[dict[str, Any]]:
+        stamp = Field(id="created_at", name="created_at", type="datetime", label={})
+        datetime, locale = self.c.runtime.types.get("datetime"), self.c.locale()
+        return [
+            {
+                "note": n,
+                "url": record_url(self.c, n),
+                "when": datetime.format(stamp, n.created_at, locale),
+            }
+            for n in notes
+        ]
+
+    @expose("/")
+    def index(self) -> Any:
+        """The user's notifications, newest first; ``?unread=1`` only unread ones,
+        ``?before=<id>`` the next page."""
+        unread_only = request.args.get("unread") == "1"
+        before = request.args.get("before", "")
+        box = inbox(self.c)
+        notes = box.list(
+            unread_only=unread_only,
+            limit=PAGE_SIZE + 1,
+            before=int(before) if before.isdigit() else None,
+        )
+        shown = notes[:PAGE_SIZE]
+        return self.render(
+            "uchet/notifications.html",
+            items=self._items(shown),
+            unread_only=unread_only,
+            unread=box.unread_count(),
+            # The next page starts below the last one shown (ids only grow).
+            more=shown[-1].id if len(notes) > PAGE_SIZE else None,
+        )
+
+    @expose("/menu/")
+    def dropdown(self) -> Any:
+        """The newest notifications as the bell's dropdown shows them (an HTML fragment)."""
+        box = inbox(self.c)
+        return self.render(
+            "uchet/notifications_menu.html",
+            items=self._items(box.list(limit=MENU_SIZE)),
+            unread=box.unread_count(limit=BELL_LIMIT),
+        )
+
+    @expose("/read/", methods=("POST",))
+    def read(self) -> Any:
+        """Mark the notifications ``id`` (repeated) read, or all of them with ``all=1``.
+
+        Answers JSON (``marked``, ``unread``) to a script, else goes back."""
+        check_csrf()
+        box = inbox(self.c)
+        if request.form.get("all") == "1":
+            marked = box.mark_read()
+        else:
+            ids = request.form.getlist("id")
+            if not ids or not all(i.isdigit() for i in ids):
+                abort(400, description="give the ids of the notifications to mark read")
+            marked = box.mark_read(ids)  # another user's ids simply match nothing
+        if request.headers.get("X-Requested-With") or request.accept_mimetypes.best == (
+            "application/json"
+        ):
+            return jsonify(marked=marked, unread=box.unread_count())
+        return redirect(safe_next(request.form.get("next") or url_for(".index")))
+
+    @expose("/<int:notification_id>/open/", methods=("POST",))
+    def open(self, notification_id: int) -> Any:
+        """Mark one notification read and go to its record (or back to the list)."""
+        check_csrf()
+        box = inbox(self.c)
+        note = box.get(notification_id)
+        if note is None:
+            abort(404)
+        box.mark_read([note.id])
+        return redirect(record_url(self.c, note) or url_for(".index"))
+
+
+def init_app(app: Any, admin: Any, c: WebContext) -> None:
+    """Add the notification screens to an inner app and the ``uchet_bell`` Jinja global
+    the top bar uses."""
+    admin.add_view(NotificationsView(c))
+    app.jinja_env.globals["uchet_bell"] = bell_count
