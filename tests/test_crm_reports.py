@@ -163,8 +163,17 @@ def test_work_reports(platform, staff, dataset):
     )
     assert gantt.chart == "gantt" and gantt.gantt["start"] == "planned_start"
     assert [r["title"] for r in gantt.rows] == ["План 1", "План 2", "Другой день"]
-    with pytest.raises(ValidationError):
-        platform.report("report_work_gantt", SYSTEM, {})  # required parameters
+    with pytest.raises(ValidationError) as e:
+        platform.report("report_work_gantt", SYSTEM, {"date_from": " ", "date_to": "2025-05-20"})
+    assert e.value.messages == {"date_from": ["Обязательное поле."]}  # required, emptied
+    # Without values the defaults apply: from a week ago to two weeks ahead.
+    default = platform.report("report_work_gantt", SYSTEM)
+    today = dt.date.today()
+    assert default.params == {
+        "date_from": today - dt.timedelta(days=7),
+        "date_to": today + dt.timedelta(days=14),
+    }
+    assert {"Просрочено", "Зависло"} <= {r["title"] for r in default.rows}
 
 
 def test_row_rules_apply_to_reports(platform, staff, dataset):
@@ -217,3 +226,55 @@ def test_a_user_without_rights_gets_no_report(platform):
     nobody = User(id=None, login="nobody", name="Nobody", roles=())
     with pytest.raises(PermissionDenied):
         platform.report("report_receivables", nobody)
+
+
+def test_report_conditions_use_parameters_and_user(platform, staff, dataset):
+    """$name in a report's condition is the parameter's value; $user the runner's id."""
+    overdue = platform.report("report_work_overdue", SYSTEM)
+    assert "Зависло" in {r["title"] for r in overdue.rows}  # 8 days in work, 10 %
+    stricter = platform.report("report_work_overdue", SYSTEM, {"stalled_days": "9"})
+    assert "Зависло" not in {r["title"] for r in stricter.rows}
+    assert "Просрочено" in {r["title"] for r in stricter.rows}  # overdue anyway
+    lower = platform.report("report_work_overdue", SYSTEM, {"stalled_percent": "10"})
+    assert "Зависло" not in {r["title"] for r in lower.rows}  # 10 % is not below 10 %
+
+
+def test_a_condition_may_name_the_user_running_the_report(platform, staff, dataset, tmp_path):
+    import json
+    import shutil
+    from pathlib import Path
+
+    import uchet
+    from uchet import Platform
+
+    bundle = tmp_path / "crm"
+    sample = Path(uchet.__file__).parent / "sample_crm"
+    shutil.copytree(sample, bundle, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    mine = {
+        "id": "report_my_work", "name": "my_work", "table": "work",
+        "label": {"en": "My work"}, "condition": "assignee = $user",
+        "columns": ["title"], "sort": ["title"],
+    }  # fmt: skip
+    (bundle / "reports" / "mine.json").write_text(json.dumps([mine]), encoding="utf-8")
+    p = Platform.open(bundle, engine=platform.engine)
+    try:
+        p.migrate()  # a new report changes no table: the plan is empty
+        got = [r["title"] for r in p.report("report_my_work", staff["anna"]).rows]
+    finally:
+        p.close()
+    assert got == ["Другой день", "План 1", "Просрочено"]
+
+
+def test_parameter_errors_name_the_parameter(platform, dataset):
+    with pytest.raises(ValidationError) as e:
+        platform.report(
+            "report_sales_by_month", SYSTEM, {"date_from": "когда-то", "colour": "red"}, "en"
+        )
+    assert e.value.messages == {
+        "date_from": ["Not a valid date. ('когда-то')"],
+        "colour": ["unknown parameter; known: date_from, date_to"],
+    }
+    assert "date_from: Not a valid date." in str(e.value)
+    with pytest.raises(ValidationError) as e:
+        platform.report("report_work_overdue", SYSTEM, {"stalled_days": "семь"}, "ru")
+    assert e.value.messages == {"stalled_days": ["Нужно целое число. ('семь')"]}
