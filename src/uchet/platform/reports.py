@@ -130,6 +130,23 @@ def _default(p: Parameter) -> Any:
     return dt.date.today() + dt.timedelta(days=days)
 
 
+def _parse(rt: Runtime, p: Parameter, raw: Any) -> Any:
+    """One parameter's value from ``raw`` (ParseError or ValueError when it is not one)."""
+    f = Field(id=p.name, name=p.name, type=p.type, label=p.label, precision=18, scale=4)
+    return rt.types.get(p.type).parse(f, raw)
+
+
+def default_values(rt: Runtime, spec: ReportSpec) -> dict[str, Any]:
+    """Each parameter's default, parsed; None where it has none (or it does not parse)."""
+    out: dict[str, Any] = {}
+    for p in spec.parameters:
+        try:
+            out[p.name] = _parse(rt, p, _default(p))
+        except ValueError:
+            out[p.name] = None
+    return out
+
+
 def parse_params(
     rt: Runtime, spec: ReportSpec, given: Mapping[str, Any], locale: str = "en"
 ) -> dict[str, Any]:
@@ -149,9 +166,8 @@ def parse_params(
                 errors[p.name] = [message("required", locale)]
             values[p.name] = None
             continue
-        f = Field(id=p.name, name=p.name, type=p.type, label=p.label, precision=18, scale=4)
         try:
-            values[p.name] = rt.types.get(p.type).parse(f, raw)
+            values[p.name] = _parse(rt, p, raw)
         except ParseError as e:
             errors[p.name] = [f"{message(e.key, locale, **e.params)} ({raw!r})"]
         except ValueError as e:
