@@ -62,7 +62,7 @@
       var set = {
         label: s.label, data: s.values,
         backgroundColor: line ? color : color + "cc", borderColor: color,
-        borderWidth: line ? 2 : 1, pointRadius: line ? 3 : 0, tension: 0.2, fill: false,
+        borderWidth: line ? 2 : 1, pointRadius: line ? 3 : 0, tension: 0, fill: false,
         maxBarThickness: 40
       };
       set[value + "AxisID"] = s.axis === "y1" ? value + "1" : value;
