@@ -26,6 +26,7 @@ from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.i18n import message
 from uchet.platform.model import Field, label_text
+from uchet.platform.query_cache import model_cache
 from uchet.platform.query_filters import Target, check_readable, filters_condition, resolve
 from uchet.platform.records import ReadScope, RecordService
 from uchet.platform.report_spec import Parameter, ReportSpec, params_in, parse_report
@@ -265,9 +266,19 @@ def can_run(rt: Runtime, spec: ReportSpec, user: User) -> bool:
 
 
 def runnable_reports(rt: Runtime, user: User) -> list[ReportSpec]:
-    """The reports of the configuration that ``user`` may run, in configuration order."""
-    specs = [parse_report(doc.data) for doc in rt.config.reports]
-    return [s for s in specs if can_run(rt, s, user)]
+    """The reports of the configuration that ``user`` may run, in configuration order.
+
+    The answer depends on nothing but the user's roles and the configuration version, and
+    the web menu asks on every page: it is remembered per user and roles for the version.
+    """
+
+    def work_out() -> tuple[ReportSpec, ...]:
+        specs = [parse_report(doc.data) for doc in rt.config.reports]
+        return tuple(s for s in specs if can_run(rt, s, user))
+
+    key = (user.id, tuple(user.roles))
+    found: tuple[ReportSpec, ...] = model_cache(rt.model, "runnable_reports").get(key, work_out)
+    return list(found)
 
 
 def run_report(

@@ -28,19 +28,26 @@ SUMMABLE = frozenset({"sum", "count"})
 CURRENCY_SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€"}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class Formatter:
     """Formats report values in one locale, as the list screens do."""
 
     types: FieldTypeRegistry
     locale: str
     yes_no: tuple[str, str] = ("Yes", "No")
+    #: The field each column's values format as, worked out once per column.
+    _fields: dict[str, Field] = dataclasses.field(default_factory=dict)
 
     def _field(self, column: ReportColumn) -> Field:
-        if column.field is not None and column.aggregate != "count":
-            # A formula's values have its result type (a money formula formats as money).
-            return dataclasses.replace(column.field, type=column.type)
-        return Field(id=column.key, name=column.key, type=column.type, label={})
+        found = self._fields.get(column.key)
+        if found is None:
+            if column.field is not None and column.aggregate != "count":
+                # A formula's values have its result type (a money formula formats as money).
+                found = dataclasses.replace(column.field, type=column.type)
+            else:
+                found = Field(id=column.key, name=column.key, type=column.type, label={})
+            self._fields[column.key] = found
+        return found
 
     def value(self, column: ReportColumn, value: Any) -> str:
         """The text of one value of ``column``."""

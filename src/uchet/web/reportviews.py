@@ -209,15 +209,22 @@ class ReportsView(TranslatedRender, BaseView):
             link = lambda row: url_for(endpoint, id=row["id"])  # noqa: E731
         sums = totals(result)
         chart = chart_data(result, fmt, self.c.gettext)
+        columns = [(c, is_numeric(c)) for c in result.columns]
         return {
-            "columns": [(c, is_numeric(c)) for c in result.columns],
+            "columns": columns,
             "rows": [
-                ([fmt.cell(c, row) for c in result.columns], link(row) if link else None)
+                (
+                    [(fmt.cell(c, row), numeric) for c, numeric in columns],
+                    link(row) if link else None,
+                )
                 for row in result.rows
             ],
             "totals": None
             if sums is None
-            else [fmt.value(c, sums[c.key]) if c.key in sums else "" for c in result.columns],
+            else [
+                (fmt.value(c, sums[c.key]) if c.key in sums else "", numeric)
+                for c, numeric in columns
+            ],
             "chart": chart,
             "chart_json": Markup(json.dumps(chart, ensure_ascii=False).replace("</", "<\\/")),
         }
