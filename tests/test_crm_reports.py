@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -239,7 +240,9 @@ def test_report_conditions_use_parameters_and_user(platform, staff, dataset):
     assert "Зависло" not in {r["title"] for r in lower.rows}  # 10 % is not below 10 %
 
 
-def test_a_condition_may_name_the_user_running_the_report(platform, staff, dataset, tmp_path):
+@contextmanager
+def with_reports(platform, tmp_path, *docs):
+    """The sample CRM with extra report documents, applied to ``platform``'s database."""
     import json
     import shutil
     from pathlib import Path
@@ -250,19 +253,51 @@ def test_a_condition_may_name_the_user_running_the_report(platform, staff, datas
     bundle = tmp_path / "crm"
     sample = Path(uchet.__file__).parent / "sample_crm"
     shutil.copytree(sample, bundle, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    (bundle / "reports" / "extra.json").write_text(json.dumps(list(docs)), encoding="utf-8")
+    p = Platform.open(bundle, engine=platform.engine)
+    try:
+        p.migrate()  # new reports change no table: the plan is empty, the version is new
+        yield p
+    finally:
+        p.close()
+
+
+def test_a_condition_may_name_the_user_running_the_report(platform, staff, dataset, tmp_path):
     mine = {
         "id": "report_my_work", "name": "my_work", "table": "work",
         "label": {"en": "My work"}, "condition": "assignee = $user",
         "columns": ["title"], "sort": ["title"],
     }  # fmt: skip
-    (bundle / "reports" / "mine.json").write_text(json.dumps([mine]), encoding="utf-8")
-    p = Platform.open(bundle, engine=platform.engine)
-    try:
-        p.migrate()  # a new report changes no table: the plan is empty
+    with with_reports(platform, tmp_path, mine) as p:
         got = [r["title"] for r in p.report("report_my_work", staff["anna"]).rows]
-    finally:
-        p.close()
     assert got == ["Другой день", "План 1", "Просрочено"]
+
+
+def test_a_report_naming_a_field_the_user_may_not_read_is_not_theirs(
+    platform, staff, dataset, tmp_path
+):
+    from uchet.platform.reports import runnable_reports
+
+    by_tax_id = {
+        "id": "report_by_tax_id", "name": "by_tax_id", "table": "clients",
+        "label": {"en": "By tax id"}, "group_by": ["tax_id"], "measures": [{"aggregate": "count"}],
+    }  # fmt: skip
+    accountants_only = {
+        "id": "report_books", "name": "books", "table": "invoices", "roles": ["accountant"],
+        "label": {"en": "Books"}, "group_by": ["client"], "measures": [{"aggregate": "count"}],
+    }  # fmt: skip
+    with with_reports(platform, tmp_path, by_tax_id, accountants_only) as p:
+        vera, alla, anna = staff["vera"], staff["alla"], staff["anna"]  # viewer: no tax_id
+        with pytest.raises(PermissionDenied, match="tax_id"):
+            p.report("report_by_tax_id", vera)
+        ids = {u: {s.id for s in runnable_reports(p.runtime, staff[u])} for u in staff}
+        assert "report_by_tax_id" not in ids["vera"] and "report_by_tax_id" in ids["anna"]
+        assert "report_books" in ids["alla"] and "report_books" in ids["admin"]  # superuser
+        assert "report_books" not in ids["anna"]
+        with pytest.raises(PermissionDenied):
+            p.report("report_books", anna)
+        assert p.report("report_books", alla).rows  # the accountant reads every invoice
+        assert len(p.report("report_by_tax_id", staff["admin"]).rows) == 1  # all tax ids empty
 
 
 def test_parameter_errors_name_the_parameter(platform, dataset):
