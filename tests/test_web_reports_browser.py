@@ -6,6 +6,7 @@ copies for docs/crm.md).
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -111,7 +112,9 @@ def test_parameters_form_and_download_in_the_browser(page: Any, live_server: Any
     assert page.locator("#uchet-report-table tbody tr").count() == months - 1
     with page.expect_download() as download:
         page.click("#uchet-report-xlsx")
-    sheet = load_workbook(download.value.path()).active
+    with open(download.value.path(), "rb") as saved:  # a temporary name without ".xlsx"
+        sheet = load_workbook(io.BytesIO(saved.read())).active
+    assert download.value.suggested_filename.startswith("sales_by_month-")
     assert sheet.cell(1, 1).value == "Месяц" and sheet.cell(2, 1).value == first
     assert sheet.max_row == months  # a header and the months shown
 
