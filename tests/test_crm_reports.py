@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -163,8 +164,17 @@ def test_work_reports(platform, staff, dataset):
     )
     assert gantt.chart == "gantt" and gantt.gantt["start"] == "planned_start"
     assert [r["title"] for r in gantt.rows] == ["План 1", "План 2", "Другой день"]
-    with pytest.raises(ValidationError):
-        platform.report("report_work_gantt", SYSTEM, {})  # required parameters
+    with pytest.raises(ValidationError) as e:
+        platform.report("report_work_gantt", SYSTEM, {"date_from": " ", "date_to": "2025-05-20"})
+    assert e.value.messages == {"date_from": ["Обязательное поле."]}  # required, emptied
+    # Without values the defaults apply: from a week ago to two weeks ahead.
+    default = platform.report("report_work_gantt", SYSTEM)
+    today = dt.date.today()
+    assert default.params == {
+        "date_from": today - dt.timedelta(days=7),
+        "date_to": today + dt.timedelta(days=14),
+    }
+    assert {"Просрочено", "Зависло"} <= {r["title"] for r in default.rows}
 
 
 def test_row_rules_apply_to_reports(platform, staff, dataset):
@@ -217,3 +227,89 @@ def test_a_user_without_rights_gets_no_report(platform):
     nobody = User(id=None, login="nobody", name="Nobody", roles=())
     with pytest.raises(PermissionDenied):
         platform.report("report_receivables", nobody)
+
+
+def test_report_conditions_use_parameters_and_user(platform, staff, dataset):
+    """$name in a report's condition is the parameter's value; $user the runner's id."""
+    overdue = platform.report("report_work_overdue", SYSTEM)
+    assert "Зависло" in {r["title"] for r in overdue.rows}  # 8 days in work, 10 %
+    stricter = platform.report("report_work_overdue", SYSTEM, {"stalled_days": "9"})
+    assert "Зависло" not in {r["title"] for r in stricter.rows}
+    assert "Просрочено" in {r["title"] for r in stricter.rows}  # overdue anyway
+    lower = platform.report("report_work_overdue", SYSTEM, {"stalled_percent": "10"})
+    assert "Зависло" not in {r["title"] for r in lower.rows}  # 10 % is not below 10 %
+
+
+@contextmanager
+def with_reports(platform, tmp_path, *docs):
+    """The sample CRM with extra report documents, applied to ``platform``'s database."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    import uchet
+    from uchet import Platform
+
+    bundle = tmp_path / "crm"
+    sample = Path(uchet.__file__).parent / "sample_crm"
+    shutil.copytree(sample, bundle, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    (bundle / "reports" / "extra.json").write_text(json.dumps(list(docs)), encoding="utf-8")
+    p = Platform.open(bundle, engine=platform.engine)
+    try:
+        p.migrate()  # new reports change no table: the plan is empty, the version is new
+        yield p
+    finally:
+        p.close()
+
+
+def test_a_condition_may_name_the_user_running_the_report(platform, staff, dataset, tmp_path):
+    mine = {
+        "id": "report_my_work", "name": "my_work", "table": "work",
+        "label": {"en": "My work"}, "condition": "assignee = $user",
+        "columns": ["title"], "sort": ["title"],
+    }  # fmt: skip
+    with with_reports(platform, tmp_path, mine) as p:
+        got = [r["title"] for r in p.report("report_my_work", staff["anna"]).rows]
+    assert got == ["Другой день", "План 1", "Просрочено"]
+
+
+def test_a_report_naming_a_field_the_user_may_not_read_is_not_theirs(
+    platform, staff, dataset, tmp_path
+):
+    from uchet.platform.reports import runnable_reports
+
+    by_tax_id = {
+        "id": "report_by_tax_id", "name": "by_tax_id", "table": "clients",
+        "label": {"en": "By tax id"}, "group_by": ["tax_id"], "measures": [{"aggregate": "count"}],
+    }  # fmt: skip
+    accountants_only = {
+        "id": "report_books", "name": "books", "table": "invoices", "roles": ["accountant"],
+        "label": {"en": "Books"}, "group_by": ["client"], "measures": [{"aggregate": "count"}],
+    }  # fmt: skip
+    with with_reports(platform, tmp_path, by_tax_id, accountants_only) as p:
+        vera, alla, anna = staff["vera"], staff["alla"], staff["anna"]  # viewer: no tax_id
+        with pytest.raises(PermissionDenied, match="tax_id"):
+            p.report("report_by_tax_id", vera)
+        ids = {u: {s.id for s in runnable_reports(p.runtime, staff[u])} for u in staff}
+        assert "report_by_tax_id" not in ids["vera"] and "report_by_tax_id" in ids["anna"]
+        assert "report_books" in ids["alla"] and "report_books" in ids["admin"]  # superuser
+        assert "report_books" not in ids["anna"]
+        with pytest.raises(PermissionDenied):
+            p.report("report_books", anna)
+        assert p.report("report_books", alla).rows  # the accountant reads every invoice
+        assert len(p.report("report_by_tax_id", staff["admin"]).rows) == 1  # all tax ids empty
+
+
+def test_parameter_errors_name_the_parameter(platform, dataset):
+    with pytest.raises(ValidationError) as e:
+        platform.report(
+            "report_sales_by_month", SYSTEM, {"date_from": "когда-то", "colour": "red"}, "en"
+        )
+    assert e.value.messages == {
+        "date_from": ["Not a valid date. ('когда-то')"],
+        "colour": ["unknown parameter; known: date_from, date_to"],
+    }
+    assert "date_from: Not a valid date." in str(e.value)
+    with pytest.raises(ValidationError) as e:
+        platform.report("report_work_overdue", SYSTEM, {"stalled_days": "семь"}, "ru")
+    assert e.value.messages == {"stalled_days": ["Нужно целое число. ('семь')"]}

@@ -27,11 +27,14 @@ from uchet.platform.formula import (
     FormulaSyntaxError,
     FunctionSpec,
     Literal,
+    Param,
     UnaryOp,
     check,
     compile_expr,
     infer_type,
     kind_of,
+    param_value,
+    parameters,
     parse,
     references,
     to_source,
@@ -342,6 +345,7 @@ _leaves = st.one_of(
     st.text(max_size=6).map(Literal),
     st.sampled_from([True, False, None]).map(Literal),
     st.lists(_names, min_size=1, max_size=3).map(lambda path: FieldRef(tuple(path))),
+    _names.map(Param),
 )
 
 
@@ -700,3 +704,49 @@ def test_formula_in_where_and_order_by(db: Db) -> None:
     )
     with db.engine.connect() as conn:
         assert conn.execute(query).scalars().all() == [3, 1]
+
+
+# -- $parameters (report conditions) --------------------------------------------------------
+def test_parameters_parse_and_write_back() -> None:
+    expr = parse("due_at < $date_to + 1 and $user = assignee")
+    assert parameters(expr) == {"date_to", "user"}
+    assert references(expr) == {("due_at",), ("assignee",)}
+    assert to_source(expr) == "due_at < $date_to + 1 and $user = assignee"
+    with pytest.raises(FormulaSyntaxError, match=r"'\$' at column 3 must be followed by a"):
+        parse("a $1")
+    with pytest.raises(FormulaSyntaxError, match=r"unexpected '\$b' at column 3"):
+        parse("a $b")
+
+
+def _due(path: tuple[str, ...]) -> Any:
+    return sa.column(path[0], sa.DateTime())
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_parameters_compile_to_bound_values_only_where_given(dialect: str) -> None:
+    expr = parse("due_at < $date_to + 1")
+    with pytest.raises(FormulaError, match=r"'\$date_to' at column 10: parameters can only"):
+        compile_expr(expr, _due, dialect)  # a formula field: no parameters
+    with pytest.raises(FormulaError, match=r"unknown parameter '\$date_to' .*known: \$day"):
+        compile_expr(expr, _due, dialect, {"day": param_value(None, sa.Date(), dialect)})
+    hostile = "2025-01-01'); drop table x; --"
+    compiled = compile_expr(
+        expr, _due, dialect, {"date_to": param_value(hostile, sa.Date(), dialect)}
+    )
+    engine_dialect = sqlite.dialect() if dialect == "sqlite" else postgresql.dialect()
+    sql = str(compiled.compile(dialect=engine_dialect))
+    assert "drop table" not in sql  # the value is a bound parameter, never SQL text
+    assert hostile in compiled.compile(dialect=engine_dialect).params.values()
+
+
+def test_parameters_take_part_in_date_arithmetic() -> None:
+    engine = sa.create_engine("sqlite://")
+    expr = parse("$day + 2 = '2025-01-03' and $n * 2 = 6 and $empty = null")
+    params = {
+        "day": param_value(dt.date(2025, 1, 1), sa.Date(), "sqlite"),
+        "n": param_value(3, sa.Integer(), "sqlite"),
+        "empty": param_value(None, sa.Date(), "sqlite"),
+    }
+    compiled = compile_expr(expr, _due, "sqlite", params)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(compiled)).scalar() == 1

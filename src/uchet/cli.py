@@ -279,12 +279,14 @@ def migrate(
                 _print_plan(platform, plan, show_sql)
                 return
             applied = platform.applied()
-            if plan.is_empty and applied is not None:
-                click.echo(f"Nothing to do: the database is at version {applied[0]}.")
-                return
+            # An empty plan may still change the configuration (a new report, a label):
+            # migrate records it as a new version, or returns the current one if not.
             version = platform.migrate(
                 allow_destructive=allow_destructive, on_conversion_error=on_error, applied_by="cli"
             )
+            if applied is not None and version == applied[0]:
+                click.echo(f"Nothing to do: the database is at version {applied[0]}.")
+                return
             click.echo(
                 f"Migrated to version {version} ({_plural(len(plan.operations), 'operation')})."
             )
@@ -389,8 +391,8 @@ def _init(platform: Platform, admin_login: str, admin_password: str | None) -> s
     else:
         version = applied[0]
         click.echo(f"The database is already initialised (version {version}).")
-        if not platform.plan().is_empty:
-            version = platform.migrate(applied_by="cli init")
+        version = platform.migrate(applied_by="cli init")  # no-op when nothing changed
+        if version != applied[0]:
             click.echo(f"The configuration changed: migrated to version {version}.")
     admin = platform.users.find(admin_login)
     password_note = created = None

@@ -292,6 +292,10 @@ def _check_formulas(config: Configuration) -> Iterator[ConfigIssue]:
         except ValueError as e:
             yield _issue(f.source, f"formula: {e}", "formula")
             continue
+        for name in sorted(formulas.parameters(expr)):
+            yield _issue(
+                f.source, f"formula: ${name}: parameters are for report conditions only", "formula"
+            )
         deps: set[str] = set()
         for path in sorted(formulas.references(expr)):
             found = resolve_path(config, table, path)

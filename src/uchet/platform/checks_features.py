@@ -127,6 +127,8 @@ def _check_formula(
         found = _resolve(config, table, ".".join(path))
         if isinstance(found, str):
             yield _issue(source, f"{key} names a missing field: {found}", key)
+    for name in sorted(formulas.parameters(expr)):
+        yield _issue(source, f"{key}: ${name}: parameters are for report conditions only", key)
 
 
 _TEMPLATES = SandboxedEnvironment()

@@ -19,7 +19,7 @@ an embedding application may add entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -40,9 +40,11 @@ from uchet.platform.formula_parser import (
     FormulaError,
     FormulaSyntaxError,
     Literal,
+    Param,
     UnaryOp,
     at_column,
     children,
+    parameters,
     parse_syntax,
     references,
     to_source,
@@ -61,6 +63,7 @@ __all__ = [
     "FormulaSyntaxError",
     "FunctionSpec",
     "Literal",
+    "Param",
     "UnaryOp",
     "as_date",
     "check",
@@ -69,6 +72,8 @@ __all__ = [
     "days_between",
     "infer_type",
     "kind_of",
+    "param_value",
+    "parameters",
     "parse",
     "references",
     "to_source",
@@ -163,9 +168,12 @@ _COMPARE: dict[str, Callable[[Any, Any], Column]] = {
 class _Compiler:
     """Compiles one formula tree; each node's result carries its type."""
 
-    def __init__(self, resolve: Resolve, dialect: str) -> None:
+    def __init__(
+        self, resolve: Resolve, dialect: str, params: Mapping[str, Column] | None = None
+    ) -> None:
         self.resolve = resolve
         self.dialect = dialect
+        self.params = params
         self.fields: dict[tuple[str, ...], Column] = {}
 
     def compile(self, node: Expr) -> Column:
@@ -173,6 +181,8 @@ class _Compiler:
             return self.literal(node.value)
         if isinstance(node, FieldRef):
             return self.field(node)
+        if isinstance(node, Param):
+            return self.param(node)
         if isinstance(node, UnaryOp):
             return self.unary(node)
         if isinstance(node, BinaryOp):
@@ -205,6 +215,21 @@ class _Compiler:
                     f"unknown field '{name}' {at_column(node.pos)}", node.pos
                 ) from None
         return self.fields[node.path]
+
+    def param(self, node: Param) -> Column:
+        if self.params is None:
+            raise FormulaError(
+                f"'${node.name}' {at_column(node.pos)}: parameters can only be used where "
+                "the formula is given values for them (a report's condition)",
+                node.pos,
+            )
+        if node.name not in self.params:
+            known = ", ".join("$" + name for name in sorted(self.params)) or "none"
+            raise FormulaError(
+                f"unknown parameter '${node.name}' {at_column(node.pos)}; known: {known}",
+                node.pos,
+            )
+        return self.params[node.name]
 
     def call(self, node: Call) -> Column:
         args = [self.compile(arg) for arg in node.args]
@@ -308,7 +333,9 @@ class _Compiler:
         return self.numeric(left % divisor, left, right)
 
 
-def compile_expr(expr: Expr, resolve: Resolve, dialect: str) -> Column:
+def compile_expr(
+    expr: Expr, resolve: Resolve, dialect: str, params: Mapping[str, Column] | None = None
+) -> Column:
     """Compile a formula tree to a SQLAlchemy column expression.
 
     Args:
@@ -318,6 +345,9 @@ def compile_expr(expr: Expr, resolve: Resolve, dialect: str) -> Column:
             path). Its ``.type`` drives date and division rules. It should
             raise ``LookupError`` for an unknown field. Called once per path.
         dialect: ``"sqlite"`` or ``"postgresql"``.
+        params: the values of ``$name`` parameters, as typed SQL expressions (bound
+            parameters, see :func:`param_value`). ``None`` (formula fields, notification
+            conditions) refuses every ``$name``; an empty mapping refuses unknown names.
 
     Returns:
         An expression whose ``.type`` is the formula's result type.
@@ -329,7 +359,19 @@ def compile_expr(expr: Expr, resolve: Resolve, dialect: str) -> Column:
     if dialect not in DIALECTS:
         raise ValueError(f"unsupported dialect {dialect!r}; expected one of {DIALECTS}")
     check(expr)
-    return _Compiler(resolve, dialect).compile(expr)
+    return _Compiler(resolve, dialect, params).compile(expr)
+
+
+def param_value(value: Any, type_: TypeEngine[Any], dialect: str) -> Column:
+    """A parameter's value as a bound SQL parameter of ``type_`` (never inlined text).
+
+    On PostgreSQL the parameter is also cast to the type: an empty (``None``) value has no
+    type of its own there, and ``$date_from = null`` must still compile.
+    """
+    bound = sa.literal(value, type_)
+    if dialect == POSTGRESQL:
+        return sa.cast(bound, type_)
+    return bound
 
 
 def infer_type(

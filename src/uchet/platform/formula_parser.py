@@ -39,10 +39,12 @@ __all__ = [
     "FormulaError",
     "FormulaSyntaxError",
     "Literal",
+    "Param",
     "UnaryOp",
     "at_column",
     "children",
     "iter_nodes",
+    "parameters",
     "parse_syntax",
     "references",
     "to_source",
@@ -104,6 +106,18 @@ class FieldRef:
 
 
 @dataclass(frozen=True)
+class Param:
+    """``$name``: a value given when the formula runs, such as a report's parameter.
+
+    Only callers that pass values for parameters accept it (report conditions); anywhere
+    else compiling it is an error naming the parameter.
+    """
+
+    name: str
+    pos: int = field(default=0, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class UnaryOp:
     """``-operand`` or ``not operand``."""
 
@@ -131,7 +145,7 @@ class Call:
     pos: int = field(default=0, compare=False, repr=False)
 
 
-Expr = Literal | FieldRef | UnaryOp | BinaryOp | Call
+Expr = Literal | FieldRef | Param | UnaryOp | BinaryOp | Call
 """Any formula node."""
 
 COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
@@ -160,7 +174,7 @@ _HINTS = {"&": "; use 'and'", "|": "; use 'or' or concat()", "!": "; use 'not' o
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "num", "str", "name", "kw", "op", "(", ")", ",", ".", "end"
+    kind: str  # "num", "str", "name", "param", "kw", "op", "(", ")", ",", ".", "end"
     value: str | int | Decimal
     pos: int
 
@@ -171,6 +185,8 @@ class _Token:
             return f"text {to_source(Literal(self.value))}"
         if self.kind == "num":
             return f"number {self.value}"
+        if self.kind == "param":
+            return f"'${self.value}'"
         return f"'{self.value}'"
 
 
@@ -190,6 +206,9 @@ def _tokenize(text: str) -> list[_Token]:
                 tokens.append(_Token("kw", word.lower(), start))
             else:
                 tokens.append(_Token("name", word, start))
+        elif ch == "$":
+            i, token = _read_param(text, i)
+            tokens.append(token)
         elif ch.isascii() and ch.isdigit():
             i, token = _read_number(text, i)
             tokens.append(token)
@@ -208,6 +227,19 @@ def _tokenize(text: str) -> list[_Token]:
             i += len(op)
     tokens.append(_Token("end", "", n))
     return tokens
+
+
+def _read_param(text: str, start: int) -> tuple[int, _Token]:
+    i = start + 1
+    while i < len(text) and text[i].isascii() and (text[i].isalnum() or text[i] == "_"):
+        i += 1
+    name = text[start + 1 : i]
+    if not name or not (name[0].isalpha() or name[0] == "_"):
+        raise FormulaSyntaxError(
+            f"'$' {at_column(start)} must be followed by a parameter name, as in $date_from",
+            start,
+        )
+    return i, _Token("param", name, start)
 
 
 def _digits_end(text: str, i: int) -> int:
@@ -338,6 +370,8 @@ class _Parser:
             return inner, self.check_depth(depth + 1, token.pos)
         if token.kind == "name":
             return self.name(token)
+        if token.kind == "param":
+            return Param(str(token.value), token.pos), 1
         raise self.fail(token, _OPERAND)
 
     def name(self, first: _Token) -> tuple[Expr, int]:
@@ -423,6 +457,11 @@ def references(expr: Expr) -> set[tuple[str, ...]]:
     return {node.path for node in iter_nodes(expr) if isinstance(node, FieldRef)}
 
 
+def parameters(expr: Expr) -> set[str]:
+    """Return the names of the ``$parameters`` the formula uses."""
+    return {node.name for node in iter_nodes(expr) if isinstance(node, Param)}
+
+
 def _power(expr: Expr) -> int:
     if isinstance(expr, BinaryOp):
         return BINARY_OPERATORS[expr.op]
@@ -456,6 +495,8 @@ def to_source(expr: Expr) -> str:
         return str(value)
     if isinstance(expr, FieldRef):
         return ".".join(expr.path)
+    if isinstance(expr, Param):
+        return "$" + expr.name
     if isinstance(expr, Call):
         return f"{expr.name}({', '.join(to_source(arg) for arg in expr.args)})"
     if isinstance(expr, UnaryOp):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,18 @@ from uchet.platform.record_files import FileFields
 from uchet.platform.runtime import Runtime
 from uchet.platform.search import record_terms, term_rows
 from uchet.platform.users import User
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What one user may read of one table, for statements built outside :mod:`.query`
+    (reports): the access, the row condition (None: every row), the readable field names
+    (None: all) and the sight of the tables references lead to (None: everything)."""
+
+    access: Access
+    row_condition: Any
+    readable: set[str] | None
+    sight: Sight | None
 
 
 class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
@@ -83,6 +96,18 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             return None
         rows = permissions.row_condition(self.user, self.rt.table(table_id), access)
         return TableSight(frozenset(access.readable()), rows)
+
+    def read_scope(self) -> ReadScope:
+        """The user's read rights on this table as SQL-ready parts; PermissionDenied when
+        they may not read it. Reports build their statements from it, so they apply the
+        same table, field and row rules as :meth:`query`."""
+        access = self._access("read")
+        return ReadScope(
+            access,
+            self._row_condition(access),
+            None if access.unrestricted else access.readable(),
+            self._sight(access),
+        )
 
     def query(self, **options: Any) -> q.QueryResult:
         """List records: filters, sort, quick search, pages, group counts, a capped count.

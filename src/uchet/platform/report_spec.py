@@ -85,11 +85,30 @@ class ReportSpec:
     chart: str
     gantt: Mapping[str, str] | None
     roles: tuple[str, ...]
+    #: Columns drawn on the chart (empty: every numeric measure or detail column).
+    series: tuple[str, ...] = ()
+    #: The column whose values label the chart's bars, points or slices (None: the first).
+    categories: str | None = None
 
     @property
     def grouped(self) -> bool:
         """Whether rows are groups (with measures) rather than records."""
         return bool(self.group_by or self.measures)
+
+    def field_names(self) -> list[str]:
+        """Every field name or path the report reads: groups, measures, columns, filters
+        and the condition (the user must be able to read each of them)."""
+        from uchet.platform import formula as formulas
+        from uchet.platform.checks_features import iter_conditions
+
+        names = [g.field for g in self.group_by]
+        names += [m.field for m in self.measures if m.field is not None]
+        names += list(self.columns)
+        names += [cond["field"] for cond, _ in iter_conditions(self.filters, ("filters",))]
+        if self.condition:
+            paths = formulas.references(formulas.parse(self.condition))
+            names += [".".join(p) for p in sorted(paths)]
+        return list(dict.fromkeys(names))
 
     def output_keys(self) -> list[str]:
         """The keys of the result's value columns, in order."""
@@ -135,6 +154,8 @@ def parse_report(doc: Mapping[str, Any]) -> ReportSpec:
         chart=doc.get("chart", "none"),
         gantt=doc.get("gantt"),
         roles=tuple(doc.get("roles", ())),
+        series=tuple(doc.get("series", ())),
+        categories=doc.get("categories"),
     )
 
 
@@ -185,6 +206,16 @@ def report_problems(
     if spec.columns and spec.grouped:
         yield "columns are for detail reports; a grouped report shows its groups", ("columns",)
     params = {p.name for p in spec.parameters}
+    for i, p in enumerate(spec.parameters):
+        if p.name == "user":
+            yield (
+                "'user' is reserved: $user is the id of the user running the report",
+                (
+                    "parameters",
+                    i,
+                    "name",
+                ),
+            )
     for cond, path in iter_conditions(spec.filters, ("filters",)):
         found = _type_at(config, table, cond["field"])
         if isinstance(found, str):
@@ -202,6 +233,12 @@ def report_problems(
                 found = _type_at(config, table, ".".join(path))
                 if isinstance(found, str):
                     yield f"condition names a missing field: {found}", ("condition",)
+            for name in sorted(formulas.parameters(expr) - params - {"user"}):
+                known = ", ".join("$" + n for n in sorted(params | {"user"}))
+                yield (
+                    f"condition: no parameter ${name} in this report; known: {known}",
+                    ("condition",),
+                )
     keys = spec.output_keys()
     for i, s in enumerate(spec.sort):
         if s.removeprefix("-") not in keys:
@@ -217,6 +254,20 @@ def report_problems(
     for key, column in (spec.gantt or {}).items():
         if column not in keys:
             yield f"{column!r} is not a column of the report", ("gantt", key)
+    for i, column in enumerate(spec.series):
+        if column not in keys:
+            yield (
+                f"{column!r} is not a column of the report; columns: {', '.join(keys)}",
+                (
+                    "series",
+                    i,
+                ),
+            )
+    if spec.categories is not None and spec.categories not in keys:
+        yield (
+            f"{spec.categories!r} is not a column of the report; columns: {', '.join(keys)}",
+            ("categories",),
+        )
 
 
 def params_in(value: Any) -> Iterator[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,9 +23,13 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from uchet.platform import formula as formulas
 from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.fieldtypes import ParseError
+from uchet.platform.i18n import message
 from uchet.platform.model import Field, label_text
+from uchet.platform.query_cache import model_cache
 from uchet.platform.query_filters import Target, check_readable, filters_condition, resolve
-from uchet.platform.report_spec import ReportSpec, params_in, parse_report
+from uchet.platform.records import ReadScope, RecordService
+from uchet.platform.report_spec import Parameter, ReportSpec, params_in, parse_report
 from uchet.platform.runtime import Runtime
 from uchet.platform.users import User
 
@@ -67,12 +72,19 @@ def _inline(fmt: str) -> Any:
 
 @dataclass(frozen=True)
 class ReportColumn:
-    """A column of a report result; ``title_key`` holds the titles of a reference column."""
+    """A column of a report result; ``title_key`` holds the titles of a reference column.
+
+    ``field`` is the field whose values (or aggregates of them) the column holds, for
+    formatting (a money field's currency and scale); ``aggregate`` names a measure's
+    aggregate (``sum``, ``count`` ...) and is None for groups and detail columns.
+    """
 
     key: str
     label: str
     type: str
     title_key: str | None = None
+    field: Field | None = None
+    aggregate: str | None = None
 
 
 @dataclass
@@ -86,6 +98,7 @@ class ReportResult:
     params: dict[str, Any] = field(default_factory=dict)
     chart: str = "none"
     gantt: Mapping[str, str] | None = None
+    spec: ReportSpec | None = None
 
     def table(self) -> list[list[Any]]:
         """The rows as lists of display values (titles for references), header first."""
@@ -97,7 +110,8 @@ class ReportResult:
         return out
 
 
-def _spec(rt: Runtime, report_id: str) -> ReportSpec:
+def find_report(rt: Runtime, report_id: str) -> ReportSpec:
+    """The report with id or name ``report_id``; NotFound names the known ones."""
     for doc in rt.config.reports:
         if doc.id == report_id or doc.get("name") == report_id:
             return parse_report(doc.data)
@@ -105,20 +119,58 @@ def _spec(rt: Runtime, report_id: str) -> ReportSpec:
     raise NotFound(f"no report {report_id!r}; known: {known}")
 
 
-def _params(rt: Runtime, spec: ReportSpec, given: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(given) - {p.name for p in spec.parameters}
-    errors: dict[str, list[str]] = {k: ["unknown parameter"] for k in sorted(unknown)}
+_TODAY = re.compile(r"^today\s*(?:([+-])\s*(\d{1,5}))?$")
+
+
+def _default(p: Parameter) -> Any:
+    """A parameter's default; ``"today-7"`` and ``"today+30"`` count days from today."""
+    found = _TODAY.match(p.default) if isinstance(p.default, str) else None
+    if found is None or found.group(1) is None:
+        return p.default
+    days = int(found.group(2)) * (-1 if found.group(1) == "-" else 1)
+    return dt.date.today() + dt.timedelta(days=days)
+
+
+def _parse(rt: Runtime, p: Parameter, raw: Any) -> Any:
+    """One parameter's value from ``raw`` (ParseError or ValueError when it is not one)."""
+    f = Field(id=p.name, name=p.name, type=p.type, label=p.label, precision=18, scale=4)
+    return rt.types.get(p.type).parse(f, raw)
+
+
+def default_values(rt: Runtime, spec: ReportSpec) -> dict[str, Any]:
+    """Each parameter's default, parsed; None where it has none (or it does not parse)."""
+    out: dict[str, Any] = {}
+    for p in spec.parameters:
+        try:
+            out[p.name] = _parse(rt, p, _default(p))
+        except ValueError:
+            out[p.name] = None
+    return out
+
+
+def parse_params(
+    rt: Runtime, spec: ReportSpec, given: Mapping[str, Any], locale: str = "en"
+) -> dict[str, Any]:
+    """The values of ``spec``'s parameters from ``given`` (text as typed, or values), with
+    defaults. ValidationError maps each bad parameter's name to its messages in
+    ``locale``: a missing required value, a value that does not parse, an unknown name."""
+    known = [p.name for p in spec.parameters]
+    errors: dict[str, list[str]] = {
+        k: [f"unknown parameter; known: {', '.join(known) or 'none'}"]
+        for k in sorted(set(given) - set(known))
+    }
     values: dict[str, Any] = {}
     for p in spec.parameters:
-        raw = given.get(p.name, p.default)
-        if raw is None or raw == "":
+        raw = given[p.name] if p.name in given else _default(p)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             if p.required:
-                errors[p.name] = ["a value is required"]
+                errors[p.name] = [message("required", locale)]
             values[p.name] = None
             continue
-        f = Field(id=p.name, name=p.name, type=p.type, label=p.label, precision=18, scale=4)
         try:
-            values[p.name] = rt.types.get(p.type).parse(f, raw)
+            values[p.name] = _parse(rt, p, raw)
+        except ParseError as e:
+            errors[p.name] = [f"{message(e.key, locale, **e.params)} ({raw!r})"]
         except ValueError as e:
             errors[p.name] = [f"not a valid {p.type}: {raw!r} ({e})"]
     if errors:
@@ -154,14 +206,79 @@ def _conditions(conds: Any, params: Mapping[str, Any], user: User) -> list[Any]:
     return out
 
 
-def _where(rt: Runtime, ct: Any, conds: list[Any], readable: Any, locale: str) -> Any:
+def _where(rt: Runtime, ct: Any, conds: list[Any], scope: ReadScope, locale: str) -> Any:
     parts = []
     for c in conds:
         if "any" in c:
-            parts.append(sa.or_(*(_where(rt, ct, [x], readable, locale) for x in c["any"])))
+            parts.append(sa.or_(*(_where(rt, ct, [x], scope, locale) for x in c["any"])))
         else:
-            parts.append(filters_condition(rt.model, ct, [c], readable=readable, locale=locale))
+            parts.append(
+                filters_condition(
+                    rt.model, ct, [c], readable=scope.readable, locale=locale, sight=scope.sight
+                )
+            )
     return sa.and_(sa.true(), *parts)
+
+
+def condition_params(
+    rt: Runtime, spec: ReportSpec, values: Mapping[str, Any], user: User
+) -> dict[str, Any]:
+    """The ``$name`` values a report's condition may use: each parameter (typed like its
+    field type's column, so ``$date_from + 1`` is date arithmetic) and ``$user``, the id of
+    the user running the report. Always bound parameters, never SQL text."""
+    dialect = rt.model.dialect
+    out = {"user": formulas.param_value(user.id, sa.Integer(), dialect)}
+    for p in spec.parameters:
+        f = Field(id=p.name, name=p.name, type=p.type, label=p.label, precision=18, scale=4)
+        column_type = rt.types.get(p.type).column_type(f)
+        out[p.name] = formulas.param_value(values.get(p.name), column_type, dialect)
+    return out
+
+
+def _check_roles(rt: Runtime, spec: ReportSpec, user: User) -> None:
+    if not spec.roles or user.is_system or rt.permissions.is_superuser(user):
+        return
+    if not set(spec.roles) & set(user.roles):
+        raise PermissionDenied(f"{user.login} may not run the report {spec.id}")
+
+
+def _resolver(rt: Runtime, ct: Any, scope: ReadScope) -> Any:
+    def target(name: str) -> Target:
+        t = resolve(rt.model, ct, name, sight=scope.sight)
+        check_readable(t, scope.readable)
+        return t
+
+    return target
+
+
+def can_run(rt: Runtime, spec: ReportSpec, user: User) -> bool:
+    """Whether ``user`` may run ``spec``: their roles allow it, they may read its table and
+    every field it names (groups, measures, columns, filters and the condition)."""
+    try:
+        _check_roles(rt, spec, user)
+        scope = RecordService(rt, spec.table, user).read_scope()
+        target = _resolver(rt, rt.table(spec.table), scope)
+        for name in spec.field_names():
+            target(name)
+    except (PermissionDenied, ValidationError):
+        return False
+    return True
+
+
+def runnable_reports(rt: Runtime, user: User) -> list[ReportSpec]:
+    """The reports of the configuration that ``user`` may run, in configuration order.
+
+    The answer depends on nothing but the user's roles and the configuration version, and
+    the web menu asks on every page: it is remembered per user and roles for the version.
+    """
+
+    def work_out() -> tuple[ReportSpec, ...]:
+        specs = [parse_report(doc.data) for doc in rt.config.reports]
+        return tuple(s for s in specs if can_run(rt, s, user))
+
+    key = (user.id, tuple(user.roles))
+    found: tuple[ReportSpec, ...] = model_cache(rt.model, "runnable_reports").get(key, work_out)
+    return list(found)
 
 
 def run_report(
@@ -173,42 +290,33 @@ def run_report(
 ) -> ReportResult:
     """Run the report ``report_id`` (id or name) as ``user`` with ``params``.
 
-    Raises NotFound for an unknown report, PermissionDenied when the user may not see it or
-    read a field it uses, ValidationError for bad parameters.
+    The statement is built from the record service's read scope of the report's table, so
+    the user's table, field and row rules apply, and references' titles and dotted paths
+    show only what the user may read. Raises NotFound for an unknown report,
+    PermissionDenied when the user may not see it or read a field it uses, ValidationError
+    for bad parameters (keyed by the parameter's name).
     """
-    spec = _spec(rt, report_id)
+    spec = find_report(rt, report_id)
     locale = locale or user.locale or rt.config.default_locale
-    if spec.roles and not user.is_system:
-        superuser = any(
-            rt.config.role(r).get("superuser")
-            for r in user.roles
-            if any(x.id == r for x in rt.config.roles)
-        )
-        if not superuser and not set(spec.roles) & set(user.roles):
-            raise PermissionDenied(f"{user.login} may not run the report {spec.id}")
-    access = rt.permissions.require(user, spec.table, "read")
-    readable = None if access.unrestricted else access.readable()
+    _check_roles(rt, spec, user)
+    scope = RecordService(rt, spec.table, user, locale).read_scope()
     ct = rt.table(spec.table)
-    values = _params(rt, spec, params or {})
+    values = parse_params(rt, spec, params or {}, locale)
+    target = _resolver(rt, ct, scope)
 
-    def target(name: str) -> Target:
-        t = resolve(rt.model, ct, name)
-        check_readable(t, readable)
-        return t
-
-    where = [_where(rt, ct, _conditions(spec.filters, values, user), readable, locale)]
+    where = [_where(rt, ct, _conditions(spec.filters, values, user), scope, locale)]
     if spec.condition:
         tree = formulas.parse(spec.condition)
-        for path in formulas.references(tree):
-            target(".".join(path))  # a condition may only use readable fields
         where.append(
             formulas.compile_expr(
-                tree, lambda path: rt.model.path_expression(ct, path, set()), rt.model.dialect
+                tree,
+                lambda path: target(".".join(path)).expr,  # readable fields only
+                rt.model.dialect,
+                condition_params(rt, spec, values, user),
             )
         )
-    row_condition = rt.permissions.row_condition(user, ct, access)
-    if row_condition is not None:
-        where.append(row_condition)
+    if scope.row_condition is not None:
+        where.append(scope.row_condition)
     columns: list[ReportColumn] = []
     select: dict[str, Any] = {}
     group_exprs: list[Any] = []
@@ -219,7 +327,7 @@ def run_report(
         if t.title is not None:
             title_key = key + "__title"
             select[title_key] = t.title.lookup(expr).label(title_key)
-        columns.append(ReportColumn(key, label, type_, title_key))
+        columns.append(ReportColumn(key, label, type_, title_key, t.field))
 
     if spec.grouped:
         for g in spec.group_by:
@@ -229,16 +337,17 @@ def run_report(
             add(g.key, t, expr, label, "string" if g.bucket else t.field.type)
             group_exprs.append(expr)
         for m in spec.measures:
+            f: Field | None = None
             if m.field is None:
                 expr, label, type_ = sa.func.count(), "", "integer"
             else:
                 t = target(m.field)
                 expr = getattr(sa.func, m.aggregate)(t.expr)
-                label, type_ = t.field.text(locale), t.field.result_type or t.field.type
-                type_ = "integer" if m.aggregate == "count" else type_
+                f, label = t.field, t.field.text(locale)
+                type_ = "integer" if m.aggregate == "count" else t.field.result_type or f.type
             label = label_text(m.label, locale, default="") or f"{m.aggregate} {label}".strip()
             select[m.key] = expr.label(m.key)
-            columns.append(ReportColumn(m.key, label, type_))
+            columns.append(ReportColumn(m.key, label, type_, None, f, m.aggregate))
     else:
         for name in spec.columns:
             t = target(name)
@@ -262,6 +371,7 @@ def run_report(
         values,
         spec.chart,
         spec.gantt,
+        spec,
     )
 
 

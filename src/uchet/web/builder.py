@@ -19,7 +19,15 @@ from jinja2 import BytecodeCache
 
 from uchet.platform.errors import NotFound
 from uchet.platform.runtime import Runtime
-from uchet.web import adminviews, auth, dashboard, notifications, printviews, security
+from uchet.web import (
+    adminviews,
+    auth,
+    dashboard,
+    notifications,
+    printviews,
+    reportviews,
+    security,
+)
 from uchet.web.context import CTX_KEY, WebContext, ctx
 from uchet.web.views import TableView, TranslatedRender
 
@@ -97,6 +105,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         admin.add_view(TableView(c, table, category=table.section))
     printviews.init_app(app, admin, c)  # print menus, documents, the print-form editor
     notifications.init_app(app, admin, c)  # the bell and the list of notifications
+    reportviews.init_app(admin, c)  # the "Reports" menu and pages
     # Menu categories were keyed by section id; show the section's label per locale.
     for item in admin.menu():
         section = sections.get(item.name) if isinstance(item.name, str) else None

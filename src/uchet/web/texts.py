@@ -359,3 +359,29 @@ UI_TEXTS.update(
         "Older": {"ru": "Более ранние"},
     }
 )
+
+# The report pages (reportviews.py, report.html, reports.html).
+UI_TEXTS.update(
+    {
+        "Reports": {"ru": "Отчёты"},
+        "All reports": {"ru": "Все отчёты"},
+        "Chart": {"ru": "Диаграмма"},
+        "No reports are available to you.": {"ru": "Вам не доступен ни один отчёт."},
+        "Show": {"ru": "Показать"},
+        "Download .xlsx": {"ru": "Скачать .xlsx"},
+        'Fill in the parameters and press "Show".': {
+            "ru": "Заполните параметры и нажмите «Показать»."
+        },
+        "The chart shows the first %(shown)s of %(total)s rows; the table lists them all.": {
+            "ru": "На диаграмме первые %(shown)s из %(total)s строк; в таблице — все."
+        },
+        "No rows for these parameters.": {"ru": "Нет строк для этих параметров."},
+        "Total": {"ru": "Итого"},
+        "Rows: %(count)s": {"ru": "Строк: %(count)s"},
+        "(empty)": {"ru": "(пусто)"},
+        "Planned": {"ru": "План"},
+        "Done": {"ru": "Выполнено"},
+        "Overdue": {"ru": "Просрочено"},
+        "Complete": {"ru": "Готовность"},
+    }
+)
