@@ -18,7 +18,7 @@ from flask_login import current_user
 from jinja2 import BytecodeCache
 
 from uchet.platform.runtime import Runtime
-from uchet.web import adminviews, auth, printviews, security
+from uchet.web import adminviews, auth, findview, printviews, security
 from uchet.web.context import CTX_KEY, WebContext, ctx
 from uchet.web.views import TableView, TranslatedRender
 
@@ -90,6 +90,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     for table in config.tables:
         admin.add_view(TableView(c, table, category=table.section))
     printviews.init_app(app, admin, c)  # print menus, documents, the print-form editor
+    findview.init_app(app, admin, c)  # the top bar's Find box and its page (S25, S36)
     # Menu categories were keyed by section id; show the section's label per locale.
     for item in admin.menu():
         section = sections.get(item.name) if isinstance(item.name, str) else None
