@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import pytest
-
 from tests.web_support import csrf
 
 #: What Boris must never see of Anna's client, on any route.
@@ -61,7 +60,7 @@ def _clean(text: str, crm: dict[str, Any]) -> None:
 
 # -- 1. the duplicate warning -----------------------------------------------------------------
 def test_live_duplicate_check_shows_other_managers_client_without_details(client, crm):
-    a, b = crm["anna"], crm["boris"]
+    b = crm["boris"]
     client.login("boris")
     r = client.get("/clients/duplicates/", query_string={"name": "ооо «ромашка»"})
     assert r.status_code == 200
@@ -136,7 +135,7 @@ def test_save_with_a_duplicate_asks_to_confirm_and_keeps_the_input(client, crm):
 
 
 def test_editing_warns_only_about_changed_values(client, crm):
-    a, b = crm["anna"], crm["boris"]
+    b = crm["boris"]
     platform = crm["platform"]
     client.login("boris")
     url = f"/clients/edit/?id={b['id']}"
@@ -159,13 +158,15 @@ def test_editing_warns_only_about_changed_values(client, crm):
     assert post(name="ООО «Ромашка»", uchet_duplicates_ok=digest).status_code == 302
     again = post(name="ООО «Ромашка»", city="Тверь")
     assert again.status_code == 302, "an unchanged duplicate value does not ask again"
-    assert platform.records("clients", user=platform.test_users["boris"]).get(b["id"])[
-        "city"
-    ] == "Тверь"
+    assert (
+        platform.records("clients", user=platform.test_users["boris"]).get(b["id"])["city"]
+        == "Тверь"
+    )
     # A changed phone that another client has asks again.
-    assert "uchet-duplicates-warning" in post(
-        name="ООО «Ромашка»", phone_mobile="+7 495 123 45 67"
-    ).text
+    assert (
+        "uchet-duplicates-warning"
+        in post(name="ООО «Ромашка»", phone_mobile="+7 495 123 45 67").text
+    )
 
 
 # -- 2. the Find box: phone lookup --------------------------------------------------------------
