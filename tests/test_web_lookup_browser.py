@@ -50,6 +50,7 @@ def test_typing_a_duplicate_name_warns_and_saving_asks_to_confirm(
     assert warning.locator("a").count() == 0
     assert "7701234567" not in text and "123-45-67" not in text
     page.fill("#city", "Казань")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "duplicate_warning.png"))
     # Save: nothing saved, the warning and "Save anyway"; the input is kept.
     page.click("#uchet-save")
@@ -84,6 +85,12 @@ def test_a_phone_in_another_format_finds_the_client(page: Any, live_server: Any)
     result = page.inner_text(".uchet-find-results")
     assert "ИП Петров" in result and "Boris" in result and "000-11-22" not in result
     assert page.locator(".uchet-find-results a").count() == 0
+    # The list's quick search names Boris's client above Anna's (empty) rows, no link.
+    page.goto(live_server.url + "/clients/?q=петров")
+    panel = page.locator("#uchet-elsewhere")
+    assert "ИП Петров" in panel.inner_text() and "Boris" in panel.inner_text()
+    assert panel.locator("a").count() == 0
+    assert page.locator("#uchet-list tr.uchet-row").count() == 0
 
 
 def test_find_box_on_a_small_screen(page: Any, live_server: Any) -> None:

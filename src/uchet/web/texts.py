@@ -343,7 +343,7 @@ UI_TEXTS.update(
 UI_TEXTS.update(
     {
         "Find": {"ru": "Найти"},
-        "Find: phone or name": {"ru": "Найти: телефон или название"},
+        "Find: phone or name": {"ru": "Найти: телефон или имя"},
         "Nothing was found.": {"ru": "Ничего не найдено."},
         "Type a phone number in any format, or the first letters of a name.": {
             "ru": "Введите телефон в любом формате или первые буквы названия."
