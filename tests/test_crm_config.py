@@ -73,6 +73,20 @@ CASES: list[tuple[str, str, Callable[[Any], Any], str, str]] = [
         "no field with id 'clients.fax'",
     ),
     (
+        "lookup table unknown",
+        "manifest.json",
+        lambda d: d["settings"]["lookup_tables"].append("clientz"),
+        "/settings/lookup_tables/1",
+        "no table with id 'clientz'",
+    ),
+    (
+        "lookup table without search fields",
+        "manifest.json",
+        lambda d: d["settings"]["lookup_tables"].insert(0, "links"),
+        "/settings/lookup_tables/0",
+        "has no search_fields",
+    ),
+    (
         "seed value",
         "tables/client_categories.json",
         lambda d: d["seed"][1].update(sort_order="many"),

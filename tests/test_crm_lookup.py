@@ -108,3 +108,28 @@ def test_row_rules_with_any_and_the_other_roles(platform, staff, clients):
     assert "tax_id" not in platform.records("clients", user=vera).get(a["id"])
     # Without read or lookup rights on a table there is no lookup at all.
     assert platform.records("clients", user=SYSTEM).lookup("ромашка")[0].visible
+
+
+def test_lookup_cannot_probe_hidden_values_by_prefix(platform, staff, clients):
+    """Quick lookup matches another manager's client by the start of a word of its lookup
+    fields (its name) only: the digits of its phone or tax id, typed as a prefix, find
+    nothing, so a phone cannot be learned one digit at a time. Exact matches still work
+    where they are the point (phone lookup, duplicate check)."""
+    a, b = clients
+    boris, vera = staff["boris"], staff["vera"]
+    as_boris = platform.records("clients", user=boris)
+    for probe in ("7701", "495", "+7 495 12", "84951"):
+        assert [f.id for f in as_boris.lookup(probe)] == [], probe
+    # His own client is still found by its phone's first digits (he reads the phone)...
+    assert [f.id for f in as_boris.lookup("8912")] == [b["id"]]
+    assert [f.id for f in as_boris.lookup("ип")] == [b["id"]]
+    # ...and Anna's by its name, two words in any order of typing.
+    assert [f.id for f in as_boris.lookup("ромашка ооо")] == [a["id"]]
+    # The whole phone finds it, as the phone lookup is meant to.
+    assert [f.id for f in platform.phone_lookup("clients", "84951234567", user=boris)] == [a["id"]]
+    # The viewer reads every client but not the tax id: neither lookup nor the duplicate
+    # check tells them which client has a tax id.
+    as_vera = platform.records("clients", user=vera)
+    assert as_vera.lookup("7701") == []
+    assert as_vera.find_duplicates({"tax_id": "7701234567"}) == []
+    assert [f.id for f in as_vera.lookup("ромашка")] == [a["id"]]

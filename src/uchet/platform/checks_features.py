@@ -59,6 +59,7 @@ def check_features(config: Configuration, registry: FieldTypeRegistry) -> Iterat
                 yield _issue(table.source, f"duplicate id {rule['id']!r}", "notifications", i, "id")
             taken.add(rule["id"])
             yield from _check_rule(config, table, rule, table.source.child("notifications", i))
+    yield from _check_lookup_tables(config)
     for role in config.roles:
         yield from _check_role(config, role.data, role.source)
     for report in config.reports:
@@ -98,6 +99,17 @@ def _check_duplicates(table: Table, registry: FieldTypeRegistry) -> Iterator[Con
                 "fields",
                 i,
             )
+
+
+def _check_lookup_tables(config: Configuration) -> Iterator[ConfigIssue]:
+    """The manifest's ``lookup_tables``: tables that exist and have search fields."""
+    source = config.manifest.source.child("settings", "lookup_tables")
+    tables = {t.id: t for t in config.tables}
+    for i, tid in enumerate(config.manifest.settings.get("lookup_tables", ())):
+        if tid not in tables:
+            yield _issue(source, f"no table with id {tid!r}", i)
+        elif not tables[tid].search_fields:
+            yield _issue(source, f"table {tables[tid].name!r} has no search_fields to find by", i)
 
 
 def _check_seed(table: Table, registry: FieldTypeRegistry) -> Iterator[ConfigIssue]:

@@ -23,6 +23,7 @@ from uchet.web import (
     adminviews,
     auth,
     dashboard,
+    findview,
     notifications,
     printviews,
     reportviews,
@@ -106,6 +107,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     printviews.init_app(app, admin, c)  # print menus, documents, the print-form editor
     notifications.init_app(app, admin, c)  # the bell and the list of notifications
     reportviews.init_app(admin, c)  # the "Reports" menu and pages
+    findview.init_app(app, admin, c)  # the top bar's Find box and its page (S25, S36)
     # Menu categories were keyed by section id; show the section's label per locale.
     for item in admin.menu():
         section = sections.get(item.name) if isinstance(item.name, str) else None

@@ -94,7 +94,7 @@ class CardRoutes(LookupRoutes, _Base):
 
     def _card(self, record: dict[str, Any] | None, form: Any, fields: list[Field], *,
               status: int = 200, loose: Iterable[str] = (), conflict: Conflict | None = None,
-              reupload: Iterable[str] = ()) -> Response:  # fmt: skip
+              reupload: Iterable[str] = (), duplicates: Any = None) -> Response:  # fmt: skip
         """Render the card (or its modal variant) for ``record`` (None: a new one)."""
         modal = self._modal()
         fixed = self._fixed(fields)
@@ -111,7 +111,7 @@ class CardRoutes(LookupRoutes, _Base):
         html = self.render(
             template, view=self, form=form, record=record, fields=fields,
             card_tabs=card_layout(self, record, shown, modal), fixed=fixed, modal=modal,
-            loose=list(loose), conflict=conflict, reupload=set(reupload),
+            loose=list(loose), conflict=conflict, reupload=set(reupload), duplicates=duplicates,
             title=self.card_title(record) if not (conflict and conflict.gone)
             else self.c.label(self.table.item_label or self.table.label, self.table.name),
         )  # fmt: skip
@@ -207,17 +207,21 @@ class CardRoutes(LookupRoutes, _Base):
         if form is None:
             return self._too_large(form_cls, fields, None)
         loose: list[str] = []
+        duplicates = None
         if form.validate():
+            values = cards.submitted_values(form, fields)
             try:
-                record = self.records().create(cards.submitted_values(form, fields))
+                # Existing records with the same name, phone...: saved only once confirmed.
+                duplicates = self.duplicate_warning(values, None, fields)
+                if duplicates is None or duplicates.confirmed:
+                    record = self.records().create(values)
+                    return self._saved(record, created=True)
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
             except PermissionDenied:
                 loose = [self._refused()]
-            else:
-                return self._saved(record, created=True)
         return self._card(None, form, fields, status=self._error_status(), loose=loose,
-                          reupload=cards.uploaded(fields))  # fmt: skip
+                          reupload=cards.uploaded(fields), duplicates=duplicates)  # fmt: skip
 
     def _error_status(self) -> int:
         # A full page answers 200 like any form page; the modal's script needs to know.
@@ -248,14 +252,21 @@ class CardRoutes(LookupRoutes, _Base):
                 abort(404)
             return self._card(record, form, fields, status=self._error_status())
         loose: list[str] = []
-        conflict = None
+        conflict = duplicates = None
         if record is None:  # deleted (or taken out of the user's rows) while they edited
             conflict = Conflict([], gone=True)
         else:
             version = form[cards.VERSION_FIELD].data
+            values = cards.submitted_values(form, fields)
             try:
+                duplicates = self.duplicate_warning(values, record, fields)
+                if duplicates is not None and not duplicates.confirmed:
+                    return self._card(
+                        record, form, fields, status=self._error_status(),
+                        reupload=cards.uploaded(fields), duplicates=duplicates,
+                    )  # fmt: skip
                 saved = self.records().update(
-                    record_id, cards.submitted_values(form, fields),
+                    record_id, values,
                     version=int(version) if version and version.isdigit() else None,
                 )  # fmt: skip
             except ValidationError as exc:
@@ -271,7 +282,7 @@ class CardRoutes(LookupRoutes, _Base):
                 return self._saved(saved, created=False)
         status = 409 if conflict is not None else self._error_status()
         return self._card(record, form, fields, status=status, loose=loose, conflict=conflict,
-                          reupload=cards.uploaded(fields))  # fmt: skip
+                          reupload=cards.uploaded(fields), duplicates=duplicates)  # fmt: skip
 
     def _explain(self, form: Any, fields: list[Field], current: Any) -> Conflict:
         titles = self._titles(form, fields)

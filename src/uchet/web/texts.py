@@ -385,3 +385,37 @@ UI_TEXTS.update(
         "Complete": {"ru": "Готовность"},
     }
 )
+
+# The duplicate warning, the Find box and lookups beyond one's rows (S25, S36).
+UI_TEXTS.update(
+    {
+        "Find": {"ru": "Найти"},
+        "Find: phone or name": {"ru": "Найти: телефон или имя"},
+        "Nothing was found.": {"ru": "Ничего не найдено."},
+        "Type a phone number in any format, or the first letters of a name.": {
+            "ru": "Введите телефон в любом формате или первые буквы названия."
+        },
+        "Searched by phone, in any format, also among the phones of related records.": {
+            "ru": "Поиск по телефону в любом формате, в том числе среди телефонов связанных "
+            "записей."
+        },
+        "Searched by the first letters of the words.": {"ru": "Поиск по первым буквам слов."},
+        "Same": {"ru": "Совпадает"},
+        "Another user works with this record: you cannot open it. Ask its owner.": {
+            "ru": "С этой записью работает другой пользователь: открыть её вы не можете. "
+            "Обратитесь к ответственному."
+        },
+        "Possible duplicate: these records already exist with the same values.": {
+            "ru": "Возможен дубликат: такие записи с теми же значениями уже есть."
+        },
+        "And %(count)s more.": {"ru": "И ещё %(count)s."},
+        "Save anyway": {"ru": "Всё равно сохранить"},
+        "Nothing is saved until you confirm; or change the values, or cancel.": {
+            "ru": "Пока вы не подтвердите, ничего не сохранено; или измените значения, или "
+            "отмените."
+        },
+        "Also found among other users’ records (they are not shown in your list):": {
+            "ru": "Найдено также среди записей других пользователей (в вашем списке их нет):"
+        },
+    }
+)

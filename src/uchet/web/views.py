@@ -24,6 +24,8 @@ from uchet.web import forms as cards
 from uchet.web.cardviews import CardRoutes
 from uchet.web.context import WebContext, ctx, here
 from uchet.web.display import display_html, display_text
+from uchet.web.duplicates import DuplicateRoutes
+from uchet.web.finding import LookupPanel
 from uchet.web.listroutes import ListRoutes
 from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
@@ -41,7 +43,8 @@ class TranslatedRender:
         return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
 
 
-class TableView(ListRoutes, TranslatedRender, CardRoutes, ClosedScaffolding, BaseModelView):
+class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, LookupPanel,
+                ClosedScaffolding, BaseModelView):  # fmt: skip
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 
     list_template = "uchet/list.html"

@@ -129,8 +129,12 @@
     modal.on("submit", "form.uchet-modal-form", function (e) {
       e.preventDefault();
       var form = this;
+      var body = new FormData(form);
+      // A named submit button ("Save anyway" of the duplicate warning) sends its value.
+      var by = e.originalEvent && e.originalEvent.submitter;
+      if (by && by.name) { body.append(by.name, by.value); }
       var save = $(form).find(".uchet-modal-save").prop("disabled", true);
-      fetch(form.getAttribute("action"), fetchOptions(form, new FormData(form)))
+      fetch(form.getAttribute("action"), fetchOptions(form, body))
         .then(answer)
         .then(function () { save.prop("disabled", false); },
               function () { save.prop("disabled", false); });

@@ -1,0 +1,283 @@
+"""The duplicate warning, the Find box (phone lookup) and the lookup right in the web
+(S25, S36), on SQLite and PostgreSQL.
+
+Anna and Boris are managers: each works with their own clients. Boris may learn that
+Anna's client exists and who owns it (the role's ``lookup`` fields: name, kind, city,
+manager, status), never its phones, tax id, notes or contacts, and never through a link
+he could open.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from tests.web_support import csrf
+
+#: What Boris must never see of Anna's client, on any route.
+SECRETS = ("7701234567", "123-45-67", "1234567", "секрет Анны", "Иван Иванов", "555 44 33")
+
+
+@pytest.fixture
+def crm(web_platform: Any) -> dict[str, Any]:
+    """Anna's client (with a contact) and Boris's client."""
+    users = web_platform.test_users
+    anna, boris = users["anna"], users["boris"]
+    a = web_platform.records("clients", user=anna).create(
+        {
+            "name": "ООО «Ромашка»",
+            "manager": anna.id,
+            "phone": "+7 (495) 123-45-67",
+            "tax_id": "7701234567",
+            "city": "Москва",
+            "notes": "секрет Анны",
+        }
+    )
+    b = web_platform.records("clients", user=boris).create(
+        {"name": "ИП Петров", "manager": boris.id, "phone_mobile": "8-912-000-11-22"}
+    )
+    web_platform.records("contacts", user=anna).create(
+        {"client": a["id"], "name": "Иван Иванов", "phone_mobile": "+7 903 555 44 33"}
+    )
+    return {"anna": a, "boris": b, "platform": web_platform}
+
+
+def _count(platform: Any) -> int:
+    from uchet import SYSTEM
+
+    return len(platform.records("clients", user=SYSTEM).query(limit=1000).rows)
+
+
+def _clean(text: str, crm: dict[str, Any]) -> None:
+    """Nothing of Anna's client beyond its lookup fields, and no link to its card."""
+    for secret in SECRETS:
+        assert secret not in text, secret
+    assert f"/clients/edit/?id={crm['anna']['id']}" not in text
+    assert f"/clients/edit/?id%3D{crm['anna']['id']}" not in text
+
+
+# -- 1. the duplicate warning -----------------------------------------------------------------
+def test_live_duplicate_check_shows_other_managers_client_without_details(client, crm):
+    b = crm["boris"]
+    client.login("boris")
+    r = client.get("/clients/duplicates/", query_string={"name": "ооо «ромашка»"})
+    assert r.status_code == 200
+    data = r.get_json()
+    assert data["count"] == 1
+    [item] = data["items"]
+    assert item["title"] == "ООО «Ромашка»" and item["visible"] is False and item["url"] is None
+    assert dict(item["fields"])["Менеджер"] == "Anna" and dict(item["fields"])["Город"] == "Москва"
+    assert item["matched"] == ["Наименование"]
+    assert "Ромашка" in data["html"] and "uchet-save-anyway" in data["html"]
+    _clean(r.text, crm)
+    # A phone in another format, in another phone field; the tax id: found, never shown.
+    for args, label in (({"phone_home": "8 495 1234567"}, "Телефон домашний"),
+                        ({"tax_id": "7701234567"}, "ИНН")):  # fmt: skip
+        r = client.get("/clients/duplicates/", query_string=args)
+        [item] = r.get_json()["items"]
+        assert item["matched"] == [label] and not item["visible"]
+        body = r.text.replace(json.dumps(args[next(iter(args))])[1:-1], "")
+        _clean(body.replace("7701234567", "") if "tax_id" in args else body, crm)
+        assert "1234567" not in json.dumps(item, ensure_ascii=False)
+    # His own client: visible, with a link to its card.
+    [own] = client.get("/clients/duplicates/", query_string={"name": "ип петров"}).get_json()[
+        "items"
+    ]
+    assert own["visible"] and own["url"].endswith(f"/clients/edit/?id={b['id']}")
+    # Nothing alike, nothing to say.
+    empty = client.get("/clients/duplicates/", query_string={"name": "Совсем другая"})
+    assert empty.get_json() == {"count": 0, "html": "", "items": []}
+
+
+def test_live_duplicate_check_is_rights_checked(client, crm):
+    a, b = crm["anna"], crm["boris"]
+    anonymous = client.get("/clients/duplicates/?name=x")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    client.login("boris")
+    # Editing: the id must be a record he may open (else 404, like its card).
+    assert client.get(f"/clients/duplicates/?id={a['id']}&name=x").status_code == 404
+    assert client.get(f"/clients/duplicates/?id={b['id']}&name=x").status_code == 200
+    # Contacts declare no duplicate check.
+    assert client.get("/contacts/duplicates/?name=x").status_code == 404
+    # The viewer may neither create nor change clients: no probing tax ids through it.
+    client.post("/logout")
+    client.login("vera")
+    assert client.get("/clients/duplicates/?tax_id=7701234567").status_code == 403
+
+
+def test_save_with_a_duplicate_asks_to_confirm_and_keeps_the_input(client, crm):
+    platform = crm["platform"]
+    client.login("boris")
+    before = _count(platform)
+    page = client.get("/clients/new/")
+    form = {"csrf_token": csrf(page.text), "kind": "company", "name": "ООО «Ромашка»",
+            "city": "Тверь", "phone": "8 (495) 123-45-67",
+            "manager": str(platform.test_users["boris"].id)}  # fmt: skip
+    r = client.post("/clients/new/", form)
+    assert r.status_code == 200 and _count(platform) == before
+    assert "uchet-duplicates-warning" in r.text and "Всё равно сохранить" in r.text
+    assert 'value="Тверь"' in r.text  # the input is kept
+    _clean(r.text.replace("8 (495) 123-45-67", ""), crm)
+    digest = re.search(r'name="uchet_duplicates_ok" value="([0-9a-f]+)"', r.text).group(1)
+    # A confirmation of another set of records does not count...
+    wrong = client.post("/clients/new/", {**form, "uchet_duplicates_ok": "0" * 32})
+    assert "uchet-duplicates-warning" in wrong.text and _count(platform) == before
+    # ...nor one without the CSRF token (nothing is saved)...
+    no_token = dict(form, uchet_duplicates_ok=digest)
+    no_token.pop("csrf_token")
+    refused = client.post("/clients/new/", no_token, token=False)
+    assert _count(platform) == before and refused.status_code in (200, 400)
+    # ...this one does.
+    saved = client.post("/clients/new/", {**form, "uchet_duplicates_ok": digest})
+    assert saved.status_code == 302 and _count(platform) == before + 1
+
+
+def test_editing_warns_only_about_changed_values(client, crm):
+    b = crm["boris"]
+    platform = crm["platform"]
+    client.login("boris")
+    url = f"/clients/edit/?id={b['id']}"
+
+    def post(**changes: str) -> Any:
+        page = client.get(url).text
+        version = re.search(r'name="uchet_version"[^>]*value="(\d+)"', page)
+        original = re.search(r'name="uchet_original"[^>]*value="([^"]*)"', page)
+        form = {"csrf_token": csrf(page), "kind": "company", "name": "ИП Петров",
+                "phone_mobile": "8-912-000-11-22", "uchet_version": version.group(1),
+                "manager": str(platform.test_users["boris"].id),
+                "uchet_original": original.group(1).replace("&#34;", '"').replace("&quot;", '"'),
+                **changes}  # fmt: skip
+        return client.post(url, form)
+
+    # Give his client Anna's client's name (he may), confirm, then edit another field.
+    first = post(name="ООО «Ромашка»")
+    assert "uchet-duplicates-warning" in first.text
+    digest = re.search(r'name="uchet_duplicates_ok" value="([0-9a-f]+)"', first.text).group(1)
+    assert post(name="ООО «Ромашка»", uchet_duplicates_ok=digest).status_code == 302
+    again = post(name="ООО «Ромашка»", city="Тверь")
+    assert again.status_code == 302, "an unchanged duplicate value does not ask again"
+    assert (
+        platform.records("clients", user=platform.test_users["boris"]).get(b["id"])["city"]
+        == "Тверь"
+    )
+    # A changed phone that another client has asks again.
+    assert (
+        "uchet-duplicates-warning"
+        in post(name="ООО «Ромашка»", phone_mobile="+7 495 123 45 67").text
+    )
+
+
+# -- 2. the Find box: phone lookup --------------------------------------------------------------
+def test_find_box_phone_in_any_format_opens_the_card(client, crm):
+    a = crm["anna"]
+    client.login("anna")
+    home = client.get("/")
+    assert 'id="uchet-find"' in home.text  # the box is in the top bar
+    for typed in ("8 (495) 123-45-67", "+7495 1234567", "4951234567"):
+        r = client.get("/-/find/", query_string={"q": typed})
+        assert r.status_code == 302, typed
+        assert r.headers["Location"].endswith(f"/clients/edit/?id={a['id']}")
+    # By a contact person's mobile.
+    r = client.get("/-/find/", query_string={"q": "8 903 555-44-33"})
+    assert r.headers["Location"].endswith(f"/clients/edit/?id={a['id']}")
+    nothing = client.get("/-/find/", query_string={"q": "+7 999 000 00 00"})
+    assert nothing.status_code == 200 and "Ничего не найдено" in nothing.text
+
+
+def test_find_box_shows_other_managers_client_as_exists_and_owner(client, crm):
+    client.login("boris")
+    for typed in ("+7 495 123-45-67", "8 903 555 4433"):  # its phone, its contact's mobile
+        r = client.get("/-/find/", query_string={"q": typed})
+        assert r.status_code == 200, typed
+        assert "ООО «Ромашка»" in r.text and "Anna" in r.text and "Москва" in r.text
+        assert "uchet-found-hidden" in r.text
+        _clean(r.text.replace(typed, ""), crm)
+    # By name: his own client is a link, Anna's is not.
+    r = client.get("/-/find/", query_string={"q": "ромашка"})
+    assert "ООО «Ромашка»" in r.text and "Anna" in r.text
+    _clean(r.text, crm)
+    r = client.get("/-/find/", query_string={"q": "петров"})
+    assert f"/clients/edit/?id={crm['boris']['id']}" in r.text
+    # Two hits (his client and Anna's share a phone now): a list, not a card.
+    crm["platform"].records("clients", user=crm["platform"].test_users["boris"]).update(
+        crm["boris"]["id"], {"phone_home": "84951234567"}
+    )
+    r = client.get("/-/find/", query_string={"q": "84951234567"})
+    assert r.status_code == 200 and r.text.count('<li class="uchet-found') == 2
+    _clean(r.text.replace("84951234567", ""), crm)
+
+
+# -- 3. the lookup right in lists ---------------------------------------------------------------
+def test_quick_search_tells_that_another_managers_client_exists(client, crm):
+    client.login("boris")
+    r = client.get("/clients/", query_string={"q": "ромашка"})
+    assert r.status_code == 200
+    panel = r.text.split('id="uchet-elsewhere"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "ООО «Ромашка»" in panel and "Anna" in panel
+    rows = r.text.split('id="uchet-list"', 1)[1]
+    assert "Ромашка" not in rows  # the list itself never shows it
+    _clean(r.text, crm)
+    # Digits of its phone or tax id find nothing of it: no probing one digit at a time.
+    for probe in ("7701", "495123"):
+        assert 'id="uchet-elsewhere"' not in client.get(f"/clients/?q={probe}").text
+    # Anna sees her client in the list itself, and no panel.
+    client.post("/logout")
+    client.login("anna")
+    mine = client.get("/clients/", query_string={"q": "ромашка"})
+    assert 'id="uchet-elsewhere"' not in mine.text and "ООО «Ромашка»" in mine.text
+
+
+ROUTES = [
+    "/clients/",
+    "/clients/?q=ромашка",
+    "/clients/edit/?id={a}",
+    "/clients/children/contacts/?id={a}",
+    "/clients/file/{a}/photo",
+    "/print-out/pf_client_card/{a}",
+    "/print-out/pf_client_card/{a}/preview",
+    "/clients/values/city/",
+    "/clients/values/name/?q=ром",
+    "/clients/export/csv/?q=ромашка",
+    "/clients/export/csv/",
+    "/clients/export/xlsx/",
+    "/contacts/",
+    "/contacts/?q=иван",
+    "/contacts/lookup/client/?q=ром",
+    "/contacts/new/?client={a}",
+    "/clients/duplicates/?tax_id=7701234567",
+    "/clients/duplicates/?phone=84951234567&name=ООО «Ромашка»",
+    "/-/find/?q=ромашка",
+    "/-/find/?q=84951234567",
+    "/-/find/?q=8 903 555 44 33",
+]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_manager_cannot_read_another_managers_client_details(client, crm, route):
+    """Every route Boris can reach: Anna's client is 404, absent, or shown with its lookup
+    fields only (name, city, owner) and no link."""
+    client.login("boris")
+    url = route.format(a=crm["anna"]["id"])
+    r = client.get(url)
+    if any(part in url for part in ("/edit/", "/children/", "/file/", "/print-out/")):
+        assert r.status_code == 404
+        return
+    assert r.status_code == 200, (url, r.status_code)
+    body = r.data
+    if url.startswith("/clients/export/xlsx"):
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(body))
+        text = " ".join(str(c.value) for row in book.active.iter_rows() for c in row)
+    else:
+        text = body.decode("utf-8-sig")
+    # What Boris typed comes back in the page (the search box): only that may be there.
+    for typed in ("7701234567", "84951234567", "8 903 555 44 33"):
+        text = text.replace(typed, "")
+    _clean(text, crm)
+    if "/export/" in url or "/values/" in url or url.startswith("/contacts/lookup"):
+        assert "Ромашка" not in text and "Москва" not in text
