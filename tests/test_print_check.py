@@ -48,9 +48,15 @@ def test_docx_problems_name_paragraph_and_table_cell():
     doc.add_paragraph("{% if name %} never closed")
     buf = io.BytesIO()
     doc.save(buf)
+    # A template that does not parse still has every other tag checked: the author sees
+    # the broken tags and the misspelt placeholders in one go, each where it is.
     assert problems(buf.getvalue()) == [
         "paragraph 3: syntax error in {{ broken( }}: unexpected '}', expected ')'",
         "paragraph 4: {% if %} is never closed with {% endif %}",
+        "paragraph 1: unknown placeholder {{ nmae }} (did you mean name?)",
+        "table 1, row 3, column 2: unknown placeholder {{ c.phone_mob }} "
+        "(did you mean c.phone_mobile?)",
+        "paragraph 2: unknown placeholder {{ category.nme }} (did you mean category.name?)",
     ]
     doc.paragraphs[2].text = ""
     doc.paragraphs[3].text = ""
