@@ -35,6 +35,7 @@ _TOKENS = re.compile(
     re.S,
 )
 _STATEMENT = re.compile(r"^\{%-?\s*(\w+)")
+_FOR_TARGETS = re.compile(r"^\{%-?\s*for\s+(\w+(?:\s*,\s*\w+)*)\s+in\b")
 _BLOCKS = {"for", "if", "with", "macro", "call", "filter", "set_block", "autoescape", "raw"}
 _MIDDLE = {"elif": "if", "else": ("if", "for")}
 
@@ -228,7 +229,17 @@ def _tag_placeholders(tags: list[Tag], root: Node, cell: str = "") -> list[Probl
                 stack.pop()
             continue
         probe = _probe(tag.text)
-        if probe is None or _tag_error(tag.text):
+        if probe is None:
+            continue
+        if _tag_error(tag.text):
+            # A broken {% for %} still opens its block and names its variables, so the rows
+            # inside are not all reported as unknown as well.
+            loop = _FOR_TARGETS.match(tag.text)
+            if loop:
+                names = {n.strip(): ANY_NODE for n in loop.group(1).split(",")}
+                stack.append(("for", {**names, "loop": ANY_NODE}))
+            elif word in _BLOCKS:
+                stack.append((word, {}))
             continue
         scope = {k: v for _, names in stack for k, v in names.items()}
         ast = environment().parse(probe)
