@@ -428,3 +428,19 @@ def test_invoice_as_pdf(crm, tmp_path):
             "Двести шестнадцать тысяч двести рублей 00 копеек", "Соколов А. В.",
         ):  # fmt: skip
             assert value in text
+
+
+def test_who_may_print_which_document(crm):
+    p = crm["p"]
+    users = {
+        role: p.users.find(f"forms_{role}")
+        or p.users.create(f"forms_{role}", "secret-pass-1", name=role, roles=[role])
+        for role in ("manager", "accountant", "viewer")
+    }
+    names = {
+        role: {f.name for f in PrintForms(p, user).available()} for role, user in users.items()
+    }
+    documents = {"invoice", "act", "waybill", "contract"}
+    assert documents | {"price_list", "client_card"} <= names["accountant"]
+    assert documents | {"price_list", "client_card"} <= names["manager"]
+    assert not documents & names["viewer"] and {"price_list", "client_card"} <= names["viewer"]
