@@ -1,11 +1,14 @@
-"""Print-form benchmark: documents per second for a client card with 20 contact rows.
+"""Print-form benchmark: documents per second for a client card with 20 contact rows, or
+for the bundled invoice with 20 lines.
 
-Run:  taskset -c 0 python bench/bench_print.py [--docs 200] [--db /tmp/bench_print.db]
+Run:  taskset -c 0 python bench/bench_print.py [--form client_card|invoice] [--docs 200]
+      [--db /tmp/bench_print.db]
 
-It creates one client with 20 contacts in the sample CRM, builds the rendering context once
-(through the record service) and renders the bundled client card from cached template bytes
-(a fresh ``DocxTemplate`` per document, as the engine does), one document at a time on one
-core:
+It creates one client with 20 contacts (``client_card``), or the demo company with its logo,
+signature and stamp and an invoice of 20 lines (``invoice``), in the sample CRM, builds the
+rendering context once (through the record service) and renders the bundled form from
+cached template bytes (a fresh ``DocxTemplate`` per document, as the engine does), one
+document at a time on one core:
 
 * in process (bundle forms, trusted);
 * in the isolated worker process (user-uploaded forms: pickling the context, the pipe,
@@ -32,6 +35,7 @@ from uchet import SYSTEM, Platform
 from uchet.printeditor import PrintForms
 from uchet.printeditor.render import render
 from uchet.printeditor.worker import WorkerPool
+from uchet.sample_crm.demo import Demo
 
 
 def child_cpu(pool: WorkerPool) -> float:
@@ -59,15 +63,10 @@ def per_second(
     return max(wall), statistics.median(cpu)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--docs", type=int, default=200, help="documents per round")
-    parser.add_argument("--db", default=None, help="SQLite file (default: a temporary one)")
-    args = parser.parse_args()
-    db = args.db or str(Path(tempfile.mkdtemp()) / "bench_print.db")
-    platform = Platform.open("sample_crm", database_url=f"sqlite:///{db}")
-    platform.migrate()
-    category = platform.records("client_categories", user=SYSTEM).create({"name": "VIP"})
+def client_card(platform: Platform) -> int:
+    """One client with 20 contacts; returns its id."""
+    # The CRM seeds its client categories: use the first one.
+    category = platform.records("client_categories", user=SYSTEM).query(limit=1).rows[0]
     client = platform.records("clients", user=SYSTEM).create(
         {
             "name": 'ООО "Ромашка & Ко"',
@@ -90,11 +89,48 @@ def main() -> None:
             for i in range(20)
         ]
     )
+    return int(client["id"])
+
+
+def invoice(platform: Platform) -> int:
+    """The demo company (logo, signature, stamp) and an invoice of 20 lines; its id."""
+    demo = Demo(platform, 0, 1, lambda _text: None)
+    demo.company()
+    products = demo.products()
+    client = platform.records("clients", user=SYSTEM).create(
+        {"name": 'ООО "Ромашка & Ко"', "tax_id": "7701234567", "kpp": "770101001",
+         "address": "г. Москва, ул. Тверская, д. 1", "phone": "+7 495 123-45-67"}
+    )  # fmt: skip
+    found = platform.records("invoices", user=SYSTEM).create(
+        {"client": client["id"], "date": "2024-03-15", "due_date": "2024-03-25"}
+    )
+    platform.records("invoice_lines", user=SYSTEM).create_many(
+        [
+            {"invoice": found["id"], "product": pid, "quantity": i % 5 + 1}
+            for i, (pid, _price) in enumerate(products[:20])
+        ]
+    )
+    return int(found["id"])
+
+
+TITLES = {"client_card": "Client card, 20 contact rows", "invoice": "Invoice, 20 lines"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=200, help="documents per round")
+    parser.add_argument("--db", default=None, help="SQLite file (default: a temporary one)")
+    parser.add_argument("--form", choices=sorted(TITLES), default="client_card")
+    args = parser.parse_args()
+    db = args.db or str(Path(tempfile.mkdtemp()) / "bench_print.db")
+    platform = Platform.open("sample_crm", database_url=f"sqlite:///{db}")
+    platform.migrate()
+    record_id = client_card(platform) if args.form == "client_card" else invoice(platform)
 
     forms = PrintForms(platform, SYSTEM, isolate=False)
-    form = forms.get("client_card")
+    form = forms.get(args.form)
     data = forms.template(form)
-    context = forms.context(form, client["id"])
+    context = forms.context(form, record_id)
     pool = WorkerPool(size=1)
     pool.render("docx", data, context, form.name)  # start the worker before timing
 
@@ -106,10 +142,10 @@ def main() -> None:
         ("render in the isolated worker", lambda: pool.render("docx", data, context, form.name)),
         (
             "PrintForms.render: context from the DB + render",
-            lambda: forms.render("client_card", client["id"]),
+            lambda: forms.render(args.form, record_id),
         ),
     ]
-    print(f"Client card, 20 contact rows, {args.docs} documents per round, best of 3, one core")
+    print(f"{TITLES[args.form]}, {args.docs} documents per round, best of 3, one core")
     print(f"Python {sys.version.split()[0]}\n")
     print("| case | docs/s per CPU core | CPU ms/doc | docs/s wall clock (best) |")
     print("|---|---:|---:|---:|")

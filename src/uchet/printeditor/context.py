@@ -18,8 +18,9 @@ What a template sees (documented in ``docs/print-forms.md``):
 * helpers: ``today``, ``now``, ``user``, ``company``, ``form``, ``locale``, ``record``,
   ``amount_in_words(value, currency, locale)``, and ``image(...)`` added by the renderer.
 
-References and child rows are read in batches (one query per table and level), never one
-query per row.
+References, child rows and files are read in batches (one query per table and level, two
+per file field), never one query per row. Image fields carry their bytes wherever they are
+(a product's picture in an invoice line too); other files only their name.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class ContextBuilder:
         """The context of one record; :class:`NotFound` if the user may not see it."""
         table = self.config.find_table(table_id)
         row = self.service(table.id).get(record_id)
-        [record] = self.records(table, [row], RECORD_DEPTH, load_files=True)
+        [record] = self.records(table, [row], RECORD_DEPTH)
         for name, child, via in child_lists(self.config, table.id):
             record._values[name] = self.children(child, via, row["id"])
         context: dict[str, Any] = {k: v for k, v in record._values.items() if k not in HELPERS}
@@ -148,7 +149,7 @@ class ContextBuilder:
             return Record()
         if not rows:
             return Record()
-        return self.records(table, rows, CHILD_DEPTH, load_files=True)[0]
+        return self.records(table, rows, CHILD_DEPTH)[0]
 
     # -- records --------------------------------------------------------------------------
     def children(self, child: Table, via: Field, parent_id: Any) -> list[Record]:
@@ -193,10 +194,14 @@ class ContextBuilder:
         table: Table,
         rows: Sequence[Mapping[str, Any]],
         depth: int,
-        load_files: bool = False,
         skip: frozenset[str] | set[str] = frozenset(),
     ) -> list[Record]:
-        """Template records of ``rows``, with references followed ``depth`` levels."""
+        """Template records of ``rows``, with references followed ``depth`` levels.
+
+        Files come in one batch per field (:meth:`files`): images with their bytes, so
+        ``image()`` can place them whether they belong to the record, a reference or a child
+        row; other files by name only.
+        """
         if not rows:
             return []
         resolved: dict[str, dict[Any, Record]] = {}
@@ -208,16 +213,35 @@ class ContextBuilder:
                 target = self.config.table(f.target or "")
                 fetched = self.fetch(target, (r[f.name] for r in rows if r[f.name] is not None))
                 if fetched:
-                    built = self.records(target, list(fetched.values()), depth - 1, load_files)
+                    built = self.records(target, list(fetched.values()), depth - 1)
                     resolved[f.name] = dict(zip(fetched, built))
-        return [self.record(table, row, resolved, load_files) for row in rows]
+        files = self.files(table, rows)
+        return [self.record(table, row, resolved, files) for row in rows]
+
+    def files(
+        self, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> dict[str, dict[Any, FileRef]]:
+        """``{field: {record id: FileRef}}`` of the file and image fields set in ``rows``."""
+        found: dict[str, dict[Any, FileRef]] = {}
+        for f in table.fields:
+            if f.type not in ("file", "image") or f.name not in rows[0]:
+                continue  # not a file, or the user may not read it
+            ids = [r["id"] for r in rows if r.get(f.name) is not None]
+            if not ids:
+                continue
+            try:
+                stored = self.service(table.id).files(ids, f.name, data=f.type == "image")
+            except (NotFound, PermissionDenied):
+                continue
+            found[f.name] = {rid: FileRef(*value) for rid, value in stored.items()}
+        return found
 
     def record(
         self,
         table: Table,
         row: Mapping[str, Any],
         resolved: Mapping[str, Mapping[Any, Record]],
-        load_files: bool,
+        files: Mapping[str, Mapping[Any, FileRef]],
     ) -> Record:
         """One template record: formatted values, ``raw``, references as records."""
         values: dict[str, Any] = {}
@@ -227,7 +251,11 @@ class ContextBuilder:
                 continue  # the user may not read it: absent, so it renders empty
             value = row[f.name]
             raw[f.name] = value
-            values[f.name] = self.formatted(table, f, row, value, resolved, load_files)
+            if f.type in ("file", "image"):
+                found = files.get(f.name, {}).get(row["id"]) if value is not None else None
+                values[f.name] = found if found is not None else ""
+            else:
+                values[f.name] = self.formatted(f, row, value, resolved)
         for name in SYSTEM_VALUES:
             if name in row:
                 raw[name] = row[name]
@@ -237,14 +265,12 @@ class ContextBuilder:
 
     def formatted(
         self,
-        table: Table,
         f: Field,
         row: Mapping[str, Any],
         value: Any,
         resolved: Mapping[str, Mapping[Any, Record]],
-        load_files: bool,
     ) -> Any:
-        """The value of one field as a template shows it."""
+        """The value of one (non-file) field as a template shows it."""
         if f.type in ("reference", "user"):
             if value is None:
                 return Record()
@@ -253,22 +279,7 @@ class ContextBuilder:
             if found is not None:
                 return found
             return Record({"id": value, "name": title}, title)
-        if f.type in ("file", "image"):
-            if value is None:
-                return ""
-            return self.file(table, f, row["id"]) if load_files else FileRef("", "", None)
         return self.rt.types.get(f.type).format(f, value, self.locale)
-
-    def file(self, table: Table, f: Field, record_id: Any) -> FileRef | str:
-        """A stored file of a record, read with the user's rights."""
-        try:
-            found = self.service(table.id).file(record_id, f.name)
-        except (NotFound, PermissionDenied):
-            return ""
-        if found is None:
-            return ""
-        name, content_type, data = found
-        return FileRef(name, content_type, data)
 
     def title(self, table: Table, values: Mapping[str, Any], row: Mapping[str, Any]) -> str:
         """What ``{{ client }}`` prints: the title field, else the first text, else #id."""

@@ -14,10 +14,12 @@ cached by the sandbox, which is what makes repeated prints of one form fast.
 from __future__ import annotations
 
 import io
+import re
 import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from docx.image.image import Image as DocxImage
@@ -28,6 +30,11 @@ from uchet.printeditor.errors import PrintError
 from uchet.printeditor.sandbox import environment
 from uchet.printeditor.values import FileRef
 
+#: A tab, line break or page break inside a text run: what ``resolve_listing`` turns
+#: into Word's own elements.
+_LISTING = re.compile(r"<w:t(?:\s[^>]*)?>[^<]*[\t\n\a\f]")
+#: Parts already compressed: stored as they are rather than deflated again.
+_STORED = (".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf")
 #: Patched document parts kept (body, headers and footers of recently printed forms).
 PATCH_CACHE_SIZE = 64
 #: Sizes an inserted image may be given, in millimetres.
@@ -61,7 +68,9 @@ class FastDocxTemplate(DocxTemplate):
         return patched
 
     def resolve_listing(self, xml: str) -> str:
-        if not any(ch in xml for ch in "\t\n\a\f"):
+        # Only text (inside <w:t>) matters: an inserted picture's XML is indented with line
+        # breaks between its tags, and those would make every document with an image pay.
+        if not _LISTING.search(xml):
             return xml
         return super().resolve_listing(xml)
 
@@ -79,11 +88,7 @@ class ImageHelper:
     def __call__(
         self, value: Any, width_mm: float | None = None, height_mm: float | None = None
     ) -> Any:
-        if not isinstance(value, FileRef) or not value.data:
-            return ""
-        try:
-            DocxImage.from_blob(value.data)  # refuses what python-docx cannot place
-        except Exception:
+        if not isinstance(value, FileRef) or not value.data or not placeable(value.data):
             return ""
         return InlineImage(
             self.template,
@@ -91,6 +96,17 @@ class ImageHelper:
             width=_mm(width_mm),
             height=_mm(height_mm),
         )
+
+
+@lru_cache(maxsize=64)
+def placeable(data: bytes) -> bool:
+    """Whether python-docx can place this picture (SVG cannot be). Remembered: a company's
+    logo, signature and stamp are the same bytes in every document."""
+    try:
+        DocxImage.from_blob(data)
+    except Exception:
+        return False
+    return True
 
 
 def _mm(value: float | None) -> Any:
@@ -126,14 +142,19 @@ class _LightZipWriter:
     """python-docx's zip writer with a fast compression level.
 
     Saving recompresses every part (styles, theme, fonts...) for every document; at level 1
-    that costs a third of the default level 6, for files about a tenth larger.
+    that costs a third of the default level 6, for files about a tenth larger. Pictures are
+    compressed already and are stored as they are.
     """
 
     def __init__(self, out: io.BytesIO) -> None:
         self._zipf = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
 
     def write(self, pack_uri: Any, blob: bytes) -> None:
-        self._zipf.writestr(pack_uri.membername, blob)
+        name = pack_uri.membername
+        if name.lower().endswith(_STORED):  # a logo or stamp: deflating it gains nothing
+            self._zipf.writestr(name, blob, compress_type=zipfile.ZIP_STORED)
+        else:
+            self._zipf.writestr(name, blob)
 
     def close(self) -> None:
         self._zipf.close()

@@ -21,11 +21,12 @@ openpyxl escapes XML itself, so those render with the same sandbox and autoescap
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
 from collections import OrderedDict
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from jinja2 import Template
@@ -59,6 +60,7 @@ class PrintSandbox(ImmutableSandboxedEnvironment):
             number=format_number,
             date=format_date,
             words=amount_in_words,
+            initials=initials,
         )
         self._compiled: OrderedDict[str, Template] = OrderedDict()
 
@@ -124,12 +126,21 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def format_number(value: Any, digits: int = 2, locale: str = "ru") -> str:
-    """``{{ raw.total|number(2) }}``: a number with thousands separators for ``locale``."""
+def format_number(value: Any, digits: int = 2, locale: str = "ru", trim: bool = False) -> str:
+    """``{{ raw.total|number(2) }}``: a number with thousands separators for ``locale``.
+
+    ``trim=True`` drops trailing zeros of the fraction, for quantities: ``2``, ``1,5``.
+    """
     number = _decimal(value)
     if number is None:
         return "" if value is None else str(value)
-    text = f"{number:,.{max(0, min(int(digits), 20))}f}"
+    places = max(0, min(int(digits), 20))
+    # Documents round half up (12.345 -> 12.35), not to even as Python's format does.
+    with contextlib.suppress(InvalidOperation):  # past Decimal's precision: as it is
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{number:,.{places}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
     if locale.startswith("ru"):
         text = text.replace(",", "\u00a0").replace(".", ",")
     return text
@@ -144,11 +155,38 @@ def format_money(value: Any, currency: str = "RUB", locale: str = "ru") -> str:
     return f"{text}\u00a0{_SYMBOLS.get(currency, currency)}" if text else text
 
 
-def format_date(value: Any, pattern: str = "%d.%m.%Y") -> str:
-    """``{{ raw.birthday|date('%d.%m.%y') }}``: a raw date or datetime in a strftime pattern."""
-    if isinstance(value, dt.date):
-        return value.strftime(pattern[:100])
-    return "" if value is None else str(value)
+#: Month names for ``date('long')``: Russian in the genitive, as dates are written.
+_MONTHS = {
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+           "сентября", "октября", "ноября", "декабря"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}  # fmt: skip
+
+
+def format_date(value: Any, pattern: str = "%d.%m.%Y", locale: str = "ru") -> str:
+    """``{{ raw.birthday|date('%d.%m.%y') }}``: a raw date or datetime in a strftime pattern.
+
+    ``%B`` is the month's name in ``locale`` (Russian in the genitive, as dates are written:
+    ``date('«%d» %B %Y г.')`` gives ``«05» марта 2024 г.``); ``date('long')`` is ``5 марта
+    2024 г.`` in Russian and ``5 March 2024`` otherwise.
+    """
+    if not isinstance(value, dt.date):
+        return "" if value is None else str(value)
+    lang = "ru" if locale.startswith("ru") else "en"
+    if pattern == "long":
+        pattern = f"{value.day} %B %Y" + (" г." if lang == "ru" else "")
+    pattern = pattern[:100].replace("%B", _MONTHS[lang][value.month - 1].replace("%", ""))
+    return value.strftime(pattern)
+
+
+def initials(name: Any) -> str:
+    """``{{ company.director|initials }}``: ``Соколов Андрей Викторович`` → ``Соколов А. В.``,
+    the short form under a signature."""
+    parts = str(name or "").split()
+    if len(parts) < 2:
+        return " ".join(parts)
+    return " ".join([parts[0], *(f"{p[0]}." for p in parts[1:3])])
 
 
 # -- output names --------------------------------------------------------------------------

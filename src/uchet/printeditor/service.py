@@ -22,6 +22,7 @@ from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
 from uchet.platform.identifiers import identifier_problem
 from uchet.platform.model import label_text, thaw
 from uchet.platform.query import Filter
+from uchet.platform.runtime import Runtime
 from uchet.platform.users import User
 from uchet.printeditor import output
 from uchet.printeditor.context import ContextBuilder
@@ -79,15 +80,28 @@ class PrintForms:
         *,
         isolate: bool | None = None,
         pool: WorkerPool | None = None,
+        runtime: Runtime | None = None,
     ) -> None:
         if not isinstance(user, User):
             raise TypeError("PrintForms needs a User, or uchet.SYSTEM for system tasks")
         self.platform = platform
         self.user = user
-        self.locale = locale or user.locale or platform.config.default_locale
+        self._runtime = runtime
+        config = runtime.config if runtime is not None else platform.config
+        self.locale = locale or user.locale or config.default_locale
         self.isolate = isolate
         self.pool = pool
         self.store = PrintFormStore(platform.engine)
+
+    @property
+    def runtime(self) -> Runtime:
+        """The configuration version forms are listed, checked and printed with.
+
+        A web request passes its own app's runtime, so a request served by the previous app
+        during a hot swap (ARCHITECTURE rule 7) prints with the version it started with;
+        otherwise the platform's current one.
+        """
+        return self._runtime if self._runtime is not None else self.platform.runtime
 
     # -- the list -------------------------------------------------------------------------
     def all(self) -> list[PrintForm]:
@@ -103,7 +117,7 @@ class PrintForms:
                 roles=tuple(d.get("roles") or ()),
                 data=thaw(d.data),
             )
-            for d in self.platform.config.print_forms
+            for d in self.runtime.config.print_forms
         ]
         for row in self.store.all():
             forms.append(
@@ -124,7 +138,7 @@ class PrintForms:
         return forms
 
     def _superuser(self) -> bool:
-        config = self.platform.runtime.config
+        config = self.runtime.config
         return self.user.is_system or any(
             r.get("superuser") for r in config.roles if r.id in self.user.roles
         )
@@ -134,10 +148,10 @@ class PrintForms:
         if self._superuser():
             return True
         try:
-            table = self.platform.runtime.config.find_table(form.table)
+            table = self.runtime.config.find_table(form.table)
         except KeyError:
             return False
-        access = self.platform.runtime.permissions.access(self.user, table.id)
+        access = self.runtime.permissions.access(self.user, table.id)
         return access.can("read") and (
             not form.roles or bool(set(form.roles) & set(self.user.roles))
         )
@@ -146,7 +160,7 @@ class PrintForms:
         """The forms the user may use, optionally only those of ``table`` (id or name)."""
         wanted = None
         if table is not None:
-            wanted = self.platform.runtime.config.find_table(table).id
+            wanted = self.runtime.config.find_table(table).id
         return [f for f in self.all() if self.may_use(f) and (wanted is None or f.table == wanted)]
 
     def get(self, form: str) -> PrintForm:
@@ -172,7 +186,7 @@ class PrintForms:
     # -- printing -------------------------------------------------------------------------
     def context(self, form: PrintForm, record_id: Any) -> dict[str, Any]:
         """The data a template of ``form`` sees for one record."""
-        builder = ContextBuilder(self.platform.runtime, self.user, self.locale)
+        builder = ContextBuilder(self.runtime, self.user, self.locale)
         return builder.build(
             form.table,
             record_id,
@@ -208,7 +222,7 @@ class PrintForms:
         limit: int = MAX_MASS_PRINT,
     ) -> list[Any]:
         """Ids of the records a filtered list shows the user (row rules apply)."""
-        service = ContextBuilder(self.platform.runtime, self.user, self.locale).service(form.table)
+        service = ContextBuilder(self.runtime, self.user, self.locale).service(form.table)
         result = service.query(
             filters=list(filters),
             search=search,
@@ -265,7 +279,7 @@ class PrintForms:
             kind = kind_of(file_name)
         except ValueError as e:
             raise PrintError(form or file_name, str(e)) from None
-        config = self.platform.runtime.config
+        config = self.runtime.config
         table_id = config.find_table(table).id
         return check_template(kind, data, config, table_id, self.locale, form or file_name)
 
@@ -304,12 +318,12 @@ class PrintForms:
             raise ValidationError({"name": [problem]})
         if any(name == f.name or STORED_PREFIX + name == f.id for f in self.all()):
             raise ValidationError({"name": [f"a print form named {name!r} exists"]})
-        config = self.platform.runtime.config
+        config = self.runtime.config
         try:
             table_id = config.find_table(table).id
         except KeyError:
             raise ValidationError({"table": [f"no table {table!r}"]}) from None
-        if not self.platform.runtime.permissions.access(self.user, table_id).can("read"):
+        if not self.runtime.permissions.access(self.user, table_id).can("read"):
             raise PermissionDenied(f"{self.user.login} may not read {table}")
         labels = {self.locale: label} if isinstance(label, str) else dict(label or {name: name})
         return {"id": STORED_PREFIX + name, "name": name, "label": labels, "table_id": table_id}
@@ -330,7 +344,7 @@ class PrintForms:
         settings = self._new_settings(name, label, table)
         if template is None:
             template, file_name = (
-                starter_docx(self.platform.runtime.config, settings["table_id"], self.locale),
+                starter_docx(self.runtime.config, settings["table_id"], self.locale),
                 "starter.docx",
             )
         kind = kind_of(file_name)

@@ -35,6 +35,7 @@ _TOKENS = re.compile(
     re.S,
 )
 _STATEMENT = re.compile(r"^\{%-?\s*(\w+)")
+_FOR_TARGETS = re.compile(r"^\{%-?\s*for\s+(\w+(?:\s*,\s*\w+)*)\s+in\b")
 _BLOCKS = {"for", "if", "with", "macro", "call", "filter", "set_block", "autoescape", "raw"}
 _MIDDLE = {"elif": "if", "else": ("if", "for")}
 
@@ -115,30 +116,43 @@ def _locate(tags: list[Tag], line: int, name: str = "") -> str:
 
 
 # -- syntax ----------------------------------------------------------------------------------
+_ENDS = {
+    "for": "{% endfor %}",
+    "if": "{% endif %}",
+    "with": "{% endwith %}",
+    "macro": "{% endmacro %}",
+    "call": "{% endcall %}",
+    "filter": "{% endfilter %}",
+}
+
+
+def _probe(tag: str) -> str | None:
+    """A tag made parseable on its own (a block gets its end), or None for the ends and
+    middles of blocks, which only the block structure can check."""
+    if tag.startswith("{{"):
+        return tag
+    m = _STATEMENT.match(tag)
+    if m is None:
+        return tag
+    word = m.group(1)
+    if word.startswith("end") or word == "else":
+        return None
+    if word == "elif":  # {% elif x %} checks like {% if x %}
+        return "{% if" + tag[m.end() :] + "{% endif %}"
+    if word == "set" and "=" not in tag:
+        return tag + "{% endset %}"
+    return tag + _ENDS.get(word, "")
+
+
 def _tag_error(tag: str) -> str | None:
     """The syntax error of one tag checked on its own, or None."""
-    env = environment()
-    m = _STATEMENT.match(tag)
-    if tag.startswith("{{"):
-        probe = tag
-    elif m is None:
+    if not tag.startswith("{{") and _STATEMENT.match(tag) is None:
         return "a {% %} tag without a statement"
-    else:
-        word = m.group(1)
-        if word.startswith("end") or word in ("else", "elif"):
-            return None  # checked by the block structure
-        probe = {
-            "for": tag + "{% endfor %}",
-            "if": tag + "{% endif %}",
-            "with": tag + "{% endwith %}",
-            "macro": tag + "{% endmacro %}",
-            "call": tag + "{% endcall %}",
-            "filter": tag + "{% endfilter %}",
-        }.get(word, tag)
-        if word == "set" and "=" not in tag:
-            probe = tag + "{% endset %}"
+    probe = _probe(tag)
+    if probe is None:
+        return None  # checked by the block structure
     try:
-        env.parse(probe)
+        environment().parse(probe)
     except TemplateSyntaxError as e:
         return e.message
     return None
@@ -174,24 +188,84 @@ def _structure(tags: list[Tag]) -> Iterator[Problem]:
 
 
 def check_source(source: str, tags: list[Tag], root: Node, cell: str = "") -> list[Problem]:
-    """Problems of one template source: syntax, structure, then unknown placeholders."""
+    """Problems of one template source: syntax, structure, then unknown placeholders.
+
+    A template that parses is checked as a whole. One that does not still has every tag
+    that parses on its own checked (:func:`_tag_placeholders`), so the author sees a
+    misspelt field next to a broken tag rather than one problem per upload.
+    """
     problems = []
     for tag in tags:
         error = _tag_error(tag.text)
         if error:
-            problems.append(Problem(tag.location, f"syntax error in {_short(tag.text)}: {error}"))
+            where = cell or tag.location
+            problems.append(Problem(where, f"syntax error in {_short(tag.text)}: {error}"))
     problems += _structure(tags)
-    if problems:
-        return problems
-    try:
-        ast = environment().parse(source)
-    except TemplateSyntaxError as e:
-        where = cell or _locate(tags, e.lineno or 0)
-        return [Problem(where, f"syntax error: {e.message}")]
-    return [
-        Problem(cell or _locate(tags, line, name), message)
-        for line, name, message in Checker(root).run(ast)
-    ]
+    if not problems:
+        try:
+            ast = environment().parse(source)
+        except TemplateSyntaxError as e:
+            where = cell or _locate(tags, e.lineno or 0)
+            problems.append(Problem(where, f"syntax error: {e.message}"))
+        else:
+            return [
+                Problem(cell or _locate(tags, line, name), message)
+                for line, name, message in Checker(root).run(ast)
+            ]
+    return list(dict.fromkeys(problems + _tag_placeholders(tags, root, cell)))
+
+
+def _tag_placeholders(tags: list[Tag], root: Node, cell: str = "") -> list[Problem]:
+    """Unknown placeholders of each tag that parses on its own, for a template that does
+    not parse as a whole. Loop variables and ``set`` names are followed tag by tag, as the
+    blocks open and close."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, dict[str, Node]]] = [("", {})]
+    for tag in tags:
+        m = _STATEMENT.match(tag.text)
+        word = m.group(1) if m else ""
+        if word.startswith("end"):
+            if len(stack) > 1 and stack[-1][0] == word[3:]:
+                stack.pop()
+            continue
+        probe = _probe(tag.text)
+        if probe is None:
+            continue
+        if _tag_error(tag.text):
+            # A broken {% for %} still opens its block and names its variables, so the rows
+            # inside are not all reported as unknown as well.
+            loop = _FOR_TARGETS.match(tag.text)
+            if loop:
+                names = {n.strip(): ANY_NODE for n in loop.group(1).split(",")}
+                stack.append(("for", {**names, "loop": ANY_NODE}))
+            elif word in _BLOCKS:
+                stack.append((word, {}))
+            continue
+        scope = {k: v for _, names in stack for k, v in names.items()}
+        ast = environment().parse(probe)
+        checker = Checker(root, scope)
+        where = cell or tag.location
+        problems += [Problem(where, message) for _l, _n, message in checker.run(ast)]
+        first = ast.body[0] if ast.body else None
+        if isinstance(first, nodes.For):
+            item = checker._item(first.iter, scope)
+            single = isinstance(first.target, nodes.Name)
+            names = {n: item if single else ANY_NODE for n in _names(first.target)}
+            stack.append(("for", {**names, "loop": ANY_NODE}))
+        elif isinstance(first, nodes.Assign | nodes.AssignBlock):
+            stack[-1][1].update((n, ANY_NODE) for n in _names(first.target))
+            if isinstance(first, nodes.AssignBlock):
+                stack.append(("set", {}))
+        elif isinstance(first, nodes.Macro | nodes.CallBlock | nodes.With):
+            names = {"caller": ANY_NODE}
+            for arg in getattr(first, "args", ()):
+                names[arg.name] = ANY_NODE
+            for target in getattr(first, "targets", ()):
+                names.update((n, ANY_NODE) for n in _names(target))
+            stack.append((word, names))
+        elif word in _BLOCKS:
+            stack.append((word, {}))
+    return problems
 
 
 def _short(text: str, limit: int = 60) -> str:

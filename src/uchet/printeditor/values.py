@@ -65,8 +65,9 @@ class Record:
 class FileRef:
     """A file or image field's value: prints as the file name; ``image()`` inserts it.
 
-    ``data`` holds the bytes when they were loaded (images of the record, its references
-    and the company); otherwise it is None and ``image()`` inserts nothing.
+    ``data`` holds the bytes of image fields (of the record, its references, its child rows
+    and their references, and the company); other files carry only their name and type, and
+    ``image()`` inserts nothing for them.
     """
 
     __slots__ = ("content_type", "data", "name")

@@ -1,19 +1,22 @@
-"""Rendering ``.xlsx`` templates with openpyxl: Jinja in cells, and repeated rows.
+"""Rendering ``.xlsx`` templates with openpyxl: Jinja in cells, repeated rows, formulas.
 
 The template language of a spreadsheet (see ``docs/print-forms.md``):
 
 * A cell holding text with ``{{ }}`` or ``{% %}`` is rendered in the sandbox.
 * A cell that is exactly one ``{{ expression }}`` keeps the expression's *type*: a number
   stays a number and a date stays a date, so Excel can sum and sort them
-  (``{{ raw.total }}``); formatted values (``{{ total }}``) are text.
+  (``{{ raw.total }}``); formatted values (``{{ total }}``) are text. Rendered text that
+  starts with ``=`` stays text: a value is never turned into a formula.
 * Repeated rows: a row whose first non-empty cell is ``{% for l in lines %}`` (docx's
   ``{%tr for l in lines %}`` is accepted too) starts a block, a row whose first non-empty
   cell is ``{% endfor %}`` ends it. The rows between are written once per item, with their
-  styles, heights and merged cells; the two marker rows are removed. Blocks do not nest.
+  styles, heights and merged cells; the two marker rows are removed. Blocks nest: an outer
+  ``{% for g in items|groupby('product.category.name') %}`` with a header row, an inner
+  ``{% for i in g.list %}`` and a subtotal row gives a list grouped by category.
+* Formulas follow the rows as Excel's *insert rows* would (:mod:`.xlsx_formulas`): a
+  ``=SUM(E5:E5)`` under a block covers all the rows written from row 5.
 
 Cells render with autoescape off: openpyxl escapes XML itself, so ``&`` stays ``&``.
-Formulas are copied as written (not shifted), so put totals in the template as values
-(``{{ raw.total }}``) or keep formulas above the repeated block.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import io
 import re
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2.runtime import Undefined
@@ -31,6 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from uchet.printeditor.errors import PrintError
 from uchet.printeditor.sandbox import environment
 from uchet.printeditor.values import FileRef, Record
+from uchet.printeditor.xlsx_formulas import Path, RowMap
 
 LOOP_START = re.compile(
     r"^\s*\{%-?\s*(?:tr\s+)?for\s+(?P<target>[A-Za-z_]\w*)\s+in\s+(?P<iter>.+?)\s*-?%\}\s*$", re.S
@@ -74,27 +78,38 @@ def first_text(row: list[Any]) -> str | None:
     return None
 
 
-def blocks(rows: list[list[Any]]) -> list[tuple[int, int, re.Match[str] | None]]:
-    """Split row indices into ``(start, end, loop)``: static rows have ``loop`` None; a
-    loop's ``start``..``end`` are its body rows (marker rows excluded)."""
-    result: list[tuple[int, int, re.Match[str] | None]] = []
-    i = 0
-    while i < len(rows):
-        text = first_text(rows[i])
-        start = LOOP_START.match(text) if text else None
-        if start is None:
-            result.append((i, i, None))
-            i += 1
-            continue
-        end = next(
-            (j for j in range(i + 1, len(rows)) if LOOP_END.match(first_text(rows[j]) or "")),
-            None,
-        )
-        if end is None:
-            raise ValueError(f"row {i + 1}: {{% for %}} has no {{% endfor %}} row")
-        result.append((i + 1, end - 1, start))
-        i = end + 1
-    return result
+@dataclass
+class Block:
+    """A ``{% for %}`` block of rows (or the whole sheet, with ``target`` None): its items
+    are template row indices (0-based) and nested blocks, in order."""
+
+    number: int
+    target: str | None = None
+    iterable: str = ""
+    items: list[int | Block] = field(default_factory=list)
+
+
+def blocks(rows: list[list[Any]]) -> Block:
+    """The block structure of a sheet's rows (their cell values); ValueError for a
+    ``{% for %}`` row without its ``{% endfor %}`` row or the other way round."""
+    root = Block(0)
+    stack: list[tuple[Block, int]] = [(root, -1)]
+    for i, row in enumerate(rows):
+        text = first_text(row) or ""
+        start = LOOP_START.match(text)
+        if start:
+            block = Block(i + 1, start.group("target"), start.group("iter"))
+            stack[-1][0].items.append(block)
+            stack.append((block, i))
+        elif LOOP_END.match(text):
+            if len(stack) == 1:
+                raise ValueError(f"row {i + 1}: {{% endfor %}} without a {{% for %}} row")
+            stack.pop()
+        else:
+            stack[-1][0].items.append(i)
+    if len(stack) > 1:
+        raise ValueError(f"row {stack[-1][1] + 1}: {{% for %}} has no {{% endfor %}} row")
+    return root
 
 
 def cell_value(value: Any, context: dict[str, Any]) -> Any:
@@ -117,6 +132,36 @@ def cell_value(value: Any, context: dict[str, Any]) -> Any:
     return env.from_string(value).render(context)
 
 
+def expand(
+    block: Block, context: dict[str, Any], path: Path, out: list[tuple[int, dict, Path]]
+) -> None:
+    """Append ``(template row, context, loop path)`` of every output row of ``block``."""
+    env = environment(autoescape=False)
+    for item in block.items:
+        if isinstance(item, int):
+            out.append((item, context, path))
+            continue
+        values = list(env.compile_expression(item.iterable)(context) or ())
+        for n, value in enumerate(values):
+            assert item.target is not None
+            inner = {**context, item.target: value, "loop": Loop(n, len(values))}
+            expand(item, inner, (*path, (item.number, n)), out)
+            if len(out) > MAX_ROWS:
+                raise ValueError(f"the sheet would have more than {MAX_ROWS} rows")
+
+
+def write_cell(cell: Any, value: Any, context: dict[str, Any], path: Path, rows: RowMap) -> None:
+    """Set an output cell from its template value: rendered, or a formula moved."""
+    if is_template(value):
+        cell.value = cell_value(value, context)
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"  # a value that looks like a formula stays text
+    elif isinstance(value, str) and value.startswith("="):
+        cell.value = rows.shift(value, path, cell.parent.title)
+    else:
+        cell.value = value
+
+
 def render_sheet(ws: Worksheet, context: dict[str, Any]) -> None:
     """Render one worksheet in place."""
     width = ws.max_column
@@ -128,23 +173,14 @@ def render_sheet(ws: Worksheet, context: dict[str, Any]) -> None:
     for m in merged:
         ws.unmerge_cells(str(m))
 
-    env = environment(autoescape=False)
-    output: list[tuple[int, dict[str, Any]]] = []
-    for start, end, loop in blocks(values):
-        if loop is None:
-            output.append((start, context))
-            continue
-        items = list(env.compile_expression(loop.group("iter"))(context) or ())
-        for n, item in enumerate(items):
-            inner = {**context, loop.group("target"): item, "loop": Loop(n, len(items))}
-            output += [(j, inner) for j in range(start, end + 1)]
-        if len(output) > MAX_ROWS:
-            raise ValueError(f"the sheet would have more than {MAX_ROWS} rows")
+    output: list[tuple[int, dict[str, Any], Path]] = []
+    expand(blocks(values), context, (), output)
+    rows = RowMap([(j, path) for j, _, path in output], len(values))
 
-    for k, (j, ctx) in enumerate(output, start=1):
+    for k, (j, ctx, path) in enumerate(output, start=1):
         for c in range(width):
             target = ws.cell(k, c + 1)
-            target.value = cell_value(values[j][c], ctx)
+            write_cell(target, values[j][c], ctx, path, rows)
             target._style = copy(styles[j][c])
         ws.row_dimensions[k].height = heights[j]
     for k in range(len(output) + 1, len(values) + 1):
@@ -152,7 +188,7 @@ def render_sheet(ws: Worksheet, context: dict[str, Any]) -> None:
             ws.cell(k, c + 1).value = None
         ws.row_dimensions[k].height = None
 
-    sources = [j for j, _ in output]
+    sources = [j for j, _, _ in output]
     for m in merged:
         height = m.max_row - m.min_row
         for k, j in enumerate(sources):

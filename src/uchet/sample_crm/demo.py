@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from uchet.hookspecs import hookimpl
+from uchet.platform.fieldtypes import FileValue
 from uchet.platform.users import SYSTEM
 
 BATCH = 5000
@@ -46,6 +47,9 @@ PRODUCTS = [
 ]
 WORK_TITLES, EVENT_SUBJECTS = _WORDS["work_titles"], _WORDS["event_subjects"]
 STAFF = [tuple(s) for s in _WORDS["staff"]]
+#: The demo's own company: details and pictures for the bundled print forms.
+_DEMO_DATA = resources.files("uchet") / "sample_crm" / "demo_data"
+DEMO_COMPANY = json.loads((_DEMO_DATA / "company.json").read_text("utf-8"))
 
 
 class Demo:
@@ -99,6 +103,7 @@ class Demo:
     # -- the load ----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         started = time.monotonic()
+        self.company()
         staff = self.users()
         self.managers = [u.id for u in staff if "manager" in u.roles]
         products = self.products()
@@ -113,6 +118,22 @@ class Demo:
             "users": [u.login for u in staff],
             "password": DEMO_PASSWORD,
         }
+
+    def company(self) -> None:
+        """Fill in "our company" (seeded with a name only): details, logo, signature, stamp."""
+        values: dict[str, Any] = {
+            k: v for k, v in DEMO_COMPANY.items() if not k.startswith("_") and k != "images"
+        }
+        for field, file_name in DEMO_COMPANY["images"].items():
+            data = (_DEMO_DATA / file_name).read_bytes()
+            values[field] = FileValue(file_name, data, "image/png")
+        service = self.p.records("our_company", user=SYSTEM)
+        rows = service.query(sort=["id"], limit=1, count=False).rows
+        if rows:
+            service.update(rows[0]["id"], values)
+        else:
+            service.create(values)
+        self.counts["our_company"] = 1
 
     def users(self) -> list[Any]:
         store, found = self.p.users, []

@@ -41,7 +41,8 @@ def print_forms(c: WebContext | None = None) -> PrintForms:
     from uchet.printeditor.service import PrintForms
 
     c = c or ctx()
-    return PrintForms(c.platform, c.user(), c.locale())
+    # The app's own runtime: during a hot swap this request keeps its configuration version.
+    return PrintForms(c.platform, c.user(), c.locale(), runtime=c.runtime)
 
 
 def pdf_available() -> bool:
