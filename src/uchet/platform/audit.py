@@ -7,6 +7,7 @@ and the data can never disagree.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -73,6 +74,59 @@ def creation_changes(
         return found
 
     return changes
+
+
+def creation_json(
+    stored_fields: Sequence[tuple[Any, FieldType]],
+) -> Callable[[Mapping[str, Any]], str]:
+    """:func:`creation_changes` as JSON text, for a bulk load's audit rows: the same
+    object, built from pieces (each field's ``"name": [null, `` once per load, strings by
+    the ``json`` module's C encoder) rather than by ``json.dumps`` of a dict per row.
+    Non-ASCII text stays as it is (UTF-8), which makes the rows about half as long as
+    ``json.dumps``'s escapes would for Cyrillic."""
+    order = {f.name: i for i, (f, _) in enumerate(stored_fields)}
+    pieces: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+        f.name: (
+            encode_text(f.name) + ": [null, ",
+            None
+            if type(ftype).dump is FieldType.dump and not isinstance(ftype, FileType)
+            else partial(_dump, ftype, f),
+        )
+        for f, ftype in stored_fields
+    }
+    shapes: dict[tuple[str, ...], list[tuple[str, str, Callable[[Any], Any] | None]]] = {}
+
+    def encode(values: Mapping[str, Any]) -> str:
+        keys = tuple(values)
+        shape = shapes.get(keys)
+        if shape is None:  # the rows of a load mostly share one set of keys
+            known = sorted((k for k in keys if k in order), key=order.__getitem__)
+            shape = shapes[keys] = [(k, *pieces[k]) for k in known]
+        out = []
+        for name, prefix, dump in shape:
+            value = values[name]
+            if value is None:
+                continue
+            if dump is not None:
+                value = dump(value)
+            cls = value.__class__
+            if cls is str:
+                text = encode_text(value)
+            elif cls is int:
+                text = int.__repr__(value)
+            else:
+                text = _encoder.encode(value)
+            out.append(prefix + text + "]")
+        return "{" + ", ".join(out) + "}"
+
+    return encode
+
+
+#: JSON for values other than str and int (the same output as ``json.dumps`` but for
+#: non-ASCII text, which stays as it is).
+_encoder = json.JSONEncoder(ensure_ascii=False)
+#: A str as a JSON string literal (the ``json`` module's C function).
+encode_text: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _dump(ftype: Any, f: Any, value: Any) -> Any:

@@ -24,21 +24,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from uchet.platform.audit import creation_changes
+from uchet.platform.audit import creation_changes, creation_json
+from uchet.platform.bulk_insert import DriverInsert, Raw, Same, deferred_indexes
 from uchet.platform.database import write_transaction
 from uchet.platform.errors import ValidationError
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.i18n import message
-from uchet.platform.search import terms_function
+from uchet.platform.search import term_columns
 
 if TYPE_CHECKING:
     from uchet.platform.records import RecordService
@@ -65,52 +63,6 @@ class BulkValidationError(ValidationError):
         self.args = (f"{total} invalid row(s); nothing was written. " + str(self),)
 
 
-@dataclass(frozen=True)
-class Same:
-    """A column value shared by every row of an insert (processed once, not per row)."""
-
-    value: Any
-
-
-class DriverInsert:
-    """An INSERT of fixed columns, compiled once, run with the driver's ``executemany``.
-
-    The statement is SQLAlchemy's own (identifiers quoted by the dialect, every value a
-    bound parameter); only the per-row parameter processing is done here, column by column,
-    with each column type's bind processor for the dialect.
-    """
-
-    def __init__(self, table: sa.Table, columns: Sequence[str], dialect: Dialect):
-        cols = [table.c[name] for name in columns]
-        binds = {c: sa.bindparam(f"p{i}", type_=c.type) for i, c in enumerate(cols)}
-        compiled = table.insert().values(binds).compile(dialect=dialect)
-        self.sql = compiled.string
-        self.columns = list(columns)
-        self.processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols]
-        # The order the driver wants the values in (qmark/format), or the names (pyformat).
-        self.order = (
-            [int(name[1:]) for name in compiled.positiontup or ()] if compiled.positional else None
-        )
-        self.keys = [f"p{i}" for i in range(len(cols))]
-
-    def run(self, conn: Connection, columns: Sequence[Sequence[Any] | Same]) -> None:
-        """Insert one row per position of ``columns`` (one value list per column, or
-        :class:`Same` for a value every row shares)."""
-        values: list[Iterable[Any]] = []
-        for proc, col in zip(self.processors, columns):
-            if isinstance(col, Same):
-                values.append(repeat(proc(col.value) if proc else col.value))
-            else:
-                values.append(list(map(proc, col)) if proc is not None else col)
-        params: list[Any]
-        if self.order is not None:
-            params = list(zip(*(values[i] for i in self.order)))
-        else:
-            params = [dict(zip(self.keys, row)) for row in zip(*values)]
-        if params:
-            conn.exec_driver_sql(self.sql, params)
-
-
 def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
     """See :meth:`RecordService.create_many`."""
     access = service._access("create")
@@ -123,10 +75,8 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         for data in prepared:
             hook.uchet_before_create(table=service.table, values=data, user=service.user)
     sql, search = service.ct.sql, service.ct.search
-    names = [f.name for f, _ in service.stored_fields]
     if before:  # a hook may add a key; an unknown one must fail as a single create would
-        _check_columns(sql, names, prepared)
-    columns = ["id", "version", "created_at", "updated_at", "created_by", "updated_by", *names]
+        _check_columns(sql, [f.name for f, _ in service.stored_fields], prepared)
     with write_transaction(service.rt.engine, sqlite_cache_kib=BULK_CACHE_KIB) as conn:
         problems = service._check_references(conn, prepared)
         for i, per_field in _unique_problems(service, conn, prepared).items():
@@ -140,23 +90,32 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
                 service._store_files(conn, data)
         hook.uchet_before_insert(service=service, conn=conn, rows=prepared)
         ids = service._allocate_ids(conn, len(prepared))
+        # Only the columns some row has a value for (the hooks above may have added some):
+        # the others stay NULL, as in a single create.
+        given = set().union(*prepared)
+        names = [f.name for f, _ in service.stored_fields if f.name in given]
+        columns = ["id", "version", "created_at", "updated_at", "created_by", "updated_by"]
+        columns += names
         now, user_id = Same(_now()), Same(service.user.id)
-        values: list[Sequence[Any] | Same] = [ids, Same(1), now, now, user_id, user_id]
+        values: list[Sequence[Any] | Same | Raw] = [ids, Same(1), now, now, user_id, user_id]
         values += [[data.get(name) for data in prepared] for name in names]
         insert = _statement(service, conn, sql, columns)
-        try:
-            insert.run(conn, values)
-        except IntegrityError as e:
-            raise ValidationError(
-                {"_schema": [f"{message('unique', service.locale)} ({e.orig})"]}
-            ) from None
-        if search is not None:
-            terms_of = terms_function(service.table, service.rt.types)
-            pairs = [(t, rid) for rid, data in zip(ids, prepared) for t in terms_of(data)]
-            pairs.sort(key=itemgetter(0))  # stable: one term's records stay in id order
-            _statement(service, conn, search, ["term", "record_id"]).run(
-                conn, [[t for t, _ in pairs], [rid for _, rid in pairs]]
-            )
+        tables = [sql] if search is None else [sql, search]
+        with deferred_indexes(conn, tables, len(prepared), existing=ids[0] - 1 if ids else 0):
+            try:
+                insert.run(conn, values)
+            except IntegrityError as e:
+                raise ValidationError(
+                    {"_schema": [f"{message('unique', service.locale)} ({e.orig})"]}
+                ) from None
+            if search is not None:
+                terms = service.rt.cached(
+                    ("bulk_terms", service.table.id),
+                    lambda: term_columns(service.table, service.rt.types),
+                )
+                _statement(service, conn, search, ["term", "record_id"]).run(
+                    conn, list(terms(ids, prepared))
+                )
         service._ensure_all_visible(conn, ids, access)
         _write_audit(service, conn, ids, prepared)
         records = [{**data, "id": rid, "version": 1} for rid, data in zip(ids, prepared)]
@@ -170,7 +129,9 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
 def _validated(
     service: RecordService, rows: Iterable[Mapping[str, Any]], refused: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    """Every row through the single-create path (defaults, writable fields, validator)."""
+    """Every row through the single-create path (defaults, writable fields, validator;
+    a value repeated across rows is checked once, see ``validation.Checks.bulk``)."""
+    prepare = service._preparer()
     prepared: list[dict[str, Any]] = []
     errors: RowProblems = {}
     failed = 0
@@ -178,7 +139,7 @@ def _validated(
         try:
             if refused and isinstance(values, Mapping) and not refused.keys().isdisjoint(values):
                 raise ValidationError({k: [refused[k]] for k in values if k in refused}, n)
-            prepared.append(service._prepare(values, creating=True, row=n))
+            prepared.append(prepare(values, n))
         except ValidationError as e:
             failed += 1
             if len(errors) < MAX_REPORTED_ROWS:
@@ -223,17 +184,21 @@ def _unique_problems(
 def _write_audit(
     service: RecordService, conn: Connection, ids: Sequence[Any], rows: Sequence[Mapping]
 ) -> None:
-    """One audit entry per new record, as a single create writes it."""
+    """One audit entry per new record, as a single create writes it (the same changes;
+    on SQLite their JSON text is built here, see :func:`audit.creation_json`)."""
     audit, user = service.rt.audit, service.user
-    changes = creation_changes(service.stored_fields)
     columns = ["at", "user_id", "user_login", "table_id", "record_id", "action", "changes"]
     shared = [Same(_now()), Same(user.id), Same(user.login), Same(service.table.id)]
-    values: list[Sequence[Any] | Same] = [
-        *shared,
-        ids,
-        Same("create"),
-        [changes(data) for data in rows],
-    ]
+    changes: Sequence[Any] | Raw
+    if conn.dialect.name == "sqlite":
+        encode = service.rt.cached(
+            ("bulk_audit_json", service.table.id), lambda: creation_json(service.stored_fields)
+        )
+        changes = Raw([encode(data) for data in rows])
+    else:
+        as_dict = creation_changes(service.stored_fields)
+        changes = [as_dict(data) for data in rows]
+    values: list[Sequence[Any] | Same | Raw] = [*shared, ids, Same("create"), changes]
     _statement(service, conn, audit, columns).run(conn, values)
 
 

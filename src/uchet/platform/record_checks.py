@@ -8,7 +8,7 @@ unique values, and, after the write, that the record is still inside the user's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from uchet.platform.permissions import Access
 
 if TYPE_CHECKING:
     from uchet.platform.compiler import CompiledTable
-    from uchet.platform.model import Table
+    from uchet.platform.model import Field, Table
     from uchet.platform.runtime import Runtime
     from uchet.platform.users import User
 
@@ -38,6 +38,7 @@ class WriteChecks:
     user: User
     locale: str
     defaults: dict[str, Any]
+    file_fields: list[Field]
 
     if TYPE_CHECKING:
 
@@ -66,6 +67,22 @@ class WriteChecks:
         self, values: Mapping[str, Any], creating: bool, row: int | None = None
     ) -> dict[str, Any]:
         """``values`` validated and converted (defaults filled in on create)."""
+        checks = self.rt.validator(self.table.id).checks(self.locale, creating)
+        return self._prepare_with(checks.load, values, creating, row)
+
+    def _preparer(self) -> Callable[[Mapping[str, Any], int | None], dict[str, Any]]:
+        """:meth:`_prepare` for the rows of one bulk create (``Checks.bulk``: a repeated
+        value is checked once per load)."""
+        load = self.rt.validator(self.table.id).checks(self.locale, True).bulk()
+        return lambda values, row: self._prepare_with(load, values, True, row)
+
+    def _prepare_with(
+        self,
+        load: Callable[[Mapping[str, Any], int | None], dict[str, Any]],
+        values: Mapping[str, Any],
+        creating: bool,
+        row: int | None,
+    ) -> dict[str, Any]:
         if not isinstance(values, Mapping):
             raise ValidationError(
                 {"_schema": ["Values must be an object of field names to values."]}, row
@@ -74,10 +91,9 @@ class WriteChecks:
         if creating:
             for name, default in self.defaults.items():
                 data.setdefault(name, default)
-        loaded = self.rt.validator(self.table.id).load(
-            data, locale=self.locale, creating=creating, row=row
-        )
-        self._check_file_sizes(loaded, row)
+        loaded = load(data, row)
+        if self.file_fields:
+            self._check_file_sizes(loaded, row)
         return loaded
 
     def _check_references(

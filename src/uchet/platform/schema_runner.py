@@ -156,7 +156,22 @@ def _create_table(op: CreateTable, r: Runner) -> None:
     t = r.state.sql_table(st.id)
     r.ops.invoke(CreateTableOp.from_table(t))
     for ix in sorted(t.indexes, key=lambda i: str(i.name)):
-        r.ops.create_index(str(ix.name), t.name, [c.name for c in ix.columns])
+        columns = [(c.name, bool(c.nullable)) for c in ix.columns]
+        r.ops.create_index(str(ix.name), t.name, index_columns(r, columns))
+
+
+def index_columns(r: Runner, columns: Sequence[tuple[str, bool]]) -> list[Any]:
+    """The columns of a new index, given as (name, nullable).
+
+    List queries put NULLs first ascending and last descending (``query_cursor``): that
+    is SQLite's index order, but PostgreSQL's default index keeps NULLs last ascending and
+    cannot serve ``ORDER BY x ASC NULLS FIRST``. So on PostgreSQL a nullable column is
+    indexed ``ASC NULLS FIRST`` (read backwards it serves ``DESC NULLS LAST`` too); a NOT
+    NULL column gets no clause, as the queries write none for it."""
+    if r.context.dialect.name != "postgresql":
+        return [name for name, _ in columns]
+    return [sa.column(name).asc().nulls_first() if nullable else name
+            for name, nullable in columns]  # fmt: skip
 
 
 @implementation_for(DropTable)
@@ -305,7 +320,8 @@ def _change_reference(op: ChangeReference, r: Runner) -> None:
 @implementation_for(CreateIndex)
 def _create_index(op: CreateIndex, r: Runner) -> None:
     st = r.state.tables[op.table_id]
-    r.ops.create_index(op.spec.name, st.name, [st.columns[f].name for f in op.spec.field_ids])
+    columns = [(st.columns[f].name, st.columns[f].nullable) for f in op.spec.field_ids]
+    r.ops.create_index(op.spec.name, st.name, index_columns(r, columns))
     st.indexes[op.spec.name] = op.spec
 
 

@@ -9,7 +9,8 @@ digits), so typing the first letters of any word finds the record, in any script
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,10 +43,33 @@ def terms_function(
         for name, f, search_terms in sources:
             value = values.get(name)
             if value is not None:
-                found.update(t for t in search_terms(f, value) if t)
+                found.update(search_terms(f, value))
+        found.discard("")  # an empty term would match every prefix
         return found
 
     return terms
+
+
+def term_columns(
+    table: Table, types: FieldTypeRegistry
+) -> Callable[[Sequence[Any], Sequence[Mapping[str, Any]]], tuple[list[str], list[Any]]]:
+    """For a bulk load: the search-table rows of many new records, as two columns
+    (terms, record ids) sorted by term, so their insert walks the ``(term, record_id)``
+    B-tree once instead of jumping to a random page for every term. A term shared by
+    several records keeps them in id order (the order they were given in)."""
+    terms_of = terms_function(table, types)
+
+    def columns(
+        ids: Sequence[Any], rows: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[str], list[Any]]:
+        pairs = [(t, rid) for rid, values in zip(ids, rows) for t in terms_of(values)]
+        pairs.sort(key=_first)  # stable
+        return [t for t, _ in pairs], [rid for _, rid in pairs]
+
+    return columns
+
+
+_first = itemgetter(0)
 
 
 def normalize_query(text: str) -> list[str]:

@@ -50,7 +50,10 @@ class FieldCheck:
         self.name, self.mm_field = name, fld
         hooks = getattr(fld, "pre_load", None) or getattr(fld, "post_load", None)
         self.fast = type(fld) is ParsedField and not hooks
+        #: Whether a result may be reused for the same value (:meth:`Checks.bulk`).
+        self.cacheable = False
         if isinstance(fld, ParsedField):
+            self.cacheable = self.fast and _declared_cacheable(fld.ftype)
             self.parse: Callable[[Any, Any], Any] = fld.ftype.parse
             self.field = fld.field_def
             self.locale = fld.locale
@@ -94,7 +97,8 @@ class FieldCheck:
 class Checks:
     """The compiled checks of one schema: by field name, plus what a create must hold."""
 
-    by_name: Mapping[str, FieldCheck]
+    #: A :class:`FieldCheck` (or, for a bulk load, one that remembers results) per field.
+    by_name: Mapping[str, Callable[[Any], Any]]
     required: tuple[str, ...]
     unknown_message: str
     required_message: str
@@ -119,6 +123,69 @@ class Checks:
         if errors:
             raise ValidationError(errors, row=row)
         return result
+
+    def bulk(self) -> Callable[[Mapping[str, Any], int | None], dict[str, Any]]:
+        """:meth:`load` for the rows of one bulk load: a field whose type declares
+        ``cacheable_parse`` checks each distinct value once and reuses the result for
+        the rows that repeat it (a category, a city, a manager: most columns of an
+        import). Failures are not remembered, so every bad row gets its own messages."""
+        by_name = {
+            name: _remembering(check) if isinstance(check, FieldCheck) and check.cacheable
+            else check
+            for name, check in self.by_name.items()
+        }  # fmt: skip
+        return Checks(by_name, self.required, self.unknown_message, self.required_message).load
+
+
+#: Distinct values remembered per field and load; beyond it a field stops remembering
+#: unless most lookups were hits (a column of unique names gains nothing from it).
+MEMO_SIZE = 4096
+_MISSING = object()
+
+
+def _remembering(check: FieldCheck) -> Callable[[Any], Any]:
+    memo: dict[tuple[type, Any], Any] = {}
+    hits = 0
+    active = True
+
+    def remembered(value: Any) -> Any:
+        nonlocal hits, active
+        if not active or value.__class__ not in _HASHABLE:
+            return check(value)
+        key = (value.__class__, value)  # 1, 1.0 and True are equal keys: tell them apart
+        result = memo.get(key, _MISSING)
+        if result is not _MISSING:
+            hits += 1
+            return result
+        result = check(value)  # Invalid propagates and is not remembered
+        if len(memo) >= MEMO_SIZE:
+            if hits < MEMO_SIZE:
+                active = False
+                memo.clear()
+                return result
+            memo.clear()
+            hits = 0
+        memo[key] = result
+        return result
+
+    return remembered
+
+
+#: Input types whose results may be remembered (immutable, hashable).
+_HASHABLE = frozenset({str, int, float, bool})
+
+
+def _declared_cacheable(ftype: Any) -> bool:
+    """``cacheable_parse`` as declared by the class that defines the type's ``parse`` and
+    ``validators`` or by a subclass of it (an override of either does not inherit it)."""
+    if not getattr(ftype, "cacheable_parse", False):
+        return False
+    mro = type(ftype).__mro__
+    flag = next(c for c in mro if "cacheable_parse" in c.__dict__)
+    return all(
+        issubclass(flag, next(c for c in mro if name in c.__dict__))
+        for name in ("parse", "validators")
+    )
 
 
 class RecordValidator:

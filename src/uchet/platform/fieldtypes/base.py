@@ -53,6 +53,12 @@ class FieldType:
     #: The kind of input that edits it, by name; front ends map names to their widgets
     #: (the web layer's registry is :mod:`uchet.web.widgets`), so the engine stays UI-free.
     widget: ClassVar[str] = "text"
+    #: Whether :meth:`parse` and :meth:`validators` depend on nothing but the value and
+    #: return an immutable value, so that a bulk load may check a value it has seen once
+    #: and reuse the result for the rows that repeat it (see ``validation.FieldCheck``).
+    #: It counts only for the class that declares it and its subclasses that do not
+    #: override ``parse`` or ``validators`` again.
+    cacheable_parse: ClassVar[bool] = False
 
     def column_type(self, field: Field) -> TypeEngine[Any]:
         """The SQLAlchemy type of the column that stores the field."""

@@ -28,6 +28,7 @@ def _blank(value: Any) -> bool:
 class StringType(FieldType):
     """One line of text, at most ``max_length`` characters (default 255)."""
 
+    cacheable_parse = True
     name = "string"
     searchable = True
     default_length = 255
@@ -53,6 +54,7 @@ class StringType(FieldType):
 class TextType(StringType):
     """Multi-line text of any length."""
 
+    cacheable_parse = True
     name = "text"
     widget = "textarea"
 
@@ -73,6 +75,7 @@ class TextType(StringType):
 class EmailType(StringType):
     """An e-mail address."""
 
+    cacheable_parse = True
     name = "email"
     widget = "email"
     default_length = 254
@@ -87,6 +90,7 @@ class EmailType(StringType):
 class UrlType(StringType):
     """A web address; ``www.example.com`` gets ``https://`` in front."""
 
+    cacheable_parse = True
     name = "url"
     widget = "url"
     default_length = 2048
@@ -105,6 +109,7 @@ class UrlType(StringType):
 class PhoneType(StringType):
     """A phone number as typed; searched by its digits, so any format finds it (S36)."""
 
+    cacheable_parse = True
     name = "phone"
     widget = "tel"
     default_length = 50
@@ -136,6 +141,7 @@ def normalize_phone(text: str) -> str:
 class IntegerType(FieldType):
     """A whole number."""
 
+    cacheable_parse = True
     name = "integer"
     widget = "integer"
     ordered = True
@@ -163,6 +169,7 @@ class IntegerType(FieldType):
 class DecimalType(FieldType):
     """A decimal number with ``precision`` digits, ``scale`` of them after the point."""
 
+    cacheable_parse = True
     name = "decimal"
     widget = "decimal"
     ordered = True
@@ -243,6 +250,7 @@ class PercentType(DecimalType):
 class BooleanType(FieldType):
     """Yes or no. Accepts true/false, 1/0, yes/no and да/нет."""
 
+    cacheable_parse = True
     name = "boolean"
     widget = "checkbox"
     truthy = frozenset({"true", "1", "yes", "y", "on", "да", "д", "истина", "+", "x", "✓"})

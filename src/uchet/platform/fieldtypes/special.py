@@ -35,6 +35,7 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 class ChoiceType(FieldType):
     """One of fixed options, each with a label per locale. Stores the option's value."""
 
+    cacheable_parse = True
     name = "choice"
     widget = "select"
     searchable = False
@@ -76,6 +77,7 @@ class ChoiceType(FieldType):
 class ReferenceType(FieldType):
     """A many-to-one link to a record of the ``target`` table, with an ``on_delete`` rule."""
 
+    cacheable_parse = True
     name = "reference"
     widget = "reference"
     properties = frozenset({"target", "on_delete", "related_label"})
