@@ -38,7 +38,7 @@ from uchet.platform.database import write_transaction
 from uchet.platform.errors import ValidationError
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.i18n import message
-from uchet.platform.search import terms_function
+from uchet.platform.search import SEARCH_FIELD_COLUMN, terms_function
 
 if TYPE_CHECKING:
     from uchet.platform.records import RecordService
@@ -152,10 +152,10 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
             ) from None
         if search is not None:
             terms_of = terms_function(service.table, service.rt.types)
-            pairs = [(t, rid) for rid, data in zip(ids, prepared) for t in terms_of(data)]
-            pairs.sort(key=itemgetter(0))  # stable: one term's records stay in id order
-            _statement(service, conn, search, ["term", "record_id"]).run(
-                conn, [[t for t, _ in pairs], [rid for _, rid in pairs]]
+            found = [(t, rid, f) for rid, data in zip(ids, prepared) for t, f in terms_of(data)]
+            found.sort(key=itemgetter(0))  # stable: one term's records stay in id order
+            _statement(service, conn, search, ["term", "record_id", SEARCH_FIELD_COLUMN]).run(
+                conn, [list(column) for column in zip(*found)] if found else [[], [], []]
             )
         service._ensure_all_visible(conn, ids, access)
         _write_audit(service, conn, ids, prepared)

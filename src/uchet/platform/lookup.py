@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from uchet.platform.errors import PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import normalize_phone
 from uchet.platform.query import Filter, run_query
-from uchet.platform.search import prefix_condition
+from uchet.platform.search import prefix_condition, readable_slots
 
 if TYPE_CHECKING:
     from uchet.platform.compiler import CompiledTable
@@ -117,18 +117,26 @@ class LookupMixin:
     def lookup(self, text: str, limit: int = 20) -> list[Found]:
         """Records whose search terms start with every word of ``text``, among *all* rows
         (S25); outside the user's rows only the role's ``lookup`` fields are shown."""
-        self._lookup_access()
+        access = self._lookup_access()
         if self.ct.search is None:
             raise ValidationError({"search": [f"table {self.table.name!r} has no search fields"]})
         if not text.strip():
             return []
-        sql = self.ct.sql
-        stmt = (
-            sa.select(sql.c.id)
-            .where(prefix_condition(self.ct.search, sql.c.id, text))
-            .order_by(sql.c.id)
-            .limit(limit)
-        )
+        # Only through the search fields the user may see on the row: a match on another
+        # (a hidden tax id) would tell them the start of its value. Every row shows its
+        # lookup fields; the user's own rows also the fields they may read.
+        sql, search = self.ct.sql, self.ct.search
+        if access.unrestricted:
+            found = prefix_condition(search, sql.c.id, text)
+        else:
+            found = prefix_condition(search, sql.c.id, text,
+                                     readable_slots(self.table, access.lookup))  # fmt: skip
+            if access.can("read"):
+                own = prefix_condition(search, sql.c.id, text,
+                                       readable_slots(self.table, access.readable()))  # fmt: skip
+                condition = self._row_condition(access)
+                found = sa.or_(found, own if condition is None else sa.and_(own, condition))
+        stmt = sa.select(sql.c.id).where(found).order_by(sql.c.id).limit(limit)
         with self.rt.engine.connect() as conn:
             ids = list(conn.execute(stmt).scalars())
         return self._reveal(ids)
