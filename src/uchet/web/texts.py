@@ -28,6 +28,8 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Previous": {"ru": "Назад"},
     "First page": {"ru": "В начало"},
     "No records.": {"ru": "Записей нет."},
+    "Show more": {"ru": "Показать ещё"},
+    "Open as a list": {"ru": "Открыть списком"},
     "%(first)s–%(last)s of %(total)s": {"ru": "%(first)s–%(last)s из %(total)s"},
     "Records": {"ru": "Записи"},
     "Language": {"ru": "Язык"},
