@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from uchet.platform.compiler import CompiledModel
 from uchet.platform.errors import ValidationError
+from uchet.platform.i18n import Text
 from uchet.platform.model import SYSTEM_COLUMNS
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_cursor import SortKey, after_condition, decode
@@ -107,14 +108,14 @@ class ListQuery:
         sight: Sight | None = None,
     ):
         if not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
-            raise ValidationError({"limit": [f"must be a whole number from 1 to {MAX_LIMIT}"]})
+            raise ValidationError({"limit": [Text("limit_range", max=MAX_LIMIT)]})
         if not isinstance(offset, int) or offset < 0:
-            raise ValidationError({"offset": ["must be a whole number, 0 or more"]})
+            raise ValidationError({"offset": [Text("whole_number_min", min=0)]})
         if group_counts not in GROUP_COUNTS:
             raise ValidationError({"group_counts": [f"must be one of {', '.join(GROUP_COUNTS)}"]})
         for key, value in (("count_limit", count_limit), ("group_limit", group_limit)):
             if not isinstance(value, int) or value < 1:
-                raise ValidationError({key: ["must be a whole number, 1 or more"]})
+                raise ValidationError({key: [Text("whole_number_min", min=1)]})
         self.model, self.ct = model, model[table_id]
         self.readable = frozenset(readable) if readable is not None else None
         self.sight = sight
@@ -174,7 +175,11 @@ class ListQuery:
             return []
         if self.ct.search is None:
             raise ValidationError(
-                {"search": [f"table {self.ct.table.name!r} has no search fields"]}
+                {
+                    "search": [
+                        Text("no_search_fields", table=self.ct.table.name, label=self.ct.table)
+                    ]
+                }
             )
         return search_ranges(search)
 
@@ -243,8 +248,8 @@ class ListQuery:
         unknown = [n for n in names if n not in SYSTEM_COLUMNS and not self.ct.table.has_field(n)]
         if unknown:
             valid = ", ".join([*SYSTEM_COLUMNS, *(f.name for f in self.ct.table.fields)])
-            raise ValidationError({"columns": [f"unknown field(s) {', '.join(unknown)}; "
-                                               f"valid: {valid}"]})  # fmt: skip
+            raise ValidationError({"columns": [Text("unknown_fields", names=", ".join(unknown),
+                                                    valid=valid)]})  # fmt: skip
         system = list(SYSTEM_COLUMNS) if columns is None else ["id", "version"]
         wanted = dict.fromkeys([*system, *names])  # ordered, without duplicates
         # Unreadable fields are left out silently: a saved column list stays usable.

@@ -293,9 +293,7 @@ class CardRoutes(LookupRoutes, _Base):
         except NotFound:
             abort(404)
         except (ValidationError, ConflictError) as exc:
-            text = " ".join(
-                m for ms in getattr(exc, "messages", {"": [str(exc)]}).values() for m in ms
-            )
+            text = self.c.error_text(exc, self.table)
             if self._modal():
                 return jsonify(ok=False, error=text), 409
             flash(text, "danger")
