@@ -140,13 +140,16 @@ def distinct_matches(
     word_ranges: Sequence[tuple[Any, Any]],
     fields: Sequence[Any] | None,
     limit: Any,
+    also: Sequence[Any] = (),
 ) -> sa.Select[Any]:
-    """``count(*)`` of the records matching one word, up to ``limit``, from the search
-    index alone: the count of a search with no other condition (every record id in the
-    search table names an existing record: its foreign key cascades)."""
+    """``count(*)`` of the records matching one word (and the conditions ``also`` on its
+    rows), up to ``limit``, from the search index alone: the count of a search with no
+    other condition (every record id in the search table names an existing record: its
+    foreign key cascades)."""
     ids = (
         sa.select(search_table.c.record_id).distinct()
-        .where(word_condition(search_table, word_ranges), *field_condition(search_table, fields))
+        .where(word_condition(search_table, word_ranges), *field_condition(search_table, fields),
+               *also)
         .limit(limit).subquery()
     )  # fmt: skip
     return sa.select(sa.func.count()).select_from(ids)
@@ -181,9 +184,18 @@ class MatchOrder:
         """The matched record's id: the page's tiebreaker (the next key column)."""
         return self.match.c.record_id
 
-    def on(self, record_id: Any) -> Any:
-        """The join of the matched terms to the records."""
-        return self.match.c.record_id == record_id
+    def source(self, records: sa.Table) -> Any:
+        """The matched terms joined to ``records``."""
+        return self.match.join(records, self.match.c.record_id == records.c.id)
+
+    def also(self, word_ranges: Sequence[tuple[Any, Any]], fields: Sequence[Any] | None) -> Any:
+        """A further typed word: the matched record also has a term in its ranges (one
+        probe of the (record_id, term) index per record walked)."""
+        st = self.search_table.alias()  # anonymous: never the table it is correlated to
+        return sa.exists().where(
+            st.c.record_id == self.match.c.record_id, word_condition(st, word_ranges),
+            *field_condition(st, fields),
+        )  # fmt: skip
 
     def conditions(self, lo: Any, hi: Any, fields: Sequence[Any] | None) -> list[Any]:
         """The matched terms: in ``[lo, hi)``, of readable fields, each record's first."""
