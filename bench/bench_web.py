@@ -298,9 +298,9 @@ def run(args: argparse.Namespace) -> None:
     ours.stop()
     theirs.stop()
 
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
+    machine_load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     print(
-        f"\n### Web lists, SQLite, {total:,} clients, load average {load} (HTTP on loopback, {args.rounds} x {args.repeat} requests per case and app)\n"
+        f"\n### Web lists, SQLite, {total:,} clients, load average {machine_load} (HTTP on loopback, {args.rounds} x {args.repeat} requests per case and app)\n"
     )
     print(
         "| case | uchet server p50 / p95, ms | uchet server CPU p50, ms | uchet client p50, ms | Flask-Admin server p50 / p95, ms | Flask-Admin server CPU p50, ms | Flask-Admin client p50, ms | uchet / Flask-Admin (server p50) |"
