@@ -298,7 +298,11 @@ def run(args: argparse.Namespace) -> None:
     ours.stop()
     theirs.stop()
 
-    machine_load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
+    machine_load = (
+        " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        if Path("/proc/loadavg").exists()
+        else "?"
+    )
     print(
         f"\n### Web lists, SQLite, {total:,} clients, load average {machine_load} (HTTP on loopback, {args.rounds} x {args.repeat} requests per case and app)\n"
     )
