@@ -264,6 +264,11 @@ def run(args: argparse.Namespace) -> None:
             f"/admin/client/?sort=0&desc=1&{fa_filter}=VIP",
         ),
         ("quick search 'ива', first page", f"/clients/?q={q}", f"/admin/client/?search={q}"),
+        (
+            "quick search 'ива', sorted by name",
+            f"/clients/?q={q}&sort=name",
+            f"/admin/client/?search={q}&sort=0",
+        ),
         ("next page (page 2)", "/clients/?page=2", "/admin/client/?page=1"),
         ("grouped by category", "/clients/?group=category", None),
         ("grouped by category, then city", "/clients/?group=category,city", None),
@@ -293,8 +298,13 @@ def run(args: argparse.Namespace) -> None:
     ours.stop()
     theirs.stop()
 
+    machine_load = (
+        " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        if Path("/proc/loadavg").exists()
+        else "?"
+    )
     print(
-        f"\n### Web lists, SQLite, {total:,} clients (HTTP on loopback, {args.rounds} x {args.repeat} requests per case and app)\n"
+        f"\n### Web lists, SQLite, {total:,} clients, load average {machine_load} (HTTP on loopback, {args.rounds} x {args.repeat} requests per case and app)\n"
     )
     print(
         "| case | uchet server p50 / p95, ms | uchet server CPU p50, ms | uchet client p50, ms | Flask-Admin server p50 / p95, ms | Flask-Admin server CPU p50, ms | Flask-Admin client p50, ms | uchet / Flask-Admin (server p50) |"

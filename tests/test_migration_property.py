@@ -234,7 +234,8 @@ def insert_row(engine: Engine, m: Model, cfg: Configuration, data: st.DataObject
             terms = record_terms(cfg.table(t.id), by_name, TYPES)
             if terms:
                 conn.execute(reflect(conn, t.name + "__sk").insert(),
-                             [{"term": term, "record_id": rid} for term in terms])  # fmt: skip
+                             [{"term": term, "record_id": rid, "field": f}
+                              for term, f in terms])  # fmt: skip
     t.rows[rid] = values
 
 
@@ -249,12 +250,14 @@ def verify(engine: Engine, m: Model, cfg: Configuration) -> None:
             assert got == t.rows, t.name
             if t.search:
                 search = reflect(conn, t.name + "__sk")
-                stored = set(map(tuple, conn.execute(sa.select(search.c.term, search.c.record_id))))
+                stored = set(map(tuple, conn.execute(
+                    sa.select(search.c.term, search.c.record_id, search.c.field))))  # fmt: skip
                 model_table = cfg.table(t.id)
                 expected = set()
                 for rid, row in t.rows.items():
                     by_name = {t.fields[k].name: v for k, v in row.items()}
-                    expected |= {(term, rid) for term in record_terms(model_table, by_name, TYPES)}
+                    expected |= {(term, rid, f) for term, f
+                                 in record_terms(model_table, by_name, TYPES)}  # fmt: skip
                 assert stored == expected, t.name
     found, wanted = schema_of(engine, cfg)
     assert found == wanted

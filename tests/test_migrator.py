@@ -129,7 +129,7 @@ def seeded(engine: Engine) -> Configuration:
         conn.execute(contacts.insert(), [{"id": i, "client": i, "name": f"C{i}"}
                                          for i in range(1, ROWS + 1)])  # fmt: skip
         search = reflect(conn, "clients__sk")
-        conn.execute(search.insert(), [{"term": f"client {i}", "record_id": i}
+        conn.execute(search.insert(), [{"term": f"client {i}", "record_id": i, "field": 0}
                                        for i in range(1, ROWS + 1)])  # fmt: skip
     return cfg
 
@@ -380,12 +380,12 @@ def test_a_failing_last_step_changes_nothing(engine: Engine, seeded: Configurati
     # The search terms were rebuilt for the new search fields, exactly as on save.
     customers = new.table("clients")
     expected = sorted(
-        (term, rid)
+        (term, rid, f)
         for rid, name, phone in rows(engine, "customers", "id", "name", "telephone")
-        for term in record_terms(customers, {"name": name, "telephone": phone}, TYPES)
+        for term, f in record_terms(customers, {"name": name, "telephone": phone}, TYPES)
     )
     assert sorted(rows(engine, "customers__sk")) == expected
-    assert ("7900010", 10) in expected
+    assert ("7900010", 10, 1) in expected  # the telephone, second of the search fields
 
 
 def test_a_failure_inside_a_table_rebuild_changes_nothing(

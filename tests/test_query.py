@@ -751,8 +751,16 @@ def _plan(db: Db, table: str = "clients", **kw: Any) -> str:
 
 
 def test_sqlite_search_uses_the_search_index(sqlite_db: Db) -> None:
-    plan = _plan(sqlite_db, search="ива")
+    plan = _plan(sqlite_db, search="ива", sort=["name"])
     assert any(line.startswith("SEARCH clients__sk") for line in plan.splitlines()), plan
+
+
+def test_sqlite_search_page_in_match_order_needs_no_sort(sqlite_db: Db) -> None:
+    """With no sort asked for, a search page walks the search table's key (O(page)): no
+    temporary B-tree sorts the matches (S03, docs/performance.md)."""
+    plan = _plan(sqlite_db, search="ива")
+    assert plan.splitlines()[0].startswith("SEARCH sk_match USING PRIMARY KEY"), plan
+    assert "TEMP B-TREE" not in plan, plan
 
 
 @pytest.mark.parametrize(

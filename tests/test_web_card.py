@@ -367,6 +367,44 @@ def test_child_added_and_edited_through_the_modal(client: Any, crm: Any) -> None
     assert contacts.query(count=True).total == 1
 
 
+def test_child_tab_pages_with_show_more_and_links_the_full_list(
+    client: Any, web_platform: Any
+) -> None:
+    """120 contacts: the tab shows 50, "show more" brings the next 50 and then the last 20
+    (keyset cursor), every contact exactly once; the full list link filters by the client."""
+    rid = web_platform.records("clients", user=SYSTEM).create({"name": "Много контактов"})["id"]
+    web_platform.records("contacts", user=SYSTEM).create_many(
+        [{"client": rid, "name": f"Контакт {i:03}"} for i in range(1, 121)]
+    )
+    client.login("admin")
+    tree = html(client.get(f"/clients/edit/?id={rid}"))
+    tab = tree.xpath("//div[@id='tab-tab_contacts']//div[contains(@class,'uchet-children')]")[0]
+    assert tab.get("data-total") == "120"
+    seen = [r.get("data-id") for r in tab.xpath(".//tr[contains(@class,'uchet-child-row')]")]
+    assert len(seen) == 50
+    full = tab.xpath(".//a[contains(@class,'uchet-child-list')]")[0].get("href")
+    more = tab.xpath(".//a[contains(@class,'uchet-child-more')]")[0]
+    assert more.get("href") == full  # without JavaScript: the full list
+    pages = [len(seen)]
+    url = more.get("data-more-url")
+    while url:
+        part = html(client.get(url))
+        rows = [r.get("data-id") for r in part.xpath("//tr[contains(@class,'uchet-child-row')]")]
+        pages.append(len(rows))
+        seen += rows
+        found = part.xpath("//a[contains(@class,'uchet-child-more')]")
+        url = found[0].get("data-more-url") if found else None
+    assert pages == [50, 50, 20]
+    assert len(set(seen)) == 120
+    # The full list is the contacts list filtered to this client: all 120, paged there.
+    listing = client.get(full)
+    assert listing.status_code == 200 and f"f.client={rid}" in full
+    assert "Контакт 119" in listing.text or "Контакт 001" in listing.text
+    # A mangled cursor is a 400, not a crash.
+    bad = client.get(f"/clients/children/tab_contacts/?id={rid}&after=xyz")
+    assert bad.status_code == 400
+
+
 def test_child_tab_of_someone_elses_record_is_404(client: Any, crm: Any) -> None:
     client.login("anna")
     other = crm.boris_client["id"]

@@ -212,3 +212,43 @@ def test_card_on_a_phone(browser: Any, live_server: Any) -> None:
         page.screenshot(path=str(ARTIFACTS / "card_phone_modal.png"))
     finally:
         context.close()
+
+
+def test_child_tab_show_more_appends_the_next_rows(page: Any, live_server: Any) -> None:
+    """120 contacts: the tab shows 50; "show more" appends 50, then the last 20, and goes."""
+    p = live_server.platform
+    rid = p.records("clients", user=SYSTEM).create({"name": "Много контактов"})["id"]
+    p.records("contacts", user=SYSTEM).create_many(
+        [{"client": rid, "name": f"Контакт {i:03}"} for i in range(1, 121)]
+    )
+    browser_login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/clients/edit/?id={rid}")
+    page.click("a[data-tab=tab_contacts]")
+    rows = page.locator("#tab-tab_contacts tr.uchet-child-row")
+    assert rows.count() == 50
+    assert page.inner_text("a[data-tab=tab_contacts] .uchet-child-count") == "120"
+    more = page.locator("#tab-tab_contacts .uchet-child-more")
+    more.click()
+    page.wait_for_function(
+        "document.querySelectorAll('#tab-tab_contacts tr.uchet-child-row').length === 100"
+    )
+    more.click()
+    page.wait_for_function(
+        "document.querySelectorAll('#tab-tab_contacts tr.uchet-child-row').length === 120"
+    )
+    assert more.count() == 0  # nothing more to show
+    ids = page.eval_on_selector_all(
+        "#tab-tab_contacts tr.uchet-child-row", "rows => rows.map(r => r.dataset.id)"
+    )
+    assert len(set(ids)) == 120
+    assert f"/clients/edit/?id={rid}" in page.url  # never left the card
+    # The full list, filtered to this client.
+    page.click("#tab-tab_contacts .uchet-child-list")
+    page.wait_for_url(re.compile(rf"/contacts/\?f\.client={rid}"))
+    page.wait_for_selector("table >> text=Контакт 001")
+    assert page.locator("tr >> text=Много контактов").count() == 50  # one page of 120
+    # A phone-sized screen: the foot of the tab is reachable (the screenshot shows it).
+    page.set_viewport_size({"width": 375, "height": 700})
+    page.goto(f"{live_server.url}/clients/edit/?id={rid}")
+    page.click("a[data-tab=tab_contacts]")
+    page.locator("#tab-tab_contacts .uchet-child-more").scroll_into_view_if_needed()

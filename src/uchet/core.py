@@ -33,6 +33,7 @@ from uchet.platform.plugins import field_type_registry, job_registry, make_plugi
 from uchet.platform.records import RecordService
 from uchet.platform.reports import ReportResult, run_report
 from uchet.platform.runtime import Runtime
+from uchet.platform.schema_state import stale_search_tables
 from uchet.platform.system import define_system_tables
 from uchet.platform.users import SYSTEM, User, UserStore
 
@@ -97,7 +98,11 @@ class Platform:
     def plan(self) -> planner.Plan:
         """The schema changes that would bring the database to :attr:`config`."""
         applied = self.applied()
-        return planner.plan(applied[1] if applied else None, self.config, self.types)
+        config = applied[1] if applied else None
+        with self.engine.connect() as conn:
+            # Search tables an older uchet laid out are rebuilt (data kept: terms are derived).
+            stale = stale_search_tables(conn, config)
+        return planner.plan(config, self.config, self.types, stale_search=stale)
 
     def migrate(
         self,

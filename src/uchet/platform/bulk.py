@@ -36,7 +36,7 @@ from uchet.platform.database import write_transaction
 from uchet.platform.errors import ValidationError
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.i18n import message
-from uchet.platform.search import term_columns
+from uchet.platform.search import SEARCH_FIELD_COLUMN, term_columns
 
 if TYPE_CHECKING:
     from uchet.platform.records import RecordService
@@ -113,7 +113,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
                     ("bulk_terms", service.table.id),
                     lambda: term_columns(service.table, service.rt.types),
                 )
-                _statement(service, conn, search, ["term", "record_id"]).run(
+                _statement(service, conn, search, ["term", "record_id", SEARCH_FIELD_COLUMN]).run(
                     conn, list(terms(ids, prepared))
                 )
         service._ensure_all_visible(conn, ids, access)

@@ -30,6 +30,8 @@ ON_DELETE = {"restrict": "RESTRICT", "set_null": "SET NULL", "cascade": "CASCADE
 #: Search terms compare byte-wise so that a prefix is an index range scan on PostgreSQL too.
 TERM_TYPE = sa.String(100).with_variant(sa.String(100, collation="C"), "postgresql")
 SEARCH_SUFFIX = "__sk"
+#: The search table's column naming the field a term came from (see build_search_table).
+SEARCH_FIELD_COLUMN = "field"
 
 
 def object_name(prefix: str, *parts: str) -> str:
@@ -147,7 +149,14 @@ def build_column(f: Field, config: Configuration, registry: FieldTypeRegistry) -
 
 
 def build_search_table(table: Table, metadata: sa.MetaData) -> sa.Table:
-    """The companion table of case-folded search terms of ``table`` (S03)."""
+    """The companion table of case-folded search terms of ``table`` (S03).
+
+    ``field`` is the position in ``table.search_fields`` of the field a term came from, so a
+    search can keep to the fields a user may read. The primary key (term, record_id, field)
+    is also the order a search page is read in when no sort is asked for (see
+    :mod:`uchet.platform.search`); the (record_id, term) index serves deletes and the
+    per-record checks of a search.
+    """
     return sa.Table(
         table.name + SEARCH_SUFFIX,
         metadata,
@@ -160,7 +169,8 @@ def build_search_table(table: Table, metadata: sa.MetaData) -> sa.Table:
             ),
             primary_key=True,
         ),
-        sa.Index(object_name("ix", table.id, "sk_record"), "record_id"),
+        sa.Column(SEARCH_FIELD_COLUMN, sa.SmallInteger, primary_key=True),
+        sa.Index(object_name("ix", table.id, "sk_record"), "record_id", "term"),
         sqlite_with_rowid=False,
         info={"uchet_search_for": table.id},
     )

@@ -61,9 +61,10 @@ class ConflictError(UchetError):
         )
         actual = current.get("version") if current else None
         state = "was deleted" if current is None else f"is now at version {actual}"
-        super().__init__(
-            f"{table} #{record_id} changed meanwhile: you edited version {expected}, but it {state}"
-        )
+        from uchet.platform.i18n import Text  # i18n imports nothing of this module's users
+
+        key = "deleted_meanwhile" if current is None else "changed_meanwhile"
+        super().__init__(Text(key, table=table, id=record_id, expected=expected, state=state))
 
 
 class PermissionDenied(UchetError):

@@ -65,11 +65,119 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Records in {table} still refer to this one.",
         "ru": "На эту запись ссылаются записи в «{table}».",
     },
+    # -- list queries: what a list screen shows when its URL asks for something wrong -------
+    "unknown_field": {
+        "en": "unknown field {name!r} in table {table!r}; valid: {valid}",
+        "ru": "Нет поля «{name}» в таблице «{label}».",
+    },
+    "unknown_fields": {
+        "en": "unknown field(s) {names}; valid: {valid}",
+        "ru": "Нет таких полей: {names}.",
+    },
+    "unknown_operator": {
+        "en": "unknown operator {op!r}; valid: {valid}",
+        "ru": "Неизвестное условие «{op}».",
+    },
+    "two_values": {
+        "en": "{op} takes two values: (from, to)",
+        "ru": "Нужны два значения: «от» и «до».",
+    },
+    "text_operator": {
+        "en": "{op} applies to text fields and references, not to a {type} field",
+        "ru": "Это условие применимо только к тексту и ссылкам.",
+    },
+    "invalid_cursor": {
+        "en": "invalid or outdated cursor; start again from the first page",
+        "ru": "Позиция в списке устарела; начните с первой страницы.",
+    },
+    "no_search_fields": {
+        "en": "table {table!r} has no search fields",
+        "ru": "В таблице «{label}» нет полей для поиска.",
+    },
+    "limit_range": {
+        "en": "must be a whole number from 1 to {max}",
+        "ru": "Нужно целое число от 1 до {max}.",
+    },
+    "whole_number_min": {
+        "en": "must be a whole number, {min} or more",
+        "ru": "Нужно целое число не меньше {min}.",
+    },
+    "may_not_read_table": {
+        "en": "you may not read records of {table!r}",
+        "ru": "У вас нет права читать записи таблицы «{label}».",
+    },
+    "may_not_read_field": {
+        "en": "you may not read field {name}",
+        "ru": "У вас нет права читать поле «{label}».",
+    },
+    "may_not_read_titles": {
+        "en": "you may not read the titles of {name!r}",
+        "ru": "У вас нет права читать названия в поле «{label}».",
+    },
+    # -- writes ------------------------------------------------------------------------------
+    "changed_meanwhile": {
+        "en": "{table} #{id} changed meanwhile: you edited version {expected}, but it {state}",
+        "ru": "Запись изменена другим пользователем, пока вы её редактировали.",
+    },
+    "deleted_meanwhile": {
+        "en": "{table} #{id} changed meanwhile: you edited version {expected}, but it {state}",
+        "ru": "Запись удалена другим пользователем, пока вы её редактировали.",
+    },
+    "not_found": {"en": "{table} #{id} not found", "ru": "Запись не найдена."},
+    "may_not": {
+        "en": "{login} may not {action} records of {table}",
+        "ru": "У вас нет права на это действие в таблице «{label}».",
+    },
+    "outside_rows": {
+        "en": "{login} may not place {what} outside their rows",
+        "ru": "Запись вышла бы за пределы доступных вам записей.",
+    },
 }
 
 
 def message(key: str, locale: str = "en", **params: Any) -> str:
-    """The text of message ``key`` in ``locale`` (English when the locale is unknown)."""
+    """The text of message ``key`` in ``locale`` (English when the locale is unknown).
+
+    A parameter with a ``text(locale)`` method (a field, a table) is shown by it: its label
+    in that locale.
+    """
     texts = MESSAGES[key]
     text = texts.get(locale) or texts.get(locale.split("_")[0]) or texts["en"]
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    shown = {k: v.text(locale) if callable(getattr(v, "text", None)) else v
+             for k, v in params.items()}  # fmt: skip
+    return text.format(**shown)
+
+
+class Text(str):
+    """An engine message raised where the user's locale is not known (deep in a query).
+
+    It *is* the English text (``str(text)``: logs, the API, existing callers), and it keeps
+    its key and parameters so that the edge that knows the user shows it in their language:
+    :func:`localized`. Labels come from ``label``-style parameters (see :func:`message`).
+    """
+
+    key: str
+    params: dict[str, Any]
+
+    def __new__(cls, key: str, **params: Any) -> Text:
+        self = super().__new__(cls, message(key, "en", **params))
+        self.key, self.params = key, params
+        return self
+
+    def __reduce__(self) -> Any:  # str subclasses pickle by value otherwise
+        return (_text, (self.key, self.params))
+
+    def localized(self, locale: str) -> str:
+        """This message in ``locale``."""
+        return message(self.key, locale, **self.params)
+
+
+def _text(key: str, params: dict[str, Any]) -> Text:
+    return Text(key, **params)
+
+
+def localized(value: Any, locale: str) -> str:
+    """``value`` (an engine message, a :class:`Text` or plain text) in ``locale``."""
+    return value.localized(locale) if isinstance(value, Text) else str(value)

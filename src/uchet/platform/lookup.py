@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from uchet.platform.errors import PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import normalize_phone
 from uchet.platform.query import Filter, run_query
-from uchet.platform.search import ranges_condition, search_ranges
+from uchet.platform.search import prefix_condition, readable_slots
 
 if TYPE_CHECKING:
     from uchet.platform.compiler import CompiledTable
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
     from uchet.platform.users import User
 
 MIN_PHONE_DIGITS = 5
-#: A quick lookup reads the index's matches in pages of this many, at most MAX_LOOKUP_SCAN
-#: of them, to keep the records whose visible fields hold the typed words.
-LOOKUP_PAGE = 200
-MAX_LOOKUP_SCAN = 2000
 
 
 @dataclass(frozen=True)
@@ -120,76 +116,30 @@ class LookupMixin:
     # -- quick lookup ------------------------------------------------------------------------
     def lookup(self, text: str, limit: int = 20) -> list[Found]:
         """Records whose search terms start with every word of ``text``, among *all* rows
-        (S25); outside the user's rows only the role's ``lookup`` fields are shown.
-
-        Each typed word must start a term of a search field the user may see *on that
-        row*: a readable field inside their rows, a ``lookup`` field outside them. The
-        search key mixes the terms of every search field, phones and tax ids included, so
-        without this a prefix typed digit by digit would tell a manager the phone of
-        another manager's client; lookup rights show a record's lookup fields, they never
-        let other fields be probed. (Exact matches, a whole phone in :meth:`find_by_phone`
-        or a whole value in :meth:`find_duplicates`, are what those methods are for.)
-        """
+        (S25); outside the user's rows only the role's ``lookup`` fields are shown."""
         access = self._lookup_access()
         if self.ct.search is None:
             raise ValidationError({"search": [f"table {self.table.name!r} has no search fields"]})
         if not text.strip():
             return []
-        ranges = search_ranges(text)
-        sql = self.ct.sql
-        stmt = (
-            sa.select(sql.c.id)
-            .where(ranges_condition(self.ct.search, sql.c.id, ranges))
-            .order_by(sql.c.id)
-        )
-        names = [self.table.field_by_id(i).name for i in self.table.search_fields]
-        readable = set(names) if access.unrestricted else (
-            access.readable() if access.can("read") else set()
-        )  # fmt: skip
-        inside = None if access.unrestricted else (
-            self._row_condition(access) if access.can("read") else sa.false()
-        )  # fmt: skip
+        # Only through the search fields the user may see on the row: a match on another
+        # (a hidden tax id) would tell them the start of its value. Every row shows its
+        # lookup fields; the user's own rows also the fields they may read.
+        sql, search = self.ct.sql, self.ct.search
+        if access.unrestricted:
+            found = prefix_condition(search, sql.c.id, text)
+        else:
+            found = prefix_condition(search, sql.c.id, text,
+                                     readable_slots(self.table, access.lookup))  # fmt: skip
+            if access.can("read"):
+                own = prefix_condition(search, sql.c.id, text,
+                                       readable_slots(self.table, access.readable()))  # fmt: skip
+                condition = self._row_condition(access)
+                found = sa.or_(found, own if condition is None else sa.and_(own, condition))
+        stmt = sa.select(sql.c.id).where(found).order_by(sql.c.id).limit(limit)
         with self.rt.engine.connect() as conn:
-            if inside is None and readable >= set(names):
-                ids = list(conn.execute(stmt.limit(limit)).scalars())
-            else:
-                shown = {True: [n for n in names if n in readable],
-                         False: [n for n in names if n in access.lookup]}  # fmt: skip
-                flag = sa.true() if inside is None else sa.case((inside, True), else_=False)
-                stmt = stmt.add_columns(flag.label("_inside"), *(sql.c[n] for n in names))
-                ids = self._confirmed(conn, stmt, ranges, shown, limit)
+            ids = list(conn.execute(stmt).scalars())
         return self._reveal(ids)
-
-    def _confirmed(
-        self, conn: Any, stmt: Any, ranges: list[list[tuple[str, str]]],
-        shown: dict[bool, list[str]], limit: int,
-    ) -> list[Any]:  # fmt: skip
-        """Ids of the index's matches (``stmt``) whose every typed word starts a term of a
-        field shown on that row, read in pages of the index's matches (at most
-        :data:`MAX_LOOKUP_SCAN` of them)."""
-        fields = {f.name: f for f in self.table.fields}
-        found: list[Any] = []
-        last: Any = None
-        sql = self.ct.sql
-        for _ in range(0, MAX_LOOKUP_SCAN, LOOKUP_PAGE):
-            page = stmt if last is None else stmt.where(sql.c.id > last)
-            rows = list(conn.execute(page.limit(LOOKUP_PAGE)).mappings())
-            for row in rows:
-                terms = {
-                    term
-                    for name in shown[bool(row["_inside"])]
-                    for term in self.rt.types.get(fields[name].type).search_terms(
-                        fields[name], row[name]
-                    )
-                }
-                if all(any(lo <= t < hi for t in terms for lo, hi in word) for word in ranges):
-                    found.append(row["id"])
-                    if len(found) >= limit:
-                        return found
-            if len(rows) < LOOKUP_PAGE:
-                break
-            last = rows[-1]["id"]
-        return found
 
     # -- phones ------------------------------------------------------------------------------
     def find_by_phone(self, text: str, limit: int = 20) -> list[Found]:

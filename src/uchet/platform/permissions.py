@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from uchet.platform.errors import PermissionDenied
+from uchet.platform.i18n import Text
 from uchet.platform.users import User
 
 if TYPE_CHECKING:
@@ -131,7 +132,8 @@ class Permissions:
         access = self.access(user, table_id)
         if not access.can(action):
             table = self.config.table(table_id)
-            raise PermissionDenied(f"{user.login} may not {action} records of {table.name}")
+            raise PermissionDenied(Text("may_not", login=user.login, action=action,
+                                        table=table.name, label=table))  # fmt: skip
         return access
 
     def row_condition(self, user: User, ct: CompiledTable, access: Access | None = None) -> Any:

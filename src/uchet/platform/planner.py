@@ -19,7 +19,7 @@ offline mode.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -193,8 +193,14 @@ def plan(
     types: FieldTypeRegistry,
     *,
     version: int | None = None,
+    stale_search: Collection[str] = (),
 ) -> Plan:
-    """The operations that take a database from ``applied`` (None: empty) to ``new``."""
+    """The operations that take a database from ``applied`` (None: empty) to ``new``.
+
+    ``stale_search`` names tables whose search table is laid out as an older uchet made it
+    (:func:`~uchet.platform.schema_state.stale_search_tables` finds them): they are dropped
+    and made again, filled from the records (search terms are derived data).
+    """
     old_t = {t.id: t for t in applied.tables} if applied else {}
     new_t = {t.id: t for t in new.tables}
     kept = [(old_t[i], new_t[i]) for i in new_t if i in old_t]
@@ -254,10 +260,14 @@ def plan(
         last += [AddField(n.id, n.name, nf[i]) for i in nf if i not in of]
         last += _index_ops(n, [s for s in new_ix.values()
                                if old_ix.get(s.name) != s or set(s.field_ids) & rt])  # fmt: skip
-        if n.search_fields and not o.search_fields:
+        if n.search_fields and o.search_fields and o.id in stale_search:
+            first.append(DropSearchTable(o.id, o.name))
             last.append(CreateSearchTable(n))
-        elif n.search_fields and (set(n.search_fields) != set(o.search_fields)
+        elif n.search_fields and not o.search_fields:
+            last.append(CreateSearchTable(n))
+        elif n.search_fields and (n.search_fields != o.search_fields
                                   or (rt | refilled) & set(n.search_fields)):  # fmt: skip
+            # Terms record their field's position in search_fields: a new order rebuilds.
             last.append(RebuildSearch(n))
 
     early = [DropTable(t.id, t.name, version) for t in drop_order if t.name in wanted]

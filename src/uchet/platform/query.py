@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from uchet.platform.compiler import CompiledModel
 from uchet.platform.errors import ValidationError
+from uchet.platform.i18n import Text
 from uchet.platform.model import SYSTEM_COLUMNS
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_cursor import SortKey, after_condition, decode
@@ -36,7 +37,6 @@ from uchet.platform.query_filters import (
     OPERATORS,
     Filter,
     PlannedFilter,
-    fold,
     plan_filters,
 )
 from uchet.platform.query_groups import (
@@ -47,7 +47,13 @@ from uchet.platform.query_groups import (
 )
 from uchet.platform.query_names import Sight, Target, check_readable, resolve
 from uchet.platform.query_run import QueryResult, run
-from uchet.platform.search import normalize_query, ranges_condition, search_ranges
+from uchet.platform.search import (
+    MatchOrder,
+    distinct_matches,
+    ranges_condition,
+    readable_slots,
+    search_ranges,
+)
 
 __all__ = [
     "OPERATORS",
@@ -65,6 +71,8 @@ MAX_LIMIT = 1000
 #: the groups on the page, each counted up to ``count_limit`` (O(page) on any table).
 GROUP_COUNTS = ("all", "page")
 TITLE_SUFFIX = "__title"
+#: The sort key text of a search page in the order of the matched term (see MatchOrder).
+MATCH_SORT = "~match"
 
 
 class ListQuery:
@@ -100,14 +108,14 @@ class ListQuery:
         sight: Sight | None = None,
     ):
         if not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
-            raise ValidationError({"limit": [f"must be a whole number from 1 to {MAX_LIMIT}"]})
+            raise ValidationError({"limit": [Text("limit_range", max=MAX_LIMIT)]})
         if not isinstance(offset, int) or offset < 0:
-            raise ValidationError({"offset": ["must be a whole number, 0 or more"]})
+            raise ValidationError({"offset": [Text("whole_number_min", min=0)]})
         if group_counts not in GROUP_COUNTS:
             raise ValidationError({"group_counts": [f"must be one of {', '.join(GROUP_COUNTS)}"]})
         for key, value in (("count_limit", count_limit), ("group_limit", group_limit)):
             if not isinstance(value, int) or value < 1:
-                raise ValidationError({key: ["must be a whole number, 1 or more"]})
+                raise ValidationError({key: [Text("whole_number_min", min=1)]})
         self.model, self.ct = model, model[table_id]
         self.readable = frozenset(readable) if readable is not None else None
         self.sight = sight
@@ -128,13 +136,26 @@ class ListQuery:
         self.columns = self._columns(columns)
         self.group_targets = [self._readable(name, "group_by") for name in group_by]
         self.group_counts = group_counts
+        # A search with no sort asked for is read in the order of the matched term: O(page)
+        # however many records match (sorting them all by name is O(matches)). Only for a
+        # first word with one range (a typed phone has two, and would need a sort anyway).
+        self.match: MatchOrder | None = None
+        if ranges and not sort and not group_by and len(ranges[0]) == 1:
+            assert self.ct.search is not None
+            search_table = self.ct.search
+            aliases = self.model.cached(("search_match", self.ct.table.id),
+                                        lambda: MatchOrder.aliases(search_table))  # fmt: skip
+            self.match = MatchOrder(search_table, aliases)
         self.sort_keys = self._sort(sort)
         self.after = decode(self.sort_keys, after) if after else None
         # Values become named bound parameters, always in this order, so two queries of
         # the same shape have the same parameter names and can share one statement.
         self._filters = [p.bound(self._bind) for p in planned]
         self._ranges = [[(self._bind(lo), self._bind(hi)) for lo, hi in word] for word in ranges]
-        self._hidden_check = self._search_check(search) if ranges else []
+        # Only the terms of the search fields the user may read (ARCHITECTURE rule 5).
+        slots = readable_slots(self.ct.table, self.readable) if ranges else None
+        self._fields = None if slots is None else [self._bind(i, sa.SmallInteger())
+                                                   for i in slots]  # fmt: skip
         self._after = None if self.after is None else [
             None if v is None else self._bind(v, k.expr.type)
             for k, v in zip(self.sort_keys, self.after)
@@ -154,34 +175,13 @@ class ListQuery:
             return []
         if self.ct.search is None:
             raise ValidationError(
-                {"search": [f"table {self.ct.table.name!r} has no search fields"]}
+                {
+                    "search": [
+                        Text("no_search_fields", table=self.ct.table.name, label=self.ct.table)
+                    ]
+                }
             )
         return search_ranges(search)
-
-    def _search_check(self, search: str | None) -> list[Any]:
-        """For a user who may not read some search field: per word typed, a condition that
-        a field they *may* read has a word starting with it.
-
-        The search key mixes the terms of every search field, so the index alone would find
-        a record by the start of a hidden value (a viewer typing the first digits of a tax
-        id). This check narrows the index's matches to words of readable text fields; it
-        only ever removes rows (a phone typed as digits, say, is then not found for such a
-        user), so it cannot reveal anything.
-        """
-        if self.readable is None or not search:
-            return []
-        table, sql = self.ct.table, self.ct.sql
-        names = [table.field_by_id(i).name for i in table.search_fields]
-        if all(n in self.readable for n in names):
-            return []
-        shown = [sql.c[n] for n in names if n in self.readable and n in sql.c
-                 and isinstance(sql.c[n].type, sa.String)]  # fmt: skip
-        checks = []
-        for word in normalize_query(search):
-            typed = sa.literal(" ") + self._bind(word, sa.String())
-            found = [(sa.literal(" ") + fold(c)).contains(typed) for c in shown]
-            checks.append(sa.or_(sa.false(), *found))
-        return checks
 
     def _shape(
         self,
@@ -218,8 +218,10 @@ class ListQuery:
                 self._filters) else []  # fmt: skip
             if self._ranges:
                 assert self.ct.search is not None
-                where.append(ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges))
-                where.extend(self._hidden_check)
+                found = ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges,
+                                         self._fields)  # fmt: skip
+                self.statements["search"] = found
+                where.append(found)
             if self.row_condition is not None:
                 where.append(self.row_condition)
             self.statements["where"] = where
@@ -246,8 +248,8 @@ class ListQuery:
         unknown = [n for n in names if n not in SYSTEM_COLUMNS and not self.ct.table.has_field(n)]
         if unknown:
             valid = ", ".join([*SYSTEM_COLUMNS, *(f.name for f in self.ct.table.fields)])
-            raise ValidationError({"columns": [f"unknown field(s) {', '.join(unknown)}; "
-                                               f"valid: {valid}"]})  # fmt: skip
+            raise ValidationError({"columns": [Text("unknown_fields", names=", ".join(unknown),
+                                                    valid=valid)]})  # fmt: skip
         system = list(SYSTEM_COLUMNS) if columns is None else ["id", "version"]
         wanted = dict.fromkeys([*system, *names])  # ordered, without duplicates
         # Unreadable fields are left out silently: a saved column list stays usable.
@@ -256,6 +258,11 @@ class ListQuery:
         return [resolve(self.model, self.ct, n, sight=self.sight) for n in readable]
 
     def _sort(self, sort: Sequence[str]) -> list[SortKey]:
+        if self.match is not None:
+            # The matched term, then the record id (read from the search table too, so the
+            # order is the search table's primary key order).
+            return [SortKey(MATCH_SORT, self.match.term, False, False, "_sort0"),
+                    SortKey("id", self.match.record_id, False, False, "id")]  # fmt: skip
         if sort:
             texts, checked = list(sort), True
         else:
@@ -313,6 +320,8 @@ class ListQuery:
 
     def _from(self) -> Any:
         source: Any = self.ct.sql
+        if self.match is not None:
+            source = self.match.source(source)
         for alias, on, _title in self._joins.values():
             source = source.outerjoin(alias, on)
         return source
@@ -361,6 +370,8 @@ class ListQuery:
         order = [key.order(key.expr if isinstance(key.expr, sa.Column) else labels[row_key])
                  for key, row_key in zip(self.sort_keys, sort_row_keys)]  # fmt: skip
         where = list(self.where)
+        if self.match is not None:
+            where = self._match_where()
         if self._after is not None:
             where.append(after_condition(self.sort_keys, self._after))
         stmt = (
@@ -372,6 +383,24 @@ class ListQuery:
 
     def count_statement(self) -> sa.Select[Any]:
         """``count(*)`` over at most ``count_limit + 1`` matching rows."""
+        if "count" not in self.statements and self._search_only():
+            # The search is the only condition: count its distinct records in the search
+            # index alone, without reading a record (4 ms instead of 11 for 10,000 of 1M);
+            # further words are probes of each record's own terms.
+            assert self.ct.search is not None
+            first = MatchOrder(self.ct.search, (self.ct.search, None))
+            self.statements["count"] = distinct_matches(
+                self.ct.search, self._ranges[0], self._fields, self._count_limit,
+                [first.also(word, self._fields) for word in self._ranges[1:]],
+            )  # fmt: skip
+        if "count" not in self.statements and self.match is not None and len(self._ranges) > 1:
+            # Several words: walk the first word's terms, checking the others per record,
+            # rather than listing every term of each word (a short "12" has 100,000s).
+            capped = (
+                sa.select(self.match.record_id).select_from(self.match.source(self.ct.sql))
+                .where(*self._match_where()).limit(self._count_limit).subquery()
+            )  # fmt: skip
+            self.statements["count"] = sa.select(sa.func.count()).select_from(capped)
         if "count" not in self.statements:
             capped = (
                 sa.select(self.ct.sql.c.id).where(*self.where)
@@ -379,6 +408,22 @@ class ListQuery:
             )  # fmt: skip
             self.statements["count"] = sa.select(sa.func.count()).select_from(capped)
         return cast(sa.Select[Any], self.statements["count"])
+
+    def _match_where(self) -> list[Any]:
+        """The conditions of a page in match order: the first word read from the joined
+        search table, each further word checked on the record's own terms."""
+        assert self.match is not None
+        where = [w for w in self.where if w is not self.statements["search"]]
+        lo, hi = self._ranges[0][0]
+        where += self.match.conditions(lo, hi, self._fields)
+        where += [self.match.also(word, self._fields) for word in self._ranges[1:]]
+        return where
+
+    def _search_only(self) -> bool:
+        """True when the search is the query's only condition (and its first word has one
+        range: a typed phone's two are counted through the records)."""
+        return (bool(self._ranges) and len(self._ranges[0]) == 1 and not self._filters
+                and self.row_condition is None)  # fmt: skip
 
     def groups_statement(self, *, by_title: bool = False, limit: int | None = None) -> Any:
         """Row counts per group (see :func:`.query_groups.groups_statement`), built once."""

@@ -25,8 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from uchet.platform.errors import ValidationError
+from uchet.platform.i18n import Text
 
-INVALID_CURSOR = "invalid or outdated cursor; start again from the first page"
+INVALID_CURSOR = Text("invalid_cursor")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from uchet.platform.compiler import CompiledModel, CompiledTable
 from uchet.platform.errors import PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import ParseError
-from uchet.platform.i18n import message
+from uchet.platform.i18n import Text, message
 from uchet.platform.query_names import (
     SYSTEM_FIELDS,
     Sight,
@@ -268,7 +268,7 @@ def coerce(model: CompiledModel, target: Target, op: Operator, value: Any, local
         return [_parse(model, target, v, locale) for v in _as_list(value)]
     if op.value == "pair":
         if not isinstance(value, list | tuple) or len(value) != 2:
-            raise ValidationError({target.name: [f"{op.name} takes two values: (from, to)"]})
+            raise ValidationError({target.name: [message("two_values", locale, op=op.name)]})
         return tuple(_parse(model, target, v, locale) for v in value)
     return _parse(model, target, value, locale)
 
@@ -355,18 +355,19 @@ def plan_filter(
     op = OPERATORS.get(flt.op)
     if op is None:
         valid = ", ".join(OPERATORS)
-        raise ValidationError({flt.field: [f"unknown operator {flt.op!r}; valid: {valid}"]})
+        raise ValidationError({flt.field: [message("unknown_operator", locale, op=flt.op,
+                                                   valid=valid)]})  # fmt: skip
     target = resolve(model, ct, flt.field, sight=sight)
     check_readable(target, readable)
     if _by_title(op, target, flt.value):
         if target.title is None:
-            raise PermissionDenied(f"you may not read the titles of {flt.field!r}")
+            raise PermissionDenied(Text("may_not_read_titles", name=flt.field,
+                                        label=target.field))  # fmt: skip
         return PlannedFilter(target, op, True, _title_value(op, flt.value))
     if op.value == "text" and not target.is_text:
         raise ValidationError(
-            {flt.field: [f"{op.name} applies to text fields and references, "
-                         f"not to a {target.field.type} field"]}
-        )  # fmt: skip
+            {flt.field: [message("text_operator", locale, op=op.name, type=target.field.type)]}
+        )
     return PlannedFilter(target, op, False, coerce(model, target, op, flt.value, locale))
 
 

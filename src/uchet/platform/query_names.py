@@ -27,6 +27,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from uchet.platform.checks import resolve_path
 from uchet.platform.compiler import CompiledModel, CompiledTable
 from uchet.platform.errors import PermissionDenied, ValidationError
+from uchet.platform.i18n import Text
 from uchet.platform.model import Field, as_labels
 
 
@@ -208,7 +209,17 @@ def resolve(
         except KeyError:
             valid = ", ".join(valid_names(ct))
             raise ValidationError(
-                {key: [f"unknown field {name!r} in table {ct.table.name!r}; valid: {valid}"]}
+                {
+                    key: [
+                        Text(
+                            "unknown_field",
+                            name=name,
+                            table=ct.table.name,
+                            valid=valid,
+                            label=ct.table,
+                        )
+                    ]
+                }
             ) from None
         if model.types.get(f.type).stored:
             column = ct.sql.c[name]
@@ -233,9 +244,11 @@ def _seen_path(model: CompiledModel, ct: CompiledTable, path: tuple[str, ...], s
     target = model.tables[ref.target or ""]
     seen = sight.table(target.table.id)
     if seen is None:
-        raise PermissionDenied(f"you may not read records of {target.table.name!r}")
+        raise PermissionDenied(Text("may_not_read_table", table=target.table.name,
+                                    label=target.table))  # fmt: skip
     if not seen.can_read(path[1]):
-        raise PermissionDenied(f"you may not read field {target.table.name}.{path[1]}")
+        raise PermissionDenied(Text("may_not_read_field", name=f"{target.table.name}.{path[1]}",
+                                    label=target.table.field_by_name(path[1])))  # fmt: skip
     inner = _seen_path(model, target, path[1:], sight)
     rows = [] if seen.rows is None else [seen.rows]
     return (
@@ -248,4 +261,5 @@ def check_readable(target: Target, readable: Iterable[str] | None) -> None:
     """PermissionDenied when the user may not read the field ``target`` depends on."""
     if readable is None or target.top in SYSTEM_FIELDS or target.top in readable:
         return
-    raise PermissionDenied(f"you may not read field {target.top!r}")
+    label = target.field if target.top == target.name else target.top
+    raise PermissionDenied(Text("may_not_read_field", name=repr(target.top), label=label))

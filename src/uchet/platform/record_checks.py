@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from uchet.platform.errors import PermissionDenied, ValidationError
-from uchet.platform.i18n import message
+from uchet.platform.i18n import Text, message
 from uchet.platform.permissions import Access
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class WriteChecks:
             if seen != len(chunk):
                 what = (f"{self.table.name} records" if len(ids) > 1
                         else f"a {self.table.name} record")  # fmt: skip
-                raise PermissionDenied(f"{self.user.login} may not place {what} outside their rows")
+                raise PermissionDenied(Text("outside_rows", login=self.user.login, what=what))
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -23,7 +23,7 @@ from uchet.platform.audit import audit_rows, changes_between
 from uchet.platform.bulk import BulkValidationError as BulkValidationError  # re-exported
 from uchet.platform.database import write_transaction
 from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from uchet.platform.i18n import message
+from uchet.platform.i18n import Text, message
 from uchet.platform.lookup import LookupMixin
 from uchet.platform.permissions import Access
 from uchet.platform.query_cache import model_cache
@@ -117,6 +117,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         """
         access = self._access("read")
         options.setdefault("count_limit", self.rt.count_limit)
+        options.setdefault("locale", self.locale)  # filter values are read, and refused, in it
         # The engine, not a connection: on SQLite the query then runs its statements on a
         # pooled driver connection directly (see query_driver).
         return q.run_query(
@@ -136,14 +137,16 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         """One record by id; :class:`NotFound` if it does not exist or the user may not see it."""
         result = self.query(filters=[q.Filter("id", "eq", record_id)], limit=1, count=False)
         if not result.rows:
-            raise NotFound(f"{self.table.name} #{record_id} not found")
+            raise NotFound(Text("not_found", table=self.table.name, id=record_id))
         return result.rows[0]
 
     def distinct_values(self, field: str, **options: Any) -> list[Any]:
         """Values a column filter offers, limited to the rows the user may see."""
         access = self._access("read")
         if not access.unrestricted and field not in access.readable():
-            raise PermissionDenied(f"{self.user.login} may not read {self.table.name}.{field}")
+            raise PermissionDenied(Text("may_not_read_field", name=f"{self.table.name}.{field}",
+                                        label=self.table.field_by_name(field)
+                                        if self.table.has_field(field) else field))  # fmt: skip
         with self.rt.engine.connect() as conn:
             return q.distinct_values(
                 self.rt.model, self.table.id, field, connection=conn,
@@ -332,7 +335,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             stmt = stmt.with_for_update()
         row = conn.execute(stmt).mappings().first()
         if row is None:
-            raise NotFound(f"{self.table.name} #{record_id} not found")
+            raise NotFound(Text("not_found", table=self.table.name, id=record_id))
         if version is not None and row["version"] != int(version):
             raise ConflictError(self.table.name, record_id, version, self._current(record_id))
         return dict(row)

@@ -151,6 +151,22 @@ def table_state(
     return TableState(t.id, t.name, cols, specs, bool(t.search_fields))
 
 
+def stale_search_tables(conn: Connection, config: Configuration | None) -> frozenset[str]:
+    """Ids of the tables of the applied ``config`` whose search table has an older layout
+    than the compiler's (before terms recorded their field): the planner rebuilds them."""
+    if config is None:
+        return frozenset()
+    inspector = sa.inspect(conn)
+    stale = set()
+    for t in config.tables:
+        name = t.name + compiler.SEARCH_SUFFIX
+        if t.search_fields and inspector.has_table(name):
+            columns = {c["name"] for c in inspector.get_columns(name)}
+            if compiler.SEARCH_FIELD_COLUMN not in columns:
+                stale.add(t.id)
+    return frozenset(stale)
+
+
 def existing_ids(conn: Connection, state: SchemaState, target: str) -> set[Any]:
     """Ids of the rows of a foreign key's target (empty if the table does not exist yet)."""
     md = state.metadata()

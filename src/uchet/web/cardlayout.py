@@ -51,6 +51,10 @@ class ChildList:
     #: The URL that renders this list again (after a change made in the modal).
     refresh_url: str
     cell: Callable[[Field, dict[str, Any]], Any]
+    #: The next rows ("show more": this tab's rows after the last one shown), if any.
+    more_url: str | None = None
+    #: The child table's own list, filtered to this record: paging, sorting, export.
+    list_url: str | None = None
 
 
 @dataclass
@@ -117,18 +121,23 @@ def card_layout(view: TableView, record: dict[str, Any] | None, shown: set[str],
     return tabs
 
 
-def child_tab(view: TableView, tab_id: str, record: dict[str, Any]) -> ChildList | None:
-    """The child list of the form's tab ``tab_id`` (None: no such tab, or not readable)."""
+def child_tab(
+    view: TableView, tab_id: str, record: dict[str, Any], after: str | None = None
+) -> ChildList | None:
+    """The child list of the form's tab ``tab_id`` (None: no such tab, or not readable),
+    from the row after the cursor ``after`` (the "show more" of the tab)."""
     doc = form_document(view)
     for tab in doc.data.get("layout", ()) if doc else ():
         if tab["id"] == tab_id and tab.get("children"):
-            return child_list(view, tab_id, tab["children"], record)
+            return child_list(view, tab_id, tab["children"], record, after)
     return None
 
 
-def child_list(view: TableView, tab_id: str, ref_field_id: str, record: dict[str, Any]
-               ) -> ChildList | None:  # fmt: skip
-    """The records of the child table whose field ``ref_field_id`` references ``record``."""
+def child_list(view: TableView, tab_id: str, ref_field_id: str, record: dict[str, Any],
+               after: str | None = None) -> ChildList | None:  # fmt: skip
+    """The records of the child table whose field ``ref_field_id`` references ``record``,
+    ``CHILD_ROWS`` at a time: a keyset cursor continues after the last row shown, so the
+    hundredth page of a client's contacts costs what the first does."""
     c = view.c
     child_ct = None
     for table in c.config.tables:
@@ -147,7 +156,8 @@ def child_list(view: TableView, tab_id: str, ref_field_id: str, record: dict[str
     try:
         result = c.records(child_ct.id).query(
             filters=[Filter(ref.name, "eq", record["id"])],
-            columns=[f.name for f in columns], limit=CHILD_ROWS, count=True,
+            columns=[f.name for f in columns], limit=CHILD_ROWS, count=after is None,
+            after=after,
         )  # fmt: skip
     except PermissionDenied:
         return None
@@ -176,4 +186,8 @@ def child_list(view: TableView, tab_id: str, ref_field_id: str, record: dict[str
         ),
         refresh_url=url_for(".children", tab=tab_id, id=record["id"]),
         cell=cell,
+        more_url=url_for(".children", tab=tab_id, id=record["id"], after=result.next_cursor)
+        if result.next_cursor
+        else None,
+        list_url=url_for(f"{endpoint}.index_view", **{f"f.{ref.name}": record["id"]}),
     )

@@ -304,9 +304,7 @@ class CardRoutes(LookupRoutes, _Base):
         except NotFound:
             abort(404)
         except (ValidationError, ConflictError) as exc:
-            text = " ".join(
-                m for ms in getattr(exc, "messages", {"": [str(exc)]}).values() for m in ms
-            )
+            text = self.c.error_text(exc, self.table)
             if self._modal():
                 return jsonify(ok=False, error=text), 409
             flash(text, "danger")
@@ -318,11 +316,15 @@ class CardRoutes(LookupRoutes, _Base):
 
     @expose("/children/<tab>/")
     def children(self, tab: str) -> Any:
-        """One child tab of a card, rendered again (after the modal dialog saved a child)."""
+        """One child tab of a card, rendered again (after the modal dialog saved a child),
+        or its next rows (``after=<cursor>``: the tab's "show more")."""
         record = self.get_one(request.args.get("id", type=int) or 0)
         if record is None:
             abort(404)
-        found = child_tab(self, tab, record)
+        try:
+            found = child_tab(self, tab, record, request.args.get("after") or None)
+        except ValidationError:
+            abort(400)  # a cursor of another order, or mangled
         if found is None:
             abort(404)
         return self.render("uchet/card_children.html", view=self, ch=found)

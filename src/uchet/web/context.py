@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
+from uchet.platform.i18n import localized
 from uchet.platform.model import Labels, Table, label_text
 from uchet.platform.permissions import Access
 from uchet.platform.records import RecordService
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     from uchet.web.app import WebSettings
 
 CTX_KEY = "uchet_ctx"
+#: List query parameters an engine message may be about, and how the screen calls them.
+QUERY_KEYS = {
+    "sort": "Sort", "columns": "Columns", "group_by": "Grouping", "after": "Page",
+    "search": "Search", "limit": "Page size", "offset": "Page", "filters": "Filter",
+}  # fmt: skip
 LOCALE_KEY = "uchet_locale"
 
 
@@ -102,6 +108,29 @@ class WebContext:
         """An interface text in the current locale. The configuration's translation
         documents (S43) override the built-in catalogs (uchet's and Flask-Admin's)."""
         return self.translator.gettext(self.locale(), msgid, **params)
+
+    def error_text(self, exc: Exception, table: Table | None = None) -> str:
+        """An engine error as the user should read it: each message in their language
+        (:class:`~uchet.platform.i18n.Text`), each field named by its label in ``table``."""
+        locale = self.locale()
+        messages = getattr(exc, "messages", None)
+        if not isinstance(messages, dict):
+            return localized(exc.args[0] if exc.args else exc, locale)
+        parts = []
+        for key, texts in messages.items():
+            text = " ".join(localized(t, locale) for t in (texts if isinstance(texts, list)
+                                                           else [texts]))  # fmt: skip
+            name = self._key_label(str(key), table)
+            parts.append(f"{name}: {text}" if name else text)
+        return "; ".join(parts)
+
+    def _key_label(self, key: str, table: Table | None) -> str:
+        """What a message's key names: a field's label, a list parameter, or nothing."""
+        if key in QUERY_KEYS:
+            return self.gettext(QUERY_KEYS[key])
+        if table is not None and table.has_field(key.split(".")[0]):
+            return self.label(table.field_by_name(key.split(".")[0]).label, key)
+        return "" if key.startswith("_") else key
 
     def is_superuser(self) -> bool:
         """Whether the logged-in user holds a superuser role (the MAIN administrator)."""

@@ -229,5 +229,9 @@ def query_options(page: ListPage) -> dict[str, Any]:
     # default sort, is the order of the (filter, default sort) indexes (rule 9).
     within = state.sort or page.default_sort()
     sort = [*state.group, *[k for k in within if k.lstrip("-") not in state.group]]
+    if not state.sort and not state.group:
+        # No order chosen: the engine's own, which for a search is the order of the
+        # matched term (O(page) however many records match; docs/architecture.md).
+        sort = []
     return {"filters": state.query_filters(id_fields), "sort": sort,
             "search": state.search or None, "columns": names}  # fmt: skip

@@ -54,7 +54,7 @@ class ListRoutes:
         try:
             page = ListPage(self, request.args)  # type: ignore[arg-type]
         except (ValidationError, PermissionDenied) as exc:
-            flash(str(exc), "danger")
+            flash(self.c.error_text(exc, self.table), "danger")
             return redirect(url_for(".index_view"))
         return self.render(self.list_template, page=page, view=self)  # type: ignore[attr-defined]
 
@@ -86,8 +86,10 @@ class ListRoutes:
                 filters=others.query_filters(id_fields),
             )  # fmt: skip
         except PermissionDenied as exc:
-            return _error(str(exc), 403)
-        except (ValidationError, KeyError) as exc:
+            return _error(self.c.error_text(exc, self.table), 403)
+        except ValidationError as exc:
+            return _error(self.c.error_text(exc, self.table), 400)
+        except KeyError as exc:
             return _error(str(exc), 400)
         items = []
         for v in found[:VALUES_LIMIT]:

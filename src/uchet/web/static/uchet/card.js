@@ -94,6 +94,22 @@
       });
   }
 
+  // -- "show more" on a child tab: the next rows after the last one shown ------------------
+  $(document).on("click", ".uchet-child-more", function (e) {
+    if (e.ctrlKey || e.metaKey || e.shiftKey) { return; }  // a new tab gets the full list
+    e.preventDefault();
+    var button = $(this).prop("disabled", true).addClass("disabled");
+    var here = button.closest(".uchet-children");
+    fetch(this.getAttribute("data-more-url"), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.statusText); } return r.text(); })
+      .then(function (html) {
+        var next = $($.parseHTML(html.trim()));
+        here.find(".uchet-child-table tbody").append(next.find(".uchet-child-row"));
+        var more = next.find(".uchet-child-more");
+        if (more.length) { button.replaceWith(more); } else { button.remove(); }
+      }, function () { window.location = button.attr("href"); });
+  });
+
   function fetchOptions(form, body) {
     var token = csrfOf(form);
     return { method: "POST", body: body, credentials: "same-origin",
