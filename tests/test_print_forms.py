@@ -30,6 +30,8 @@ def test_versions_upload_refusal_and_restore(platform):
     forms = PrintForms(platform, SYSTEM, isolate=False)
     form = forms.duplicate("client_card", "my_card", "Моя карточка")
     assert form.stored and form.based_on == "pf_client_card" and form.version == 1
+    # The version keeps the file's name, not its path in the bundle ("templates/...").
+    assert [v.file_name for v in forms.versions("my_card")] == ["client_card.docx"]
     assert "КАРТОЧКА КЛИЕНТА" in [
         p.text for p in Document(io.BytesIO(forms.render("my_card", client["id"]).data)).paragraphs
     ]

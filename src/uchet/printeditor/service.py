@@ -361,7 +361,7 @@ class PrintForms:
             label or {k: f"{v} (2)" for k, v in source.label.items()},
             source.table,
             template=self.template(source),
-            file_name=source.template,
+            file_name=source.template.rsplit("/", 1)[-1],  # the file, not its bundle path
             roles=source.roles,
             output_name=source.output_name,
             based_on=source.id,
