@@ -51,5 +51,22 @@ def test_demo_data_is_realistic_and_deterministic(tmp_path: Path) -> None:
         assert p.notifications(manager).list()  # tasks assigned to them
     finally:
         p.close()
+    # Again on the same file (the README's first command run twice): nothing is loaded, the
+    # data stays as it was, and the command succeeds so that ``&& uchet serve`` goes on.
+    before = _counts(a)
     again = CliRunner().invoke(main, ["init", "-d", a, "--demo"])
-    assert again.exit_code == 1 and "already has clients" in again.output
+    assert again.exit_code == 0, again.output
+    assert "Demo data not loaded: the database already has clients" in again.output
+    assert _counts(a) == before
+
+
+def _counts(url: str) -> dict[str, int]:
+    """Rows per CRM table of the database at ``url``."""
+    p = Platform.open("sample_crm", database_url=url)
+    try:
+        return {
+            ct.table.id: p.records(ct.table.id, user=SYSTEM).query(count=True, limit=1).total
+            for ct in p.runtime.model
+        }
+    finally:
+        p.close()

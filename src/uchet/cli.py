@@ -33,6 +33,7 @@ from uchet.platform.errors import (
     ConfigError,
     ConfigIssue,
     ConversionError,
+    DataPresent,
     DestructiveChangeError,
     MigrationError,
     UchetError,
@@ -370,6 +371,10 @@ def _demo(platform: Platform, clients: int, seed: int) -> None:
         summary = platform.pm.hook.uchet_demo_data(
             platform=platform, clients=clients, seed=seed, echo=click.echo
         )
+    except DataPresent as e:
+        # Not a failure: ``uchet init --demo && uchet serve`` is run again on the same file.
+        click.echo(f"Demo data not loaded: {e}; the database is left as it was.")
+        return
     except ValueError as e:
         _fail(str(e))
     if summary is None:

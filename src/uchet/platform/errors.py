@@ -103,3 +103,10 @@ class ConversionError(DestructiveChangeError):
 
 class MigrationError(UchetError):
     """Applying a plan failed; the database was left exactly as it was."""
+
+
+class DataPresent(ValueError):
+    """Demo data was asked for a database that already holds data: nothing was loaded.
+
+    ``uchet init --demo`` reports it and goes on, so the README's first command can be run
+    again on the same database."""

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from uchet.hookspecs import hookimpl
+from uchet.platform.errors import DataPresent
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.users import SYSTEM
 
@@ -425,5 +426,5 @@ class SampleCrmDemo:
         if platform.config.manifest.name != "sample_crm":
             return None
         if platform.records("clients", user=SYSTEM).query(limit=1, count=False).rows:
-            raise ValueError("the database already has clients: demo data goes into an empty one")
+            raise DataPresent("the database already has clients: demo data goes into an empty one")
         return Demo(platform, clients, seed, echo or (lambda _text: None)).run()
