@@ -189,3 +189,33 @@ def test_reminder_time_in_the_past_is_not_scheduled(platform, staff):
         assert (
             conn.execute(jobs.select().where(jobs.c.key == f"work.remind:{task['id']}")).all() == []
         )
+
+
+def test_invoice_status_is_a_choice_shown_by_its_label(platform):
+    """The status formula returns a value; lists, cards and print forms show its label."""
+    status = platform.runtime.table("invoices").table.field_by_name("status")
+    ftype = platform.runtime.types.get(status.type)
+    assert status.result_type == "choice"
+    assert ftype.format(status, "partly_paid", "ru") == "Оплачен частично"
+    assert ftype.format(status, "partly_paid", "en") == "Partly paid"
+    assert ftype.format(status, "unpaid", "ru") == "Не оплачен"
+
+
+def test_a_choice_formula_needs_its_choices(tmp_path):
+    """``choices`` on a formula whose result is not ``choice`` is a configuration error that
+    names the field (``config check`` with an overlay changing the result type)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from uchet.cli import main
+
+    overlay = tmp_path / "status.json"
+    overlay.write_text(
+        json.dumps({"overlay": "status", "set": {"invoices.status": {"result_type": "string"}}}),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["config", "check", "sample_crm", "--overlay", str(overlay)])
+    assert result.exit_code == 1, result.output
+    assert '"choices" needs result_type "choice"' in result.output
+    assert "invoices" in result.output

@@ -222,6 +222,9 @@ RESULT_TYPES: dict[str, FieldType] = {
     "boolean": BooleanType(),
     "date": DateType(),
     "datetime": DateTimeType(),
+    # A formula that classifies a row ("unpaid" / "partly_paid" / "paid") declares its
+    # values as ``choices``, so lists, filters and print forms show their labels per locale.
+    "choice": ChoiceType(),
 }
 
 
@@ -252,7 +255,14 @@ class FormulaType(ComputedType):
 
     name = "formula"
     widget = "readonly"
-    properties = frozenset({"formula", "result_type"})
+    properties = frozenset({"formula", "result_type", "choices"})
+
+    def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:
+        if field.result_type == "choice":
+            if not field.choices:
+                yield 'a formula with result_type "choice" needs "choices"'
+        elif field.choices:
+            yield '"choices" needs result_type "choice"'
 
 
 class RollupType(ComputedType):
