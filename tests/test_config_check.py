@@ -750,7 +750,7 @@ def test_sample_passes() -> None:
     assert result.exit_code == 0, result.output
     assert (
         result.output
-        == "OK sample_crm 0.1.0: 20 tables, 153 fields, 8 forms, 6 print forms, 7 reports, "
+        == "OK sample_crm 0.1.0: 20 tables, 154 fields, 8 forms, 6 print forms, 7 reports, "
         "1 dashboard, 4 roles, 0 overlays\n"
     )
 
@@ -758,7 +758,7 @@ def test_sample_passes() -> None:
 def test_copied_directory_passes(bundle: Path) -> None:
     result = run_check(bundle)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables, 153 fields")
+    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables, 154 fields")
 
 
 @pytest.mark.parametrize("top_folder", [False, True], ids=["flat", "with-top-folder"])
@@ -824,7 +824,7 @@ def test_valid_overlay_applies(bundle: Path) -> None:
     result = run_check(bundle, [overlay])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "OK sample_crm 0.1.0: 20 tables, 154 fields, 8 forms, 6 print forms, 7 reports, "
+        "OK sample_crm 0.1.0: 20 tables, 155 fields, 8 forms, 6 print forms, 7 reports, "
         "1 dashboard, 4 roles, 1 overlay\n"
     )
 

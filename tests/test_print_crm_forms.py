@@ -444,3 +444,18 @@ def test_who_may_print_which_document(crm):
     assert documents | {"price_list", "client_card"} <= names["accountant"]
     assert documents | {"price_list", "client_card"} <= names["manager"]
     assert not documents & names["viewer"] and {"price_list", "client_card"} <= names["viewer"]
+
+
+def test_contract_heading_names_our_company_city(crm):
+    """The place of the contract is the company's own city, not a fixed text."""
+    company = crm["p"].records("our_company", user=SYSTEM)
+    record = company.query(limit=1, count=False).rows[0]
+    company.update(record["id"], {"city": "Тверь"})
+    contract = crm["contract"]
+    _, tables, _ = read_docx(PrintForms(crm["p"], SYSTEM).render("contract", contract["id"]).data)
+    assert tables[0][0][0] == "г. Тверь"
+    record = company.get(record["id"])
+    company.update(record["id"], {"city": None})
+    _, tables, _ = read_docx(PrintForms(crm["p"], SYSTEM).render("contract", contract["id"]).data)
+    assert tables[0][0][0] == ""  # no city: no "г." either
+    company.update(record["id"], {"city": "Москва"})

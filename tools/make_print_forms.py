@@ -422,7 +422,7 @@ def contract() -> Any:
     para(doc, "ДОГОВОР № {{ number }}", bold=True, size=14, align=CENTER)
     para(doc, "на поставку товаров и оказание услуг", size=10, align=CENTER, after=8)
     t = table(doc, 1, [9.0, 9.0], borders=False)
-    cell_text(t.cell(0, 0), "г. Москва")
+    cell_text(t.cell(0, 0), "{% if company.city %}г. {{ company.city }}{% endif %}")
     cell_text(t.cell(0, 1), "{{ raw.date|date('«%d» %B %Y г.') }}", align=RIGHT)
     para(
         doc,
