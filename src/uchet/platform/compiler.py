@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -202,6 +203,7 @@ class CompiledModel:
         self.system = define_system_tables(self.metadata)
         self.registry = registry(metadata=self.metadata)
         self._memo: dict[Hashable, Any] = {}
+        self._memo_lock = threading.RLock()
         self.tables: dict[str, CompiledTable] = {}
         for t in config.tables:
             sql = build_table(t, config, types, self.metadata)
@@ -230,8 +232,13 @@ class CompiledModel:
         try:
             return cast(T, self._memo[key])
         except KeyError:
-            value = self._memo[key] = build()
-            return value
+            pass
+        # Built under a lock: two threads building the same key would each use their own
+        # object (say, a join alias) while the memo keeps only one of them.
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = build()
+            return cast(T, self._memo[key])
 
     def dispose(self) -> None:
         """Unmap the classes so the registry can be garbage-collected."""

@@ -21,6 +21,7 @@ re-exports what callers import from it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -126,6 +127,11 @@ class ListQuery:
         self._selected: tuple[dict[str, Any], list[str]] | None = None
         #: Statements built so far, by kind (and compiled forms of them, see query_run).
         self.statements: dict[Hashable, Any] = {}
+        #: Held while statements are built: a query becomes the template of its shape before
+        #: its statements exist (:meth:`template`), and threads running the same shape at
+        #: once must not build them side by side (one's joins and the other's select list
+        #: would mix, giving a cross join that returns no rows).
+        self.lock = threading.RLock()
         #: Every value the statements use, bound by name (see :meth:`_bind`).
         self.params: dict[str, Any] = {}
         filters = list(filters)
@@ -213,19 +219,20 @@ class ListQuery:
     @property
     def where(self) -> list[Any]:
         """The conditions of the query (filters, search, row condition), built once."""
-        if "where" not in self.statements:
-            where = [sa.and_(sa.true(), *(p.condition() for p in self._filters))] if (
-                self._filters) else []  # fmt: skip
-            if self._ranges:
-                assert self.ct.search is not None
-                found = ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges,
-                                         self._fields)  # fmt: skip
-                self.statements["search"] = found
-                where.append(found)
-            if self.row_condition is not None:
-                where.append(self.row_condition)
-            self.statements["where"] = where
-        return cast(list[Any], self.statements["where"])
+        with self.lock:
+            if "where" not in self.statements:
+                where = [sa.and_(sa.true(), *(p.condition() for p in self._filters))] if (
+                    self._filters) else []  # fmt: skip
+                if self._ranges:
+                    assert self.ct.search is not None
+                    found = ranges_condition(self.ct.search, self.ct.sql.c.id, self._ranges,
+                                             self._fields)  # fmt: skip
+                    self.statements["search"] = found
+                    where.append(found)
+                if self.row_condition is not None:
+                    where.append(self.row_condition)
+                self.statements["where"] = where
+            return cast(list[Any], self.statements["where"])
 
     # -- building ---------------------------------------------------------------------------
     def _readable(self, name: str, key: str) -> Target:
@@ -337,9 +344,10 @@ class ListQuery:
         A sort key that is also an output column (or a reference's title) is read from it,
         so a computed expression is evaluated once; others get a hidden ``_sort<i>`` label.
         """
-        if self._selected is None:
-            self._selected = self._build_select_list()
-        return self._selected
+        with self.lock:
+            if self._selected is None:
+                self._selected = self._build_select_list()
+            return self._selected
 
     def _build_select_list(self) -> tuple[dict[str, Any], list[str]]:
         labels: dict[str, Any] = {}
@@ -428,16 +436,18 @@ class ListQuery:
     def groups_statement(self, *, by_title: bool = False, limit: int | None = None) -> Any:
         """Row counts per group (see :func:`.query_groups.groups_statement`), built once."""
         key = ("groups", by_title, limit)
-        if key not in self.statements:
-            self.statements[key] = groups_statement(self, by_title, limit)
-        return self.statements[key]
+        with self.lock:
+            if key not in self.statements:
+                self.statements[key] = groups_statement(self, by_title, limit)
+            return self.statements[key]
 
     # -- running ------------------------------------------------------------------------------
     def statement(self, key: str) -> Any:
         """The statement ``rows``, ``count`` or ``groups`` of this query."""
-        if key == "rows":
-            return self.rows_statement()
-        return self.count_statement() if key == "count" else self.groups_statement()
+        with self.lock:
+            if key == "rows":
+                return self.rows_statement()
+            return self.count_statement() if key == "count" else self.groups_statement()
 
     def run(self, bind: Connection | Engine) -> QueryResult:
         """Execute: the page, then the capped count and group counts when asked for

@@ -73,11 +73,12 @@ def _driver_selects(
     """The statements ``keys`` of ``built`` compiled for the driver (kept with them); None
     when one of them must run through SQLAlchemy."""
     selects = {}
-    for key in keys:
-        cache_key = ("driver", key, engine.dialect.name)
-        if cache_key not in built.statements:
-            built.statements[cache_key] = DriverSelect(built.statement(key), engine.dialect)
-        selects[key] = built.statements[cache_key]
+    with built.lock:
+        for key in keys:
+            cache_key = ("driver", key, engine.dialect.name)
+            if cache_key not in built.statements:
+                built.statements[cache_key] = DriverSelect(built.statement(key), engine.dialect)
+            selects[key] = built.statements[cache_key]
     return selects if all(s.usable for s in selects.values()) else None
 
 
