@@ -68,6 +68,7 @@ LOCK_KEY = 0x75636865
 FK_NEUTRAL = (
     ops.AddField, ops.RenameField, ops.RenameTable, ops.CreateTable, ops.CreateIndex,
     ops.DropIndex, ops.CreateSearchTable, ops.DropSearchTable, ops.RebuildSearch,
+    ops.RecreateSearchIndex,
 )  # fmt: skip
 
 
@@ -183,7 +184,7 @@ def _apply(
     ensure_system_tables(conn)
     version = (current[0] if current else 0) + 1
     plan = plan.for_version(version)
-    state = SchemaState.from_config(plan.applied, types)
+    state = plan.start_state()
     check_data(conn, plan, state, types, policy)
     runner = Runner(Operations(MigrationContext.configure(conn)), state, types,
                     version=version, on_conversion_error=policy)  # fmt: skip
