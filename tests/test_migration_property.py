@@ -27,6 +27,7 @@ from uchet.platform.migrator import apply
 from uchet.platform.model import Configuration, build_configuration
 from uchet.platform.planner import plan
 from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.reconcile import plan_for_database
 from uchet.platform.search import record_terms
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
@@ -280,6 +281,8 @@ def run_steps(engine: Engine, data: st.DataObject, steps: int) -> None:
         cfg = new
         insert_row(engine, m, cfg, data)
         verify(engine, m, cfg)
+        with engine.connect() as conn:  # every index as uchet makes it: nothing to repair
+            assert plan_for_database(conn, cfg, cfg, TYPES).is_empty
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

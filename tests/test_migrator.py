@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from uchet.platform import migrator
+from uchet.platform import migration_checks
 from uchet.platform.compiler import build_search_table, build_table
 from uchet.platform.database import create_engine
 from uchet.platform.errors import ConversionError, DestructiveChangeError, MigrationError
@@ -391,7 +391,7 @@ def test_a_failing_last_step_changes_nothing(engine: Engine, seeded: Configurati
 def test_a_failure_inside_a_table_rebuild_changes_nothing(
     engine: Engine, seeded: Configuration, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delitem(migrator._CHECKS, AddUnique)  # let the database find the duplicates
+    monkeypatch.delitem(migration_checks._CHECKS, AddUnique)  # let the database find the duplicates
     new = big_change()
     fld(new, "clients.city")["unique"] = True
     before = snapshot(engine)

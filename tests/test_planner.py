@@ -250,6 +250,23 @@ def test_required_toggle_and_reference_changes() -> None:
     assert not p.destructive
 
 
+def test_required_toggle_makes_the_plain_indexes_over_the_field_again() -> None:
+    # On PostgreSQL a nullable column is indexed NULLS FIRST and a NOT NULL one is not
+    # (schema_runner.index_sorting), so the index follows the field's nullability.
+    def edit(t: dict[str, Any]) -> None:
+        fld(t, "clients.city").update(required=True, default="Moscow", indexed=True)
+        fld(t, "clients.phone")["required"] = True
+
+    old = base_tree()
+    fld(old, "clients.city")["indexed"] = True
+    fld(old, "clients.phone")["unique"] = True
+    new = copy.deepcopy(old)
+    edit(new)
+    p = plan(build(old), build(new), TYPES)
+    assert kinds(p) == [DropIndex, AlterNullable, AlterNullable, CreateIndex]
+    assert p.operations[0].spec.field_ids == ("clients.city",)  # the unique phone stays
+
+
 def test_new_reference_to_a_new_table_comes_after_it() -> None:
     def edit(t: dict[str, Any]) -> None:
         t["tables"].append(table("regions", [field("regions", "name")]))

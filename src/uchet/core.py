@@ -30,10 +30,10 @@ from uchet.platform.jobs import Worker
 from uchet.platform.lookup import Found
 from uchet.platform.model import Configuration, build_configuration
 from uchet.platform.plugins import field_type_registry, job_registry, make_plugin_manager
+from uchet.platform.reconcile import plan_for_database
 from uchet.platform.records import RecordService
 from uchet.platform.reports import ReportResult, run_report
 from uchet.platform.runtime import Runtime
-from uchet.platform.schema_state import stale_search_tables
 from uchet.platform.system import define_system_tables
 from uchet.platform.users import SYSTEM, User, UserStore
 
@@ -100,9 +100,10 @@ class Platform:
         applied = self.applied()
         config = applied[1] if applied else None
         with self.engine.connect() as conn:
-            # Search tables an older uchet laid out are rebuilt (data kept: terms are derived).
-            stale = stale_search_tables(conn, config)
-        return planner.plan(config, self.config, self.types, stale_search=stale)
+            # Beyond the configurations: search tables an older uchet laid out are rebuilt
+            # (terms are derived data), and owned indexes the database lacks or has defined
+            # differently are made again (reconcile.py).
+            return plan_for_database(conn, config, self.config, self.types)
 
     def migrate(
         self,

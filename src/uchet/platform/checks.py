@@ -15,6 +15,7 @@ from uchet.platform import formula as formulas
 from uchet.platform.checks_features import check_features
 from uchet.platform.errors import ConfigIssue
 from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.i18n import Text
 from uchet.platform.identifiers import identifier_problem
 from uchet.platform.model import SYSTEM_COLUMNS, Configuration, Field, Source, Table
 
@@ -259,22 +260,25 @@ def _check_rollup(f: Field, table: Table, config: Configuration) -> Iterator[Con
 
 
 def resolve_path(config: Configuration, table: Table, path: tuple[str, ...]) -> Field | str:
-    """Follow a dotted field path (``client.city``) from ``table``: the field, or a message."""
+    """Follow a dotted field path (``client.city``) from ``table``: the field, or a message.
+
+    The message is a :class:`~uchet.platform.i18n.Text`: English as a string, and in the
+    user's language where a list URL names a path that does not exist."""
     current = table
     for i, name in enumerate(path):
         try:
             f = current.field_by_name(name)
         except KeyError:
             shown = ".".join(path[: i + 1])
-            return f"no field {shown!r} in table {current.name!r}"
+            return Text("no_field_on_path", path=shown, table=current.name, label=current)
         if i == len(path) - 1:
             return f
         if f.type != "reference" or not f.target:
-            return f"{name!r} is not a reference, so {'.'.join(path)!r} cannot follow it"
+            return Text("not_a_reference", name=name, path=".".join(path), field=f)
         try:
             current = config.table(f.target)
         except KeyError:
-            return f"{name!r} refers to a missing table"
+            return Text("missing_target", name=name, field=f)
     raise AssertionError("empty path")
 
 

@@ -70,6 +70,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "unknown field {name!r} in table {table!r}; valid: {valid}",
         "ru": "Нет поля «{name}» в таблице «{label}».",
     },
+    "no_field_on_path": {
+        "en": "no field {path!r} in table {table!r}",
+        "ru": "Нет поля «{path}» в таблице «{label}».",
+    },
+    "not_a_reference": {
+        "en": "{name!r} is not a reference, so {path!r} cannot follow it",
+        "ru": "Поле «{field}» не ссылается на другую таблицу, путь «{path}» невозможен.",
+    },
+    "missing_target": {
+        "en": "{name!r} refers to a missing table",
+        "ru": "Поле «{field}» ссылается на несуществующую таблицу.",
+    },
     "unknown_fields": {
         "en": "unknown field(s) {names}; valid: {valid}",
         "ru": "Нет таких полей: {names}.",

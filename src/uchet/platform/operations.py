@@ -279,10 +279,13 @@ class IndexOperation(Operation):
     table_id: str
     table_name: str
     spec: IndexSpec
+    #: Why a repair step runs (the live database differs from the applied configuration).
+    reason: str = ""
     verb: ClassVar[str] = ""
 
     def describe(self) -> str:
-        return f"{self.verb} {self.spec.name} on {self.table_name}"
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{self.verb} {self.spec.name} on {self.table_name}{why}"
 
 
 @dataclass(frozen=True)
@@ -342,3 +345,21 @@ class RebuildSearch(Operation):
 
     def describe(self) -> str:
         return f"rebuild search terms of {self.table.name}"
+
+
+@dataclass(frozen=True)
+class RecreateSearchIndex(Operation):
+    """Create the search table's (record_id, term) index again, dropping the one the live
+    database has under its name first when ``drop`` (a repair, see
+    :mod:`uchet.platform.reconcile`)."""
+
+    table_id: str
+    table_name: str
+    index_name: str
+    drop: bool
+    reason: str = ""
+
+    def describe(self) -> str:
+        verb = "recreate" if self.drop else "create"
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{verb} index {self.index_name} on {self.table_name}{SEARCH_SUFFIX}{why}"

@@ -51,7 +51,7 @@ from uchet.platform.operations import (
     RenameTable,
     RetypeField,
 )
-from uchet.platform.schema_state import ColumnSpec
+from uchet.platform.schema_state import ColumnSpec, SchemaState
 from uchet.platform.system import define_system_tables
 
 TEXT_TYPES = frozenset({"string", "text", "email", "phone", "url", "choice"})
@@ -67,6 +67,9 @@ class Plan:
     operations: tuple[Operation, ...]
     types: FieldTypeRegistry = field(compare=False, repr=False)
     version: int | None = None
+    #: Indexes of ``applied`` the live database lacks, as ``(table id, index name)``: the
+    #: schema the plan starts from has none of them (see :mod:`uchet.platform.reconcile`).
+    absent: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def destructive(self) -> list[Operation]:
@@ -86,6 +89,14 @@ class Plan:
         )
         return replace(self, operations=ops, version=version)
 
+    def start_state(self) -> SchemaState:
+        """The schema the first operation finds: ``applied``'s, less the absent indexes."""
+        state = SchemaState.from_config(self.applied, self.types)
+        for table_id, name in self.absent:
+            if table_id in state.tables:
+                state.tables[table_id].indexes.pop(name, None)
+        return state
+
     def __str__(self) -> str:
         if self.is_empty:
             return "no schema changes"
@@ -98,7 +109,6 @@ class Plan:
         comments.
         """
         from uchet.platform.schema_runner import Runner
-        from uchet.platform.schema_state import SchemaState
 
         buf = io.StringIO()
         context = MigrationContext.configure(
@@ -111,8 +121,7 @@ class Plan:
                 ops.invoke(CreateTableOp.from_table(t))
                 for ix in t.indexes:
                     ops.create_index(str(ix.name), t.name, [c.name for c in ix.columns])
-        runner = Runner(ops, SchemaState.from_config(self.applied, self.types), self.types,
-                        version=self.version)  # fmt: skip
+        runner = Runner(ops, self.start_state(), self.types, version=self.version)
         for op in self.operations:
             runner.run(op)
         return buf.getvalue()
@@ -248,8 +257,12 @@ def plan(
             first.append(DropSearchTable(o.id, o.name))
         old_ix = {s.name: s for s in index_specs(o, applied, types)}  # type: ignore[arg-type]
         new_ix = {s.name: s for s in index_specs(n, new, types)}
+        # A plain index's column order depends on nullability on PostgreSQL (NULLS FIRST
+        # for a nullable column, see schema_runner.index_sorting): it is made again too.
+        rebuilt = {s.name for s in (*old_ix.values(), *new_ix.values())
+                   if set(s.field_ids) & (rt if s.unique else rt | refilled)}  # fmt: skip
         for s in old_ix.values():
-            if new_ix.get(s.name) != s or set(s.field_ids) & rt:
+            if new_ix.get(s.name) != s or s.name in rebuilt:
                 first.append((DropUnique if s.unique else DropIndex)(o.id, o.name, s))
         if gone:
             first.append(BackupFields(o.id, o.name, tuple(f.id for f in gone),
@@ -258,8 +271,8 @@ def plan(
         middle[:0] = [RenameField(n.id, n.name, fid, a, b)
                       for fid, a, b in _renames(field_renames, _held_names(of, nf))]  # fmt: skip
         last += [AddField(n.id, n.name, nf[i]) for i in nf if i not in of]
-        last += _index_ops(n, [s for s in new_ix.values()
-                               if old_ix.get(s.name) != s or set(s.field_ids) & rt])  # fmt: skip
+        changed = [s for s in new_ix.values() if old_ix.get(s.name) != s or s.name in rebuilt]
+        last += _index_ops(n, changed)
         if n.search_fields and o.search_fields and o.id in stale_search:
             first.append(DropSearchTable(o.id, o.name))
             last.append(CreateSearchTable(n))

@@ -42,6 +42,7 @@ from uchet.platform.operations import (
     DropUnique,
     Operation,
     RebuildSearch,
+    RecreateSearchIndex,
     RenameField,
     RenameTable,
     RetypeField,
@@ -160,17 +161,23 @@ def _create_table(op: CreateTable, r: Runner) -> None:
         r.ops.create_index(str(ix.name), t.name, index_columns(r, columns))
 
 
-def index_columns(r: Runner, columns: Sequence[tuple[str, bool]]) -> list[Any]:
-    """The columns of a new index, given as (name, nullable).
+def index_sorting(dialect_name: str, nullable: bool) -> tuple[str, ...]:
+    """How a plain index orders one column, in the words of SQLAlchemy's inspector
+    (``column_sorting``): ``("nulls_first",)`` or ``()`` for the default.
 
     List queries put NULLs first ascending and last descending (``query_cursor``): that
     is SQLite's index order, but PostgreSQL's default index keeps NULLs last ascending and
     cannot serve ``ORDER BY x ASC NULLS FIRST``. So on PostgreSQL a nullable column is
     indexed ``ASC NULLS FIRST`` (read backwards it serves ``DESC NULLS LAST`` too); a NOT
-    NULL column gets no clause, as the queries write none for it."""
-    if r.context.dialect.name != "postgresql":
-        return [name for name, _ in columns]
-    return [sa.column(name).asc().nulls_first() if nullable else name
+    NULL column gets no clause, as the queries write none for it. The live comparison
+    (:mod:`uchet.platform.reconcile`) expects exactly this."""
+    return ("nulls_first",) if dialect_name == "postgresql" and nullable else ()
+
+
+def index_columns(r: Runner, columns: Sequence[tuple[str, bool]]) -> list[Any]:
+    """The columns of a new index, given as (name, nullable), ordered by :func:`index_sorting`."""
+    dialect = r.context.dialect.name
+    return [sa.column(name).asc().nulls_first() if index_sorting(dialect, nullable) else name
             for name, nullable in columns]  # fmt: skip
 
 
@@ -389,3 +396,12 @@ def _rebuild_search(op: RebuildSearch, r: Runner) -> None:
     search = r.state.metadata().tables[st.name + SEARCH_SUFFIX]
     r.execute(sa.delete(search), f"delete every term of {search.name}")
     _fill_search(r, op.table)
+
+
+@implementation_for(RecreateSearchIndex)
+def _recreate_search_index(op: RecreateSearchIndex, r: Runner) -> None:
+    search = r.state.metadata().tables[r.state.tables[op.table_id].name + SEARCH_SUFFIX]
+    ix = next(i for i in search.indexes if i.name == op.index_name)
+    if op.drop:
+        r.ops.drop_index(op.index_name, table_name=search.name)
+    r.ops.create_index(op.index_name, search.name, [c.name for c in ix.columns])

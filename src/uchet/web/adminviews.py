@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
-from flask_admin.form import SecureForm
 from flask_babel import LazyString
 from flask_login import current_user
 from wtforms import (
@@ -37,6 +36,7 @@ from uchet.platform.permissions import ACTIONS
 from uchet.platform.users import User
 from uchet.web.auth import here
 from uchet.web.context import WebContext
+from uchet.web.formbase import SecureForm
 from uchet.web.views import TranslatedRender
 
 CATEGORY = "uchet_administration"

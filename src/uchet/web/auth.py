@@ -25,7 +25,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_admin.form import SecureForm
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -34,6 +33,7 @@ from wtforms.validators import InputRequired
 
 from uchet.platform.users import User
 from uchet.web.context import WebContext, ctx, here
+from uchet.web.formbase import SecureForm
 
 if TYPE_CHECKING:
     from uchet.web.app import WebSettings

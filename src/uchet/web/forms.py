@@ -16,11 +16,11 @@ from typing import Any
 
 import wtforms
 from flask import request
-from flask_admin.form import SecureForm
 from werkzeug.datastructures import MultiDict
 
 from uchet.platform.fieldtypes import FieldTypeRegistry, FileValue
 from uchet.platform.model import Field, Table
+from uchet.web.formbase import SecureForm
 from uchet.web.widgets import WidgetContext, make_input
 
 #: Hidden input carrying the record version the user started editing (optimistic locking).

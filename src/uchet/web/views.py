@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g, redirect, url_for
-from flask_admin.form import SecureForm
 from flask_admin.model import BaseModelView
 from flask_babel import LazyString
 from flask_login import current_user
@@ -26,6 +25,7 @@ from uchet.web.context import WebContext, ctx, here
 from uchet.web.display import display_html, display_text
 from uchet.web.duplicates import DuplicateRoutes
 from uchet.web.finding import LookupPanel
+from uchet.web.formbase import SecureForm
 from uchet.web.listroutes import ListRoutes
 from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
