@@ -168,3 +168,16 @@ def browser_login(page: Any, server: LiveServer, login: str, password: str = PAS
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/$"))
+
+
+def open_menu_link(page: Any, href: str) -> None:
+    """Click the top bar's menu entry leading to ``href``, wherever the bar put it: in the
+    bar, in its category's dropdown, or in "More" when it did not fit one row
+    (static/uchet/menu.js). On a phone the collapsed menu must be opened first."""
+    link = page.locator(f"#uchet-menu a[href='{href}']")
+    if not link.is_visible():
+        if page.locator(f"#uchet-more a[href='{href}']").count():
+            page.click("#uchet-more-toggle")  # a moved category is a heading there
+        else:
+            link.locator("xpath=ancestor::li[contains(@class, 'dropdown')][1]/a").click()
+    link.click()
