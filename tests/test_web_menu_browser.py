@@ -18,8 +18,8 @@ def top_entries(page: Any) -> list[str]:
     """The menu's entries in configured order, wherever they are (bar or "More")."""
     return page.eval_on_selector_all(
         "#uchet-menu .uchet-menu-entry > .nav-link",
-        "links => links.sort((a, b) => a.parentElement.dataset.order - b.parentElement.dataset.order)"
-        ".map(a => a.textContent.trim())",
+        "links => links.map(a => [+a.parentElement.dataset.order, a.textContent.trim()])"
+        ".sort((a, b) => a[0] - b[0]).map(pair => pair[1])",
     )
 
 

@@ -7,8 +7,8 @@ built here from the configuration; nothing is per-table Python.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, abort, redirect, request, url_for
