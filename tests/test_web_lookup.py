@@ -242,9 +242,11 @@ def test_suggestions_tell_only_that_another_managers_client_exists(client, crm):
     its city and its manager, with no link to its card."""
     client.login("boris")
     typed_phone = "+7 (495) 123-45-67"
-    for typed in [typed_phone[:n] for n in range(2, len(typed_phone))] + [
-        "7701234567"[:n] for n in range(2, 11)
-    ] + ["84951234"[:n] for n in range(2, 9)]:
+    for typed in (
+        [typed_phone[:n] for n in range(2, len(typed_phone))]
+        + ["7701234567"[:n] for n in range(2, 11)]
+        + ["84951234"[:n] for n in range(2, 9)]
+    ):
         r = suggest(client, typed)
         assert r.json["items"] == [], typed
         _clean(r.text.replace(typed, ""), crm)
