@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web_support import ARTIFACTS, browser_login, open_menu_link
+import pytest
+from tests.web_support import ARTIFACTS, PASSWORD, browser_login, open_menu_link
 
 SECTIONS_RU = ["Клиенты", "Работа и события", "Продажи", "Товары и услуги", "Справочники",
                "Наша организация"]  # fmt: skip
@@ -40,6 +41,8 @@ def one_row(page: Any) -> bool:
 def test_menu_fits_one_row_at_1280_and_collapses_on_a_phone(page: Any, live_server: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser_login(page, live_server, "admin")
+    # The page and the browser speak the user's language.
+    assert page.evaluate("[document.documentElement.lang, navigator.language]") == ["ru", "ru-RU"]
     # Sections in the manifest's order (not the tables' order), then print forms, reports and
     # administration; the home page is the site's name at the left.
     entries = top_entries(page)
@@ -95,3 +98,11 @@ def test_a_manager_sees_her_sections_in_one_row_in_english_too(page: Any, live_s
     assert top_entries(page)[:3] == ["Clients", "Work and events", "Sales"]
     assert one_row(page)
     page.screenshot(path=str(ARTIFACTS / "menu_1280_en.png"))
+
+
+@pytest.mark.user_language("en")
+def test_an_english_users_browser_and_page_speak_english(page: Any, live_server: Any) -> None:
+    live_server.platform.users.create("emma", PASSWORD, name="Emma", roles=["manager"], locale="en")
+    browser_login(page, live_server, "emma")
+    assert page.evaluate("[document.documentElement.lang, navigator.language]") == ["en", "en-US"]
+    assert top_entries(page)[:2] == ["Clients", "Work and events"]
