@@ -99,7 +99,12 @@ def test_find_box_on_a_small_screen(page: Any, live_server: Any) -> None:
     page.set_viewport_size({"width": 375, "height": 700})
     browser_login(page, live_server, "anna")
     page.click(".navbar-toggler")
-    page.fill("#uchet-find", "петров")
+    # The suggestions fit the phone's screen under the box.
+    page.locator("#uchet-find").press_sequentially("петров", delay=30)
+    page.wait_for_selector("#uchet-find-suggest .uchet-suggest-hidden")
+    box = page.locator("#uchet-find-suggest").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    page.screenshot(path=str(ARTIFACTS / "find_suggest_phone_375.png"))
     page.press("#uchet-find", "Enter")
     page.wait_for_selector(".uchet-find-results .uchet-found-hidden")
     width = page.evaluate("document.documentElement.scrollWidth")
