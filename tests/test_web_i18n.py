@@ -65,8 +65,10 @@ def test_configuration_labels_follow_the_locale(client: WebClient, web_platform:
     assert "Клиенты" in home and "Справочники" in home and "Учёт клиентов" in home
     listing = client.get("/clients/").text
     assert "Наименование" in listing and "Город" in listing
+    assert '<html lang="ru">' in home  # screen readers and spelling follow the user's language
     client.post("/locale", {"locale": "en"})
     home = client.get("/").text
+    assert '<html lang="en">' in home
     assert "Clients" in home and "Directories" in home and "Client accounting" in home
     assert "Клиенты" not in home
     listing = client.get("/clients/").text

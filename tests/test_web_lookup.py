@@ -209,6 +209,76 @@ def test_find_box_shows_other_managers_client_as_exists_and_owner(client, crm):
     _clean(r.text.replace("84951234567", ""), crm)
 
 
+# -- 2b. the Find box's suggestions as one types ------------------------------------------------
+def suggest(client: Any, typed: str) -> Any:
+    r = client.get("/-/find/suggest", query_string={"q": typed})
+    assert r.status_code == 200, (typed, r.status_code)
+    assert r.mimetype == "application/json" and r.headers["Cache-Control"] == "no-store"
+    return r
+
+
+def test_suggestions_need_a_login(client, crm):
+    r = client.get("/-/find/suggest", query_string={"q": "ромашка"})
+    assert r.status_code == 401 and r.json == {"error": "login required"}
+    assert "Ромашка" not in r.text
+
+
+def test_suggestions_find_own_client_by_phone_in_any_format(client, crm):
+    client.login("anna")
+    for typed in ("8 (495) 123-45-67", "+7495 1234567", "8 903 555-44-33"):  # and a contact's
+        items = suggest(client, typed).json["items"]
+        assert [i["title"] for i in items] == ["ООО «Ромашка»"], typed
+        assert items[0]["visible"] and items[0]["url"].endswith(
+            f"/clients/edit/?id={crm['anna']['id']}"
+        )
+    # By the first letters of the name; one character asks nothing.
+    assert [i["title"] for i in suggest(client, "ром").json["items"]] == ["ООО «Ромашка»"]
+    assert suggest(client, "р").json["items"] == []
+
+
+def test_suggestions_tell_only_that_another_managers_client_exists(client, crm):
+    """Boris typing Anna's client's phone or tax id one character at a time learns nothing
+    of it until the whole phone is typed; then (as on the Find page) only that it exists,
+    its city and its manager, with no link to its card."""
+    client.login("boris")
+    typed_phone = "+7 (495) 123-45-67"
+    for typed in (
+        [typed_phone[:n] for n in range(2, len(typed_phone))]
+        + ["7701234567"[:n] for n in range(2, 11)]
+        + ["84951234"[:n] for n in range(2, 9)]
+    ):
+        r = suggest(client, typed)
+        assert r.json["items"] == [], typed
+        _clean(r.text.replace(typed, ""), crm)
+    for typed in (typed_phone, "ромашка", "8 903 555 44 33"):
+        r = suggest(client, typed)
+        (item,) = r.json["items"]
+        assert item["title"] == "ООО «Ромашка»" and not item["visible"]
+        assert "Anna" in " ".join(item["fields"]) and "Москва" in " ".join(item["fields"])
+        assert item["note"] == "уже есть, с ней работает другой пользователь"
+        assert item["url"].startswith("/-/find/?q=")  # the Find page, not the card
+        # What Boris typed comes back (in the Find page's address): only that may be there.
+        _clean(re.sub(r"\?q=[^\"]*", "", r.text.replace(typed, "")), crm)
+    # The viewer reads every client but not tax ids: a tax id's digits find nothing.
+    client.post("/logout")
+    client.login("vera")
+    for typed in ("7701", "770123", "7701234567"):
+        assert suggest(client, typed).json["items"] == [], typed
+
+
+def test_suggestions_are_few(client, crm):
+    users = crm["platform"].test_users
+    service = crm["platform"].records("clients", user=users["anna"])
+    for n in range(12):
+        service.create({"name": f"Альфа {n}", "manager": users["anna"].id})
+    client.login("anna")
+    data = suggest(client, "альфа").json
+    assert len(data["items"]) == 8
+    assert data["all"]["url"] == "/-/find/?q=%D0%B0%D0%BB%D1%8C%D1%84%D0%B0"
+    page = client.get(data["all"]["url"])
+    assert page.text.count('<li class="uchet-found') == 12  # the page lists them all
+
+
 # -- 3. the lookup right in lists ---------------------------------------------------------------
 def test_quick_search_tells_that_another_managers_client_exists(client, crm):
     client.login("boris")
@@ -251,6 +321,9 @@ ROUTES = [
     "/-/find/?q=ромашка",
     "/-/find/?q=84951234567",
     "/-/find/?q=8 903 555 44 33",
+    "/-/find/suggest?q=ромашка",
+    "/-/find/suggest?q=84951234567",
+    "/-/find/suggest?q=8 903 555 44 33",
 ]
 
 

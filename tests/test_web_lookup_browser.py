@@ -99,8 +99,55 @@ def test_find_box_on_a_small_screen(page: Any, live_server: Any) -> None:
     page.set_viewport_size({"width": 375, "height": 700})
     browser_login(page, live_server, "anna")
     page.click(".navbar-toggler")
-    page.fill("#uchet-find", "петров")
+    # The suggestions fit the phone's screen under the box.
+    page.locator("#uchet-find").press_sequentially("петров", delay=30)
+    page.wait_for_selector("#uchet-find-suggest .uchet-suggest-hidden")
+    box = page.locator("#uchet-find-suggest").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+    page.screenshot(path=str(ARTIFACTS / "find_suggest_phone_375.png"))
     page.press("#uchet-find", "Enter")
     page.wait_for_selector(".uchet-find-results .uchet-found-hidden")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways: {width}px"
+
+
+def test_find_box_suggests_as_one_types(page: Any, live_server: Any) -> None:
+    """Suggestions under the Find box: a phone typed key by key in another format shows
+    nothing until it is complete, then the client; the keyboard picks it. Another
+    manager's client is only said to exist, and leads to the Find page, not its card."""
+    data = seed(live_server)
+    browser_login(page, live_server, "anna")
+    box, listbox = page.locator("#uchet-find"), page.locator("#uchet-find-suggest")
+    items = listbox.locator(".uchet-suggest-item")
+    box.press_sequentially("8 (495) 123-45-6", delay=40)
+    page.wait_for_timeout(700)  # past the pause and the answer: an incomplete number finds nothing
+    assert not listbox.is_visible()
+    box.press_sequentially("7")
+    items.first.wait_for()
+    assert items.count() == 1 and "ООО «Ромашка»" in items.inner_text()
+    assert box.get_attribute("aria-expanded") == "true"
+    page.screenshot(path=str(ARTIFACTS / "find_suggest_phone.png"))
+    page.keyboard.press("ArrowDown")
+    assert "active" in items.first.get_attribute("class")
+    page.keyboard.press("Escape")
+    assert not listbox.is_visible()
+    # By the first letters of the name: Down, Enter opens the card.
+    box.fill("")
+    box.press_sequentially("ромаш", delay=40)
+    items.first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/clients/edit/\?id={data['romashka']['id']}$"))
+    # Boris's client: it exists, who works with it, nothing more; a click shows the Find
+    # page's entry for it, never its card.
+    box.press_sequentially("петр", delay=40)
+    hidden = listbox.locator(".uchet-suggest-hidden")
+    hidden.wait_for()
+    text = hidden.inner_text()
+    assert "ИП Петров" in text and "Boris" in text and "другой пользователь" in text
+    assert "000-11-22" not in listbox.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "find_suggest_elsewhere.png"))
+    hidden.click()
+    page.wait_for_selector(".uchet-find-results .uchet-found-hidden")
+    assert page.locator(".uchet-find-results a").count() == 0
+    assert "000-11-22" not in page.inner_text(".uchet-find-results")

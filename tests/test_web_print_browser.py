@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from docx import Document
-from tests.web_support import ARTIFACTS, browser_login
+from tests.web_support import ARTIFACTS, browser_login, open_menu_link
 
 CLIENT_CARD = Path(__file__).resolve().parent.parent / "src/uchet/sample_crm/templates"
 
@@ -56,7 +56,7 @@ def test_editor_refuses_a_misspelt_placeholder_then_prints_from_the_card(
     )
     browser_login(page, live_server, "admin")
     # The admin menu leads to the editor; a new form starts from the generated starter.
-    page.click("text=Печатные формы")
+    open_menu_link(page, "/print-forms/")
     page.wait_for_selector("#uchet-print-forms")
     shot(page, "forms_list")
     page.select_option("#new-table", "clients")

@@ -85,7 +85,7 @@ def seed_invoice(platform: Any, manager: Any) -> dict[str, Any]:
 def test_manager_fixes_a_misspelt_placeholder_in_the_invoice_then_prints_it_from_the_card(
     page: Any, live_server: Any, tmp_path: Path
 ) -> None:
-    from tests.web_support import browser_login
+    from tests.web_support import browser_login, open_menu_link
 
     invoice = seed_invoice(live_server.platform, live_server.platform.test_users["anna"])
     number = invoice["number"]
@@ -93,7 +93,7 @@ def test_manager_fixes_a_misspelt_placeholder_in_the_invoice_then_prints_it_from
 
     # A manager (not an administrator) may use the bundled invoice form and duplicate it.
     browser_login(page, live_server, "anna")
-    page.click("text=Печатные формы")
+    open_menu_link(page, "/print-forms/")
     page.wait_for_selector("#uchet-print-forms")
     page.click("#uchet-print-forms tr[data-form='pf_invoice'] a")
     page.wait_for_url(re.compile(r".*/print-forms/pf_invoice/$"))

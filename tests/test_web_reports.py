@@ -159,15 +159,21 @@ def test_receivables_match_hand_sums(web_app, shop):
 def test_sales_by_month_with_a_period_and_the_clients_reports(web_app, shop):
     admin = login(web_app, "admin")
     page = admin.get("/reports/report_sales_by_month/").text
+    # Months read as people say them, in chronological (not alphabetical) order.
     assert table(page) == [
-        ["2025-01", rub("801,00"), rub("200,00"), "1"],
-        ["2025-02", rub("1 102,00"), rub("700,00"), "2"],
-        ["2025-03", rub("1 000,00"), rub("0,00"), "1"],
+        ["январь 2025", rub("801,00"), rub("200,00"), "1"],
+        ["февраль 2025", rub("1 102,00"), rub("700,00"), "2"],
+        ["март 2025", rub("1 000,00"), rub("0,00"), "1"],
     ]
     data = chart(page)
+    assert data["labels"] == ["январь 2025", "февраль 2025", "март 2025"]
     assert [s["values"] for s in data["series"]] == [[801.0, 1102.0, 1000.0], [200.0, 700.0, 0.0]]
     february = admin.get("/reports/report_sales_by_month/?date_from=2025-02-01&date_to=28.02.2025")
-    assert table(february.text) == [["2025-02", rub("1 102,00"), rub("700,00"), "2"]]
+    assert table(february.text) == [["февраль 2025", rub("1 102,00"), rub("700,00"), "2"]]
+    admin.post("/locale", {"locale": "en"})
+    english = admin.get("/reports/report_sales_by_month/?date_from=2025-02-01").text
+    assert [row[0] for row in table(english)] == ["February 2025", "March 2025"]
+    admin.post("/locale", {"locale": "ru"})
     assert 'value="2025-02-28"' in february.text  # the date picker shows the value used
     cats = admin.get("/reports/report_clients_by_category/").text
     assert table(cats) == [["VIP", "2"], ["Обычный", "1"]]
@@ -228,8 +234,12 @@ def test_the_xlsx_download_is_the_engines_export(web_app, web_platform, shop):
                                  {"date_from": "2025-02-01"}, "ru")  # fmt: skip
     want = list(load_workbook(io.BytesIO(export_xlsx(result))).active.iter_rows(values_only=True))
     assert got == want
-    assert got == [("Месяц", "Выставлено", "Оплачено", "Счетов"), ("2025-02", 1102, 700, 2),
-                   ("2025-03", 1000, 0, 1)]  # fmt: skip
+    # A month is a date cell (the month's first day) shown as "февраль 2025" in Russian.
+    assert got == [("Месяц", "Выставлено", "Оплачено", "Счетов"),
+                   (dt.datetime(2025, 2, 1), 1102, 700, 2),
+                   (dt.datetime(2025, 3, 1), 1000, 0, 1)]  # fmt: skip
+    sheet = load_workbook(io.BytesIO(export_xlsx(result))).active
+    assert sheet["A2"].number_format == "[$-419]MMMM YYYY" and sheet["A2"].is_date
     page = admin.get("/reports/report_sales_by_month/?date_from=2025-02-01").text
     assert 'href="/reports/report_sales_by_month/xlsx?date_from=2025-02-01"' in page
 

@@ -6,11 +6,15 @@ copies for docs/crm.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
 
 from tests.web_support import ARTIFACTS, browser_login
+
+from uchet import SYSTEM
+from uchet.platform.periods import period_label
 
 SHOTS = ARTIFACTS / "reports"
 #: Share of the canvas's pixels a drawn chart covers at least (an empty one has axes only).
@@ -104,7 +108,11 @@ def test_parameters_form_and_download_in_the_browser(page: Any, live_server: Any
     page.goto(f"{live_server.url}/reports/report_sales_by_month/")
     months = page.locator("#uchet-report-table tbody tr").count()
     assert months >= 6
-    first = page.inner_text("#uchet-report-table tbody tr:nth-child(2) td:first-child")
+    # Months read "март 2025"; the second one's first day is the new "from" date.
+    rows = live_server.platform.report("report_sales_by_month", SYSTEM).rows
+    first = rows[1]["date__month"]
+    label = page.inner_text("#uchet-report-table tbody tr:nth-child(2) td:first-child")
+    assert label == period_label("month", first, "ru") and re.fullmatch(r"[а-я]+ \d{4}", label)
     page.fill("#param-date_from", f"{first}-01")  # from the second month on
     page.click("#uchet-report-run")
     page.wait_for_url(re.compile(rf".*date_from={first}-01.*"))
@@ -115,7 +123,9 @@ def test_parameters_form_and_download_in_the_browser(page: Any, live_server: Any
     with open(download.value.path(), "rb") as saved:  # a temporary name without ".xlsx"
         sheet = load_workbook(io.BytesIO(saved.read())).active
     assert download.value.suggested_filename.startswith("sales_by_month-")
-    assert sheet.cell(1, 1).value == "Месяц" and sheet.cell(2, 1).value == first
+    assert sheet.cell(1, 1).value == "Месяц"
+    assert sheet.cell(2, 1).value == dt.datetime.strptime(first, "%Y-%m")  # a date cell
+    assert sheet.cell(2, 1).number_format == "[$-419]MMMM YYYY"
     assert sheet.max_row == months  # a header and the months shown
 
 

@@ -143,10 +143,29 @@ def live_server(tmp_path: Path, sqlite_crm_template: Path) -> Iterator[LiveServe
     platform.close()
 
 
+#: The language of the test users (they have none of their own, so the CRM's default).
+USER_LANGUAGE = "ru"
+#: A language's usual region, for the browser's locale ("ru" -> "ru-RU").
+REGIONS = {"ru": "RU", "en": "US", "uk": "UA"}
+
+
+def browser_locale(language: str) -> str:
+    """The browser locale of a user who works in ``language`` ("ru" -> "ru-RU")."""
+    return language if "-" in language else f"{language}-{REGIONS.get(language, language.upper())}"
+
+
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser page; a screenshot of it is saved under artifacts/screenshots."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ru-RU")
+    """A fresh browser page; a screenshot of it is saved under artifacts/screenshots.
+
+    The browser speaks the language of the user the test logs in as (its Accept-Language,
+    ``navigator.language`` and date formats of scripts): Russian for the test users, or
+    what ``@pytest.mark.user_language("en")`` says."""
+    marker = request.node.get_closest_marker("user_language")
+    language = marker.args[0] if marker else USER_LANGUAGE
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale=browser_locale(language)
+    )
     pg = context.new_page()
     # Generous: the machines are shared, and a page waits for every static file. Waits end
     # as soon as the condition holds, so a healthy run is not slower for it.
@@ -168,3 +187,16 @@ def browser_login(page: Any, server: LiveServer, login: str, password: str = PAS
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/$"))
+
+
+def open_menu_link(page: Any, href: str) -> None:
+    """Click the top bar's menu entry leading to ``href``, wherever the bar put it: in the
+    bar, in its category's dropdown, or in "More" when it did not fit one row
+    (static/uchet/menu.js). On a phone the collapsed menu must be opened first."""
+    link = page.locator(f"#uchet-menu a[href='{href}']")
+    if not link.is_visible():
+        if page.locator(f"#uchet-more a[href='{href}']").count():
+            page.click("#uchet-more-toggle")  # a moved category is a heading there
+        else:
+            link.locator("xpath=ancestor::li[contains(@class, 'dropdown')][1]/a").click()
+    link.click()

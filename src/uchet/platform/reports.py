@@ -26,6 +26,7 @@ from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.i18n import message
 from uchet.platform.model import Field, label_text
+from uchet.platform.periods import period_start, xlsx_format
 from uchet.platform.query_cache import model_cache
 from uchet.platform.query_filters import Target, check_readable, filters_condition, resolve
 from uchet.platform.records import ReadScope, RecordService
@@ -76,7 +77,9 @@ class ReportColumn:
 
     ``field`` is the field whose values (or aggregates of them) the column holds, for
     formatting (a money field's currency and scale); ``aggregate`` names a measure's
-    aggregate (``sum``, ``count`` ...) and is None for groups and detail columns.
+    aggregate (``sum``, ``count`` ...) and is None for groups and detail columns;
+    ``bucket`` (``day``, ``month``, ``year``) marks a group of dates by period, whose values
+    are sortable texts (``2025-03``) shown as :func:`~uchet.platform.periods.period_label`.
     """
 
     key: str
@@ -85,6 +88,7 @@ class ReportColumn:
     title_key: str | None = None
     field: Field | None = None
     aggregate: str | None = None
+    bucket: str | None = None
 
 
 @dataclass
@@ -99,6 +103,8 @@ class ReportResult:
     chart: str = "none"
     gantt: Mapping[str, str] | None = None
     spec: ReportSpec | None = None
+    #: The locale the report ran in (its labels; the export's month names).
+    locale: str = "en"
 
     def table(self) -> list[list[Any]]:
         """The rows as lists of display values (titles for references), header first."""
@@ -321,20 +327,22 @@ def run_report(
     select: dict[str, Any] = {}
     group_exprs: list[Any] = []
 
-    def add(key: str, t: Target, expr: Any, label: str, type_: str) -> None:
+    def add(
+        key: str, t: Target, expr: Any, label: str, type_: str, bucket: str | None = None
+    ) -> None:
         select[key] = expr.label(key)
         title_key = None
-        if t.title is not None:
+        if t.title is not None and bucket is None:
             title_key = key + "__title"
             select[title_key] = t.title.lookup(expr).label(title_key)
-        columns.append(ReportColumn(key, label, type_, title_key, t.field))
+        columns.append(ReportColumn(key, label, type_, title_key, t.field, bucket=bucket))
 
     if spec.grouped:
         for g in spec.group_by:
             t = target(g.field)
             expr = date_bucket(t.expr, sa.literal(g.bucket)) if g.bucket else t.expr
             label = label_text(g.label, locale, default="") or t.field.text(locale)
-            add(g.key, t, expr, label, "string" if g.bucket else t.field.type)
+            add(g.key, t, expr, label, "string" if g.bucket else t.field.type, g.bucket)
             group_exprs.append(expr)
         for m in spec.measures:
             f: Field | None = None
@@ -372,11 +380,16 @@ def run_report(
         spec.chart,
         spec.gantt,
         spec,
+        locale,
     )
 
 
 def export_xlsx(result: ReportResult, target: str | Path | IO[bytes] | None = None) -> bytes:
-    """Write ``result`` as an xlsx workbook (to ``target`` when given); returns the bytes."""
+    """Write ``result`` as an xlsx workbook (to ``target`` when given); returns the bytes.
+
+    A group by month or day is a real date cell (the period's first day) formatted as the
+    period ("март 2025" in a Russian report): a spreadsheet sorts, filters and charts it
+    as dates, which text would not allow. A group by year is the year's number."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -388,11 +401,16 @@ def export_xlsx(result: ReportResult, target: str | Path | IO[bytes] | None = No
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for values in body:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in values])
+        ws.append([_xlsx_value(c, v) for c, v in zip(result.columns, values)])
     for i, column in enumerate(result.columns, start=1):
         width = max([len(str(column.label))] + [len(str(r[i - 1] or "")) for r in body[:200]])
+        if column.bucket == "month":
+            width = max(width, 16)  # "сентябрь 2025"
         ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, width + 2)
-        fmt = {"date": "DD.MM.YYYY", "datetime": "DD.MM.YYYY HH:MM"}.get(column.type)
+        if column.bucket in ("day", "month"):
+            fmt: str | None = xlsx_format(column.bucket, result.locale)
+        else:
+            fmt = {"date": "DD.MM.YYYY", "datetime": "DD.MM.YYYY HH:MM"}.get(column.type)
         if fmt:
             for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = fmt
@@ -404,3 +422,14 @@ def export_xlsx(result: ReportResult, target: str | Path | IO[bytes] | None = No
     elif target is not None:
         target.write(data)
     return data
+
+
+def _xlsx_value(column: ReportColumn, value: Any) -> Any:
+    """A cell's value: numbers as numbers, a period as its first day (a year as its number)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if column.bucket is not None and value is not None:
+        day = period_start(column.bucket, value)
+        if day is not None:
+            return day.year if column.bucket == "year" else day
+    return value

@@ -7,6 +7,7 @@ built here from the configuration; nothing is per-table Python.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from flask_login import current_user
 from jinja2 import BytecodeCache
 
 from uchet.platform.errors import NotFound
+from uchet.platform.model import Table
 from uchet.platform.runtime import Runtime
 from uchet.web import (
     adminviews,
@@ -59,7 +61,13 @@ BYTECODE_CACHE = _MemoryBytecodeCache()
 
 class HomeView(TranslatedRender, AdminIndexView):
     """The start page: the user's dashboard (S42), then the tables they may open, by
-    section. ``?dashboard=<id>`` opens another dashboard they may see."""
+    section. ``?dashboard=<id>`` opens another dashboard they may see.
+
+    It has no menu entry: the site's name at the left of the top bar opens it, and the
+    bar's room is for the sections (a 1280 px screen fits one row of them)."""
+
+    def is_visible(self) -> bool:
+        return False
 
     @expose("/")
     def index(self) -> Any:
@@ -70,6 +78,13 @@ class HomeView(TranslatedRender, AdminIndexView):
         except NotFound:
             abort(404)
         return self.render("uchet/home.html", **shown)
+
+
+def menu_order(tables: Iterable[Table], section_ids: list[str]) -> list[Table]:
+    """Tables in the order of their menu sections as the manifest lists them (a section's
+    tables keep their configuration order); tables without a section come last."""
+    position = {sid: i for i, sid in enumerate(section_ids)}
+    return sorted(tables, key=lambda t: position.get(t.section or "", len(position)))
 
 
 def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Flask:
@@ -102,7 +117,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         theme=Bootstrap4Theme(swatch="default", fluid=True),
     )
     sections = {s.id: s for s in config.manifest.sections}
-    for table in config.tables:
+    for table in menu_order(config.tables, [s.id for s in config.manifest.sections]):
         admin.add_view(TableView(c, table, category=table.section))
     printviews.init_app(app, admin, c)  # print menus, documents, the print-form editor
     notifications.init_app(app, admin, c)  # the bell and the list of notifications

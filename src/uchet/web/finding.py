@@ -130,6 +130,35 @@ def lookup_tables(c: WebContext) -> list[Table]:
     return tables
 
 
+def find_groups(
+    c: WebContext, text: str, limit: int = FIND_LIMIT
+) -> list[tuple[Table, list[FoundItem]]]:
+    """What the Find box finds for ``text``, per lookup table (the Find page and the box's
+    suggestions both ask this): a phone typed in any format finds records by the *whole*
+    number (:meth:`~uchet.platform.lookup.LookupMixin.find_by_phone`), other text by the
+    first letters of the search fields the user may see
+    (:meth:`~uchet.platform.lookup.LookupMixin.lookup`). So typing another manager's
+    client's phone one digit at a time shows nothing of it until the number is complete,
+    and then only that it exists and who owns it."""
+    if not text:
+        return []
+    phone = is_phone(text)
+    groups: list[tuple[Table, list[FoundItem]]] = []
+    for table in lookup_tables(c):
+        service = c.records(table.id)
+        try:
+            found = (
+                service.find_by_phone(text, limit=limit)
+                if phone
+                else service.lookup(text, limit=limit)
+            )
+        except (PermissionDenied, ValidationError):
+            continue  # no search fields, or no right on it after all
+        if found:
+            groups.append((table, present(c, table, found)))
+    return groups
+
+
 class LookupPanel:
     """A list's panel of records outside the user's rows that match its quick search."""
 

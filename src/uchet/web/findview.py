@@ -1,20 +1,25 @@
-"""The Find page: the results of the top bar's Find box (S25, S36); see
-:mod:`uchet.web.finding` for what it finds and shows."""
+"""The Find page and the Find box's suggestions: the results of the top bar's Find box
+(S25, S36); see :mod:`uchet.web.finding` for what it finds and shows. The box's script is
+``static/uchet/find.js``."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from flask import abort, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import LazyString
 from flask_login import current_user
 
-from uchet.platform.errors import PermissionDenied, ValidationError
 from uchet.platform.model import Table
 from uchet.web.context import WebContext, here
-from uchet.web.finding import FIND_LIMIT, FoundItem, is_phone, lookup_tables, present
+from uchet.web.finding import FoundItem, find_groups, is_phone, lookup_tables
 from uchet.web.views import TranslatedRender
+
+#: The Find box asks for suggestions from this many characters on, and gets at most this many.
+SUGGEST_MIN = 2
+SUGGEST_LIMIT = 8
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -37,6 +42,8 @@ class FindView(TranslatedRender, BaseView):
         return False
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if request.endpoint == f"{self.endpoint}.suggest":
+            return _json({"error": "login required"}, 401)  # a script asked
         return redirect(url_for("auth.login", next=here()))
 
     @expose("/")
@@ -46,20 +53,7 @@ class FindView(TranslatedRender, BaseView):
         if not tables:
             abort(404)
         phone = is_phone(text)
-        groups: list[tuple[Table, list[FoundItem]]] = []
-        if text:
-            for table in tables:
-                service = self.c.records(table.id)
-                try:
-                    found = (
-                        service.find_by_phone(text, limit=FIND_LIMIT)
-                        if phone
-                        else service.lookup(text, limit=FIND_LIMIT)
-                    )
-                except (PermissionDenied, ValidationError):
-                    continue  # no search fields, or no right on it after all
-                if found:
-                    groups.append((table, present(self.c, table, found)))
+        groups = find_groups(self.c, text)
         items = [i for _, found in groups for i in found]
         if phone and len(items) == 1 and items[0].url:
             return redirect(items[0].url)  # a caller's number opens the client's card
@@ -67,6 +61,44 @@ class FindView(TranslatedRender, BaseView):
             "uchet/find.html", text=text, phone=phone, groups=groups, tables=tables,
             total=len(items), hidden=sum(not i.visible for i in items),
         )  # fmt: skip
+
+    @expose("/suggest")
+    def suggest(self) -> Any:
+        """The Find box's suggestions as one types: JSON of at most :data:`SUGGEST_LIMIT`
+        records, found exactly as the Find page finds them (:func:`find_groups`, through the
+        record service's lookups and the same :func:`~uchet.web.finding.present`), so they
+        tell nothing the page would not. Less than :data:`SUGGEST_MIN` characters ask
+        nothing of the database."""
+        text = request.args.get("q", "").strip()[:200]
+        if not lookup_tables(self.c):
+            abort(404)
+        items: list[dict[str, Any]] = []
+        if len(text) >= SUGGEST_MIN:
+            for table, found in find_groups(self.c, text, SUGGEST_LIMIT):
+                for it in found:
+                    items.append(_suggestion(self.c, table, it, text))
+        every = {"url": url_for(".index", q=text), "text": self.c.gettext("Show all results")}
+        return _json({"q": text, "items": items[:SUGGEST_LIMIT], "all": every})
+
+
+def _suggestion(c: WebContext, table: Table, it: FoundItem, text: str) -> dict[str, Any]:
+    """One suggestion: a record the user may open links to its card; one outside their rows
+    to the Find page, which shows that it exists and who works with it (never its card)."""
+    return {
+        "table": c.table_label(table),
+        "title": it.title,
+        "fields": [f"{label}: {value}" for label, value in it.fields],
+        "visible": it.visible,
+        "url": it.url or url_for(".index", q=text),
+        "note": None if it.visible else c.gettext("exists, owned by another user"),
+    }
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    """A JSON answer (UTF-8, not \\u-escaped) that no cache keeps: it is one user's findings."""
+    response = Response(json.dumps(data, ensure_ascii=False), status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app: Flask, admin: Admin, c: WebContext) -> None:

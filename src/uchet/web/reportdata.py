@@ -17,6 +17,7 @@ from typing import Any
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model import Field
+from uchet.platform.periods import period_label, period_start
 from uchet.platform.report_spec import NUMERIC
 from uchet.platform.reports import ReportColumn, ReportResult
 
@@ -26,6 +27,8 @@ MAX_POINTS = {"bar": 30, "line": 120, "pie": 12, "gantt": 80}
 #: Aggregates whose column total is the sum of the rows (an average's total is not).
 SUMMABLE = frozenset({"sum", "count"})
 CURRENCY_SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€"}
+#: A bucket of days formats like a date field.
+DAY_FIELD = Field(id="day", name="day", type="date", label={})
 
 
 @dataclasses.dataclass
@@ -53,6 +56,8 @@ class Formatter:
         """The text of one value of ``column``."""
         if value is None:
             return ""
+        if column.bucket is not None:
+            return self.period(column.bucket, value)
         if isinstance(value, bool):
             return self.yes_no[0] if value else self.yes_no[1]
         if column.type in ("reference", "user") or isinstance(value, str):
@@ -61,6 +66,15 @@ class Formatter:
             return self.types.get(column.type).format(self._field(column), value, self.locale)
         except (KeyError, ValueError, TypeError, AttributeError):
             return str(value)  # e.g. a date that a formula gave as text on SQLite
+
+    def period(self, bucket: str, value: Any) -> str:
+        """A group of dates by period: "март 2025" / "March 2025", a day as a date field
+        shows it, a year as is. Rows stay in the database's chronological order."""
+        if bucket == "day":
+            day = period_start(bucket, value)
+            if day is not None:
+                return self.types.get("date").format(DAY_FIELD, day, self.locale)
+        return period_label(bucket, value, self.locale)
 
     def cell(self, column: ReportColumn, row: Mapping[str, Any]) -> str:
         """The text of ``column`` in ``row``: a reference's title, else the formatted value."""

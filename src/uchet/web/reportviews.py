@@ -232,6 +232,8 @@ class ReportsView(TranslatedRender, BaseView):
 
 def init_app(admin: Admin, c: WebContext) -> None:
     """Add the "Reports" menu: the list of reports, then one entry per report."""
+    # Pinned: the top bar never moves Reports into its "More" menu (see uchet/_menu.html).
+    admin.add_category(CATEGORY, class_name="uchet-pinned")
     admin.add_view(ReportsView(c, LazyString(lambda: c.gettext("All reports"))))
     for doc in c.config.reports:
         admin.add_link(ReportLink(c, find_report(c.runtime, doc.id)))

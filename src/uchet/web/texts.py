@@ -425,3 +425,13 @@ UI_TEXTS.update(
         },
     }
 )
+
+# The top bar: the menu's overflow and the Find box's suggestions as one types.
+UI_TEXTS.update(
+    {
+        "More": {"ru": "Ещё"},
+        "Menu sections that do not fit the bar": {"ru": "Разделы меню, не уместившиеся в строке"},
+        "Show all results": {"ru": "Показать все результаты"},
+        "exists, owned by another user": {"ru": "уже есть, с ней работает другой пользователь"},
+    }
+)
