@@ -151,7 +151,7 @@ def _digits(col: Any) -> int:
 
 
 def _stored(t: Table, types: FieldTypeRegistry) -> dict[str, Field]:
-    return {f.id: f for f in t.fields if types.get(f.type).stored}
+    return {f.id: f for f in t.fields if types.has_column(f)}
 
 
 def _fk_target(f: Field, types: FieldTypeRegistry) -> str | None:

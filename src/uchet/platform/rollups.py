@@ -1,0 +1,273 @@
+"""Stored rollups: aggregate columns kept up to date in the writing transaction.
+
+A rollup marked ``"stored": true`` is a real column of its parent table (an invoice's
+``total``), so lists filter, sort, sum and index it like any column instead of running a
+correlated subquery per row. The value is written only here, always with the compiled
+rollup expression itself (:attr:`CompiledTable.rollups`, the subquery a computed rollup
+reads), so a stored and a computed rollup can never differ in definition::
+
+    UPDATE invoices SET total = coalesce((SELECT sum(<amount>) FROM invoice_lines
+                                          WHERE invoice_lines.invoice = invoices.id), 0)
+    WHERE invoices.id IN (...)
+
+The record service calls :func:`after_write` after every create, update, delete and bulk
+create, in the same transaction, with the child rows before and after the write; only the
+parents whose value can have changed are recomputed (the old and the new parent when a row
+moves; nothing when no input of the rollup changed, see :mod:`.rollup_deps`). A changed
+stored rollup is itself an input of the rollups over its table (a client's debt sums its
+invoices' ``total - paid``): :class:`RollupGraph` orders the rollups so each is recomputed
+after those it reads, once per write. The updates are derived data: they write no audit
+entries and do not bump the parent's ``version`` (a user editing the invoice meanwhile
+does not get a conflict for a payment someone else added).
+
+:func:`recompute` computes whole columns again: the migration that makes a rollup stored
+or changes its definition, and ``uchet recompute`` after data changed outside uchet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from uchet.platform.compiler import CompiledModel
+from uchet.platform.fieldtypes import stored_rollup
+from uchet.platform.model import Configuration, Field
+from uchet.platform.rollup_deps import rollup_inputs
+
+#: Parent ids per UPDATE (well under SQLite's and PostgreSQL's bound-parameter limits).
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StoredRollup:
+    """One stored rollup: ``field`` of table ``parent`` over the rows of ``child``."""
+
+    field: Field
+    parent: str
+    child: str
+    #: The child's reference column to the parent.
+    via: str
+    #: Child columns whose change can change the value (``via`` among them).
+    inputs: frozenset[str]
+
+
+class RollupGraph:
+    """The stored rollups of a configuration, in the order they must be recomputed."""
+
+    def __init__(self, config: Configuration):
+        found = [
+            StoredRollup(
+                f,
+                t.id,
+                f.rollup.table,
+                config.table(f.rollup.table).field_by_id(f.rollup.via).name,
+                rollup_inputs(config, f).columns,
+            )  # fmt: skip
+            for t, f in config.all_fields()
+            if stored_rollup(f) and f.rollup is not None
+        ]
+        #: Stored rollups by child table id.
+        self.by_child: dict[str, list[StoredRollup]] = {}
+        for r in found:
+            self.by_child.setdefault(r.child, []).append(r)
+        #: For each stored rollup (by field id), the rollups that read it.
+        self.readers: dict[str, list[StoredRollup]] = {
+            r.field.id: [d for d in self.by_child.get(r.parent, ()) if r.field.name in d.inputs]
+            for r in found
+        }
+        self.order = _topological(found, self.readers)
+        self.by_id = {r.field.id: r for r in found}
+
+    def __bool__(self) -> bool:
+        return bool(self.order)
+
+    def over(self, table_id: str) -> list[StoredRollup]:
+        """The stored rollups whose rows live in ``table_id``."""
+        return self.by_child.get(table_id, [])
+
+    def closure(self, field_ids: Iterable[str]) -> list[StoredRollup]:
+        """``field_ids`` and every stored rollup reading them (directly or not), in order."""
+        wanted = set(field_ids)
+        stack = list(wanted)
+        while stack:
+            for reader in self.readers.get(stack.pop(), ()):
+                if reader.field.id not in wanted:
+                    wanted.add(reader.field.id)
+                    stack.append(reader.field.id)
+        return [r for r in self.order if r.field.id in wanted]
+
+
+def _topological(
+    rollups: list[StoredRollup], readers: Mapping[str, list[StoredRollup]]
+) -> list[StoredRollup]:
+    """``rollups`` with every one before the rollups that read it (Kahn's algorithm; the
+    configuration check refuses cycles, and a cycle would only keep its given order)."""
+    waiting = {r.field.id: 0 for r in rollups}
+    for r in rollups:
+        for d in readers[r.field.id]:
+            waiting[d.field.id] += 1
+    ready = [r for r in rollups if waiting[r.field.id] == 0]
+    order: list[StoredRollup] = []
+    while ready:
+        r = ready.pop(0)
+        order.append(r)
+        for d in readers[r.field.id]:
+            waiting[d.field.id] -= 1
+            if waiting[d.field.id] == 0:
+                ready.append(d)
+    return order + [r for r in rollups if r not in order]
+
+
+def graph(model: CompiledModel) -> RollupGraph:
+    """The (cached) rollup graph of a compiled model."""
+    return model.cached(("rollup_graph",), lambda: RollupGraph(model.config))
+
+
+# ------------------------------------------------------------------------------------------
+# Keeping values up to date after a write
+
+
+def parents_to_update(
+    model: CompiledModel,
+    table_id: str,
+    rows: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> dict[str, set[Any]]:
+    """The parent ids whose stored rollups a write of ``table_id`` can change, per rollup.
+
+    ``rows`` are ``(old, new)`` pairs of the written rows (None for the side that does not
+    exist: a create has no old row, a delete no new one). An update changes a rollup only
+    when one of its inputs changed; then both the old and the new parent are recomputed.
+    """
+    pending: dict[str, set[Any]] = {}
+    rollups = graph(model).over(table_id)
+    if not rollups:
+        return pending
+    for old, new in rows:
+        for r in rollups:
+            if (
+                old is not None
+                and new is not None
+                and all(old.get(c) == new.get(c) for c in r.inputs if c in new)
+            ):
+                continue
+            ids = pending.setdefault(r.field.id, set())
+            for side in (old, new):
+                if side is not None and side.get(r.via) is not None:
+                    ids.add(side[r.via])
+    return {k: v for k, v in pending.items() if v}
+
+
+def cascaded_parents(conn: Connection, model: CompiledModel, table_id: str,
+                     ids: Sequence[Any]) -> dict[str, set[Any]]:  # fmt: skip
+    """Before deleting ``ids`` of ``table_id``: the parents of stored rollups over child
+    rows the database will delete (``cascade``) or detach (``set_null``) with them."""
+    pending: dict[str, set[Any]] = {}
+    for child, ref in model.config.children_of(table_id):
+        if ref.on_delete not in ("cascade", "set_null"):
+            continue
+        sql = model.tables[child.id].sql
+        for r in graph(model).over(child.id):
+            if r.parent == table_id and r.via == ref.name:
+                continue  # the parent itself is being deleted
+            if ref.on_delete == "set_null" and ref.name not in r.inputs:
+                continue
+            stmt = sa.select(sql.c[r.via]).where(sql.c[ref.name].in_(ids), sql.c[r.via].isnot(None))
+            found = set(conn.execute(stmt.distinct()).scalars())
+            if found:
+                pending.setdefault(r.field.id, set()).update(found)
+    return pending
+
+
+def after_write(conn: Connection, model: CompiledModel, pending: Mapping[str, set[Any]]) -> None:
+    """Recompute the stored rollups ``pending`` names for the given parent ids, then those
+    that read them, in dependency order: one UPDATE per rollup per chunk of parents."""
+    if not pending:
+        return
+    g = graph(model)
+    todo = {k: set(v) for k, v in pending.items()}
+    for r in g.closure(todo):
+        ids = sorted(todo.pop(r.field.id, ()))
+        if not ids:
+            continue
+        parent = model.tables[r.parent]
+        for chunk in _chunks(ids):
+            _update(conn, model, r, parent.sql.c.id.in_(chunk), lock=chunk)
+        for reader in g.readers[r.field.id]:
+            # Stored rollups over the parent table that read this one: their parents.
+            sql = parent.sql
+            for chunk in _chunks(ids):
+                stmt = sa.select(sql.c[reader.via]).where(
+                    sql.c.id.in_(chunk), sql.c[reader.via].isnot(None)
+                )
+                todo.setdefault(reader.field.id, set()).update(
+                    conn.execute(stmt.distinct()).scalars()
+                )
+
+
+def _update(conn: Connection, model: CompiledModel, r: StoredRollup, where: Any,
+            lock: Sequence[Any] | None = None) -> int:  # fmt: skip
+    """One UPDATE of a stored rollup's column from its compiled expression."""
+    parent = model.tables[r.parent]
+    sql, name = parent.sql, r.field.name
+    if lock is not None and conn.dialect.name == "postgresql":
+        # Lock the parents first, in id order: the UPDATE below then runs with a snapshot
+        # taken after any concurrent writer of the same parents committed, so its subquery
+        # sees their rows (READ COMMITTED would otherwise re-check only the WHERE of a row
+        # updated meanwhile and keep a sum computed without the other writer's line).
+        conn.execute(sa.select(sql.c.id).where(sql.c.id.in_(lock)).order_by(sql.c.id)
+                     .with_for_update())  # fmt: skip
+    expr = parent.rollups[name]
+    return conn.execute(sa.update(sql).where(where).values({name: expr})).rowcount
+
+
+def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+# ------------------------------------------------------------------------------------------
+# Whole columns
+
+
+def recompute(
+    conn: Connection, model: CompiledModel, field_ids: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Compute stored rollups ``field_ids`` (None: all) again for every parent row, with the
+    rollups that read them; returns the number of rows whose value was wrong, per field id.
+
+    Only rows whose value differs are written (``IS DISTINCT FROM``), so a recompute of a
+    correct column changes nothing.
+    """
+    g = graph(model)
+    fixed: dict[str, int] = {}
+    ids = list(g.by_id) if field_ids is None else list(field_ids)
+    for r in g.closure(ids):
+        parent = model.tables[r.parent]
+        column = parent.sql.c[r.field.name]
+        fixed[r.field.id] = _update(
+            conn, model, r, column.is_distinct_from(parent.rollups[r.field.name])
+        )
+    return fixed
+
+
+def select_fields(model: CompiledModel, target: str | None) -> list[str]:
+    """The stored rollups ``target`` names: ``TABLE`` (its stored rollups), ``TABLE.FIELD``
+    (by names or ids), or None (all). Raises KeyError naming the stored rollups."""
+    g = graph(model)
+    if target is None:
+        return list(g.by_id)
+    known: dict[str, list[str]] = {}
+    names = []
+    for r in g.order:
+        table = model.tables[r.parent].table
+        names.append(f"{table.name}.{r.field.name}")
+        for key in {names[-1], r.field.id, table.name, table.id}:
+            known.setdefault(key, []).append(r.field.id)
+    if target not in known:
+        raise KeyError(f"no stored rollup {target!r}; stored rollups: "
+                       f"{', '.join(sorted(names)) or 'none'}")  # fmt: skip
+    return known[target]
