@@ -59,17 +59,12 @@ class RollupGraph:
     """The stored rollups of a configuration, in the order they must be recomputed."""
 
     def __init__(self, config: Configuration):
-        found = [
-            StoredRollup(
-                f,
-                t.id,
-                f.rollup.table,
-                config.table(f.rollup.table).field_by_id(f.rollup.via).name,
-                rollup_inputs(config, f).columns,
-            )  # fmt: skip
-            for t, f in config.all_fields()
-            if stored_rollup(f) and f.rollup is not None
-        ]
+        found = []
+        for t, f in config.all_fields():
+            if stored_rollup(f) and f.rollup is not None:
+                via = config.table(f.rollup.table).field_by_id(f.rollup.via).name
+                inputs = rollup_inputs(config, f).columns
+                found.append(StoredRollup(f, t.id, f.rollup.table, via, inputs))
         #: Stored rollups by child table id.
         self.by_child: dict[str, list[StoredRollup]] = {}
         for r in found:
@@ -242,16 +237,23 @@ def recompute(
     Only rows whose value differs are written (``IS DISTINCT FROM``), so a recompute of a
     correct column changes nothing.
     """
-    g = graph(model)
     fixed: dict[str, int] = {}
-    ids = list(g.by_id) if field_ids is None else list(field_ids)
-    for r in g.closure(ids):
-        parent = model.tables[r.parent]
-        column = parent.sql.c[r.field.name]
-        fixed[r.field.id] = _update(
-            conn, model, r, column.is_distinct_from(parent.rollups[r.field.name])
-        )
+    ids = list(graph(model).by_id) if field_ids is None else list(field_ids)
+    for fid, stmt in recompute_statements(model, ids):
+        fixed[fid] = conn.execute(stmt).rowcount
     return fixed
+
+
+def recompute_statements(model: CompiledModel, field_ids: Iterable[str]) -> list[tuple[str, Any]]:
+    """``(field id, UPDATE)`` computing ``field_ids`` and the stored rollups reading them for
+    every row whose value differs, in dependency order."""
+    result = []
+    for r in graph(model).closure(field_ids):
+        parent = model.tables[r.parent]
+        column, expr = parent.sql.c[r.field.name], parent.rollups[r.field.name]
+        stmt = sa.update(parent.sql).where(column.is_distinct_from(expr)).values({column: expr})
+        result.append((r.field.id, stmt))
+    return result
 
 
 def select_fields(model: CompiledModel, target: str | None) -> list[str]:
