@@ -1,5 +1,6 @@
 """``uchet`` commands that work with the data of an initialised database: the job worker,
-reports, phone lookup, notifications and recomputing stored rollups. Registered on the main group by :mod:`uchet.cli`.
+reports, phone lookup, notifications and recomputing stored rollups. Registered on the main
+group by :mod:`uchet.cli`.
 """
 
 from __future__ import annotations
