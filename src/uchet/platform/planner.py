@@ -249,7 +249,6 @@ def plan(
         # A stored rollup made computed again (or removed) loses nothing: no backup.
         unstored = [of[i] for i in of if i not in nf and stored_rollup(of[i])]
         gone = [of[i] for i in of if i not in nf and not stored_rollup(of[i])]
-        first += [DropStoredRollup(o.id, o.name, f.id, f.name, version) for f in unstored]
         backfill += [fid for fid in nf if _needs_backfill(of.get(fid), nf[fid], applied, new)]
         # Search tables and indexes go before the columns they use change.
         if o.search_fields and not n.search_fields:
@@ -259,6 +258,7 @@ def plan(
         for s in old_ix.values():
             if new_ix.get(s.name) != s or set(s.field_ids) & rt:
                 first.append((DropUnique if s.unique else DropIndex)(o.id, o.name, s))
+        first += [DropStoredRollup(o.id, o.name, f.id, f.name, version) for f in unstored]
         if gone:
             first.append(BackupFields(o.id, o.name, tuple(f.id for f in gone),
                                       tuple(f.name for f in gone), version))  # fmt: skip
