@@ -411,3 +411,59 @@ def test_the_crm_keeps_invoice_totals_in_columns(platform):
     assert raw(platform, "clients", "debt", client["id"]) == D("2000.00")
     assert platform.records("invoices", user=SYSTEM).get(invoice["id"])["status"] == "partly_paid"
     consistent(platform)
+
+
+class PauseFirstLine:
+    """Holds the first writer of a line inside its transaction (after its rollup UPDATE) until
+    a second writer of the same order has started."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.inside = threading.Event()
+        self.first = True
+
+    @hookimpl
+    def uchet_after_insert(self, service: Any, conn: Any, records: Any) -> None:
+        import time
+
+        if service.table.id == "lines" and self.first:
+            self.first = False
+            self.inside.set()
+            time.sleep(1.0)  # the other writer reaches its UPDATE of the same order meanwhile
+
+
+def test_concurrent_lines_of_one_order_both_count(db_url, tmp_path):
+    """Two users add a line to the same order at the same moment: the second UPDATE must
+    see the first line (on PostgreSQL the parents are locked before the UPDATE, so it runs
+    with a snapshot taken after the first writer committed)."""
+    import threading
+
+    pause = PauseFirstLine()
+    p = Platform.open(write_bundle(tmp_path / "shop", tree()), database_url=db_url,
+                      plugins=[pause])  # fmt: skip
+    try:
+        p.migrate()
+        ann = p.records("customers", user=SYSTEM).create({"name": "Ann"})
+        order = p.records("orders", user=SYSTEM).create({"customer": ann["id"]})
+        errors: list[BaseException] = []
+
+        def add(price: str) -> None:
+            try:
+                p.records("lines", user=SYSTEM).create({"ord": order["id"], "qty": 1,
+                                                        "price": price})  # fmt: skip
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+        first = threading.Thread(target=add, args=("100",))
+        first.start()
+        assert pause.inside.wait(10)
+        second = threading.Thread(target=add, args=("1",))
+        second.start()
+        first.join(20)
+        second.join(20)
+        assert not errors
+        assert raw(p, "orders", "total", order["id"]) == D("101.00")
+        assert raw(p, "customers", "balance", ann["id"]) == D("101.00")
+    finally:
+        p.close()
