@@ -351,6 +351,25 @@ def test_migrations_store_refill_and_unstore(db_url, tmp_path):
     p.close()
 
 
+def test_retyping_an_input_of_a_stored_rollup_fills_it_again(db_url, tmp_path):
+    bundle = tmp_path / "shop"
+    p = Platform.open(write_bundle(bundle, tree()), database_url=db_url)
+    p.migrate()
+    ann = p.records("customers", user=SYSTEM).create({"name": "Ann"})
+    order = p.records("orders", user=SYSTEM).create({"customer": ann["id"]})
+    p.records("lines", user=SYSTEM).create({"ord": order["id"], "qty": 3, "price": "1.25"})
+    t = tree()
+    t["tables"][3]["fields"][3].update(type="decimal", precision=20, scale=4)
+    p = _reopen(p, bundle, t, db_url)
+    plan = p.plan()
+    assert isinstance(plan.operations[-1], RecomputeRollups)
+    assert "orders.total" in plan.operations[-1].field_ids
+    p.migrate()
+    assert raw(p, "orders", "total", order["id"]) == D("3.75")
+    consistent(p)
+    p.close()
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

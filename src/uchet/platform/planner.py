@@ -278,6 +278,13 @@ def plan(
             # Terms record their field's position in search_fields: a new order rebuilds.
             last.append(RebuildSearch(n))
 
+    # Values converted in place by a retype can change what a stored rollup sums.
+    for _t, f in new.all_fields():
+        if stored_rollup(f) and f.rollup and f.id not in backfill and retyped.get(f.rollup.table):
+            child = new_t[f.rollup.table]
+            changed = {child.field_by_id(i).name for i in retyped[f.rollup.table]}
+            if changed & rollup_inputs(new, f).columns:
+                backfill.append(f.id)
     early = [DropTable(t.id, t.name, version) for t in drop_order if t.name in wanted]
     late_drops = [DropTable(t.id, t.name, version) for t in drop_order if t.name not in wanted]
     table_renames = _renames([(n.id, o.name, n.name) for o, n in kept if o.name != n.name],
