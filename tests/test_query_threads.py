@@ -5,7 +5,8 @@ A query becomes the template of its shape before its statements exist, and its r
 titles take join aliases from the model's memo. Two threads building the same template side
 by side once mixed one thread's alias in the select list with the other's in the joins: a
 cross join with ``uchet_users`` that returned no rows. The race window is widened here by
-slowing down the rewriting of each title onto its alias, so the test fails reliably without the locks.
+slowing down the rewriting of each title onto its alias, so the test fails reliably without
+the locks.
 """
 
 from __future__ import annotations
