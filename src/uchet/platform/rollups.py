@@ -188,35 +188,54 @@ def after_write(conn: Connection, model: CompiledModel, pending: Mapping[str, se
         ids = sorted(todo.pop(r.field.id, ()))
         if not ids:
             continue
-        parent = model.tables[r.parent]
+        statements = _statements(model, r)
         for chunk in _chunks(ids):
-            _update(conn, model, r, parent.sql.c.id.in_(chunk), lock=chunk)
+            if conn.dialect.name == "postgresql":
+                # Lock the parents first, in id order: the UPDATE then runs with a snapshot
+                # taken after any concurrent writer of the same parents committed, so its
+                # subquery sees their rows (READ COMMITTED would otherwise re-check only the
+                # WHERE of a row updated meanwhile and keep a sum without the other line).
+                conn.execute(statements.lock, {"ids": list(chunk)})
+            conn.execute(statements.update, {"ids": list(chunk)})
         for reader in g.readers[r.field.id]:
             # Stored rollups over the parent table that read this one: their parents.
-            sql = parent.sql
+            via = statements.parents_of(reader)
             for chunk in _chunks(ids):
-                stmt = sa.select(sql.c[reader.via]).where(
-                    sql.c.id.in_(chunk), sql.c[reader.via].isnot(None)
-                )
-                todo.setdefault(reader.field.id, set()).update(
-                    conn.execute(stmt.distinct()).scalars()
-                )
+                found = conn.execute(via, {"ids": list(chunk)}).scalars()
+                todo.setdefault(reader.field.id, set()).update(found)
 
 
-def _update(conn: Connection, model: CompiledModel, r: StoredRollup, where: Any,
-            lock: Sequence[Any] | None = None) -> int:  # fmt: skip
-    """One UPDATE of a stored rollup's column from its compiled expression."""
-    parent = model.tables[r.parent]
-    sql, name = parent.sql, r.field.name
-    if lock is not None and conn.dialect.name == "postgresql":
-        # Lock the parents first, in id order: the UPDATE below then runs with a snapshot
-        # taken after any concurrent writer of the same parents committed, so its subquery
-        # sees their rows (READ COMMITTED would otherwise re-check only the WHERE of a row
-        # updated meanwhile and keep a sum computed without the other writer's line).
-        conn.execute(sa.select(sql.c.id).where(sql.c.id.in_(lock)).order_by(sql.c.id)
-                     .with_for_update())  # fmt: skip
-    expr = parent.rollups[name]
-    return conn.execute(sa.update(sql).where(where).values({name: expr})).rowcount
+@dataclass(frozen=True)
+class _Statements:
+    """The statements maintaining one stored rollup, built once per compiled model (their
+    parent ids are an expanding parameter ``ids``, so SQLAlchemy compiles each once)."""
+
+    update: Any
+    lock: Any
+    parents: Mapping[str, Any]
+
+    def parents_of(self, reader: StoredRollup) -> Any:
+        """SELECT DISTINCT the parents (in ``reader``'s parent table) of rows ``ids``."""
+        return self.parents[reader.field.id]
+
+
+def _statements(model: CompiledModel, r: StoredRollup) -> _Statements:
+    def build() -> _Statements:
+        parent = model.tables[r.parent]
+        sql = parent.sql
+        ids: Any = sa.bindparam("ids", expanding=True)
+        update = sa.update(sql).where(sql.c.id.in_(ids))
+        update = update.values({r.field.name: parent.rollups[r.field.name]})
+        lock = sa.select(sql.c.id).where(sql.c.id.in_(ids)).order_by(sql.c.id).with_for_update()
+        parents = {
+            d.field.id: sa.select(sql.c[d.via])
+            .where(sql.c.id.in_(ids), sql.c[d.via].isnot(None))
+            .distinct()
+            for d in graph(model).readers[r.field.id]
+        }
+        return _Statements(update, lock, parents)
+
+    return model.cached(("rollup_statements", r.field.id), build)
 
 
 def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
