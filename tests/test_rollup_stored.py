@@ -151,6 +151,11 @@ def test_lines_added_changed_moved_and_deleted_update_totals_and_the_chain(shop)
     lines.delete(line["id"])
     assert orders.get(b["id"])["total"] == 0 and customers.get(ann["id"])["balance"] == 0
     consistent(shop)
+    # Derived values: the orders' and customers' trails hold only what users did to them,
+    # and their versions did not move.
+    assert [e.action for e in shop.history("orders", a["id"])] == ["create"]
+    assert [e.action for e in shop.history("customers", ann["id"])] == ["create"]
+    assert orders.get(a["id"])["version"] == 1
 
 
 def test_write_that_changes_no_input_updates_nothing(shop):
