@@ -41,8 +41,12 @@ def tree(stored: bool = True, amount: str = "qty * price") -> dict[str, Any]:
             "table": "orders", "via": "orders.customer", "field": "orders.total",
             "aggregate": "max"}),
     ]}  # fmt: skip
-    products = {"id": "products", "name": "products", "label": "Products",
-                "fields": [fld("products", "name")]}  # fmt: skip
+    groups = {"id": "groups", "name": "product_groups", "label": "Groups",
+              "fields": [fld("groups", "name")]}  # fmt: skip
+    products = {"id": "products", "name": "products", "label": "Products", "fields": [
+        fld("products", "name"),
+        fld("products", "grp", "reference", target="groups", on_delete="cascade"),
+    ]}  # fmt: skip
     orders = {"id": "orders", "name": "orders", "label": "Orders", "fields": [
         fld("orders", "customer", "reference", target="customers", required=True),
         fld("orders", "note"),
@@ -70,7 +74,7 @@ def tree(stored: bool = True, amount: str = "qty * price") -> dict[str, Any]:
     ]}  # fmt: skip
     if stored:
         orders["indexes"] = [{"id": "by_total", "fields": ["orders.total"]}]
-    return {"tables": [customers, products, orders, lines, payments]}
+    return {"tables": [customers, products, orders, lines, payments, groups]}
 
 
 def write_bundle(root: Path, t: dict[str, Any]) -> Path:
@@ -249,6 +253,14 @@ def test_deleting_a_record_that_cascades_to_lines_updates_their_orders(shop):
     lines.create({"ord": order["id"], "qty": 1, "price": "7"})
     assert raw(shop, "orders", "total", order["id"]) == D("107.00")
     products.delete(printer["id"])  # the database deletes the printer's line with it
+    assert raw(shop, "orders", "total", order["id"]) == D("7.00")
+    assert raw(shop, "customers", "balance", ann["id"]) == D("7.00")
+    # Two tables away: a group's products go with it, and their lines with them.
+    group = shop.records("groups", user=SYSTEM).create({"name": "Office"})
+    scanner = products.create({"name": "Scanner", "grp": group["id"]})
+    lines.create({"ord": order["id"], "product": scanner["id"], "qty": 2, "price": "50"})
+    assert raw(shop, "customers", "balance", ann["id"]) == D("107.00")
+    shop.records("groups", user=SYSTEM).delete(group["id"])
     assert raw(shop, "orders", "total", order["id"]) == D("7.00")
     assert raw(shop, "customers", "balance", ann["id"]) == D("7.00")
     shop.records("orders", user=SYSTEM).delete(order["id"])

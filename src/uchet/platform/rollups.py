@@ -157,24 +157,66 @@ def parents_to_update(
 
 
 def cascaded_parents(conn: Connection, model: CompiledModel, table_id: str,
-                     ids: Sequence[Any]) -> dict[str, set[Any]]:  # fmt: skip
-    """Before deleting ``ids`` of ``table_id``: the parents of stored rollups over child
-    rows the database will delete (``cascade``) or detach (``set_null``) with them."""
+                     ids: Sequence[Any], depth: int = 0) -> dict[str, set[Any]]:  # fmt: skip
+    """Before deleting ``ids`` of ``table_id``: the parents of stored rollups over rows the
+    database will delete (``cascade``, followed down any number of tables) or detach
+    (``set_null``) with them."""
     pending: dict[str, set[Any]] = {}
+    g = graph(model)
+    if not g:
+        return pending
     for child, ref in model.config.children_of(table_id):
         if ref.on_delete not in ("cascade", "set_null"):
             continue
         sql = model.tables[child.id].sql
-        for r in graph(model).over(child.id):
+        for r in g.over(child.id):
             if r.parent == table_id and r.via == ref.name:
                 continue  # the parent itself is being deleted
             if ref.on_delete == "set_null" and ref.name not in r.inputs:
                 continue
-            stmt = sa.select(sql.c[r.via]).where(sql.c[ref.name].in_(ids), sql.c[r.via].isnot(None))
-            found = set(conn.execute(stmt.distinct()).scalars())
-            if found:
-                pending.setdefault(r.field.id, set()).update(found)
-    return pending
+            for chunk in _chunks(ids):
+                stmt = sa.select(sql.c[r.via]).where(
+                    sql.c[ref.name].in_(chunk), sql.c[r.via].isnot(None)
+                )
+                pending.setdefault(r.field.id, set()).update(
+                    conn.execute(stmt.distinct()).scalars()
+                )
+        if ref.on_delete == "cascade" and depth < MAX_CASCADE and _feeds_rollups(model, child.id):
+            gone = [
+                rid
+                for chunk in _chunks(ids)
+                for rid in conn.execute(
+                    sa.select(sql.c.id).where(sql.c[ref.name].in_(chunk))
+                ).scalars()
+            ]
+            if gone:
+                for key, found in cascaded_parents(conn, model, child.id, gone, depth + 1).items():
+                    pending.setdefault(key, set()).update(found)
+    return {k: v for k, v in pending.items() if v}
+
+
+#: How many tables down a cascaded delete is followed (reference cycles end there).
+MAX_CASCADE = 8
+
+
+def _feeds_rollups(model: CompiledModel, table_id: str) -> bool:
+    """Whether deleting rows of ``table_id`` can cascade to or detach rows that stored
+    rollups aggregate (so the rows it deletes must be looked up first)."""
+
+    def build() -> bool:
+        g, seen, stack = graph(model), {table_id}, [table_id]
+        while stack:
+            for child, ref in model.config.children_of(stack.pop()):
+                if ref.on_delete not in ("cascade", "set_null"):
+                    continue
+                if g.over(child.id):
+                    return True
+                if ref.on_delete == "cascade" and child.id not in seen:
+                    seen.add(child.id)
+                    stack.append(child.id)
+        return False
+
+    return model.cached(("rollup_feeds", table_id), build)
 
 
 def after_write(conn: Connection, model: CompiledModel, pending: Mapping[str, set[Any]]) -> None:
