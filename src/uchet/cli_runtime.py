@@ -1,5 +1,6 @@
 """``uchet`` commands that work with the data of an initialised database: the job worker,
-reports, phone lookup and notifications. Registered on the main group by :mod:`uchet.cli`.
+reports, phone lookup, notifications and recomputing stored rollups. Registered on the main
+group by :mod:`uchet.cli`.
 """
 
 from __future__ import annotations
@@ -202,4 +203,30 @@ def notifications(
     click.echo(f"({len(items)} notification(s))")
 
 
-COMMANDS = (worker, report, phone, notifications)
+@click.command()
+@click.argument("target", required=False, metavar="[TABLE[.FIELD]]")
+@config_option
+@database_option
+@overlay_option
+def recompute(
+    target: str | None, config: str | None, database: str | None, overlays: tuple[str, ...]
+) -> None:
+    """Compute stored rollups again from the child rows: all, a TABLE's, or TABLE.FIELD
+    (with the stored rollups that read them). Uchet keeps them up to date on every write;
+    run this after data changed outside uchet (raw SQL, a restored backup of one table)."""
+    with _errors(config):
+        platform = _open(config, database, overlays)
+        try:
+            try:
+                fixed = platform.recompute(target)
+            except KeyError as e:
+                _fail(str(e.args[0]))
+        finally:
+            platform.close()
+    for fid, count in fixed.items():
+        click.echo(f"{fid}: {count} row(s) fixed")
+    if not fixed:
+        click.echo("No stored rollups.")
+
+
+COMMANDS = (worker, report, phone, notifications, recompute)

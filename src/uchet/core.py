@@ -20,10 +20,10 @@ from sqlalchemy.engine import Engine
 
 from uchet.configurations.loader import Loaded, load
 from uchet.configurations.overlay import Overlay
-from uchet.platform import migrator, planner
+from uchet.platform import migrator, planner, rollups
 from uchet.platform.audit import AuditEntry, history
 from uchet.platform.dashboards import Clock, DashboardResult, run_dashboard
-from uchet.platform.database import create_engine
+from uchet.platform.database import create_engine, write_transaction
 from uchet.platform.errors import NotFound, UchetError
 from uchet.platform.inbox import Inbox
 from uchet.platform.jobs import Worker
@@ -218,6 +218,19 @@ class Platform:
         """The dashboard ``dashboard_id`` (default: the first ``user`` may open) computed
         as ``user`` (row rules apply); None when the configuration has none for them."""
         return run_dashboard(self.runtime, user, dashboard_id, locale=locale, clock=clock)
+
+    def recompute(self, target: str | None = None) -> dict[str, int]:
+        """Compute stored rollups again from the child rows, in one transaction: all of
+        them, a table's (``"invoices"``) or one (``"invoices.total"``, names or ids), with
+        the stored rollups that read them. Needed only after data changed outside uchet
+        (raw SQL, a restored table); returns the number of rows fixed per field id.
+
+        Raises KeyError naming the stored rollups when ``target`` names none.
+        """
+        rt = self.runtime
+        fields = rollups.select_fields(rt.model, target)
+        with write_transaction(self.engine) as conn:
+            return rollups.recompute(conn, rt.model, fields)
 
     def phone_lookup(self, table: str, phone: str, *, user: User) -> list[Found]:
         """Records of ``table`` with this phone (any format), also through child tables."""

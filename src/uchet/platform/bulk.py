@@ -119,6 +119,8 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         service._ensure_all_visible(conn, ids, access)
         _write_audit(service, conn, ids, prepared)
         records = [{**data, "id": rid, "version": 1} for rid, data in zip(ids, prepared)]
+        # Once per batch: every affected parent in one UPDATE per rollup (per 500 parents).
+        service._maintain_rollups(conn, [(None, record) for record in records])
         if hook.uchet_after_create.get_hookimpls():
             for record in records:
                 hook.uchet_after_create(table=service.table, record=record, user=service.user)

@@ -18,6 +18,7 @@ from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.i18n import Text
 from uchet.platform.identifiers import identifier_problem
 from uchet.platform.model import SYSTEM_COLUMNS, Configuration, Field, Source, Table
+from uchet.platform.rollup_deps import stored_rollup_problems
 
 #: Properties every field type understands; the others belong to the types listing them.
 COMMON_PROPERTIES = frozenset(
@@ -35,6 +36,7 @@ _TYPED_PROPERTIES = {
     "formula": ("formula",),
     "result_type": ("result_type",),
     "rollup": ("rollup",),
+    "stored": ("stored",),
     "max_size": ("max_size",),
 }
 NUMERIC_TYPES = frozenset({"integer", "decimal", "money", "percent"})
@@ -139,7 +141,7 @@ def _check_table(
             path: list[str | int] = [*key.split("/"), *([pos] if pos is not None else [])]
             yield _issue(table.source, f"no field with id {fid!r} in table {table.name!r}", *path)
     stored = (
-        {f.id for f in table.fields if registry.get(f.type).stored}
+        {f.id for f in table.fields if registry.has_column(f)}
         if all(f.type in registry for f in table.fields)
         else field_ids
     )
@@ -181,7 +183,9 @@ def _check_field(
     if isinstance(f.min, int | float) and isinstance(f.max, int | float) and f.min > f.max:
         yield _issue(f.source, f"min {f.min} is greater than max {f.max}", "min")
     if not ftype.stored:
-        for prop in ("required", "unique", "indexed"):
+        # A stored rollup is a column: it may be indexed (never required or unique).
+        computed_props = ("required", "unique") if f.stored else ("required", "unique", "indexed")
+        for prop in computed_props:
             if getattr(f, prop):
                 yield _issue(f.source, f"a computed {f.type} field cannot be {prop}", prop)
     elif f.default is not None and f.type not in ("choice",):
@@ -192,7 +196,11 @@ def _check_field(
     if f.precision is not None and f.scale is not None and f.scale > f.precision:
         yield _issue(f.source, f"scale {f.scale} is larger than precision {f.precision}", "scale")
     if f.type == "rollup":
-        yield from _check_rollup(f, table, config)
+        rollup_issues = list(_check_rollup(f, table, config))
+        yield from rollup_issues
+        if f.stored and not rollup_issues:
+            for problem in stored_rollup_problems(config, f):
+                yield _issue(f.source, problem, "stored")
     if f.type == "formula" and not f.formula:
         yield _issue(f.source, 'a formula field needs "formula"')
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import column_property, registry, relationship
 
 from uchet.platform import formula as formulas
 from uchet.platform.checks import resolve_path
-from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.fieldtypes import FieldTypeRegistry, rollup_nullable, stored_rollup
 from uchet.platform.model import Configuration, Field, Table
 from uchet.platform.system import ID_TYPE, define_system_tables
 
@@ -59,7 +59,7 @@ def index_specs(
 ) -> list[IndexSpec]:
     """Every index and unique constraint ``table`` gets: references, default sort, declared
     filters, ``indexed`` and ``unique`` fields, and the declared ones (ARCHITECTURE rule 9)."""
-    stored = {f.id for f in table.fields if registry.get(f.type).stored}
+    stored = {f.id for f in table.fields if registry.has_column(f)}
     specs: dict[str, IndexSpec] = {}
 
     def add(ids: tuple[str, ...], unique: bool = False, name: str | None = None) -> None:
@@ -110,8 +110,7 @@ def build_table(
         sa.Column("updated_by", sa.BigInteger),
     ]
     for f in table.fields:
-        ftype = registry.get(f.type)
-        if not ftype.stored:
+        if not registry.has_column(f):
             continue
         columns.append(build_column(f, config, registry))
     by_id = {f.id: f.name for f in table.fields}
@@ -145,8 +144,19 @@ def build_column(f: Field, config: Configuration, registry: FieldTypeRegistry) -
     args: list[Any] = [fk] if fk is not None else []
     return sa.Column(
         f.name, registry.get(f.type).column_type(f), *args,
-        nullable=not f.required, info={"uchet_id": f.id},
+        nullable=column_nullable(f), server_default=column_default(f), info={"uchet_id": f.id},
     )  # fmt: skip
+
+
+def column_nullable(f: Field) -> bool:
+    """Whether the column of stored field ``f`` allows NULL."""
+    return rollup_nullable(f) if stored_rollup(f) else not f.required
+
+
+def column_default(f: Field) -> str | None:
+    """The server default of ``f``'s column: 0 for a stored sum or count rollup, so a new
+    parent row (which the record service inserts without it) starts at its true value."""
+    return None if not stored_rollup(f) or rollup_nullable(f) else "0"
 
 
 def build_search_table(table: Table, metadata: sa.MetaData) -> sa.Table:
@@ -186,6 +196,9 @@ class CompiledTable:
     search: sa.Table | None
     cls: type
     computed: dict[str, sa.ColumnElement[Any]] = field(default_factory=dict)
+    #: The rollup subquery of each *stored* rollup (by name), correlated to ``sql``: what
+    #: :mod:`uchet.platform.rollups` writes into its column.
+    rollups: dict[str, sa.ColumnElement[Any]] = field(default_factory=dict)
 
     def column(self, name: str) -> sa.ColumnElement[Any]:
         """The stored column or computed expression for field (or system column) ``name``."""
@@ -212,7 +225,11 @@ class CompiledModel:
             self.tables[t.id] = CompiledTable(t, sql, search, cls)
         for ct in self.tables.values():
             for f in ct.table.fields:
-                if not types.get(f.type).stored:
+                if stored_rollup(f):
+                    # The very expression a computed rollup would read, kept for the
+                    # UPDATE that maintains the column: one definition for both.
+                    ct.rollups[f.name] = self._rollup(ct, f)
+                elif not types.has_column(f):
                     ct.computed[f.name] = self._computed(ct, f, set())
         for ct in self.tables.values():
             self._map(ct)
@@ -265,7 +282,7 @@ class CompiledModel:
         )
 
     def _field_expression(self, ct: CompiledTable, f: Field, seen: set[str]) -> Any:
-        if self.types.get(f.type).stored:
+        if self.types.has_column(f):
             return ct.sql.c[f.name]
         if f.name not in ct.computed:
             ct.computed[f.name] = self._computed(ct, f, seen)
@@ -319,7 +336,7 @@ class CompiledModel:
                     lazy="select",
                     remote_side=remote,
                 )
-            elif not self.types.get(f.type).stored:
+            elif not self.types.has_column(f):
                 props[f.name] = column_property(ct.computed[f.name])
         self.registry.map_imperatively(ct.cls, ct.sql, properties=props)
 

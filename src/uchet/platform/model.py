@@ -135,6 +135,8 @@ class Field:
     formula: str | None = None
     result_type: str | None = None
     rollup: Rollup | None = None
+    #: Rollup fields: keep the value in a column maintained on every write (rollups.py).
+    stored: bool = False
     max_size: int | None = None
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     #: ``{"pattern", "reset", "date_field"}`` of a numbered document field (numbering.py).
@@ -357,6 +359,7 @@ def _build_field(data: Mapping[str, Any], source: Source) -> Field:
         rollup=Rollup(rollup["table"], rollup["via"], rollup["aggregate"], rollup.get("field"))
         if rollup
         else None,
+        stored=bool(data.get("stored", False)),
         max_size=data.get("max_size"),
         options=freeze(data.get("options", {})),
         numbering=freeze(data.get("numbering")),

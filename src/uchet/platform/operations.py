@@ -363,3 +363,29 @@ class RecreateSearchIndex(Operation):
         verb = "recreate" if self.drop else "create"
         why = f" ({self.reason})" if self.reason else ""
         return f"{verb} index {self.index_name} on {self.table_name}{SEARCH_SUFFIX}{why}"
+
+
+@dataclass(frozen=True)
+class DropStoredRollup(DropField):
+    """Drop the column of a stored rollup (made computed again, or removed): its values are
+    derived from the child rows, so nothing is lost and no backup is kept."""
+
+    destructive: ClassVar[bool] = False
+
+    def describe(self) -> str:
+        return (
+            f"drop column {self.table_name}.{self.field_name} "
+            "(a stored rollup: derived values, nothing is lost; computed when read again)"
+        )
+
+
+@dataclass(frozen=True)
+class RecomputeRollups(Operation):
+    """Compute stored rollups for every row (new, or their definition changed), with the
+    stored rollups that read them, after every column exists (see :mod:`.rollups`)."""
+
+    field_ids: tuple[str, ...]
+    config: Configuration = field(compare=False, repr=False)
+
+    def describe(self) -> str:
+        return "compute stored rollups " + ", ".join(self.field_ids)

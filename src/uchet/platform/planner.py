@@ -29,7 +29,7 @@ from alembic.operations import Operations
 from alembic.operations.ops import CreateTableOp
 
 from uchet.platform.compiler import IndexSpec, index_specs
-from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.fieldtypes import FieldTypeRegistry, stored_rollup
 from uchet.platform.model import Configuration, Field, Table
 from uchet.platform.operations import (
     AddField,
@@ -43,14 +43,17 @@ from uchet.platform.operations import (
     DropField,
     DropIndex,
     DropSearchTable,
+    DropStoredRollup,
     DropTable,
     DropUnique,
     Operation,
     RebuildSearch,
+    RecomputeRollups,
     RenameField,
     RenameTable,
     RetypeField,
 )
+from uchet.platform.rollup_deps import rollup_inputs
 from uchet.platform.schema_state import ColumnSpec, SchemaState
 from uchet.platform.system import define_system_tables
 
@@ -160,7 +163,7 @@ def _digits(col: Any) -> int:
 
 
 def _stored(t: Table, types: FieldTypeRegistry) -> dict[str, Field]:
-    return {f.id: f for f in t.fields if types.get(f.type).stored}
+    return {f.id: f for f in t.fields if types.has_column(f)}
 
 
 def _fk_target(f: Field, types: FieldTypeRegistry) -> str | None:
@@ -220,6 +223,7 @@ def plan(
     last: list[Operation] = []  # build up
     late_drops: list[Operation] = []
     retyped: dict[str, set[str]] = {}
+    backfill: list[str] = []  # stored rollups to compute for every row at the end
 
     # -- tables whose name is wanted by a new or renamed table go early ----------------------
     wanted = {t.name for t in created} | {n.name for o, n in kept if o.name != n.name}
@@ -251,7 +255,10 @@ def plan(
                     last.append(ChangeReference(n.id, n.name, a, b, "attach"))
                 else:
                     middle.append(ChangeReference(n.id, n.name, a, b))
-        gone = [of[i] for i in of if i not in nf]
+        # A stored rollup made computed again (or removed) loses nothing: no backup.
+        unstored = [of[i] for i in of if i not in nf and stored_rollup(of[i])]
+        gone = [of[i] for i in of if i not in nf and not stored_rollup(of[i])]
+        backfill += [fid for fid in nf if _needs_backfill(of.get(fid), nf[fid], applied, new)]
         # Search tables and indexes go before the columns they use change.
         if o.search_fields and not n.search_fields:
             first.append(DropSearchTable(o.id, o.name))
@@ -264,6 +271,7 @@ def plan(
         for s in old_ix.values():
             if new_ix.get(s.name) != s or s.name in rebuilt:
                 first.append((DropUnique if s.unique else DropIndex)(o.id, o.name, s))
+        first += [DropStoredRollup(o.id, o.name, f.id, f.name, version) for f in unstored]
         if gone:
             first.append(BackupFields(o.id, o.name, tuple(f.id for f in gone),
                                       tuple(f.name for f in gone), version))  # fmt: skip
@@ -283,6 +291,13 @@ def plan(
             # Terms record their field's position in search_fields: a new order rebuilds.
             last.append(RebuildSearch(n))
 
+    # Values converted in place by a retype can change what a stored rollup sums.
+    for _t, f in new.all_fields():
+        if stored_rollup(f) and f.rollup and f.id not in backfill and retyped.get(f.rollup.table):
+            child = new_t[f.rollup.table]
+            converted = {child.field_by_id(i).name for i in retyped[f.rollup.table]}
+            if converted & rollup_inputs(new, f).columns:
+                backfill.append(f.id)
     early = [DropTable(t.id, t.name, version) for t in drop_order if t.name in wanted]
     late_drops = [DropTable(t.id, t.name, version) for t in drop_order if t.name not in wanted]
     table_renames = _renames([(n.id, o.name, n.name) for o, n in kept if o.name != n.name],
@@ -304,8 +319,26 @@ def plan(
         *middle,
         *late_drops,
         *_build_up_order(last),
+        *([RecomputeRollups(tuple(backfill), new)] if backfill else []),
     ]
     return Plan(applied, new, tuple(ops), types, version)
+
+
+def _needs_backfill(
+    old: Field | None, new: Field, applied: Configuration | None, config: Configuration
+) -> bool:
+    """Whether stored rollup ``new`` of a kept table must be computed for every row: it is
+    new (or newly stored), or its definition changed (aggregate, child field, result type,
+    or a formula the aggregated value is computed with)."""
+    if not stored_rollup(new):
+        return False
+    if old is None or not stored_rollup(old) or applied is None:
+        return True
+    try:
+        before = rollup_inputs(applied, old).definition
+    except KeyError:
+        return True
+    return before != rollup_inputs(config, new).definition
 
 
 def _held_names(old: dict[str, Field], new: dict[str, Field]) -> set[str]:

@@ -221,7 +221,7 @@ def resolve(
                     ]
                 }
             ) from None
-        if model.types.get(f.type).stored:
+        if model.types.has_column(f):
             column = ct.sql.c[name]
             return _with_title(model, name, f, column, bool(column.nullable), name, sight)
         return Target(name, f, _unlabel(ct.column(name)), True, name)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from uchet.platform import bulk, record_aggregate
+from uchet.platform import bulk, record_aggregate, rollups
 from uchet.platform import query as q
 from uchet.platform.attachments import AttachmentMixin
 from uchet.platform.audit import audit_rows, changes_between
@@ -199,6 +199,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 audit_rows(self, "create", [(record_id, changes_between(self, {}, data))]),
             )
             record = {**data, "id": record_id, "version": 1}
+            self._maintain_rollups(conn, [(None, record)])
             self.rt.pm.hook.uchet_after_create(table=self.table, record=record, user=self.user)
             self.rt.pm.hook.uchet_after_insert(service=self, conn=conn, records=[record])
         return self.get(record_id)
@@ -238,6 +239,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             if conn.execute(stmt).rowcount != 1:
                 raise ConflictError(self.table.name, record_id, version, self._current(record_id))
             merged = {**old, **data}
+            self._maintain_rollups(conn, [(old, merged)])
             if any(self.table.field_by_id(fid).name in data for fid in self.table.search_fields):
                 self._write_terms(conn, record_id, merged, replace=True)
             self._ensure_visible(conn, record_id, access)
@@ -259,6 +261,8 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
             self.rt.pm.hook.uchet_before_delete(table=self.table, record=old, user=self.user)
+            # Stored rollups over rows the database deletes or detaches with this one.
+            cascaded = rollups.cascaded_parents(conn, self.rt.model, self.table.id, [record_id])
             for child_table, f in self.rt.config.children_of(self.table.id):
                 if f.on_delete != "restrict":
                     continue
@@ -284,6 +288,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 != 1
             ):
                 raise ConflictError(self.table.name, record_id, version, self._current(record_id))
+            self._maintain_rollups(conn, [(old, None)], cascaded)
             conn.execute(
                 self.rt.audit.insert(),
                 audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]),
@@ -305,6 +310,19 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         return bulk.create_many(self, rows)
 
     # -- helpers ---------------------------------------------------------------------------
+    def _maintain_rollups(
+        self,
+        conn: Connection,
+        rows: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
+        more: Mapping[str, set[Any]] | None = None,
+    ) -> None:
+        """Recompute the stored rollups this write of ``(old, new)`` rows can change, in the
+        write's transaction (derived values: no audit entries, see :mod:`.rollups`)."""
+        pending = rollups.parents_to_update(self.rt.model, self.table.id, rows)
+        for key, ids in (more or {}).items():
+            pending.setdefault(key, set()).update(ids)
+        rollups.after_write(conn, self.rt.model, pending)
+
     def _allocate_ids(self, conn: Connection, count: int) -> list[int]:
         """Ids for ``count`` new rows, reserved inside the current write transaction.
 

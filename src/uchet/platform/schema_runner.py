@@ -38,10 +38,12 @@ from uchet.platform.operations import (
     DropField,
     DropIndex,
     DropSearchTable,
+    DropStoredRollup,
     DropTable,
     DropUnique,
     Operation,
     RebuildSearch,
+    RecomputeRollups,
     RecreateSearchIndex,
     RenameField,
     RenameTable,
@@ -209,6 +211,13 @@ def _add_field(op: AddField, r: Runner) -> None:
     spec = ColumnSpec.of(op.field, r.types)
     # Added loose, filled, then tightened: SQLite cannot add a NOT NULL column without a
     # constant default, nor a foreign key column with ALTER (that needs batch mode).
+    if spec.server_default is not None and not spec.fk_target:
+        # A stored sum/count rollup: NOT NULL DEFAULT 0 in one step (SQLite can add that);
+        # the RecomputeRollups step at the end of the plan fills in the true values.
+        r.ops.add_column(st.name, sa.Column(spec.name, spec.type, nullable=spec.nullable,
+                                            server_default=spec.server_default))  # fmt: skip
+        st.columns[spec.key] = spec
+        return
     r.ops.add_column(st.name, sa.Column(spec.name, spec.type, nullable=True))
     st.columns[spec.key] = spec.loose()
     if op.field.default is not None:
@@ -223,6 +232,7 @@ def _add_field(op: AddField, r: Runner) -> None:
         _add_foreign_key(r, op.table_id, spec)
 
 
+@implementation_for(DropStoredRollup)
 @implementation_for(DropField)
 def _drop_field(op: DropField, r: Runner) -> None:
     st = r.state.tables[op.table_id]
@@ -405,3 +415,18 @@ def _recreate_search_index(op: RecreateSearchIndex, r: Runner) -> None:
     if op.drop:
         r.ops.drop_index(op.index_name, table_name=search.name)
     r.ops.create_index(op.index_name, search.name, [c.name for c in ix.columns])
+
+
+@implementation_for(RecomputeRollups)
+def _recompute_rollups(op: RecomputeRollups, r: Runner) -> None:
+    # The statements the record service maintains the columns with, compiled from the new
+    # configuration (every column exists by now: this is the plan's last step).
+    from uchet.platform import rollups
+    from uchet.platform.compiler import CompiledModel
+
+    model = CompiledModel(op.config, r.types, r.context.dialect.name)
+    try:
+        for fid, stmt in rollups.recompute_statements(model, op.field_ids):
+            r.execute(stmt, f"compute the stored rollup {fid} for every row")
+    finally:
+        model.dispose()

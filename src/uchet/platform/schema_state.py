@@ -60,6 +60,8 @@ class ColumnSpec:
     fk_target: str | None = None
     fk_name: str | None = None
     ondelete: str | None = None
+    #: A server default (stored sum/count rollups: "0").
+    server_default: str | None = None
 
     @classmethod
     def of(cls, f: Field, types: FieldTypeRegistry) -> ColumnSpec:
@@ -68,9 +70,10 @@ class ColumnSpec:
         # the ids, so the key's target names the table id, which survives renames.
         fk = compiler.foreign_key(f, SimpleNamespace(table=lambda i: SimpleNamespace(name=i)))  # type: ignore[arg-type]
         return cls(
-            f.id, f.name, types.get(f.type).column_type(f), not f.required,
+            f.id, f.name, types.get(f.type).column_type(f), compiler.column_nullable(f),
             fk.target_fullname.rsplit(".", 1)[0] if fk is not None else None,
             str(fk.name) if fk is not None else None, fk.ondelete if fk is not None else None,
+            compiler.column_default(f),
         )  # fmt: skip
 
     def loose(self) -> ColumnSpec:
@@ -124,6 +127,7 @@ class SchemaState:
                 fk = [sa.ForeignKey(f"{self.name_of(c.fk_target)}.id", name=c.fk_name,
                                     ondelete=c.ondelete)] if c.fk_target else []  # fmt: skip
                 t.append_column(sa.Column(c.name, c.type, *fk, nullable=c.nullable,
+                                          server_default=c.server_default,
                                           info={"uchet_id": c.key}))  # fmt: skip
             for ix in st.indexes.values():
                 cols = [t.c[st.columns[f].name] for f in ix.field_ids]
@@ -145,7 +149,7 @@ def table_state(
 ) -> TableState:
     """The state of a freshly created ``t``, without the fields in ``skip`` (and their indexes)."""
     cols = {f.id: ColumnSpec.of(f, types) for f in t.fields
-            if types.get(f.type).stored and f.id not in skip}  # fmt: skip
+            if types.has_column(f) and f.id not in skip}  # fmt: skip
     specs = {s.name: s for s in compiler.index_specs(t, config, types)
              if all(i in cols for i in s.field_ids)}  # fmt: skip
     return TableState(t.id, t.name, cols, specs, bool(t.search_fields))

@@ -53,7 +53,7 @@ OPERATOR_TEXTS = {
 def filter_kind(page: ListPage, f: Field) -> str | None:
     """The header filter ``f`` offers in ``page``'s table, or None."""
     ftype = page.c.runtime.types.get(f.type)
-    if not ftype.stored:
+    if not page.c.runtime.types.has_column(f):
         return None
     if f.type in FILTER_KINDS:
         return FILTER_KINDS[f.type]

@@ -1,6 +1,13 @@
 """Field types: the registry and the built-in types (see :mod:`.base`)."""
 
-from uchet.platform.fieldtypes.base import FieldType, FieldTypeRegistry, ParsedField, ParseError
+from uchet.platform.fieldtypes.base import (
+    FieldType,
+    FieldTypeRegistry,
+    ParsedField,
+    ParseError,
+    rollup_nullable,
+    stored_rollup,
+)
 from uchet.platform.fieldtypes.scalar import SCALAR_TYPES, normalize_phone
 from uchet.platform.fieldtypes.special import SPECIAL_TYPES, FileValue
 
@@ -14,4 +21,6 @@ __all__ = [
     "ParseError",
     "ParsedField",
     "normalize_phone",
+    "rollup_nullable",
+    "stored_rollup",
 ]

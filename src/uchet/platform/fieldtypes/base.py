@@ -182,3 +182,20 @@ class FieldTypeRegistry:
     def for_field(self, field: Field) -> FieldType:
         """The type of ``field``."""
         return self.get(field.type)
+
+    def has_column(self, field: Field) -> bool:
+        """Whether ``field`` is a column of its table: a stored type, or a rollup marked
+        ``stored`` (its column is kept up to date by :mod:`uchet.platform.rollups`, and
+        users never write it)."""
+        return self.get(field.type).stored or stored_rollup(field)
+
+
+def stored_rollup(field: Field) -> bool:
+    """Whether ``field`` is a rollup kept in a column (``"stored": true``)."""
+    return field.type == "rollup" and field.stored
+
+
+def rollup_nullable(field: Field) -> bool:
+    """Whether a stored rollup's column allows NULL: min, max and avg of no rows are
+    unknown; sum and count of no rows are 0 (NOT NULL DEFAULT 0)."""
+    return field.rollup is None or field.rollup.aggregate not in ("sum", "count")

@@ -270,7 +270,7 @@ class RollupType(ComputedType):
 
     name = "rollup"
     widget = "readonly"
-    properties = frozenset({"rollup", "result_type"})
+    properties = frozenset({"rollup", "result_type", "stored"})
 
     def result(self, field: Field) -> FieldType:
         if field.result_type:
