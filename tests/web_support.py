@@ -102,14 +102,13 @@ def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         skip_or_fail(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     # Chromium formats native date and time inputs in its own interface language, which it
-    # takes from LANGUAGE/LANG (the page's locale does not change it); with Debian's
+    # takes from LANGUAGE (the page's locale does not change it); with Debian's
     # chromium-l10n installed (.ci/run), the test users' Russian gives 07.03.2025, as their
     # own browsers would show.
-    env = {
-        **os.environ,
-        "LANGUAGE": USER_LANGUAGE,
-        "LANG": f"{browser_locale(USER_LANGUAGE).replace('-', '_')}.UTF-8",
-    }
+    # Only LANGUAGE: LANG must name a C locale the system has (ru_RU.UTF-8 is usually not
+    # generated, and Chromium then takes file names for ASCII and calls every download
+    # "download"); C.UTF-8 always exists.
+    env = {**os.environ, "LANGUAGE": USER_LANGUAGE, "LANG": "C.UTF-8"}
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"], env=env
