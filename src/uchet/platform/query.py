@@ -89,6 +89,14 @@ class _Bound(NamedTuple):
     count_limit: Any
 
 
+_PARAM_NAMES = tuple(f"v{i}" for i in range(64))
+
+
+def _param_names(n: int) -> Sequence[str]:
+    """Names of a query's ``n`` bound parameters: v0, v1..."""
+    return _PARAM_NAMES if n <= len(_PARAM_NAMES) else [f"v{i}" for i in range(n)]
+
+
 def _as_filter(flt: Any) -> Any:
     """A filter given as a mapping with a field and an operator, as a :class:`Filter`
     (anything else is left for the checks to refuse)."""
@@ -167,9 +175,7 @@ class ListQuery:
         #: Everything the statements depend on besides bound values (None: not known).
         self.shape = shape
         #: Every value the statements use, bound by name (v0, v1...; see :meth:`_bind_all`).
-        values: list[Any] = []
-        self._bind_all(lambda value, type_=None: values.append(value))
-        self.params: dict[str, Any] = {f"v{i}": v for i, v in enumerate(values)}
+        self.params: dict[str, Any] = self._values()
 
     def _planned(
         self,
@@ -264,6 +270,23 @@ class ListQuery:
             bind(self.count_limit + 1, sa.Integer()),
         )  # fmt: skip
 
+    def _values(self) -> dict[str, Any]:
+        """The values :meth:`_bind_all` binds, by parameter name (without building
+        anything: most queries run statements built by an earlier one)."""
+        values = [v for p in self._filters for v in p.values()]
+        for word in self._ranges:
+            for lo, hi in word:
+                values += (lo, hi)
+        if self._slots is not None:
+            values += self._slots
+        if self.after is not None:
+            values += [v for v in self.after if v is not None]
+        values.append(self.limit + 1)
+        if self.offset:
+            values.append(self.offset)
+        values.append(self.count_limit + 1)
+        return dict(zip(_param_names(len(values)), values))
+
     @property
     def _bound(self) -> _Bound:
         """The query's values as named bound parameters (made when a statement is built)."""
@@ -274,6 +297,8 @@ class ListQuery:
                 return sa.bindparam(next(names), value, type_=type_)
 
             self.statements["bound"] = self._bind_all(bind)
+            unused = next(names, None)
+            assert unused is None, f"{unused} has no value in the statements"  # _values' order
         return cast(_Bound, self.statements["bound"])
 
     def _search_ranges(self, search: str | None) -> list[list[tuple[str, str]]]:
@@ -506,13 +531,15 @@ class ListQuery:
             # Several words: walk the first word's terms, checking the others per record,
             # rather than listing every term of each word (a short "12" has 100,000s).
             capped = (
-                sa.select(self.match.record_id).select_from(self.match.source(self.ct.sql))
+                sa.select(sa.null()).select_from(self.match.source(self.ct.sql))
                 .where(*self._match_where()).limit(bound.count_limit).subquery()
             )  # fmt: skip
             self.statements["count"] = sa.select(sa.func.count()).select_from(capped)
         if "count" not in self.statements:
+            # NULL, not the id: the rows are only counted, and SQLite then copies nothing
+            # out of the index it walks (10,001 rows: 0.31 ms instead of 0.55).
             capped = (
-                sa.select(self.ct.sql.c.id).where(*self.where)
+                sa.select(sa.null()).select_from(self.ct.sql).where(*self.where)
                 .limit(bound.count_limit).subquery()
             )  # fmt: skip
             self.statements["count"] = sa.select(sa.func.count()).select_from(capped)

@@ -318,6 +318,14 @@ class PlannedFilter:
             missing = self.value is None
         return (self.target.name, self.op.name, self.by_title, missing)
 
+    def values(self) -> list[Any]:
+        """The values :meth:`bound` binds, in its order."""
+        if not self.op.binds:
+            return []
+        if self.op.value in ("many", "pair"):
+            return [v for v in self.value if v is not None]
+        return [] if self.value is None else [self.value]
+
     def bound(self, bind: Bind) -> PlannedFilter:
         """This filter with its values replaced by ``bind(value, type)`` (NULLs stay)."""
         if not self.op.binds:
