@@ -229,8 +229,10 @@ class ListQuery:
     ) -> Any:
         """Check the whole request, names and values (the ordinary path): the shape of its
         statements, or None."""
-        self._filters = plan_filters(self.model, self.ct, filters, readable=self.readable,
-                                     locale=self.locale, sight=self.sight) if filters else []  # fmt: skip
+        self._filters = (
+            plan_filters(self.model, self.ct, filters, readable=self.readable,
+                         locale=self.locale, sight=self.sight) if filters else []
+        )  # fmt: skip
         self._ranges = ranges = self._search_ranges(search)
         self.columns = self._columns(columns)
         self.group_targets = [self._readable(name, "group_by") for name in group_by]
