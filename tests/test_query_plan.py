@@ -10,8 +10,8 @@ import pytest
 
 from uchet import SYSTEM, Filter, PermissionDenied, Platform, ValidationError
 from uchet.configurations.overlay import Overlay
-from uchet.platform.query_cache import model_cache
 from uchet.platform import query_driver
+from uchet.platform.query_cache import model_cache
 from uchet.platform.query_driver import HELD
 
 
@@ -30,9 +30,10 @@ def crm(platform) -> dict[str, Any]:
     clients = platform.records("clients", user=SYSTEM)
     for login in ("anna", "boris"):
         for category, loyalty in ((vip, 3), (plain, 5)):
+            phone = f"+7 900 000-00-0{loyalty}"
             clients.create({"name": f"{login} {loyalty}", "manager": people[login].id,
                             "category": category, "loyalty": loyalty,
-                            "tax_id": "7701234567", "phone": "+7 900 000-00-0" + str(loyalty)})  # fmt: skip
+                            "tax_id": "7701234567", "phone": phone})  # fmt: skip
     clients.create({"name": "nobody", "loyalty": 5, "category": None})
     return {"people": people, "vip": vip, "plain": plain}
 
@@ -161,8 +162,10 @@ def test_rights_changed_by_a_new_configuration_apply_at_once(platform, crm):
     viewer = platform.config.role("viewer").data
     tables = {**viewer["tables"], "clients": {**viewer["tables"]["clients"], "fields": {
         **viewer["tables"]["clients"]["fields"], "clients.phone": "none"}}}  # fmt: skip
-    overlay = Overlay("viewer-no-phone.json",
-                      {"overlay": "viewer-no-phone", "set": {"viewer": {"tables": tables}}})
+    overlay = Overlay(
+        "viewer-no-phone.json",
+        {"overlay": "viewer-no-phone", "set": {"viewer": {"tables": tables}}},
+    )
     other = Platform.open("sample_crm", database_url=str(platform.engine.url), overlays=[overlay])
     try:
         other.migrate()

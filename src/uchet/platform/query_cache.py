@@ -43,7 +43,6 @@ class LRU:
                 self._items.popitem(last=False)
         return value
 
-
     def clear(self) -> None:
         """Forget every value (tests compare a cached path with an uncached one)."""
         with self._lock:
