@@ -18,13 +18,10 @@ are all statements on an engine that SQLAlchemy's events or echo watch.
 from __future__ import annotations
 
 import contextlib
-import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from uchet.platform.query_filters import prepare_dbapi
@@ -96,61 +93,9 @@ def driver_engine(bind: Connection | Engine) -> Engine | None:
     return None if watched else bind
 
 
-#: Pooled connections of an engine that list statements keep checked out between calls.
-HELD = 2
-#: engine -> (its pool when the connections were kept, the connections).
-_held: weakref.WeakKeyDictionary[Engine, tuple[Any, list[Any]]] = weakref.WeakKeyDictionary()
-_held_lock = threading.Lock()
-
-
-def _checkout(engine: Engine) -> Any:
-    """A pooled connection for list statements: one kept from an earlier call when there is
-    one (checking a connection out of SQLAlchemy's pool and back in costs a fifth of a
-    small page), else one from the pool."""
-    entry = _held.get(engine)
-    if entry is not None and entry[1] and entry[0] is engine.pool:
-        try:
-            return entry[1].pop()  # atomic: two threads never get the same connection
-        except IndexError:
-            pass  # another thread took the last one
-    return engine.raw_connection()
-
-
-def _checkin(engine: Engine, pool: Any, pooled: Any) -> None:
-    """Keep ``pooled``, checked out of ``pool``, for the next call (at most :data:`HELD`
-    per engine), or return it.
-
-    A kept connection is idle in autocommit mode, its cursor closed: it holds no lock and
-    no read snapshot, so writers and checkpoints are not held up. Kept connections go back
-    to their pool when the engine is disposed (``engine_disposed``), so
-    ``Platform.close()`` and ``engine.dispose()`` still release every connection; one
-    checked out of a pool the engine has since replaced is not kept."""
-    entry = _held.get(engine)
-    if entry is None or entry[0] is not engine.pool:
-        with _held_lock:
-            entry = _held.get(engine)
-            if entry is None:
-                event.listen(engine, "engine_disposed", _release)
-            if entry is None or entry[0] is not engine.pool:
-                entry = _held[engine] = (engine.pool, [])
-    if len(entry[1]) < HELD and pooled.is_valid and pool is entry[0]:
-        entry[1].append(pooled)
-    else:
-        pooled.close()
-
-
-def _release(engine: Engine) -> None:
-    """Return the connections kept for ``engine`` (it was disposed)."""
-    entry = _held.get(engine)
-    if entry is not None:
-        _held[engine] = (None, [])  # still listened to: the next one kept starts afresh
-        for pooled in entry[1]:
-            pooled.close()
-
-
 class DriverCursor:
     """``with DriverCursor(engine, transaction=...) as cursor``: a DB-API cursor of a pooled
-    connection of ``engine``, closed after (see :func:`_checkin` for the connection).
+    connection of ``engine``; the cursor is closed and the connection returned after.
 
     A single statement runs on its own, without ``BEGIN``: SQLite reads it from one snapshot
     anyway. Several (a page and its count) share a deferred transaction (``transaction``),
@@ -161,31 +106,29 @@ class DriverCursor:
         self.engine, self.transaction = engine, transaction
 
     def __enter__(self) -> Any:
-        self.pool = self.engine.pool
-        self.pooled = pooled = _checkout(self.engine)
+        self.pooled = pooled = self.engine.raw_connection()
         try:
             prepare_dbapi(pooled)
             self.raw = pooled.driver_connection
             self.cursor = self.raw.cursor()
-            if self.transaction:
-                self.cursor.execute("BEGIN")
         except BaseException:
-            pooled.invalidate()  # in an unknown state: not kept, not reused
             pooled.close()
             raise
+        if self.transaction:
+            try:
+                self.cursor.execute("BEGIN")
+            except BaseException:
+                self.__exit__()
+                raise
         return self.cursor
 
     def __exit__(self, *exc: object) -> None:
-        pooled = self.pooled
         try:
             self.cursor.close()
             if self.raw.in_transaction:
                 self.raw.rollback()  # a read: nothing to keep
-        except BaseException:
-            pooled.invalidate()
-            pooled.close()
-            raise
-        _checkin(self.engine, self.pool, pooled)
+        finally:
+            self.pooled.close()
 
 
 driver_cursor = DriverCursor
