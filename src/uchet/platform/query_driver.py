@@ -109,7 +109,7 @@ class DriverCursor:
         self.pooled = pooled = self.engine.raw_connection()
         try:
             prepare_dbapi(pooled)
-            self.raw = pooled.driver_connection
+            self.raw: Any = pooled.driver_connection
             self.cursor = self.raw.cursor()
         except BaseException:
             pooled.close()
