@@ -109,8 +109,8 @@ class DriverCursor:
         self.pooled = pooled = self.engine.raw_connection()
         try:
             prepare_dbapi(pooled)
-            self.raw: Any = pooled.driver_connection
-            self.cursor = self.raw.cursor()
+            raw: Any = pooled.driver_connection
+            self.raw, self.cursor = raw, raw.cursor()
         except BaseException:
             pooled.close()
             raise
