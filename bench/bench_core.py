@@ -102,10 +102,10 @@ class RawLoad:
             f"VALUES ({', '.join('?' * (6 + len(cols)))})",
             [(i, 1, now, now, None, None, *r.values()) for i, r in zip(ids, rows)],
         )
-        pairs = sorted(
-            ((t, i) for i, r in zip(ids, rows) for t in self.terms(r)), key=lambda p: p[0]
+        found = sorted(
+            ((t, i, f) for i, r in zip(ids, rows) for t, f in self.terms(r)), key=lambda p: p[0]
         )
-        c.executemany("INSERT INTO clients__sk (term, record_id) VALUES (?, ?)", pairs)
+        c.executemany("INSERT INTO clients__sk (term, record_id, field) VALUES (?, ?, ?)", found)
         c.executemany(
             "INSERT INTO uchet_audit (at, user_id, user_login, table_id, record_id, action, changes) "
             "VALUES (?, NULL, 'system', 'clients', ?, 'create', ?)",

@@ -5,13 +5,18 @@ Run:  PYTHONPATH=src python bench/bench_pages_cpu.py --db /tmp/core.db
 Wall-clock medians of sub-millisecond calls are at the mercy of the neighbours on a shared
 machine; the CPU time this process spends per call (``time.process_time``, the best of
 five rounds) is not. Run it with ``PYTHONPATH`` pointing at two checkouts in turn to
-compare them. Prints one JSON object: case -> milliseconds of CPU per call.
+compare them. The two cases issue 2 compares with raw SQL are also timed as hand-written SQL
+through the ``sqlite3`` module, in interleaved rounds. Prints one JSON object: case ->
+milliseconds of CPU per call (for those two: uchet, raw and their ratio, medians of the
+rounds).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +40,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
     ap.add_argument("--calls", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds against raw SQL")
     args = ap.parse_args()
     platform = Platform.open("sample_crm", database_url=f"sqlite:///{args.db}")
     clients = platform.records("clients", user=SYSTEM)
@@ -65,9 +71,37 @@ def main() -> None:
             filters=[Filter("category", "eq", "VIP")], columns=cols, limit=50, count=False
         ),
     }
-    print(
-        json.dumps({name: cpu_ms(fn, args.calls) for name, fn in cases.items()}, ensure_ascii=False)
+    # The same two pages as hand-written SQL through the ``sqlite3`` module (bench_core's
+    # baseline), so each run also gives CPU ratios measured at the same moment.
+    raw = sqlite3.connect(args.db)
+    select = (
+        "SELECT c.id, c.version, c.name, c.kind, c.status, c.city, c.phone, c.email, c.loyalty, "
+        "c.category, cc.name AS category__title, c.manager, u.name AS manager__title "
+        "FROM clients c LEFT JOIN client_categories cc ON cc.id = c.category "
+        "LEFT JOIN uchet_users u ON u.id = c.manager"
     )
+    baselines: dict[str, Callable[[], Any]] = {
+        "filter category=VIP, sorted by name, first page": lambda: raw.execute(
+            f"{select} WHERE c.category = ? ORDER BY c.name, c.id LIMIT 50", (vip,)
+        ).fetchall(),
+        "first page with capped count (10 000)": lambda: (
+            raw.execute(f"{select} ORDER BY c.name, c.id LIMIT 50").fetchall(),
+            raw.execute("SELECT count(*) FROM (SELECT 1 FROM clients LIMIT 10001)").fetchone(),
+        ),
+    }
+    results: dict[str, Any] = {}
+    for name, fn in cases.items():
+        if name not in baselines:
+            results[name] = cpu_ms(fn, args.calls)
+            continue
+        # Interleaved rounds, so both see the same neighbours; medians of the rounds' bests.
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(cpu_ms(fn, args.calls))
+            theirs.append(cpu_ms(baselines[name], args.calls))
+        mine, base = statistics.median(ours), statistics.median(theirs)
+        results[name] = {"uchet": mine, "raw": base, "ratio": round(mine / base, 2)}
+    print(json.dumps(results, ensure_ascii=False))
 
 
 if __name__ == "__main__":

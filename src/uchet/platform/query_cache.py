@@ -43,6 +43,11 @@ class LRU:
                 self._items.popitem(last=False)
         return value
 
+    def clear(self) -> None:
+        """Forget every value (tests compare a cached path with an uncached one)."""
+        with self._lock:
+            self._items.clear()
+
 
 def model_cache(model: CompiledModel, name: str) -> LRU:
     """The LRU called ``name`` of this model version (dropped with the model)."""

@@ -82,10 +82,14 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> Any:
     return condition
 
 
+#: ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` without a new encoder per call.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode(keys: Sequence[SortKey], values: Sequence[Any]) -> str:
     """The cursor of the row whose sort values are ``values``."""
     payload = {"s": [k.text for k in keys], "v": [_tag(v) for v in values]}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    raw = _JSON.encode(payload).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

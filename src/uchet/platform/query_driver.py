@@ -18,7 +18,7 @@ are all statements on an engine that SQLAlchemy's events or echo watch.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -93,26 +93,42 @@ def driver_engine(bind: Connection | Engine) -> Engine | None:
     return None if watched else bind
 
 
-@contextlib.contextmanager
-def driver_cursor(engine: Engine, *, transaction: bool) -> Iterator[Any]:
-    """A DB-API cursor of a pooled connection of ``engine``, returned to the pool after.
+class DriverCursor:
+    """``with DriverCursor(engine, transaction=...) as cursor``: a DB-API cursor of a pooled
+    connection of ``engine``; the cursor is closed and the connection returned after.
 
     A single statement runs on its own, without ``BEGIN``: SQLite reads it from one snapshot
     anyway. Several (a page and its count) share a deferred transaction (``transaction``),
     as they would through SQLAlchemy, so that they agree with each other.
     """
-    pooled = engine.raw_connection()
-    try:
-        prepare_dbapi(pooled)
-        raw: Any = pooled.driver_connection
-        cursor = raw.cursor()
+
+    def __init__(self, engine: Engine, *, transaction: bool):
+        self.engine, self.transaction = engine, transaction
+
+    def __enter__(self) -> Any:
+        self.pooled = pooled = self.engine.raw_connection()
         try:
-            if transaction:
-                cursor.execute("BEGIN")
-            yield cursor
+            prepare_dbapi(pooled)
+            raw: Any = pooled.driver_connection
+            self.raw, self.cursor = raw, raw.cursor()
+        except BaseException:
+            pooled.close()
+            raise
+        if self.transaction:
+            try:
+                self.cursor.execute("BEGIN")
+            except BaseException:
+                self.__exit__()
+                raise
+        return self.cursor
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.cursor.close()
+            if self.raw.in_transaction:
+                self.raw.rollback()  # a read: nothing to keep
         finally:
-            cursor.close()
-            if raw.in_transaction:
-                raw.rollback()  # a read: nothing to keep
-    finally:
-        pooled.close()
+            self.pooled.close()
+
+
+driver_cursor = DriverCursor

@@ -54,8 +54,10 @@ __all__ = [
     "filter_condition",
     "filters_condition",
     "fold",
+    "operator",
     "plan_filter",
     "plan_filters",
+    "plan_value",
     "prepare_connection",
     "resolve",
     "title_source",
@@ -316,6 +318,14 @@ class PlannedFilter:
             missing = self.value is None
         return (self.target.name, self.op.name, self.by_title, missing)
 
+    def values(self) -> list[Any]:
+        """The values :meth:`bound` binds, in its order."""
+        if not self.op.binds:
+            return []
+        if self.op.value in ("many", "pair"):
+            return [v for v in self.value if v is not None]
+        return [] if self.value is None else [self.value]
+
     def bound(self, bind: Bind) -> PlannedFilter:
         """This filter with its values replaced by ``bind(value, type)`` (NULLs stay)."""
         if not self.op.binds:
@@ -352,13 +362,29 @@ def plan_filter(
     """Check one filter on ``ct`` and coerce its value (see :func:`filter_condition`)."""
     if isinstance(flt, Mapping):
         flt = Filter(flt["field"], flt["op"], flt.get("value"))
+    op = operator(flt, locale)
+    target = resolve(model, ct, flt.field, sight=sight)
+    check_readable(target, readable)
+    return plan_value(model, target, op, flt, locale)
+
+
+def operator(flt: Filter, locale: str = "en") -> Operator:
+    """The operator ``flt`` names; ValidationError (under its field) when there is none."""
     op = OPERATORS.get(flt.op)
     if op is None:
         valid = ", ".join(OPERATORS)
         raise ValidationError({flt.field: [message("unknown_operator", locale, op=flt.op,
                                                    valid=valid)]})  # fmt: skip
-    target = resolve(model, ct, flt.field, sight=sight)
-    check_readable(target, readable)
+    return op
+
+
+def plan_value(
+    model: CompiledModel, target: Target, op: Operator, flt: Filter, locale: str = "en"
+) -> PlannedFilter:
+    """The value checks of :func:`plan_filter`, for a name already resolved (and its read
+    right checked) to ``target``: a title compared where the user may see it, a text
+    operator on text, the value coerced by the field type. A list query whose names were
+    checked before (:mod:`.query_plan`) runs only these for each call."""
     if _by_title(op, target, flt.value):
         if target.title is None:
             raise PermissionDenied(Text("may_not_read_titles", name=flt.field,

@@ -166,7 +166,7 @@ def page_groups(query: ListQuery, built: ListQuery, rows: list[dict[str, Any]],
             match = [t.expr.is_(None) if v is None else t.expr == v
                      for t, v in zip(targets, key)]  # fmt: skip
             capped = (
-                sa.select(query.ct.sql.c.id).where(*built.where, *match)
+                sa.select(sa.null()).select_from(query.ct.sql).where(*built.where, *match)
                 .limit(query.count_limit + 1).subquery()
             )  # fmt: skip
             statement = sa.select(sa.func.count()).select_from(capped)

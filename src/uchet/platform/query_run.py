@@ -3,6 +3,7 @@ what they return shaped into a :class:`QueryResult`."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -85,8 +86,8 @@ def _driver_selects(
 def _result(query: ListQuery, built: ListQuery, execute: Execute) -> QueryResult:
     """Run the statements of ``built`` through ``execute`` and shape what they return."""
     sort_row_keys = built.sort_row_keys()
-    # Plain tuples zipped with the keys: a Row's mapping view costs more per row than the
-    # whole page costs SQLite.
+    # Plain tuples made into dicts by a function made for these columns: a Row's mapping
+    # view costs more per row than the whole page costs SQLite.
     keys, fetched = execute("rows")
     more = len(fetched) > query.limit
     page = fetched[: query.limit]
@@ -94,12 +95,10 @@ def _result(query: ListQuery, built: ListQuery, execute: Execute) -> QueryResult
     if more and page:
         positions = [keys.index(k) for k in sort_row_keys]
         next_cursor = encode(query.sort_keys, [page[-1][i] for i in positions])
-    shown = [i for i, k in enumerate(keys) if not k.startswith("_sort")]
-    if len(shown) == len(keys):
-        rows = [dict(zip(keys, r)) for r in page]
-    else:
-        names = [keys[i] for i in shown]
-        rows = [dict(zip(names, [r[i] for i in shown])) for r in page]
+    make = built.statements.get(("dicts", *keys))
+    if make is None:
+        make = built.statements[("dicts", *keys)] = dict_maker(keys)
+    rows = make(page)
     total, capped = None, False
     if query.count:
         total, capped = _total(query, execute, len(page), more)
@@ -107,6 +106,33 @@ def _result(query: ListQuery, built: ListQuery, execute: Execute) -> QueryResult
     if query.group_targets and query.group_counts == "all":
         groups = [group(r, len(query.group_targets)) for r in execute("groups")[1]]
     return QueryResult(rows, total, capped, next_cursor, groups)
+
+
+def dict_maker(keys: Sequence[str]) -> Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]]:
+    """``rows -> [dict, ...]`` for rows whose columns are ``keys``, without the hidden sort
+    columns (``_sort<i>``).
+
+    A dict display with the keys written out (``{"id": r[0], "name": r[1], ...}``) makes a
+    row's dict in half the time of ``dict(zip(keys, row))`` (sized once, no pairs), which is
+    a third of what is left of a small page besides SQLite. The function is compiled from a
+    syntax tree whose keys are constants and whose values are subscripts by position: no
+    text is parsed, so a column name cannot become code (as with ``collections.namedtuple``,
+    the tree is only a faster spelling of the same loop)."""
+    row = ast.Name("r", ast.Load())
+    shown = [(i, k) for i, k in enumerate(keys) if not k.startswith("_sort")]
+    display = ast.Dict(
+        keys=[ast.Constant(str(k)) for _, k in shown],
+        values=[ast.Subscript(row, ast.Constant(i), ast.Load()) for i, _ in shown],
+    )
+    loop = ast.comprehension(ast.Name("r", ast.Store()), ast.Name("rows", ast.Load()), [], 0)
+    arguments = ast.arguments(posonlyargs=[], args=[ast.arg("rows")], kwonlyargs=[],
+                              kw_defaults=[], defaults=[])  # fmt: skip
+    tree = ast.Expression(ast.Lambda(arguments, ast.ListComp(display, [loop])))
+    code = compile(ast.fix_missing_locations(tree), "<list rows>", "eval")
+    make: Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]] = eval(
+        code, {"__builtins__": {}}
+    )
+    return make
 
 
 def _total(query: ListQuery, execute: Execute, on_page: int, more: bool) -> tuple[int, bool]:

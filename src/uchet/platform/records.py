@@ -47,6 +47,17 @@ class ReadScope:
     sight: Sight | None
 
 
+@dataclass(frozen=True)
+class _ReadRights:
+    """What a list query needs of a user's read rights on a table (see
+    :meth:`RecordService._read_rights`)."""
+
+    row_condition: Any
+    key: tuple[Any, ...]
+    readable: frozenset[str] | None
+    sight: Sight | None
+
+
 class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
     """Records of one table, acting as one user, in one locale.
 
@@ -115,7 +126,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         See :func:`uchet.platform.query.run_query` for the options. The user's row rules
         and field rights always apply.
         """
-        access = self._access("read")
+        rights = self._read_rights()
         options.setdefault("count_limit", self.rt.count_limit)
         options.setdefault("locale", self.locale)  # filter values are read, and refused, in it
         # The engine, not a connection: on SQLite the query then runs its statements on a
@@ -124,14 +135,33 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             self.rt.model,
             self.table.id,
             connection=self.rt.engine,
-            row_condition=self._row_condition(access),
+            row_condition=rights.row_condition,
             # The row rules depend on nothing but the user and their roles, so queries
             # of the same shape by the same user may share one statement.
-            row_condition_key=(self.user.id, tuple(self.user.roles)),
-            readable=None if access.unrestricted else access.readable(),
-            sight=self._sight(access),
+            row_condition_key=rights.key,
+            readable=rights.readable,
+            sight=rights.sight,
             **options,
         )
+
+    def _read_rights(self) -> _ReadRights:
+        """:meth:`read_scope` for list queries, worked out once per table, user and roles in
+        this model version (PermissionDenied, which is not remembered, when the user may
+        not read the table). Rights come from the configuration's roles and row rules
+        from the user's id, so nothing else can change the answer: a new configuration
+        is a new model version, other roles are another key."""
+        user = self.user
+        key = (self.table.id, user.id, user.is_system, tuple(user.roles))
+
+        def build() -> _ReadRights:
+            access = self._access("read")
+            readable = None if access.unrestricted else frozenset(access.readable())
+            row_key = (user.id, tuple(user.roles))
+            return _ReadRights(self._row_condition(access), row_key, readable,
+                               self._sight(access))  # fmt: skip
+
+        rights: _ReadRights = model_cache(self.rt.model, "read_rights").get(key, build)
+        return rights
 
     def get(self, record_id: Any) -> dict[str, Any]:
         """One record by id; :class:`NotFound` if it does not exist or the user may not see it."""
