@@ -75,7 +75,7 @@ class RawLoad:
     def __init__(self, platform: Platform, db: Path):
         """A copy of ``platform``'s database (its users and categories, no clients yet)
         in ``db``, made with SQLite's backup API."""
-        from uchet.platform.search import terms_function
+        from uchet.platform.schema.search import terms_function
 
         for leftover in db.parent.glob(db.name + "*"):
             leftover.unlink()

@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from uchet import Platform  # noqa: E402
-from uchet.platform.dashboards import Clock, WidgetContext, run_widget  # noqa: E402
+from uchet.platform.features.dashboards import Clock, WidgetContext, run_widget  # noqa: E402
 
 PASSWORD = "demo-pass-1"  # uchet init --demo's staff password
 

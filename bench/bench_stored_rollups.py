@@ -25,8 +25,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))  # this checkout's uchet
 
 from uchet import SYSTEM, Platform  # noqa: E402
-from uchet.platform.dashboards import Clock, WidgetContext, run_widget  # noqa: E402
-from uchet.platform.query import Filter  # noqa: E402
+from uchet.platform.features.dashboards import Clock, WidgetContext, run_widget  # noqa: E402
+from uchet.platform.query.listquery import Filter  # noqa: E402
 
 
 def ms(fn: Callable[[], Any]) -> float:

@@ -23,7 +23,7 @@ def _cheap_password_hashing() -> Iterator[None]:
     every web test creates users: tests use the same algorithm with minimal cost."""
     from argon2 import PasswordHasher
 
-    from uchet.platform import users
+    from uchet.platform.records import users
 
     saved = users._hasher
     users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from uchet import SYSTEM, PermissionDenied, Platform, ValidationError, hookimpl
 from uchet.configurations.overlay import Overlay
-from uchet.platform.records import BulkValidationError
+from uchet.platform.records.service import BulkValidationError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from uchet import SYSTEM, Filter, Platform, hookimpl
-from uchet.platform import bulk_insert
-from uchet.platform.audit import creation_changes, creation_json
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.fieldtypes.scalar import IntegerType, StringType
-from uchet.platform.records import BulkValidationError
-from uchet.platform.validation import _declared_cacheable
+from uchet.platform.records import bulk_insert
+from uchet.platform.records.audit import creation_changes, creation_json
+from uchet.platform.records.service import BulkValidationError
+from uchet.platform.records.validation import _declared_cacheable
 
 CITIES = ["Москва", "Тверь", "Казань"]
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from uchet.cli import main
 from uchet.configurations.loader import load
-from uchet.platform.errors import ConfigError, ConfigIssue
+from uchet.platform.model.errors import ConfigError, ConfigIssue
 
 SAMPLE = Path(str(resources.files("uchet") / "sample_crm"))
 

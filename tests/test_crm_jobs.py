@@ -8,7 +8,7 @@ import threading
 import time
 
 from uchet import SYSTEM, hookimpl
-from uchet.platform import jobs as queue
+from uchet.platform.features import jobs as queue
 
 
 def _jobs(platform, **where):
@@ -123,7 +123,7 @@ def test_failing_job_is_retried_then_marked_failed(db_url):
     p.migrate()
     try:
         jobs = p.runtime.model.system["uchet_jobs"]
-        from uchet.platform.database import write_transaction
+        from uchet.platform.schema.database import write_transaction
 
         with write_transaction(p.engine) as conn:
             queue.enqueue(conn, jobs, "boom", {"x": 1})

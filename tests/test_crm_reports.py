@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from uchet import SYSTEM, PermissionDenied, ValidationError
-from uchet.platform.reports import export_xlsx
+from uchet.platform.features.reports import export_xlsx
 
 D = Decimal
 
@@ -276,7 +276,7 @@ def test_a_condition_may_name_the_user_running_the_report(platform, staff, datas
 def test_a_report_naming_a_field_the_user_may_not_read_is_not_theirs(
     platform, staff, dataset, tmp_path
 ):
-    from uchet.platform.reports import runnable_reports
+    from uchet.platform.features.reports import runnable_reports
 
     by_tax_id = {
         "id": "report_by_tax_id", "name": "by_tax_id", "table": "clients",

@@ -11,7 +11,7 @@ import pytest
 from tests.crm_support import fake_smtp
 
 from uchet import SYSTEM, NotFound, ValidationError
-from uchet.platform.jobs import wait_until
+from uchet.platform.features.jobs import wait_until
 
 
 def _client(platform, owner, name="ООО «Ромашка»", **values):

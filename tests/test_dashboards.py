@@ -17,8 +17,8 @@ import pytest
 from uchet import SYSTEM, NotFound, PermissionDenied, ValidationError
 from uchet.configurations.loader import load
 from uchet.configurations.overlay import Overlay
-from uchet.platform.dashboards import Clock, WidgetContext, relative_date, run_widget
-from uchet.platform.errors import ConfigError
+from uchet.platform.features.dashboards import Clock, WidgetContext, relative_date, run_widget
+from uchet.platform.model.errors import ConfigError
 
 #: The moment every dashboard of these tests is computed for.
 CLOCK = Clock(dt.datetime(2025, 3, 14, 12, 0))

@@ -13,8 +13,8 @@ import pytest
 from uchet import hookspecs
 from uchet.configurations.loader import load
 from uchet.configurations.overlay import Overlay
-from uchet.platform.formula import FUNCTIONS
-from uchet.platform.metaschema import schema_keys
+from uchet.platform.formula.sql import FUNCTIONS
+from uchet.platform.model.metaschema import schema_keys
 from uchet.platform.plugins import field_type_registry, make_plugin_manager
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -14,8 +14,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 
-from uchet.platform.errors import UchetError
-from uchet.platform.formula import (
+from uchet.platform.formula.parser import BINARY_OPERATORS, children, iter_nodes, parse_syntax
+from uchet.platform.formula.sql import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_LENGTH,
@@ -39,7 +39,7 @@ from uchet.platform.formula import (
     references,
     to_source,
 )
-from uchet.platform.formula_parser import BINARY_OPERATORS, children, iter_nodes, parse_syntax
+from uchet.platform.model.errors import UchetError
 
 
 def f(*path: str) -> FieldRef:

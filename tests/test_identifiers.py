@@ -1,4 +1,4 @@
-"""Tests for ``uchet.platform.identifiers``."""
+"""Tests for ``uchet.platform.model.identifiers``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uchet.platform.identifiers import (
+from uchet.platform.model.identifiers import (
     FRAMEWORK_RESERVED,
     MAX_IDENTIFIER_LENGTH,
     POSTGRESQL_RESERVED,

@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from tests.test_migrator import schema_of
 
-from uchet.platform.database import create_engine
-from uchet.platform.migrator import apply
-from uchet.platform.model import Configuration, build_configuration
-from uchet.platform.planner import plan
+from uchet.platform.model.config import Configuration, build_configuration
 from uchet.platform.plugins import field_type_registry, make_plugin_manager
-from uchet.platform.reconcile import plan_for_database
-from uchet.platform.search import record_terms
+from uchet.platform.schema.database import create_engine
+from uchet.platform.schema.migrator import apply
+from uchet.platform.schema.planner import plan
+from uchet.platform.schema.reconcile import plan_for_database
+from uchet.platform.schema.search import record_terms
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
 WORD = "[a-zA-Zа-яА-Я0-9]"

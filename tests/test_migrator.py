@@ -15,17 +15,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from uchet.platform import migration_checks
-from uchet.platform.compiler import build_search_table, build_table
-from uchet.platform.database import create_engine
-from uchet.platform.errors import ConversionError, DestructiveChangeError, MigrationError
-from uchet.platform.migrator import DataCheckError, apply, current_version
-from uchet.platform.model import Configuration, build_configuration, thaw
-from uchet.platform.operations import AddUnique, Operation, implementation_for
-from uchet.platform.planner import plan
+from uchet.platform.model.config import Configuration, build_configuration, thaw
+from uchet.platform.model.errors import ConversionError, DestructiveChangeError, MigrationError
 from uchet.platform.plugins import field_type_registry, make_plugin_manager
-from uchet.platform.search import record_terms
-from uchet.platform.system import define_system_tables
+from uchet.platform.schema import data_checks as migration_checks
+from uchet.platform.schema.compiler import build_search_table, build_table
+from uchet.platform.schema.database import create_engine
+from uchet.platform.schema.migrator import DataCheckError, apply, current_version
+from uchet.platform.schema.operations import AddUnique, Operation, implementation_for
+from uchet.platform.schema.planner import plan
+from uchet.platform.schema.search import record_terms
+from uchet.platform.schema.system import define_system_tables
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
 ROWS = 30

@@ -1,4 +1,4 @@
-"""Periods of grouped reports as people read them (uchet.platform.periods)."""
+"""Periods of grouped reports as people read them (uchet.platform.features.periods)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from uchet.platform.periods import period_label, period_start, xlsx_format
+from uchet.platform.features.periods import period_label, period_start, xlsx_format
 
 
 @pytest.mark.parametrize(

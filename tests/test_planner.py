@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from uchet.platform.model import Configuration, build_configuration
-from uchet.platform.operations import (
+from uchet.platform.model.config import Configuration, build_configuration
+from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.schema.operations import (
     AddField,
     AddUnique,
     AlterNullable,
@@ -27,8 +28,7 @@ from uchet.platform.operations import (
     RenameTable,
     RetypeField,
 )
-from uchet.platform.planner import Plan, plan
-from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.schema.planner import Plan, plan
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
 

@@ -115,8 +115,9 @@ def test_platform_imports_without_flask():
         "        if name.split('.')[0] in ('flask', 'flask_admin', 'flask_babel', 'wtforms'):\n"
         "            raise ImportError('blocked ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import uchet, uchet.platform.records, uchet.platform.migrator, uchet.platform.planner\n"
-        "import uchet.platform.query, uchet.configurations.loader\n"
+        "import uchet, uchet.platform.records.service, uchet.platform.schema.migrator\n"
+        "import uchet.platform.schema.planner\n"
+        "import uchet.platform.query.listquery, uchet.configurations.loader\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('flask'))))\n"
     )
     out = subprocess.run(

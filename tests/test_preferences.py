@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from uchet import SYSTEM, NotFound, PermissionDenied, ValidationError
-from uchet.platform.preferences import Preferences
-from uchet.platform.saved_views import SavedViews
+from uchet.platform.features.preferences import Preferences
+from uchet.platform.features.saved_views import SavedViews
 
 
 def stores(platform: Any) -> tuple[Preferences, SavedViews]:

@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 
 from uchet import SYSTEM
-from uchet.platform.errors import PermissionDenied
+from uchet.platform.model.errors import PermissionDenied
 from uchet.printeditor import PrintError, PrintForms
 
 

@@ -11,7 +11,7 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 
 from uchet import SYSTEM, Platform
-from uchet.platform.errors import NotFound, PermissionDenied
+from uchet.platform.model.errors import NotFound, PermissionDenied
 from uchet.printeditor import PrintError, PrintForms
 from uchet.printeditor.values import Record
 from uchet.printeditor.words import amount_in_words

@@ -1,4 +1,4 @@
-"""Tests of the list query builder (uchet.platform.query), on SQLite and PostgreSQL.
+"""Tests of the list query builder (uchet.platform.query.listquery), on SQLite and PostgreSQL.
 
 Expected results are computed in Python from the inserted data, with the query's rules:
 NULLs are the smallest value (first ascending, last descending) and ``id`` breaks ties.
@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 
 from uchet.configurations.loader import load
-from uchet.platform.compiler import CompiledModel
-from uchet.platform.database import create_engine
-from uchet.platform.errors import PermissionDenied, ValidationError
-from uchet.platform.model import build_configuration, thaw
+from uchet.platform.model.config import build_configuration, thaw
+from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.plugins import field_type_registry, make_plugin_manager
-from uchet.platform.query import (
+from uchet.platform.query.driver import driver_engine
+from uchet.platform.query.filters import filter_condition
+from uchet.platform.query.listquery import (
     OPERATORS,
     Filter,
     Group,
@@ -34,9 +34,9 @@ from uchet.platform.query import (
     distinct_values,
     run_query,
 )
-from uchet.platform.query_driver import driver_engine
-from uchet.platform.query_filters import filter_condition
-from uchet.platform.search import record_terms, term_rows
+from uchet.platform.schema.compiler import CompiledModel
+from uchet.platform.schema.database import create_engine
+from uchet.platform.schema.search import record_terms, term_rows
 
 TYPES = field_type_registry(make_plugin_manager())
 

@@ -10,7 +10,7 @@ import pytest
 
 from uchet import SYSTEM, Filter, PermissionDenied, Platform, ValidationError
 from uchet.configurations.overlay import Overlay
-from uchet.platform.query_cache import model_cache
+from uchet.platform.query.cache import model_cache
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import threading
 import time
 
 from uchet import Platform
-from uchet.platform import query as q
-from uchet.platform.query_names import TitleSource
-from uchet.platform.users import SYSTEM
+from uchet.platform.query import listquery as q
+from uchet.platform.query.names import TitleSource
+from uchet.platform.records.users import SYSTEM
 
 
 def test_threads_building_one_shape_get_a_consistent_statement(platform, monkeypatch):

@@ -21,11 +21,12 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from uchet.cli import main
-from uchet.platform.database import create_engine
-from uchet.platform.errors import MigrationError
-from uchet.platform.migrator import DataCheckError, apply, current_version
-from uchet.platform.model import Configuration, build_configuration
-from uchet.platform.operations import (
+from uchet.platform.model.config import Configuration, build_configuration
+from uchet.platform.model.errors import MigrationError
+from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.schema.database import create_engine
+from uchet.platform.schema.migrator import DataCheckError, apply, current_version
+from uchet.platform.schema.operations import (
     AddUnique,
     CreateIndex,
     DropIndex,
@@ -33,9 +34,8 @@ from uchet.platform.operations import (
     RecreateSearchIndex,
     implementation_for,
 )
-from uchet.platform.planner import Plan
-from uchet.platform.plugins import field_type_registry, make_plugin_manager
-from uchet.platform.reconcile import IndexShape, live_indexes, plan_for_database
+from uchet.platform.schema.planner import Plan
+from uchet.platform.schema.reconcile import IndexShape, live_indexes, plan_for_database
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
 CITY = "ix_clients_clients_city"  # plain, over a nullable column: NULLS FIRST on PostgreSQL

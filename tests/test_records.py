@@ -18,7 +18,7 @@ from uchet import (
     PermissionDenied,
     ValidationError,
 )
-from uchet.platform.records import BulkValidationError
+from uchet.platform.records.service import BulkValidationError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -245,7 +245,7 @@ def test_formula_and_rollup_values(platform):
 
 def test_decimal_and_money_round_trip(platform):
     from uchet.platform.fieldtypes.scalar import DecimalType
-    from uchet.platform.model import Field
+    from uchet.platform.model.config import Field
 
     f = Field(id="x", name="x", type="decimal", label={"en": "x"}, precision=10, scale=2)
     assert DecimalType().parse(f, "1 234,5") == Decimal("1234.50")

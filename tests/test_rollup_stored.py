@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from uchet import SYSTEM, Platform, hookimpl
 from uchet.cli import main
-from uchet.platform.errors import ConfigError, ValidationError
-from uchet.platform.operations import AddField, DropStoredRollup, RecomputeRollups
-from uchet.platform.query import Filter, ListQuery
+from uchet.platform.model.errors import ConfigError, ValidationError
+from uchet.platform.query.listquery import Filter, ListQuery
+from uchet.platform.schema.operations import AddField, DropStoredRollup, RecomputeRollups
 
 
 def fld(table: str, name: str, type_: str = "string", **props: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from uchet import SYSTEM
-from uchet.platform.compiler import SEARCH_FIELD_COLUMN
-from uchet.platform.query import Filter
+from uchet.platform.query.listquery import Filter
+from uchet.platform.schema.compiler import SEARCH_FIELD_COLUMN
 
 TAX = "7701234567"
 

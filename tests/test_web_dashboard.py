@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tests.test_dashboards import CLOCK, seed
 from tests.web_support import WebClient
 
-from uchet.platform.dashboards import Clock
+from uchet.platform.features.dashboards import Clock
 
 
 @pytest.fixture(autouse=True)

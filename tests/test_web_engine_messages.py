@@ -12,7 +12,7 @@ from tests.test_web_card import form_data
 from tests.web_support import WebClient
 
 from uchet import SYSTEM
-from uchet.platform.i18n import MESSAGES, Text, localized
+from uchet.platform.model.i18n import MESSAGES, Text, localized
 
 LATIN_WORD = re.compile(r"[A-Za-z_]{3,}")
 #: What the requests below type themselves (a message may quote the user's input), and the

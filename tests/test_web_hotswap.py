@@ -25,7 +25,7 @@ from tests.web_support import WebClient
 import uchet
 from uchet import Platform
 from uchet.configurations.overlay import Overlay
-from uchet.platform.compiler import CompiledModel
+from uchet.platform.schema.compiler import CompiledModel
 from uchet.web import create_app
 from uchet.web.hotswap import HotSwap
 

@@ -25,7 +25,7 @@ from tests.conftest import unseed
 from tests.web_support import WebClient, seed_users
 
 from uchet import SYSTEM
-from uchet.platform.errors import NotFound
+from uchet.platform.model.errors import NotFound
 
 # A 1x1 transparent PNG.
 PNG = base64.b64decode(

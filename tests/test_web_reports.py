@@ -15,7 +15,7 @@ import pytest
 from tests.web_support import PASSWORD, WebClient
 
 from uchet import SYSTEM
-from uchet.platform.reports import export_xlsx
+from uchet.platform.features.reports import export_xlsx
 
 NB = "\u00a0"
 

@@ -14,7 +14,7 @@ from typing import Any
 from tests.web_support import ARTIFACTS, browser_login
 
 from uchet import SYSTEM
-from uchet.platform.periods import period_label
+from uchet.platform.features.periods import period_label
 
 SHOTS = ARTIFACTS / "reports"
 #: Share of the canvas's pixels a drawn chart covers at least (an empty one has axes only).

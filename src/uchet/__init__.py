@@ -13,27 +13,27 @@ from importlib import import_module
 from typing import Any
 
 #: Public name -> module that defines it. Imported on first use, so that importing one
-#: engine module (``uchet.platform.formula``, say) does not load the whole library.
+#: engine module (``uchet.platform.formula.sql``, say) does not load the whole library.
 _EXPORTS = {
     "Platform": "uchet.core",
     "NotMigrated": "uchet.core",
     "hookimpl": "uchet.hookspecs",
-    "ConfigError": "uchet.platform.errors",
-    "ConfigIssue": "uchet.platform.errors",
-    "ConflictError": "uchet.platform.errors",
-    "ConversionError": "uchet.platform.errors",
-    "DestructiveChangeError": "uchet.platform.errors",
-    "MigrationError": "uchet.platform.errors",
-    "NotFound": "uchet.platform.errors",
-    "PermissionDenied": "uchet.platform.errors",
-    "UchetError": "uchet.platform.errors",
-    "ValidationError": "uchet.platform.errors",
+    "ConfigError": "uchet.platform.model.errors",
+    "ConfigIssue": "uchet.platform.model.errors",
+    "ConflictError": "uchet.platform.model.errors",
+    "ConversionError": "uchet.platform.model.errors",
+    "DestructiveChangeError": "uchet.platform.model.errors",
+    "MigrationError": "uchet.platform.model.errors",
+    "NotFound": "uchet.platform.model.errors",
+    "PermissionDenied": "uchet.platform.model.errors",
+    "UchetError": "uchet.platform.model.errors",
+    "ValidationError": "uchet.platform.model.errors",
     "FieldType": "uchet.platform.fieldtypes",
     "FileValue": "uchet.platform.fieldtypes",
     "ParseError": "uchet.platform.fieldtypes",
-    "Filter": "uchet.platform.query",
-    "SYSTEM": "uchet.platform.users",
-    "User": "uchet.platform.users",
+    "Filter": "uchet.platform.query.listquery",
+    "SYSTEM": "uchet.platform.records.users",
+    "User": "uchet.platform.records.users",
 }
 
 

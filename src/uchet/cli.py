@@ -16,7 +16,7 @@ Exit codes are part of the interface, so scripts and CI can act on them:
 5     the migration failed and was rolled back: the database is exactly as it was
 ====  ==========================================================================================
 
-Expected errors (:class:`~uchet.platform.errors.UchetError`) are printed as messages, never as
+Expected errors (:class:`~uchet.platform.model.errors.UchetError`) are printed as messages, never as
 tracebacks.
 """
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from uchet.platform.errors import (
+from uchet.platform.model.errors import (
     ConfigError,
     ConfigIssue,
     ConversionError,
@@ -41,7 +41,7 @@ from uchet.platform.errors import (
 
 if TYPE_CHECKING:
     from uchet.core import Platform
-    from uchet.platform.model import Configuration
+    from uchet.platform.model.config import Configuration
 
 EXIT_OK = 0
 EXIT_CONFIG = 1

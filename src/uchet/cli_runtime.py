@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from uchet.cli import _errors, _fail, _open, config_option, database_option, overlay_option
-from uchet.platform.users import SYSTEM, User
+from uchet.platform.records.users import SYSTEM, User
 
 
 def _user(platform: Any, login: str | None) -> User:
@@ -106,7 +106,7 @@ def report(
     overlays: tuple[str, ...],
 ) -> None:
     """Run the report REPORT_ID (its id or name) and print it or export it to xlsx."""
-    from uchet.platform.reports import export_xlsx
+    from uchet.platform.features.reports import export_xlsx
 
     values = {}
     for item in params:

@@ -20,22 +20,22 @@ from sqlalchemy.engine import Engine
 
 from uchet.configurations.loader import Loaded, load
 from uchet.configurations.overlay import Overlay
-from uchet.platform import migrator, planner, rollups
-from uchet.platform.audit import AuditEntry, history
-from uchet.platform.dashboards import Clock, DashboardResult, run_dashboard
-from uchet.platform.database import create_engine, write_transaction
-from uchet.platform.errors import NotFound, UchetError
-from uchet.platform.inbox import Inbox
-from uchet.platform.jobs import Worker
-from uchet.platform.lookup import Found
-from uchet.platform.model import Configuration, build_configuration
+from uchet.platform.features.dashboards import Clock, DashboardResult, run_dashboard
+from uchet.platform.features.inbox import Inbox
+from uchet.platform.features.jobs import Worker
+from uchet.platform.features.reports import ReportResult, run_report
+from uchet.platform.model.config import Configuration, build_configuration
+from uchet.platform.model.errors import NotFound, UchetError
 from uchet.platform.plugins import field_type_registry, job_registry, make_plugin_manager
-from uchet.platform.reconcile import plan_for_database
-from uchet.platform.records import RecordService
-from uchet.platform.reports import ReportResult, run_report
-from uchet.platform.runtime import Runtime
-from uchet.platform.system import define_system_tables
-from uchet.platform.users import SYSTEM, User, UserStore
+from uchet.platform.records.audit import AuditEntry, history
+from uchet.platform.records.lookup import Found
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.records.service import RecordService
+from uchet.platform.records.users import SYSTEM, User, UserStore
+from uchet.platform.schema import migrator, planner, rollups
+from uchet.platform.schema.database import create_engine, write_transaction
+from uchet.platform.schema.reconcile import plan_for_database
+from uchet.platform.schema.system import define_system_tables
 
 DEFAULT_CONFIG = "sample_crm"
 #: How often (seconds) a platform looks for a configuration version applied elsewhere.
@@ -72,7 +72,7 @@ class Platform:
         """Open ``config`` (a built-in name such as ``"sample_crm"``, or a bundle path) on
         ``database_url`` (default: ``UCHET_DATABASE_URL``, else ``sqlite:///uchet.db``).
 
-        Raises :class:`~uchet.platform.errors.ConfigError` listing every problem of the
+        Raises :class:`~uchet.platform.model.errors.ConfigError` listing every problem of the
         configuration.
         """
         config = config or os.environ.get("UCHET_CONFIG") or DEFAULT_CONFIG
@@ -195,7 +195,7 @@ class Platform:
         return Inbox(self.engine, self._system["uchet_notifications"], user)
 
     def worker(self, **options: Any) -> Worker:
-        """A job worker on this database (see :class:`uchet.platform.jobs.Worker` for
+        """A job worker on this database (see :class:`uchet.platform.features.jobs.Worker` for
         ``worker_id``, ``lease``, ``batch``); ``.run_once()`` or ``.run(interval)``."""
         return Worker(self.engine, self._system["uchet_jobs"], self.jobs, lambda: self.runtime,
                       **options)  # fmt: skip

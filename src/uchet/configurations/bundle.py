@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from uchet.platform.errors import ConfigIssue
+from uchet.platform.model.errors import ConfigIssue
 
 #: Folder name -> document kind.
 FOLDERS = {

@@ -15,11 +15,11 @@ from typing import Any
 
 from uchet.configurations.bundle import Bundle, parse_json, read_bundle
 from uchet.configurations.overlay import Overlay, merge
-from uchet.platform.checks import check_configuration
-from uchet.platform.errors import ConfigError, ConfigIssue
+from uchet.platform.checks.configuration import check_configuration
 from uchet.platform.fieldtypes import FieldTypeRegistry
-from uchet.platform.metaschema import iter_issues
-from uchet.platform.model import DOCUMENT_KINDS, Configuration, Source, build_configuration
+from uchet.platform.model.config import DOCUMENT_KINDS, Configuration, Source, build_configuration
+from uchet.platform.model.errors import ConfigError, ConfigIssue
+from uchet.platform.model.metaschema import iter_issues
 
 #: Configurations shipped inside the package, loadable by name.
 BUILTIN_CONFIGURATIONS = ("sample_crm",)

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from uchet.platform.errors import ConfigIssue
-from uchet.platform.model import Source
+from uchet.platform.model.config import Source
+from uchet.platform.model.errors import ConfigIssue
 
 Tree = dict[str, Any]
 

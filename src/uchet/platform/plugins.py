@@ -9,9 +9,9 @@ import pluggy
 
 from uchet import hookspecs
 from uchet.hookspecs import hookimpl
-from uchet.platform.features import FeaturesPlugin
+from uchet.platform.features.defaults import FeaturesPlugin
+from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
-from uchet.platform.jobs import JobRegistry
 
 
 class DefaultPlugin:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from uchet.platform.model import Configuration, Field, Table
+from uchet.platform.model.config import Configuration, Field, Table
 from uchet.printeditor.context import (
     CHILD_DEPTH,
     RECORD_DEPTH,

@@ -62,7 +62,7 @@ def _forms(
     config: str | None, database: str | None, login: str | None, locale: str | None
 ) -> Iterator[PrintForms]:
     from uchet.cli import _errors, _open
-    from uchet.platform.users import SYSTEM
+    from uchet.platform.records.users import SYSTEM
     from uchet.printeditor.service import PrintForms
 
     with _errors(config):

@@ -1,6 +1,6 @@
 """The rendering context of a print form, read through the record service.
 
-Everything comes from :class:`~uchet.platform.records.RecordService` (ARCHITECTURE rule 5):
+Everything comes from :class:`~uchet.platform.records.service.RecordService` (ARCHITECTURE rule 5):
 the user's table rights, row rules and field rights apply, so a field the user may not
 read is simply absent from the document, and a referenced or child record outside their
 rows is not there either.
@@ -29,12 +29,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from uchet.platform.errors import NotFound, PermissionDenied
-from uchet.platform.model import Configuration, Field, Table, label_text
-from uchet.platform.query import Filter
-from uchet.platform.records import RecordService
-from uchet.platform.runtime import Runtime
-from uchet.platform.users import User
+from uchet.platform.model.config import Configuration, Field, Table, label_text
+from uchet.platform.model.errors import NotFound, PermissionDenied
+from uchet.platform.query.listquery import Filter
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.records.service import RecordService
+from uchet.platform.records.users import User
 from uchet.printeditor.values import HELPERS, FileRef, Record
 from uchet.printeditor.words import AmountInWords
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from uchet.platform.errors import UchetError
+from uchet.platform.model.errors import UchetError
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
-from uchet.platform.identifiers import identifier_problem
-from uchet.platform.model import label_text, thaw
-from uchet.platform.query import Filter
-from uchet.platform.runtime import Runtime
-from uchet.platform.users import User
+from uchet.platform.model.config import label_text, thaw
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.identifiers import identifier_problem
+from uchet.platform.query.listquery import Filter
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.records.users import User
 from uchet.printeditor import output
 from uchet.printeditor.context import ContextBuilder
 from uchet.printeditor.errors import PrintError, Problem

@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from uchet.platform.model import Configuration, Field, Table, label_text
+from uchet.platform.model.config import Configuration, Field, Table, label_text
 from uchet.printeditor.context import child_lists
 from uchet.printeditor.values import HELPERS
 

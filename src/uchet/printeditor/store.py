@@ -1,6 +1,6 @@
 """Print forms people make in the running system, and every template version they upload.
 
-They live in two system tables (declared in :mod:`uchet.platform.system`):
+They live in two system tables (declared in :mod:`uchet.platform.schema.system`):
 ``uchet_print_forms`` holds a form's settings and its current version number;
 ``uchet_print_templates`` holds every uploaded template, never overwritten. Restoring an
 old version adds it again as the newest, so the history stays a straight line and nothing
@@ -23,9 +23,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from uchet.platform.database import write_transaction
-from uchet.platform.errors import NotFound
-from uchet.platform.system import define_system_tables
+from uchet.platform.model.errors import NotFound
+from uchet.platform.schema.database import write_transaction
+from uchet.platform.schema.system import define_system_tables
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
 
-from uchet.platform.model import Configuration
+from uchet.platform.model.config import Configuration
 from uchet.printeditor.catalog import ANY, ANY_NODE, LIST, RECORD, VALUE, Node, catalog
 from uchet.printeditor.errors import Problem
 from uchet.printeditor.sandbox import environment

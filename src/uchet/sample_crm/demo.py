@@ -20,9 +20,9 @@ from importlib import resources
 from typing import Any
 
 from uchet.hookspecs import hookimpl
-from uchet.platform.errors import DataPresent
 from uchet.platform.fieldtypes import FileValue
-from uchet.platform.users import SYSTEM
+from uchet.platform.model.errors import DataPresent
+from uchet.platform.records.users import SYSTEM
 
 BATCH = 5000
 DEMO_PASSWORD = "demo-pass-1"

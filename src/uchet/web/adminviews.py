@@ -5,7 +5,7 @@
   The last active administrator cannot be disabled or lose the superuser role, so the site can
   never lock itself out of its own administration.
 * **Roles**: what each role of the configuration may do, table by table, computed by the same
-  :class:`~uchet.platform.permissions.Permissions` that enforces it (so the screen cannot
+  :class:`~uchet.platform.records.permissions.Permissions` that enforces it (so the screen cannot
   disagree with the rules), and which users hold each role.
 
 Both are Flask-Admin ``BaseView``\\ s under an "Administration" menu category. Anyone else gets
@@ -31,9 +31,9 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from uchet.platform.errors import ValidationError
-from uchet.platform.permissions import ACTIONS
-from uchet.platform.users import User
+from uchet.platform.model.errors import ValidationError
+from uchet.platform.records.permissions import ACTIONS
+from uchet.platform.records.users import User
 from uchet.web.auth import here
 from uchet.web.context import WebContext
 from uchet.web.formbase import SecureForm

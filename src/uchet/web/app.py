@@ -23,7 +23,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from uchet.core import Platform
-from uchet.platform.runtime import Runtime
+from uchet.platform.records.runtime import Runtime
 from uchet.web.hotswap import HotSwap
 
 SECRET_STATE_KEY = "web.secret_key"

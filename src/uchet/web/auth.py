@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from uchet.platform.users import User
+from uchet.platform.records.users import User
 from uchet.web.context import WebContext, ctx, here
 from uchet.web.formbase import SecureForm
 

@@ -18,9 +18,9 @@ from flask_babel import Babel, LazyString
 from flask_login import current_user
 from jinja2 import BytecodeCache
 
-from uchet.platform.errors import NotFound
-from uchet.platform.model import Table
-from uchet.platform.runtime import Runtime
+from uchet.platform.model.config import Table
+from uchet.platform.model.errors import NotFound
+from uchet.platform.records.runtime import Runtime
 from uchet.web import (
     adminviews,
     auth,

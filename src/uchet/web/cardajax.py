@@ -19,9 +19,9 @@ from flask import abort, jsonify, request, send_file
 from flask_admin.base import expose
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import NotFound, PermissionDenied
-from uchet.platform.model import Field
-from uchet.platform.query import Filter
+from uchet.platform.model.config import Field
+from uchet.platform.model.errors import NotFound, PermissionDenied
+from uchet.platform.query.listquery import Filter
 
 #: The mixin's methods run on a TableView (its records(), label(), render()...).
 _Base: Any = object

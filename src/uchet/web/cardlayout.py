@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import url_for
 
-from uchet.platform.errors import PermissionDenied
-from uchet.platform.model import Field, Table
-from uchet.platform.query import Filter
+from uchet.platform.model.config import Field, Table
+from uchet.platform.model.errors import PermissionDenied
+from uchet.platform.query.listquery import Filter
 
 if TYPE_CHECKING:
     from uchet.web.views import TableView

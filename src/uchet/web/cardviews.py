@@ -28,8 +28,8 @@ from flask_admin.base import expose
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from uchet.platform.model import Field
+from uchet.platform.model.config import Field
+from uchet.platform.model.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from uchet.web import forms as cards
 from uchet.web.auth import check_csrf
 from uchet.web.cardajax import LookupRoutes, human_size

@@ -2,7 +2,7 @@
 
 The card posts the version it started from (``uchet_version``) and the values it showed
 (``uchet_original``, JSON of input texts). When the record service refuses the save with
-:class:`~uchet.platform.errors.ConflictError`, :func:`explain_conflict` compares those values
+:class:`~uchet.platform.model.errors.ConflictError`, :func:`explain_conflict` compares those values
 with the record as it is now and lists every field someone else changed: its label, the
 user's value and the current value. The form keeps the user's input; its version and
 snapshot move to the current record, so a second save is a deliberate overwrite of changes
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
-from uchet.platform.model import Field
+from uchet.platform.model.config import Field
 from uchet.web import forms as cards
 from uchet.web.display import display_text
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
-from uchet.platform.i18n import localized
-from uchet.platform.model import Labels, Table, label_text
-from uchet.platform.permissions import Access
-from uchet.platform.records import RecordService
-from uchet.platform.runtime import Runtime
-from uchet.platform.users import User
+from uchet.platform.model.config import Labels, Table, label_text
+from uchet.platform.model.i18n import localized
+from uchet.platform.records.permissions import Access
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.records.service import RecordService
+from uchet.platform.records.users import User
 from uchet.web.i18n import Translator
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class WebContext:
 
     def error_text(self, exc: Exception, table: Table | None = None) -> str:
         """An engine error as the user should read it: each message in their language
-        (:class:`~uchet.platform.i18n.Text`), each field named by its label in ``table``."""
+        (:class:`~uchet.platform.model.i18n.Text`), each field named by its label in ``table``."""
         locale = self.locale()
         messages = getattr(exc, "messages", None)
         if not isinstance(messages, dict):

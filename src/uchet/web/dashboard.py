@@ -1,6 +1,6 @@
 """The dashboard on the home page (S42): the widgets of ``dashboards/*.json`` as cards.
 
-The figures and rows come from :func:`uchet.platform.dashboards.run_dashboard`, computed
+The figures and rows come from :func:`uchet.platform.features.dashboards.run_dashboard`, computed
 through the record service as the logged-in user. This module only presents them: numbers
 and dates formatted by their field types in the user's language, a link from each widget to
 the list it summarises (the same filters as URL parameters, so the list shows the rows the
@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.routing import BuildError
 
-from uchet.platform.dashboards import DashboardResult, WidgetResult, run_dashboard
-from uchet.platform.model import Field
-from uchet.platform.query import Filter
+from uchet.platform.features.dashboards import DashboardResult, WidgetResult, run_dashboard
+from uchet.platform.model.config import Field
+from uchet.platform.query.listquery import Filter
 from uchet.web.context import WebContext
 from uchet.web.display import display_text
 

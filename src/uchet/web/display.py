@@ -8,8 +8,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
-from uchet.platform.model import Field
-from uchet.platform.query import TITLE_SUFFIX
+from uchet.platform.model.config import Field
+from uchet.platform.query.listquery import TITLE_SUFFIX
 
 
 def display_text(field: Field, row: Mapping[str, Any], types: FieldTypeRegistry, locale: str,

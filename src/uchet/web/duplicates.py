@@ -33,9 +33,9 @@ from flask import abort, jsonify, request
 from flask_admin.base import expose
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import PermissionDenied
 from uchet.platform.fieldtypes import normalize_phone
-from uchet.platform.model import Field
+from uchet.platform.model.config import Field
+from uchet.platform.model.errors import PermissionDenied
 from uchet.web.finding import FoundItem, present
 
 #: The form field that carries the user's confirmation ("Save anyway").

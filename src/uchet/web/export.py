@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from uchet.platform.model import Field
-from uchet.platform.records import RecordService
+from uchet.platform.model.config import Field
+from uchet.platform.records.service import RecordService
 
 #: Rows read per query while exporting.
 BATCH = 500

@@ -10,10 +10,10 @@
   the role's ``lookup`` right lets them know of (:meth:`LookupPanel.found_elsewhere`), so
   a manager typing a client's name learns that another manager has it.
 
-Both go through the record service's lookups (:mod:`uchet.platform.lookup`): outside the
+Both go through the record service's lookups (:mod:`uchet.platform.records.lookup`): outside the
 user's rows a record shows only its ``lookup`` fields and has no link, since its card is
 404 for them. :func:`present` is the one place that turns a lookup's
-:class:`~uchet.platform.lookup.Found` into what a screen shows, for these screens and for
+:class:`~uchet.platform.records.lookup.Found` into what a screen shows, for these screens and for
 the duplicate warning (:mod:`uchet.web.duplicates`). The Find page itself is
 :mod:`uchet.web.findview`.
 """
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from flask import url_for
 
-from uchet.platform.errors import PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import normalize_phone
-from uchet.platform.lookup import MIN_PHONE_DIGITS, Found
-from uchet.platform.model import Field, Table
+from uchet.platform.model.config import Field, Table
+from uchet.platform.model.errors import PermissionDenied, ValidationError
+from uchet.platform.records.lookup import MIN_PHONE_DIGITS, Found
 from uchet.web.context import WebContext
 from uchet.web.display import display_text
 
@@ -57,7 +57,7 @@ class FoundItem:
 
 def is_phone(text: str) -> bool:
     """Whether ``text`` is typed like a phone: digits and ``+ - ( ) .`` and spaces only,
-    with at least :data:`~uchet.platform.lookup.MIN_PHONE_DIGITS` digits."""
+    with at least :data:`~uchet.platform.records.lookup.MIN_PHONE_DIGITS` digits."""
     return bool(_PHONE_TEXT.fullmatch(text)) and len(normalize_phone(text)) >= MIN_PHONE_DIGITS
 
 
@@ -135,9 +135,9 @@ def find_groups(
 ) -> list[tuple[Table, list[FoundItem]]]:
     """What the Find box finds for ``text``, per lookup table (the Find page and the box's
     suggestions both ask this): a phone typed in any format finds records by the *whole*
-    number (:meth:`~uchet.platform.lookup.LookupMixin.find_by_phone`), other text by the
+    number (:meth:`~uchet.platform.records.lookup.LookupMixin.find_by_phone`), other text by the
     first letters of the search fields the user may see
-    (:meth:`~uchet.platform.lookup.LookupMixin.lookup`). So typing another manager's
+    (:meth:`~uchet.platform.records.lookup.LookupMixin.lookup`). So typing another manager's
     client's phone one digit at a time shows nothing of it until the number is complete,
     and then only that it exists and who owns it."""
     if not text:

@@ -12,7 +12,7 @@ from flask_admin import BaseView, expose
 from flask_babel import LazyString
 from flask_login import current_user
 
-from uchet.platform.model import Table
+from uchet.platform.model.config import Table
 from uchet.web.context import WebContext, here
 from uchet.web.finding import FoundItem, find_groups, is_phone, lookup_tables
 from uchet.web.views import TranslatedRender

@@ -19,7 +19,7 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from uchet.platform.fieldtypes import FieldTypeRegistry, FileValue
-from uchet.platform.model import Field, Table
+from uchet.platform.model.config import Field, Table
 from uchet.web.formbase import SecureForm
 from uchet.web.widgets import WidgetContext, make_input
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from uchet.platform.audit import AuditEntry
-from uchet.platform.errors import NotFound, PermissionDenied
-from uchet.platform.model import Field
-from uchet.platform.query import Filter
+from uchet.platform.model.config import Field
+from uchet.platform.model.errors import NotFound, PermissionDenied
+from uchet.platform.query.listquery import Filter
+from uchet.platform.records.audit import AuditEntry
 
 if TYPE_CHECKING:
     from uchet.web.views import TableView

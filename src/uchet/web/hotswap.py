@@ -40,7 +40,7 @@ from jinja2 import TemplateNotFound
 from werkzeug.wsgi import ClosingIterator
 
 from uchet.core import NotMigrated, Platform
-from uchet.platform.runtime import Runtime
+from uchet.platform.records.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
 from uchet.platform.fieldtypes import ParseError
-from uchet.platform.model import Field
-from uchet.platform.query import Filter
+from uchet.platform.model.config import Field
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.query.listquery import Filter
 from uchet.web.liststate import NULL_TOKEN, RANGE_SEPARATOR
 
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from uchet.platform.model import Field
-from uchet.platform.query import QueryResult
-from uchet.platform.saved_views import SavedView
+from uchet.platform.features.saved_views import SavedView
+from uchet.platform.model.config import Field
+from uchet.platform.query.listquery import QueryResult
 from uchet.web import prefs
 from uchet.web.listfilters import FilterChip, filter_chips, filter_kind, range_input
 from uchet.web.liststate import OFFSET_LIMIT, ListState

@@ -25,7 +25,7 @@ from flask_admin.base import expose
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.web import prefs
 from uchet.web.auth import check_csrf
 from uchet.web.export import EXPORTERS, iter_rows, max_rows

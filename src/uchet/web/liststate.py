@@ -10,7 +10,7 @@ shared or saved as a named view (the saved state is the same mapping). Parameter
 ``f.category=3&f.category=5``
     the field is one of the values (an empty value means "no value").
 ``f.loyalty.between=3..7``, ``f.name.startswith=Ив``
-    a condition with an operator of :data:`uchet.platform.query.OPERATORS`.
+    a condition with an operator of :data:`uchet.platform.query.listquery.OPERATORS`.
 ``group=category,city``
     nested grouping (S07).
 ``cols=name,city``
@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from uchet.platform.query import Filter
+from uchet.platform.query.listquery import Filter
 
 NULL_TOKEN = ""
 RANGE_SEPARATOR = ".."

@@ -1,6 +1,6 @@
 """The notification bell and the list of one's notifications (S15, S16, S27, S30).
 
-Everything is read and changed through the engine's :class:`~uchet.platform.inbox.Inbox` of
+Everything is read and changed through the engine's :class:`~uchet.platform.features.inbox.Inbox` of
 the logged-in user, which only ever touches that user's own notifications: another user's
 notification is "not found", and marking it read changes nothing. Every page's top bar shows
 the bell with the unread count (one capped, indexed count); the dropdown fetches the newest
@@ -18,8 +18,8 @@ from flask_admin import BaseView, expose
 from flask_babel import LazyString
 from flask_login import current_user
 
-from uchet.platform.inbox import Inbox, Notification
-from uchet.platform.model import Field
+from uchet.platform.features.inbox import Inbox, Notification
+from uchet.platform.model.config import Field
 from uchet.web.auth import check_csrf, safe_next
 from uchet.web.context import WebContext, ctx, here
 from uchet.web.views import TranslatedRender

@@ -3,7 +3,7 @@
 Precedence, per setting: the URL (``cols=``, temporary), then the user's own saved value,
 then the default saved for one of the user's roles (an administrator saves it), then the
 configuration's ``list.columns``. Values live in ``uchet_prefs`` through
-:class:`uchet.platform.preferences.Preferences`; this module only knows what a list keeps
+:class:`uchet.platform.features.preferences.Preferences`; this module only knows what a list keeps
 there and who may write what.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from uchet.platform.errors import PermissionDenied, ValidationError
-from uchet.platform.preferences import Preferences, names_list, widths_map
-from uchet.platform.saved_views import SavedViews
-from uchet.platform.users import User
+from uchet.platform.features.preferences import Preferences, names_list, widths_map
+from uchet.platform.features.saved_views import SavedViews
+from uchet.platform.model.errors import PermissionDenied, ValidationError
+from uchet.platform.records.users import User
 
 if TYPE_CHECKING:
     from uchet.web.context import WebContext

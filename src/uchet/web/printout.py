@@ -21,7 +21,7 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import NotFound, PermissionDenied, UchetError, ValidationError
+from uchet.platform.model.errors import NotFound, PermissionDenied, UchetError, ValidationError
 from uchet.printeditor.errors import PrintError
 from uchet.printeditor.output import Document
 from uchet.web.context import WebContext

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.printeditor.errors import PrintError, Problem
 from uchet.printeditor.output import soffice
 from uchet.web.context import WebContext, ctx

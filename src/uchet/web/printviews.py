@@ -23,8 +23,8 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
-from uchet.platform.query import Filter
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.query.listquery import Filter
 from uchet.printeditor.catalog import placeholders
 from uchet.printeditor.errors import PrintError
 from uchet.web.auth import check_csrf

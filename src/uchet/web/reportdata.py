@@ -1,10 +1,10 @@
-"""A report result as people read it on the report page: cell texts formatted like list
-cells, a totals row, and the data the chart script draws.
+"""A report result as people read it on the report page: cell texts formatted like list cells,
+a totals row, and the data the chart script draws.
 
-Nothing here reads the database: the result comes from :func:`uchet.platform.reports.run_report`,
-which ran as the current user. The chart data is plain JSON (numbers, ISO dates, texts), so the
-script (``static/uchet/report.js``, drawing with the vendored Chart.js) decides nothing about
-formats or permissions.
+Nothing here reads the database: the result comes from
+:func:`uchet.platform.features.reports.run_report`, which ran as the current user. The chart
+data is plain JSON (numbers, ISO dates, texts), so the script (``static/uchet/report.js``,
+drawing with the vendored Chart.js) decides nothing about formats or permissions.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from uchet.platform.checks.reports import NUMERIC
+from uchet.platform.features.periods import period_label, period_start
+from uchet.platform.features.reports import ReportColumn, ReportResult
 from uchet.platform.fieldtypes import FieldTypeRegistry
-from uchet.platform.model import Field
-from uchet.platform.periods import period_label, period_start
-from uchet.platform.report_spec import NUMERIC
-from uchet.platform.reports import ReportColumn, ReportResult
+from uchet.platform.model.config import Field
 
 #: At most this many bars or points (rows are in the report's order, so a bar chart of
 #: debts sorted by debt shows the largest); the table below the chart has every row.

@@ -2,11 +2,12 @@
 and a page per report with its parameters form, the result table, the chart and an xlsx
 download.
 
-Every figure comes from :func:`uchet.platform.reports.run_report` acting as the logged-in user,
-which builds its statement from the record service's read scope: the user's table, field and
-row rules apply (a manager's receivables list only their clients). A report the user may not
-run is 403, an unknown one 404. Running a report only reads, so its form is a GET: the page's
-address is the report with its parameters, and the download link repeats them.
+Every figure comes from :func:`uchet.platform.features.reports.run_report` acting as the
+logged-in user, which builds its statement from the record service's read scope: the user's
+table, field and row rules apply (a manager's receivables list only their clients). A report
+the user may not run is 403, an unknown one 404. Running a report only reads, so its form is
+a GET: the page's address is the report with its parameters, and the download link repeats
+them.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ from flask_babel import LazyString
 from flask_login import current_user
 from markupsafe import Markup
 
-from uchet.platform.errors import NotFound, PermissionDenied, ValidationError
-from uchet.platform.model import label_text
-from uchet.platform.report_spec import Parameter, ReportSpec
-from uchet.platform.reports import (
+from uchet.platform.checks.reports import Parameter, ReportSpec
+from uchet.platform.features.reports import (
     ReportResult,
     default_values,
     export_xlsx,
@@ -35,6 +34,8 @@ from uchet.platform.reports import (
     run_report,
     runnable_reports,
 )
+from uchet.platform.model.config import label_text
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.web.context import WebContext, here
 from uchet.web.reportdata import Formatter, chart_data, is_numeric, totals
 from uchet.web.views import TranslatedRender

@@ -17,8 +17,8 @@ from flask_admin.model import BaseModelView
 from flask_babel import LazyString
 from flask_login import current_user
 
-from uchet.platform.errors import NotFound
-from uchet.platform.model import Field, Table
+from uchet.platform.model.config import Field, Table
+from uchet.platform.model.errors import NotFound
 from uchet.web import forms as cards
 from uchet.web.cardviews import CardRoutes
 from uchet.web.context import WebContext, ctx, here

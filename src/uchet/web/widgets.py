@@ -15,7 +15,7 @@ from typing import Any
 import wtforms
 from wtforms import validators as v
 
-from uchet.platform.model import Field, label_text
+from uchet.platform.model.config import Field, label_text
 
 WidgetFactory = Callable[[Field, "WidgetContext"], wtforms.Field]
 WIDGETS: dict[str, WidgetFactory] = {}

@@ -17,16 +17,16 @@ from marshmallow import validate
 from marshmallow.exceptions import ValidationError as MMValidationError
 from sqlalchemy.types import TypeEngine
 
-from uchet.platform.i18n import message
+from uchet.platform.model.i18n import message
 
 if TYPE_CHECKING:
-    from uchet.platform.model import Configuration, Field, Table
+    from uchet.platform.model.config import Configuration, Field, Table
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class ParseError(ValueError):
-    """A value could not be parsed. ``key`` names a message in :mod:`uchet.platform.i18n`."""
+    """A value could not be parsed. ``key`` names a message in :mod:`uchet.platform.model.i18n`."""
 
     def __init__(self, key: str, **params: Any):
         self.key, self.params = key, params
@@ -185,7 +185,7 @@ class FieldTypeRegistry:
 
     def has_column(self, field: Field) -> bool:
         """Whether ``field`` is a column of its table: a stored type, or a rollup marked
-        ``stored`` (its column is kept up to date by :mod:`uchet.platform.rollups`, and
+        ``stored`` (its column is kept up to date by :mod:`uchet.platform.schema.rollups`, and
         users never write it)."""
         return self.get(field.type).stored or stored_rollup(field)
 

@@ -13,7 +13,7 @@ from sqlalchemy import types as sa
 from uchet.platform.fieldtypes.base import FieldType, ParseError
 
 if TYPE_CHECKING:
-    from uchet.platform.model import Configuration, Field, Table
+    from uchet.platform.model.config import Configuration, Field, Table
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)

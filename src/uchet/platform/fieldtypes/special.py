@@ -24,10 +24,10 @@ from uchet.platform.fieldtypes.scalar import (
     PercentType,
     StringType,
 )
-from uchet.platform.model import label_text
+from uchet.platform.model.config import label_text
 
 if TYPE_CHECKING:
-    from uchet.platform.model import Configuration, Field, Table
+    from uchet.platform.model.config import Configuration, Field, Table
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 

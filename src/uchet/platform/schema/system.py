@@ -1,0 +1,190 @@
+"""The engine's own tables (``uchet_*``): applied configurations, users, files and audit.
+
+They are defined per MetaData so that every compiled configuration version can reference
+them (a ``user`` field is a foreign key to ``uchet_users``) from its own fresh registry.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from uchet.platform.schema.system_jobs import JOB_TABLE_NAMES, define_job_tables
+
+#: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
+#: PRIMARY KEY" aliases the rowid (and so autoincrements).
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+SYSTEM_TABLE_NAMES = (
+    "uchet_config",
+    "uchet_users",
+    "uchet_files",
+    "uchet_audit",
+    "uchet_state",
+    "uchet_prefs",
+    "uchet_saved_views",
+    "uchet_login_failures",
+    "uchet_print_forms",
+    "uchet_print_templates",
+    *JOB_TABLE_NAMES,
+)
+
+
+def define_system_tables(metadata: MetaData) -> dict[str, Table]:
+    """Add the system tables to ``metadata`` and return them by name."""
+    config = Table(
+        "uchet_config",
+        metadata,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("applied_at", DateTime, nullable=False),
+        Column("applied_by", String(100)),
+        Column("name", String(100), nullable=False),
+        Column("bundle_version", String(50), nullable=False),
+        Column("tree", JSON, nullable=False),
+        Column("checksum", String(64), nullable=False),
+        Column("plan", JSON),
+    )
+    users = Table(
+        "uchet_users",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("login", String(100), nullable=False, unique=True),
+        Column("name", String(200), nullable=False),
+        Column("email", String(254)),
+        Column("password_hash", String(255)),
+        Column("roles", JSON, nullable=False),
+        Column("locale", String(10)),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_at", DateTime, nullable=False),
+    )
+    files = Table(
+        "uchet_files",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("table_id", String(100), nullable=False),
+        Column("field_id", String(100), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("content_type", String(100), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger, ForeignKey("uchet_users.id", ondelete="SET NULL")),
+    )
+    audit = Table(
+        "uchet_audit",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("at", DateTime, nullable=False),
+        Column("user_id", BigInteger),
+        Column("user_login", String(100)),
+        Column("table_id", String(100), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("action", String(10), nullable=False),
+        Column("changes", JSON, nullable=False),
+        Index("ix_uchet_audit_record", "table_id", "record_id", "id"),
+    )
+    state = Table(
+        "uchet_state",
+        metadata,
+        Column("key", String(100), primary_key=True),
+        Column("value", Text),
+    )
+    # Per-user (user_id set) or per-role (role set) settings of a screen, such as a list's
+    # columns, order and widths: the web layer reads user, then role, then the configuration.
+    prefs = Table(
+        "uchet_prefs",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("user_id", BigInteger, ForeignKey("uchet_users.id", ondelete="CASCADE")),
+        Column("role", String(100)),
+        Column("table_id", String(100), nullable=False),
+        Column("key", String(100), nullable=False),
+        Column("value", JSON, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+        Index("ix_uchet_prefs_owner", "table_id", "key", "user_id", "role", unique=True),
+    )
+    # Named list views (filters, sort, columns, grouping): private to the owner, or shared
+    # with everyone (shared_with "*") or with one role (shared_with = role id).
+    saved_views = Table(
+        "uchet_saved_views",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("table_id", String(100), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("owner_id", BigInteger, ForeignKey("uchet_users.id", ondelete="CASCADE")),
+        Column("shared_with", String(100)),
+        Column("state", JSON, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Index("ix_uchet_saved_views_table", "table_id", "owner_id"),
+    )
+    # Failed logins, for throttling across every web process (S01).
+    login_failures = Table(
+        "uchet_login_failures",
+        metadata,
+        Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        Column("login", String(100), nullable=False),
+        Column("address", String(64)),
+        Column("at", DateTime, nullable=False),
+        Index("ix_uchet_login_failures_login", "login", "at"),
+    )
+    print_forms, print_templates = _print_form_tables(metadata)
+    tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
+              print_forms, print_templates)  # fmt: skip
+    return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
+
+
+def _print_form_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Print forms made by users (``uchet.printeditor``) and every template version uploaded.
+
+    Bundle print forms live in the configuration; these are the ones people create in the
+    running system (S38). Every upload is a new row of ``uchet_print_templates`` and is kept,
+    so any earlier version can be restored.
+    """
+    forms = Table(
+        "uchet_print_forms",
+        metadata,
+        Column("id", String(100), primary_key=True),
+        Column("name", String(63), nullable=False, unique=True),
+        Column("label", JSON, nullable=False),
+        Column("table_id", String(100), nullable=False),
+        Column("kind", String(10), nullable=False),
+        Column("output_name", String(500)),
+        Column("roles", JSON, nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("based_on", String(100)),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger),
+        Column("updated_at", DateTime, nullable=False),
+    )
+    templates = Table(
+        "uchet_print_templates",
+        metadata,
+        Column(
+            "form_id",
+            String(100),
+            ForeignKey("uchet_print_forms.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("file_name", String(255), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("data", LargeBinary, nullable=False),
+        Column("note", String(500)),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", BigInteger),
+    )
+    return forms, templates
