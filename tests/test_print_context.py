@@ -110,8 +110,8 @@ def test_files_of_child_rows_are_read_in_batches(platform: Any) -> None:
 def test_a_print_uses_the_configuration_version_it_was_given(platform: Any, db_url: str) -> None:
     """A web request keeps the runtime of the app serving it: while a new version is being
     swapped in, a print in flight still uses its own version's forms and names."""
+    from uchet.printeditor.views.support import print_forms
     from uchet.web.context import WebContext
-    from uchet.web.printsupport import print_forms
 
     client = platform.records("clients", user=SYSTEM).create({"name": "Версия"})
     old = platform.runtime

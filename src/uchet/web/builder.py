@@ -21,13 +21,13 @@ from jinja2 import BytecodeCache
 from uchet.platform.model.config import Table
 from uchet.platform.model.errors import NotFound
 from uchet.platform.records.runtime import Runtime
+from uchet.printeditor.views import editor as printviews
 from uchet.web import (
     adminviews,
     auth,
     dashboard,
     findview,
     notifications,
-    printviews,
     reportviews,
     security,
 )

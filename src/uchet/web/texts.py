@@ -326,7 +326,7 @@ UI_TEXTS.update(
             "ru": "Удалить печатную форму и все её версии?"
         },
         "Placeholders of %(table)s": {"ru": "Поля для шаблона: %(table)s"},
-        # Problems found in a template (uchet.web.printsupport translates the engine's text).
+        # Problems in a template (uchet.printeditor.views.support translates the engine's text).
         "header": {"ru": "верхний колонтитул"},
         "footer": {"ru": "нижний колонтитул"},
         "%(part)s %(n)s: ": {"ru": "%(part)s %(n)s: "},

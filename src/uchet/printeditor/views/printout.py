@@ -24,10 +24,10 @@ from werkzeug.wrappers import Response
 from uchet.platform.model.errors import NotFound, PermissionDenied, UchetError, ValidationError
 from uchet.printeditor.errors import PrintError
 from uchet.printeditor.output import Document
+from uchet.printeditor.views.preview import document_html
+from uchet.printeditor.views.support import failure, pdf_available, print_forms
 from uchet.web.context import WebContext
 from uchet.web.liststate import ListState
-from uchet.web.printpreview import document_html
-from uchet.web.printsupport import failure, pdf_available, print_forms
 from uchet.web.views import TranslatedRender
 
 REFUSALS = (PrintError, NotFound, PermissionDenied, ValidationError)

@@ -27,16 +27,16 @@ from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationEr
 from uchet.platform.query.listquery import Filter
 from uchet.printeditor.catalog import placeholders
 from uchet.printeditor.errors import PrintError
-from uchet.web.auth import check_csrf
-from uchet.web.context import WebContext
-from uchet.web.printout import REFUSALS, send_document
-from uchet.web.printsupport import (
+from uchet.printeditor.views.printout import REFUSALS, send_document
+from uchet.printeditor.views.support import (
     Failure,
     describe_failure,
     failure,
     pdf_available,
     print_forms,
 )
+from uchet.web.auth import check_csrf
+from uchet.web.context import WebContext
 from uchet.web.views import TranslatedRender
 
 #: The largest template file accepted (a Word document with a logo is well under this).
@@ -366,9 +366,9 @@ def init_app(app: Any, admin: Any, c: WebContext) -> None:
     downloads, and ``uchet_print_menu`` for the card and list templates."""
     from flask_babel import LazyString
 
+    from uchet.printeditor.views.printout import PrintOutView
+    from uchet.printeditor.views.support import print_menu, problem_text, version_note
     from uchet.web.context import ctx
-    from uchet.web.printout import PrintOutView
-    from uchet.web.printsupport import print_menu, problem_text, version_note
 
     admin.add_view(PrintEditorView(c, LazyString(lambda: c.gettext("Print forms"))))
     admin.add_view(PrintOutView(c))
