@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 import uchet
+import uchet.core
 from uchet.cli import main
 
 SAMPLE = Path(str(resources.files("uchet") / "sample_crm"))
@@ -199,6 +201,38 @@ def test_migrate_fresh_database_then_nothing_to_do(db_url: str) -> None:
     assert again.exit_code == 0
     assert again.output == "Nothing to do: the database is at version 1.\n"
     assert migrate("sample_crm", db_url, "--plan").output.startswith("Nothing to do")
+
+
+def test_migrate_plans_once_and_builds_the_applied_configuration_once(
+    db_url: str, bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan that is printed is the plan that is applied: made once, from the applied
+    configuration built once (it was planned twice and built three or four times)."""
+    assert migrate("sample_crm", db_url).exit_code == 0
+    edit(bundle, "tables/clients.json", lambda t: t["fields"].append(
+        {"id": "clients.bonus", "name": "bonus", "type": "integer", "label": {"en": "Bonus"}}
+    ))  # fmt: skip
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(
+        "uchet.core.plan_for_database", counted("plan", uchet.core.plan_for_database)
+    )
+    monkeypatch.setattr(
+        "uchet.core.build_configuration", counted("build", uchet.core.build_configuration)
+    )
+    result = migrate(str(bundle), db_url)
+    assert result.output == "Migrated to version 2 (1 operation).\n"
+    assert calls == {"plan": 1, "build": 1}
+    calls.clear()
+    assert migrate(str(bundle), db_url, "--plan").output.startswith("Nothing to do")
+    assert calls == {"plan": 1, "build": 1}
 
 
 def test_plan_shows_sql(db_url: str) -> None:

@@ -110,14 +110,19 @@ class Platform:
         allow_destructive: bool = False,
         on_conversion_error: Any = "abort",
         applied_by: str | None = None,
+        plan: planner.Plan | None = None,
     ) -> int:
         """Apply :meth:`plan` in one transaction and return the new version number.
 
         Destructive operations need ``allow_destructive``. Values that a type change cannot
         convert abort the migration unless ``on_conversion_error`` is ``"set_null"`` or
         ``("default", value)``. On any error the database is left exactly as it was.
+
+        ``plan``, made by :meth:`plan` (to print it first), is applied as it is instead of
+        planning again; if the database moved on since, it is refused (MigrationError).
         """
-        plan = self.plan()
+        if plan is None:
+            plan = self.plan()
         version = migrator.apply(
             self.engine, plan, self.config, self.types,
             allow_destructive=allow_destructive,

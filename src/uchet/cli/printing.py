@@ -15,36 +15,30 @@ Exit codes follow ``uchet``'s: 0 success, 1 a refused request or a template with
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from uchet.core import Platform
-    from uchet.printeditor.service import PrintForms
+from uchet.cli.common import config_option_of, database_option_of, handle_errors, opened
+from uchet.configurations.loader import load
+from uchet.platform.records.users import SYSTEM
+from uchet.printeditor.catalog import placeholders
+from uchet.printeditor.errors import PrintError
+from uchet.printeditor.render import kind_of
+from uchet.printeditor.service import PrintForms
+from uchet.printeditor.starter import starter_docx
+from uchet.printeditor.validate import check_template
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _options(f: Any) -> Any:
-    """``--config`` and ``--database``, as every ``uchet`` command takes them."""
-    f = click.option(
-        "--database",
-        "-d",
-        "database",
-        envvar="UCHET_DATABASE_URL",
-        default=None,
-        help="Database URL (default: sqlite:///uchet.db in the working directory).",
-    )(f)
-    return click.option(
-        "--config",
-        "-c",
-        "config",
-        envvar="UCHET_CONFIG",
-        default=None,
-        help="Configuration: a built-in name (sample_crm), a bundle directory or a .zip.",
-    )(f)
+def _options(f: F) -> F:
+    """``--config`` and ``--database`` (no overlays: print forms work on the applied
+    configuration); their ``--help`` does not show the environment variables."""
+    return config_option_of(show_envvar=False)(database_option_of(show_envvar=False)(f))
 
 
 user_option = click.option(
@@ -61,23 +55,14 @@ locale_option = click.option("--locale", "-l", default=None, help="Language: ru,
 def _forms(
     config: str | None, database: str | None, login: str | None, locale: str | None
 ) -> Iterator[PrintForms]:
-    from uchet.cli import _errors, _open
-    from uchet.platform.records.users import SYSTEM
-    from uchet.printeditor.service import PrintForms
-
-    with _errors(config):
-        platform: Platform = _open(config, database)
-        try:
-            platform.runtime  # noqa: B018 - refuses (NotMigrated) before the database exists
-            user = SYSTEM
-            if login:
-                found = platform.users.find(login)
-                if found is None:
-                    raise click.ClickException(f"no user {login!r}")
-                user = found
-            yield PrintForms(platform, user, locale)
-        finally:
-            platform.close()
+    with opened(config, database, migrated=True) as platform:
+        user = SYSTEM
+        if login:
+            found = platform.users.find(login)
+            if found is None:
+                raise click.ClickException(f"no user {login!r}")
+            user = found
+        yield PrintForms(platform, user, locale)
 
 
 class PrintGroup(click.Group):
@@ -171,11 +156,7 @@ def print_placeholders(
     table: str, locale: str | None, config: str | None, database: str | None
 ) -> None:
     """List every placeholder a template of TABLE can use, with its label."""
-    from uchet.cli import _errors
-    from uchet.configurations.loader import load
-    from uchet.printeditor.catalog import placeholders
-
-    with _errors(config):
+    with handle_errors(config):
         loaded = load(config or "sample_crm")
         cfg = loaded.config
         try:
@@ -200,13 +181,7 @@ def print_check(
     database: str | None,
 ) -> None:
     """Check a print form (id or name) or a template file; exit 1 on any problem."""
-    from uchet.cli import _errors
-    from uchet.configurations.loader import load
-    from uchet.printeditor.errors import PrintError
-    from uchet.printeditor.render import kind_of
-    from uchet.printeditor.validate import check_template
-
-    with _errors(config):
+    with handle_errors(config):
         cfg = load(config or "sample_crm")
         path = Path(form_or_file)
         try:
@@ -278,14 +253,10 @@ def print_list(
 @click.argument("table")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
 @locale_option
-@click.option("--config", "-c", "config", envvar="UCHET_CONFIG", default=None)
+@config_option_of(show_envvar=False, described=False)
 def print_starter(table: str, output: str, locale: str | None, config: str | None) -> None:
     """Write a starter .docx template for TABLE: every field, and a table per child list."""
-    from uchet.cli import _errors
-    from uchet.configurations.loader import load
-    from uchet.printeditor.starter import starter_docx
-
-    with _errors(config):
+    with handle_errors(config):
         cfg = load(config or "sample_crm").config
         try:
             data = starter_docx(cfg, table, locale or cfg.default_locale)

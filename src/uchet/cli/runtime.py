@@ -11,17 +11,19 @@ from typing import Any
 
 import click
 
-from uchet.cli import _errors, _fail, _open, config_option, database_option, overlay_option
+from uchet.cli.common import fail, opened, platform_options
+from uchet.core import Platform
+from uchet.platform.features.reports import export_xlsx
 from uchet.platform.records.users import SYSTEM, User
 
 
-def _user(platform: Any, login: str | None) -> User:
+def acting_user(platform: Platform, login: str | None) -> User:
     """The acting user: ``--as LOGIN``, or the system actor."""
     if not login:
         return SYSTEM
     user = platform.users.find(login)
     if user is None:
-        _fail(f"no user with login {login!r}")
+        fail(f"no user with login {login!r}")
     return user
 
 
@@ -35,9 +37,7 @@ as_option = click.option(
 
 
 @click.command()
-@config_option
-@database_option
-@overlay_option
+@platform_options
 @click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
 @click.option(
     "--interval",
@@ -58,21 +58,16 @@ def worker(
     Any number of workers may run at once, on any machines: each job runs once. A job
     held by a worker that died is run again when its lease expires.
     """
-    with _errors(config):
-        platform = _open(config, database, overlays)
-        try:
-            platform.runtime  # noqa: B018 - refuses (NotMigrated) before the database is initialised
-            w = platform.worker()
-            if once:
-                click.echo(f"Ran {w.run_once()} job(s).")
-                return
-            stop = threading.Event()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
-            click.echo(f"Worker {w.worker_id} running every {interval:g} s (Ctrl+C stops it).")
-            w.run(interval, stop)
-        finally:
-            platform.close()
+    with opened(config, database, overlays, migrated=True) as platform:
+        w = platform.worker()
+        if once:
+            click.echo(f"Ran {w.run_once()} job(s).")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo(f"Worker {w.worker_id} running every {interval:g} s (Ctrl+C stops it).")
+        w.run(interval, stop)
 
 
 @click.command()
@@ -93,9 +88,7 @@ def worker(
     help="Write an .xlsx file instead of printing the rows.",
 )
 @as_option
-@config_option
-@database_option
-@overlay_option
+@platform_options
 def report(
     report_id: str,
     params: tuple[str, ...],
@@ -106,20 +99,14 @@ def report(
     overlays: tuple[str, ...],
 ) -> None:
     """Run the report REPORT_ID (its id or name) and print it or export it to xlsx."""
-    from uchet.platform.features.reports import export_xlsx
-
     values = {}
     for item in params:
         name, sep, value = item.partition("=")
         if not sep:
             raise click.UsageError(f"--param needs NAME=VALUE, not {item!r}")
         values[name.strip()] = value.strip()
-    with _errors(config):
-        platform = _open(config, database, overlays)
-        try:
-            result = platform.report(report_id, _user(platform, as_login), values)
-        finally:
-            platform.close()
+    with opened(config, database, overlays) as platform:
+        result = platform.report(report_id, acting_user(platform, as_login), values)
     if output:
         export_xlsx(result, output)
         click.echo(f"Wrote {len(result.rows)} row(s) of {result.label!r} to {output}")
@@ -146,9 +133,7 @@ def _text(value: Any) -> str:
 @click.argument("phone")
 @click.option("--table", "-t", default="clients", show_default=True, help="Table to look in.")
 @as_option
-@config_option
-@database_option
-@overlay_option
+@platform_options
 def phone(
     phone: str,
     table: str,
@@ -158,14 +143,10 @@ def phone(
     overlays: tuple[str, ...],
 ) -> None:
     """Find records by a phone number typed in any format (also their child records' phones)."""
-    with _errors(config):
-        platform = _open(config, database, overlays)
-        try:
-            found = platform.phone_lookup(table, phone, user=_user(platform, as_login))
-            title = platform.runtime.config.find_table(table)
-            title_field = title.field_by_id(title.title_field).name if title.title_field else "id"
-        finally:
-            platform.close()
+    with opened(config, database, overlays) as platform:
+        found = platform.phone_lookup(table, phone, user=acting_user(platform, as_login))
+        title = platform.runtime.config.find_table(table)
+        title_field = title.field_by_id(title.title_field).name if title.title_field else "id"
     if not found:
         click.echo("Nothing found.")
         raise click.exceptions.Exit(1)
@@ -177,9 +158,7 @@ def phone(
 @click.command()
 @click.argument("login")
 @click.option("--mark-read", is_flag=True, help="Mark them all read.")
-@config_option
-@database_option
-@overlay_option
+@platform_options
 def notifications(
     login: str,
     mark_read: bool,
@@ -188,15 +167,11 @@ def notifications(
     overlays: tuple[str, ...],
 ) -> None:
     """List the in-app notifications of the user LOGIN, newest first."""
-    with _errors(config):
-        platform = _open(config, database, overlays)
-        try:
-            inbox = platform.notifications(_user(platform, login))
-            items = inbox.list()
-            if mark_read:
-                inbox.mark_read()
-        finally:
-            platform.close()
+    with opened(config, database, overlays) as platform:
+        inbox = platform.notifications(acting_user(platform, login))
+        items = inbox.list()
+        if mark_read:
+            inbox.mark_read()
     for n in items:
         mark = " " if n.read_at else "*"
         click.echo(f"{mark} {n.created_at:%Y-%m-%d %H:%M}  {n.title}")
@@ -205,24 +180,18 @@ def notifications(
 
 @click.command()
 @click.argument("target", required=False, metavar="[TABLE[.FIELD]]")
-@config_option
-@database_option
-@overlay_option
+@platform_options
 def recompute(
     target: str | None, config: str | None, database: str | None, overlays: tuple[str, ...]
 ) -> None:
     """Compute stored rollups again from the child rows: all, a TABLE's, or TABLE.FIELD
     (with the stored rollups that read them). Uchet keeps them up to date on every write;
     run this after data changed outside uchet (raw SQL, a restored backup of one table)."""
-    with _errors(config):
-        platform = _open(config, database, overlays)
+    with opened(config, database, overlays) as platform:
         try:
-            try:
-                fixed = platform.recompute(target)
-            except KeyError as e:
-                _fail(str(e.args[0]))
-        finally:
-            platform.close()
+            fixed = platform.recompute(target)
+        except KeyError as e:
+            fail(str(e.args[0]))
     for fid, count in fixed.items():
         click.echo(f"{fid}: {count} row(s) fixed")
     if not fixed:
