@@ -434,3 +434,54 @@ def test_users_before_init_exit_1(db_url: str) -> None:
     result = run("users", "list", "--database", db_url)
     assert result.exit_code == 1
     assert "uchet migrate" in result.output
+
+
+# ------------------------------------------------------------------------- UCHET_PLUGINS
+
+PLUGIN_MODULE = '''
+import sqlalchemy as sa
+
+from uchet import FieldType, ParseError, hookimpl
+
+
+class Percent(FieldType):
+    """A whole percentage, 0 to 100."""
+
+    name = "percent_from_env"
+
+    def column_type(self, field):
+        return sa.Integer()
+
+    def parse(self, field, value):
+        return None if value in (None, "") else int(value)
+
+
+@hookimpl
+def uchet_register_field_types(registry):
+    registry.register(Percent())
+'''
+
+
+def test_uchet_plugins_names_a_module_whose_field_type_config_check_accepts(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "acme_percent.py").write_text(PLUGIN_MODULE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(plugins))
+    edit(bundle, "tables/clients.json", lambda t: t["fields"].append(
+        {"id": "clients.discount", "name": "discount", "type": "percent_from_env",
+         "label": {"en": "Discount"}}
+    ))  # fmt: skip
+    unknown = run("config", "check", str(bundle))
+    assert unknown.exit_code == 1 and "percent_from_env" in unknown.output
+    checked = run("config", "check", str(bundle), env={"UCHET_PLUGINS": " acme_percent ,"})
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.startswith("OK ")
+
+
+def test_uchet_plugins_naming_a_missing_module_is_one_clear_error(bundle: Path) -> None:
+    result = run("config", "check", str(bundle), env={"UCHET_PLUGINS": "no_such_plugin_xyz"})
+    assert result.exit_code == 1
+    assert "no_such_plugin_xyz" in result.output and "UCHET_PLUGINS" in result.output
+    assert "Traceback" not in result.output

@@ -1,8 +1,16 @@
-"""The plugin manager, with the built-in behaviour registered as a default plugin."""
+"""The plugin manager, with the built-in behaviour registered as a default plugin.
+
+Besides the plug-ins passed in code, a plugin manager loads the installed ones: those of the
+``uchet`` entry-point group, and the modules named, comma-separated, in the environment
+variable ``UCHET_PLUGINS`` (a module is a plug-in through its ``@hookimpl`` functions).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -12,6 +20,14 @@ from uchet.hookspecs import hookimpl
 from uchet.platform.features.defaults import FeaturesPlugin
 from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
+from uchet.platform.model.errors import UchetError
+
+#: The environment variable that names plug-in modules, comma-separated.
+PLUGINS_VARIABLE = "UCHET_PLUGINS"
+
+
+class PluginImportError(UchetError):
+    """A plug-in module named by ``UCHET_PLUGINS`` could not be imported."""
 
 
 class DefaultPlugin:
@@ -23,16 +39,41 @@ class DefaultPlugin:
             registry.register(cls())
 
 
+def plugin_module_names(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The module names listed in ``UCHET_PLUGINS`` (comma-separated; blanks ignored)."""
+    value = (os.environ if environ is None else environ).get(PLUGINS_VARIABLE, "")
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def import_plugin_module(name: str) -> ModuleType:
+    """Import the plug-in module ``name``; a failure is a :class:`PluginImportError` naming it
+    (the CLI prints it as one line, not as a traceback)."""
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # a plug-in's own import error is reported the same way
+        raise PluginImportError(
+            f"the plug-in module {name!r} (named in {PLUGINS_VARIABLE}) cannot be imported: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def make_plugin_manager(
     plugins: Iterable[Any] = (), entry_points: bool = True
 ) -> pluggy.PluginManager:
-    """A plugin manager with the default plugin, ``plugins`` and installed entry points."""
+    """A plugin manager with the default plugin, ``plugins`` and, with ``entry_points``,
+    the installed plug-ins: the ``uchet`` entry-point group and the ``UCHET_PLUGINS`` modules.
+    """
     pm = pluggy.PluginManager("uchet")
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultPlugin(), name="uchet.default")
     pm.register(FeaturesPlugin(), name="uchet.features")
     if entry_points:
         pm.load_setuptools_entrypoints("uchet")
+        for name in plugin_module_names():
+            module = import_plugin_module(name)
+            # An entry point may name the same module: register it once.
+            if not pm.is_registered(module) and pm.get_plugin(name) is None:
+                pm.register(module, name=name)
     for plugin in plugins:
         pm.register(plugin)
     return pm
