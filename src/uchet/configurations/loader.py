@@ -20,6 +20,7 @@ from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import DOCUMENT_KINDS, Configuration, Source, build_configuration
 from uchet.platform.model.errors import ConfigError, ConfigIssue
 from uchet.platform.model.metaschema import iter_issues
+from uchet.platform.plugins import field_type_registry, make_plugin_manager
 
 #: Configurations shipped inside the package, loadable by name.
 BUILTIN_CONFIGURATIONS = ("sample_crm",)
@@ -100,8 +101,6 @@ def load(
 ) -> Loaded:
     """Load, merge and check a configuration. Raises :class:`ConfigError` listing every issue."""
     if registry is None:
-        from uchet.platform.plugins import field_type_registry, make_plugin_manager
-
         registry = field_type_registry(make_plugin_manager())
     try:
         bundle = read_bundle(resolve_bundle_path(name_or_path))
