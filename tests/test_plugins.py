@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from uchet import SYSTEM, ConfigError, FieldType, ParseError, Platform, ValidationError, hookimpl
+from uchet import (
+    SYSTEM,
+    ConfigError,
+    FieldType,
+    ParseError,
+    Platform,
+    RecordChange,
+    ValidationError,
+    hookimpl,
+)
 from uchet.configurations.overlay import Overlay
 
 
@@ -42,14 +51,17 @@ class AuditingPlugin:
         self.calls: list[tuple[str, Any]] = []
 
     @hookimpl
-    def uchet_before_create(self, table: Any, values: dict, user: Any) -> None:
-        if table.name == "clients" and values.get("city"):
+    def uchet_before_create(self, change: RecordChange) -> None:
+        values = change.new
+        assert values is not None
+        if change.table.name == "clients" and values.get("city"):
             values["city"] = values["city"].strip().title()
-        self.calls.append(("before_create", table.name))
+        self.calls.append(("before_create", change.table.name))
 
     @hookimpl
-    def uchet_after_update(self, table: Any, old: dict, record: dict, user: Any) -> None:
-        self.calls.append(("after_update", (old["city"], record["city"])))
+    def uchet_after_update(self, change: RecordChange) -> None:
+        assert change.old is not None and change.new is not None
+        self.calls.append(("after_update", (change.old["city"], change.new["city"])))
 
     @hookimpl
     def uchet_after_migrate(self, platform: Any, plan: Any, version: int) -> None:
