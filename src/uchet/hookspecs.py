@@ -36,7 +36,7 @@ hookspec = pluggy.HookspecMarker("uchet")
 hookimpl = pluggy.HookimplMarker("uchet")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecordChange:
     """One record being created, updated or deleted: what every per-record hook receives.
 
@@ -58,15 +58,15 @@ class RecordChange:
     #: The record service doing the write: its ``table``, ``user``, ``locale`` and ``rt``.
     service: RecordService
     #: The record's id; None before it is inserted.
-    record_id: Any
+    record_id: Any = None
     #: The record as stored before this write (update, delete); None on create.
-    old: dict[str, Any] | None
+    old: dict[str, Any] | None = None
     #: The values being written (before) or the record as written, with ``id`` and
     #: ``version`` (after); None on delete.
-    new: dict[str, Any] | None
+    new: dict[str, Any] | None = None
     #: The write transaction; None in ``uchet_before_create``, which runs before it opens
     #: (so that a slow or refusing hook holds no database lock).
-    conn: Connection | None
+    conn: Connection | None = None
 
     @property
     def table(self) -> Table:
@@ -79,7 +79,7 @@ class RecordChange:
         return self.service.user
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InsertBatch:
     """The rows one ``create`` or ``create_many`` inserts, inside its write transaction."""
 

@@ -74,7 +74,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
     before = bool(hook.uchet_before_create.get_hookimpls())
     if before:
         for data in prepared:
-            hook.uchet_before_create(change=RecordChange(service, None, None, data, None))
+            hook.uchet_before_create(change=RecordChange(service=service, new=data))
     sql, search = service.ct.sql, service.ct.search
     if before:  # a hook may add a key; an unknown one must fail as a single create would
         _check_columns(sql, [f.name for f, _ in service.stored_fields], prepared)
@@ -89,7 +89,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         for data in prepared:
             if files and any(isinstance(data.get(name), FileValue) for name in files):
                 service._store_files(conn, data)
-        hook.uchet_before_insert(batch=InsertBatch(service, conn, prepared))
+        hook.uchet_before_insert(batch=InsertBatch(service=service, conn=conn, rows=prepared))
         ids = service._allocate_ids(conn, len(prepared))
         # Only the columns some row has a value for (the hooks above may have added some):
         # the others stay NULL, as in a single create.
@@ -125,9 +125,11 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         if hook.uchet_after_create.get_hookimpls():
             for record in records:
                 hook.uchet_after_create(
-                    change=RecordChange(service, record["id"], None, record, conn)
+                    change=RecordChange(
+                        service=service, record_id=record["id"], new=record, conn=conn
+                    )
                 )
-        hook.uchet_after_insert(batch=InsertBatch(service, conn, records))
+        hook.uchet_after_insert(batch=InsertBatch(service=service, conn=conn, rows=records))
     return ids
 
 

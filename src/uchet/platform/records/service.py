@@ -214,14 +214,14 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         self._check_writable(values, access)
         data = self._prepare(values, creating=True)
         hook = self.rt.pm.hook
-        hook.uchet_before_create(change=RecordChange(self, None, None, data, None))
+        hook.uchet_before_create(change=RecordChange(service=self, new=data))
         with self._transaction() as conn:
             problems = self._check_references(conn, [data])
             if problems:
                 raise ValidationError(problems[0])
             self._check_unique(conn, data)
             self._store_files(conn, data)
-            hook.uchet_before_insert(batch=InsertBatch(self, conn, [data]))
+            hook.uchet_before_insert(batch=InsertBatch(service=self, conn=conn, rows=[data]))
             now = _now()
             row = {**data, "version": 1, "created_at": now, "updated_at": now,
                    "created_by": self.user.id, "updated_by": self.user.id}  # fmt: skip
@@ -234,8 +234,10 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             )
             record = {**data, "id": record_id, "version": 1}
             self._maintain_rollups(conn, [(None, record)])
-            hook.uchet_after_create(change=RecordChange(self, record_id, None, record, conn))
-            hook.uchet_after_insert(batch=InsertBatch(self, conn, [record]))
+            hook.uchet_after_create(
+                change=RecordChange(service=self, record_id=record_id, new=record, conn=conn)
+            )
+            hook.uchet_after_insert(batch=InsertBatch(service=self, conn=conn, rows=[record]))
         return self.get(record_id)
 
     def update(
@@ -249,7 +251,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
             self.rt.pm.hook.uchet_before_update(
-                change=RecordChange(self, record_id, old, data, conn)
+                change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
             )
             problems = self._check_references(conn, [data])
             if problems:
@@ -283,7 +285,9 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 )
             record = {**merged, "version": new_version}
             self.rt.pm.hook.uchet_after_update(
-                change=RecordChange(self, record_id, old, record, conn)
+                change=RecordChange(
+                    service=self, record_id=record_id, old=old, new=record, conn=conn
+                )
             )
         return self.get(record_id)
 
@@ -295,7 +299,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
             self.rt.pm.hook.uchet_before_delete(
-                change=RecordChange(self, record_id, old, None, conn)
+                change=RecordChange(service=self, record_id=record_id, old=old, conn=conn)
             )
             # Stored rollups over rows the database deletes or detaches with this one.
             cascaded = rollups.cascaded_parents(conn, self.rt.model, self.table.id, [record_id])
@@ -330,7 +334,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]),
             )
             self.rt.pm.hook.uchet_after_delete(
-                change=RecordChange(self, record_id, old, None, conn)
+                change=RecordChange(service=self, record_id=record_id, old=old, conn=conn)
             )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
