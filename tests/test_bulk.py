@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from uchet import SYSTEM, PermissionDenied, Platform, ValidationError, hookimpl
+from uchet import SYSTEM, PermissionDenied, Platform, RecordChange, ValidationError, hookimpl
 from uchet.configurations.overlay import Overlay
 from uchet.platform.records.service import BulkValidationError
 
@@ -150,13 +150,17 @@ class Hooks:
         self.created: list[Any] = []
 
     @hookimpl
-    def uchet_before_create(self, table: Any, values: dict, user: Any) -> None:
-        if table.name == "clients" and values.get("city"):
+    def uchet_before_create(self, change: RecordChange) -> None:
+        values = change.new
+        assert values is not None and change.conn is None and change.record_id is None
+        if change.table.name == "clients" and values.get("city"):
             values["city"] = values["city"].strip().title()
 
     @hookimpl
-    def uchet_after_create(self, table: Any, record: dict, user: Any) -> None:
-        if table.name == "clients":  # migrate also seeds the CRM's directories
+    def uchet_after_create(self, change: RecordChange) -> None:
+        record = change.new
+        assert record is not None and change.conn is not None
+        if change.table.name == "clients":  # migrate also seeds the CRM's directories
             self.created.append((record["id"], record["city"]))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from uchet import SYSTEM, Filter, Platform, hookimpl
+from uchet import SYSTEM, Filter, InsertBatch, Platform, hookimpl
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.fieldtypes.scalar import IntegerType, StringType
 from uchet.platform.records import bulk_insert
@@ -107,8 +107,8 @@ def test_large_load_stores_what_single_create_stores(platform, monkeypatch):
 
 class FailAfterInsert:
     @hookimpl
-    def uchet_after_insert(self, service: Any, conn: Any, records: list[dict]) -> None:
-        if service.table.name == "clients" and len(records) > 1:
+    def uchet_after_insert(self, batch: InsertBatch) -> None:
+        if batch.table.name == "clients" and len(batch.rows) > 1:
             raise RuntimeError("after insert failed")
 
 

@@ -63,6 +63,24 @@ def test_every_hook_is_documented() -> None:
     documented = {m.split("(")[0] for m in mentioned}
     missing = sorted(set(_hooks()) - documented)
     assert not missing, f"docs/architecture.md does not mention the hooks: {', '.join(missing)}"
+    # Each with its arguments as declared: `uchet_before_create(change)`.
+    signatures = {
+        name: f"{name}({', '.join(inspect.signature(getattr(hookspecs, name)).parameters)})"
+        for name in _hooks()
+    }
+    wrong = sorted(sig for sig in signatures.values() if sig not in mentioned)
+    assert not wrong, f"docs/architecture.md does not show these signatures: {', '.join(wrong)}"
+
+
+def test_every_hook_argument_has_a_declared_type() -> None:
+    """Hooks take named arguments of declared types, never ``Any`` (issue 11 point 6)."""
+    untyped = [
+        f"{name}({param.name})"
+        for name in _hooks()
+        for param in inspect.signature(getattr(hookspecs, name)).parameters.values()
+        if param.annotation in (inspect.Parameter.empty, "Any")
+    ]
+    assert not untyped, f"hook arguments without a declared type: {untyped}"
 
 
 def test_overlay_example_is_valid() -> None:

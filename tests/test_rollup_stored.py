@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from uchet import SYSTEM, Platform, hookimpl
+from uchet import SYSTEM, InsertBatch, Platform, hookimpl
 from uchet.cli import main
 from uchet.platform.model.errors import ConfigError, ValidationError
 from uchet.platform.query.listquery import Filter, ListQuery
@@ -218,8 +218,8 @@ class FailAfterInsert:
     """Fails every insert of lines after the row and the stored rollups were written."""
 
     @hookimpl
-    def uchet_after_insert(self, service: Any, conn: Any, records: Any) -> None:
-        if service.table.id == "lines":
+    def uchet_after_insert(self, batch: InsertBatch) -> None:
+        if batch.table.id == "lines":
             raise RuntimeError("refused by a plugin")
 
 
@@ -460,10 +460,10 @@ class PauseFirstLine:
         self.first = True
 
     @hookimpl
-    def uchet_after_insert(self, service: Any, conn: Any, records: Any) -> None:
+    def uchet_after_insert(self, batch: InsertBatch) -> None:
         import time
 
-        if service.table.id == "lines" and self.first:
+        if batch.table.id == "lines" and self.first:
             self.first = False
             self.inside.set()
             time.sleep(1.0)  # the other writer reaches its UPDATE of the same order meanwhile

@@ -7,43 +7,60 @@ The public API::
     platform.migrate()
     clients = platform.records("clients", user=SYSTEM)
     clients.create({"name": "Иванов ИП"})
+
+and the web application (which needs the ``flask`` dependencies)::
+
+    from uchet import create_app
+    app = create_app(platform)
+
+Every name is imported explicitly, so a type checker sees what it is (the package ships
+``py.typed``). Importing ``uchet`` loads the engine, but never Flask: :func:`create_app`
+imports the web layer when it is called.
 """
 
-from importlib import import_module
-from typing import Any
+from __future__ import annotations
 
-#: Public name -> module that defines it. Imported on first use, so that importing one
-#: engine module (``uchet.platform.formula.sql``, say) does not load the whole library.
-_EXPORTS = {
-    "Platform": "uchet.core",
-    "NotMigrated": "uchet.core",
-    "hookimpl": "uchet.hookspecs",
-    "ConfigError": "uchet.platform.model.errors",
-    "ConfigIssue": "uchet.platform.model.errors",
-    "ConflictError": "uchet.platform.model.errors",
-    "ConversionError": "uchet.platform.model.errors",
-    "DestructiveChangeError": "uchet.platform.model.errors",
-    "MigrationError": "uchet.platform.model.errors",
-    "NotFound": "uchet.platform.model.errors",
-    "PermissionDenied": "uchet.platform.model.errors",
-    "UchetError": "uchet.platform.model.errors",
-    "ValidationError": "uchet.platform.model.errors",
-    "FieldType": "uchet.platform.fieldtypes",
-    "FileValue": "uchet.platform.fieldtypes",
-    "ParseError": "uchet.platform.fieldtypes",
-    "Filter": "uchet.platform.query.listquery",
-    "SYSTEM": "uchet.platform.records.users",
-    "User": "uchet.platform.records.users",
-}
+from typing import TYPE_CHECKING, Any
 
+from uchet.core import NotMigrated, Platform
+from uchet.hookspecs import InsertBatch, RecordChange, hookimpl
+from uchet.platform.fieldtypes import FieldType, FileValue, ParseError
+from uchet.platform.model.errors import (
+    ConfigError,
+    ConfigIssue,
+    ConflictError,
+    ConversionError,
+    DestructiveChangeError,
+    MigrationError,
+    NotFound,
+    PermissionDenied,
+    UchetError,
+    ValidationError,
+)
+from uchet.platform.query.listquery import Filter
+from uchet.platform.records.users import SYSTEM, User
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'uchet' has no attribute {name!r}")
-
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
+
+
+def create_app(platform: Platform | None = None, **settings: Any) -> Flask:
+    """The uchet web application (a Flask app) for ``platform``.
+
+    Without ``platform`` it opens ``UCHET_CONFIG`` (default: the bundled CRM) on
+    ``UCHET_DATABASE_URL`` (default: ``sqlite:///uchet.db``); ``settings`` override the
+    ``UCHET_*`` environment variables (see :func:`uchet.web.app.create_app` and
+    docs/deploy.md).
+    """
+    # Imported here, not at the top: ``import uchet`` must work where Flask is not
+    # installed (the engine alone, the CLI's schema commands), and the web layer is the one
+    # part that needs it.
+    from uchet.web.app import create_app as create_web_app
+
+    return create_web_app(platform, **settings)
+
 
 __all__ = [
     "SYSTEM",
@@ -55,15 +72,18 @@ __all__ = [
     "FieldType",
     "FileValue",
     "Filter",
+    "InsertBatch",
     "MigrationError",
     "NotFound",
     "NotMigrated",
     "ParseError",
     "PermissionDenied",
     "Platform",
+    "RecordChange",
     "UchetError",
     "User",
     "ValidationError",
     "__version__",
+    "create_app",
     "hookimpl",
 ]

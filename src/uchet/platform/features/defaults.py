@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from uchet.hookspecs import hookimpl
+from uchet.hookspecs import InsertBatch, RecordChange, hookimpl
 from uchet.platform.features import notify
 from uchet.platform.features.fill import fill_from_references, stamp_created, stamp_updated
 from uchet.platform.features.jobs import JobRegistry
@@ -16,55 +16,54 @@ from uchet.platform.features.numbering import fill_numbers
 from uchet.platform.records.attachments import remove_attachments
 from uchet.platform.records.users import SYSTEM
 from uchet.platform.schema.operations import CreateTable
+from uchet.platform.schema.planner import Plan
 
 
 class FeaturesPlugin:
     """Hook implementations of the configurable record features."""
 
     @hookimpl
-    def uchet_before_insert(self, service: Any, conn: Any, rows: list[dict[str, Any]]) -> None:
-        table = service.table
-        stamp_created(table, rows, service.user.id)
-        fill_from_references(service.rt, conn, table, rows)
+    def uchet_before_insert(self, batch: InsertBatch) -> None:
+        table, rt = batch.table, batch.service.rt
+        stamp_created(table, batch.rows, batch.user.id)
+        fill_from_references(rt, batch.conn, table, batch.rows)
         if any(f.numbering for f in table.fields):
-            fill_numbers(conn, service.rt.model.system["uchet_counters"], table, rows)
+            fill_numbers(batch.conn, rt.model.system["uchet_counters"], table, batch.rows)
 
     @hookimpl
-    def uchet_before_update(
-        self, table: Any, record_id: Any, old: dict[str, Any], values: dict[str, Any], user: Any
-    ) -> None:
-        stamp_updated(table, old, values, user.id)
+    def uchet_before_update(self, change: RecordChange) -> None:
+        assert change.old is not None and change.new is not None
+        stamp_updated(change.table, change.old, change.new, change.user.id)
 
     @hookimpl
-    def uchet_after_insert(self, service: Any, conn: Any, records: list[dict[str, Any]]) -> None:
-        if service.table.notifications:
-            notify.on_insert(service.rt, conn, service.table, records, service.user.id)
+    def uchet_after_insert(self, batch: InsertBatch) -> None:
+        if batch.table.notifications:
+            notify.on_insert(batch.service.rt, batch.conn, batch.table, batch.rows, batch.user.id)
 
     @hookimpl
-    def uchet_after_update(
-        self,
-        table: Any,
-        old: dict[str, Any],
-        record: dict[str, Any],
-        user: Any,
-        service: Any,
-        conn: Any,
-    ) -> None:
+    def uchet_after_update(self, change: RecordChange) -> None:
+        table = change.table
         if table.notifications:
-            notify.on_update(service.rt, conn, table, old, record, user.id)
+            assert change.conn is not None and change.old is not None and change.new is not None
+            notify.on_update(
+                change.service.rt, change.conn, table, change.old, change.new, change.user.id
+            )
 
     @hookimpl
-    def uchet_after_delete(
-        self, table: Any, record: dict[str, Any], user: Any, service: Any, conn: Any
-    ) -> None:
+    def uchet_after_delete(self, change: RecordChange) -> None:
+        table, rt, conn, old = change.table, change.service.rt, change.conn, change.old
+        assert conn is not None and old is not None
         if table.notifications:
-            notify.on_delete(service.rt, conn, table, record)
+            notify.on_delete(rt, conn, table, old)
         if table.attachments:
-            remove_attachments(service.rt, conn, table.id, record["id"])
+            remove_attachments(rt, conn, table.id, old["id"])
 
     @hookimpl
-    def uchet_after_migrate(self, platform: Any, plan: Any, version: int) -> None:
-        """Seed rows of the tables this plan created (a table's first migrate only)."""
+    def uchet_after_migrate(self, platform: Any, plan: Plan, version: int) -> None:
+        """Seed rows of the tables this plan created (a table's first migrate only).
+
+        ``platform`` is a :class:`uchet.core.Platform`, a layer above the engine: typed
+        ``Any`` here so that the engine does not import it."""
         created = [op.table for op in plan.operations if isinstance(op, CreateTable)]
         for table in created:
             if table.seed:

@@ -176,7 +176,7 @@ def parse_params(
         try:
             values[p.name] = _parse(rt, p, raw)
         except ParseError as e:
-            errors[p.name] = [f"{message(e.key, locale, **e.params)} ({raw!r})"]
+            errors[p.name] = [f"{e.localized(locale)} ({raw!r})"]
         except ValueError as e:
             errors[p.name] = [f"not a valid {p.type}: {raw!r} ({e})"]
     if errors:

@@ -17,7 +17,7 @@ from marshmallow import validate
 from marshmallow.exceptions import ValidationError as MMValidationError
 from sqlalchemy.types import TypeEngine
 
-from uchet.platform.model.i18n import message
+from uchet.platform.model.i18n import MESSAGES, OwnText, Text, message, own_message
 
 if TYPE_CHECKING:
     from uchet.platform.model.config import Configuration, Field, Table
@@ -26,11 +26,39 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class ParseError(ValueError):
-    """A value could not be parsed. ``key`` names a message in :mod:`uchet.platform.model.i18n`."""
+    """A value could not be parsed; the user sees :meth:`localized` in their language.
 
-    def __init__(self, key: str, **params: Any):
-        self.key, self.params = key, params
-        super().__init__(message(key, "en", **params))
+    ``text`` is one of
+
+    - the key of an engine message (:data:`uchet.platform.model.i18n.MESSAGES`), or a
+      :class:`~uchet.platform.model.i18n.Text`: ``ParseError("too_long", max=20)``;
+    - a plug-in's own text, shown as is in every language:
+      ``ParseError("letters and digits only")``;
+    - a plug-in's text per locale:
+      ``ParseError({"ru": "только буквы и цифры", "en": "letters and digits only"})``.
+
+    ``params`` fill the ``{name}`` placeholders of the text. ``str(error)`` is English.
+    """
+
+    #: The engine message's key; None for a plug-in's own text.
+    key: str | None
+    #: The text as given (a key, plain text or text per locale) and its parameters.
+    text: OwnText
+    params: dict[str, Any]
+
+    def __init__(self, text: OwnText, **params: Any):
+        if isinstance(text, Text):
+            self.key, self.text, self.params = text.key, text.key, {**text.params, **params}
+        else:
+            self.key = text if isinstance(text, str) and text in MESSAGES else None
+            self.text, self.params = text, params
+        super().__init__(self.localized("en"))
+
+    def localized(self, locale: str) -> str:
+        """The message in ``locale``."""
+        if self.key is not None:
+            return message(self.key, locale, **self.params)
+        return own_message(self.text, locale, **self.params)
 
 
 class FieldType:
@@ -139,7 +167,7 @@ class ParsedField(mm.Field):
         try:
             result = self.ftype.parse(self.field_def, value)
         except ParseError as e:
-            raise MMValidationError(message(e.key, self.locale, **e.params)) from None
+            raise MMValidationError(e.localized(self.locale)) from None
         if result is None and self.field_def.required:
             # "" and "  " parse to no value, which a required field cannot take.
             raise MMValidationError(message("required", self.locale))

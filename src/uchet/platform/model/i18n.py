@@ -2,10 +2,13 @@
 
 Configurations override interface texts with their translation documents (S43); these are the
 engine's own messages, such as validation errors, which must reach users in their language.
+A plug-in brings its own texts (:data:`OwnText`, shown by :func:`own_message`): it cannot add
+keys here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -147,14 +150,37 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+#: A plug-in's own message: plain text, shown as is in every language, or its text per
+#: locale (``{"ru": "только буквы и цифры", "en": "letters and digits only"}``).
+OwnText = str | Mapping[str, str]
+
+
 def message(key: str, locale: str = "en", **params: Any) -> str:
     """The text of message ``key`` in ``locale`` (English when the locale is unknown).
 
     A parameter with a ``text(locale)`` method (a field, a table) is shown by it: its label
     in that locale.
     """
-    texts = MESSAGES[key]
-    text = texts.get(locale) or texts.get(locale.split("_")[0]) or texts["en"]
+    return _filled(_in_locale(MESSAGES[key], locale), locale, params)
+
+
+def own_message(text: OwnText, locale: str = "en", **params: Any) -> str:
+    """A plug-in's own message (see :data:`OwnText`) in ``locale``.
+
+    Text per locale is chosen as the engine's messages are: the locale, then its language
+    (``ru`` for ``ru_RU``), then English, then whichever the plug-in gave. ``params`` fill
+    ``{name}`` placeholders as in :func:`message`; without them the text is shown as is.
+    """
+    chosen = text if isinstance(text, str) else _in_locale(text, locale)
+    return _filled(chosen, locale, params)
+
+
+def _in_locale(texts: Mapping[str, str], locale: str) -> str:
+    found = texts.get(locale) or texts.get(locale.split("_")[0]) or texts.get("en")
+    return found if found is not None else next(iter(texts.values()), "")
+
+
+def _filled(text: str, locale: str, params: Mapping[str, Any]) -> str:
     if not params:
         return text
     shown = {k: v.text(locale) if callable(getattr(v, "text", None)) else v

@@ -231,7 +231,7 @@ def _parse(model: CompiledModel, target: Target, value: Any, locale: str) -> Any
     try:
         return model.types.get(target.field.type).parse(target.field, value)
     except ParseError as e:
-        raise ValidationError({target.name: [message(e.key, locale, **e.params)]}) from None
+        raise ValidationError({target.name: [e.localized(locale)]}) from None
     except (TypeError, ValueError) as e:
         raise ValidationError({target.name: [str(e) or message("invalid", locale)]}) from None
 

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from uchet.hookspecs import InsertBatch, RecordChange
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.model.errors import ValidationError
 from uchet.platform.model.i18n import message
@@ -73,7 +74,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
     before = bool(hook.uchet_before_create.get_hookimpls())
     if before:
         for data in prepared:
-            hook.uchet_before_create(table=service.table, values=data, user=service.user)
+            hook.uchet_before_create(change=RecordChange(service=service, new=data))
     sql, search = service.ct.sql, service.ct.search
     if before:  # a hook may add a key; an unknown one must fail as a single create would
         _check_columns(sql, [f.name for f, _ in service.stored_fields], prepared)
@@ -88,7 +89,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         for data in prepared:
             if files and any(isinstance(data.get(name), FileValue) for name in files):
                 service._store_files(conn, data)
-        hook.uchet_before_insert(service=service, conn=conn, rows=prepared)
+        hook.uchet_before_insert(batch=InsertBatch(service=service, conn=conn, rows=prepared))
         ids = service._allocate_ids(conn, len(prepared))
         # Only the columns some row has a value for (the hooks above may have added some):
         # the others stay NULL, as in a single create.
@@ -123,8 +124,12 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
         service._maintain_rollups(conn, [(None, record) for record in records])
         if hook.uchet_after_create.get_hookimpls():
             for record in records:
-                hook.uchet_after_create(table=service.table, record=record, user=service.user)
-        hook.uchet_after_insert(service=service, conn=conn, records=records)
+                hook.uchet_after_create(
+                    change=RecordChange(
+                        service=service, record_id=record["id"], new=record, conn=conn
+                    )
+                )
+        hook.uchet_after_insert(batch=InsertBatch(service=service, conn=conn, rows=records))
     return ids
 
 

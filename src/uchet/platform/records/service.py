@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from uchet.hookspecs import InsertBatch, RecordChange
 from uchet.platform.model.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from uchet.platform.model.i18n import Text, message
 from uchet.platform.query import listquery as q
@@ -212,14 +213,15 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         access = self._access("create")
         self._check_writable(values, access)
         data = self._prepare(values, creating=True)
-        self.rt.pm.hook.uchet_before_create(table=self.table, values=data, user=self.user)
+        hook = self.rt.pm.hook
+        hook.uchet_before_create(change=RecordChange(service=self, new=data))
         with self._transaction() as conn:
             problems = self._check_references(conn, [data])
             if problems:
                 raise ValidationError(problems[0])
             self._check_unique(conn, data)
             self._store_files(conn, data)
-            self.rt.pm.hook.uchet_before_insert(service=self, conn=conn, rows=[data])
+            hook.uchet_before_insert(batch=InsertBatch(service=self, conn=conn, rows=[data]))
             now = _now()
             row = {**data, "version": 1, "created_at": now, "updated_at": now,
                    "created_by": self.user.id, "updated_by": self.user.id}  # fmt: skip
@@ -232,8 +234,10 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             )
             record = {**data, "id": record_id, "version": 1}
             self._maintain_rollups(conn, [(None, record)])
-            self.rt.pm.hook.uchet_after_create(table=self.table, record=record, user=self.user)
-            self.rt.pm.hook.uchet_after_insert(service=self, conn=conn, records=[record])
+            hook.uchet_after_create(
+                change=RecordChange(service=self, record_id=record_id, new=record, conn=conn)
+            )
+            hook.uchet_after_insert(batch=InsertBatch(service=self, conn=conn, rows=[record]))
         return self.get(record_id)
 
     def update(
@@ -247,7 +251,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
             self.rt.pm.hook.uchet_before_update(
-                table=self.table, record_id=record_id, old=old, values=data, user=self.user
+                change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
             )
             problems = self._check_references(conn, [data])
             if problems:
@@ -279,10 +283,12 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 conn.execute(
                     self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)])
                 )
+            record = {**merged, "version": new_version}
             self.rt.pm.hook.uchet_after_update(
-                table=self.table, old=old, record={**merged, "version": new_version},
-                user=self.user, service=self, conn=conn,
-            )  # fmt: skip
+                change=RecordChange(
+                    service=self, record_id=record_id, old=old, new=record, conn=conn
+                )
+            )
         return self.get(record_id)
 
     def delete(self, record_id: Any, version: int | None = None) -> None:
@@ -292,7 +298,9 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         sql = self.ct.sql
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
-            self.rt.pm.hook.uchet_before_delete(table=self.table, record=old, user=self.user)
+            self.rt.pm.hook.uchet_before_delete(
+                change=RecordChange(service=self, record_id=record_id, old=old, conn=conn)
+            )
             # Stored rollups over rows the database deletes or detaches with this one.
             cascaded = rollups.cascaded_parents(conn, self.rt.model, self.table.id, [record_id])
             for child_table, f in self.rt.config.children_of(self.table.id):
@@ -326,7 +334,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 audit_rows(self, "delete", [(record_id, changes_between(self, old, None))]),
             )
             self.rt.pm.hook.uchet_after_delete(
-                table=self.table, record=old, user=self.user, service=self, conn=conn
+                change=RecordChange(service=self, record_id=record_id, old=old, conn=conn)
             )
 
     def create_many(self, rows: Iterable[Mapping[str, Any]]) -> list[Any]:

@@ -74,7 +74,7 @@ class FieldCheck:
         try:
             result = self.parse(self.field, value)
         except ParseError as e:
-            raise Invalid([message(e.key, self.locale, **e.params)]) from None
+            raise Invalid([e.localized(self.locale)]) from None
         if result is None:
             # "" and "  " parse to no value: a required field cannot take it, and there is
             # nothing to measure or match (a length check of None would only crash).
