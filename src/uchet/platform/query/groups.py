@@ -37,7 +37,8 @@ class DistinctValue:
 
 
 def group(row: Any, n: int) -> Group:
-    """The :class:`Group` of a row of :func:`groups_statement` with ``n`` keys."""
+    """The :class:`Group` of a row of the groups statement (``StatementBuilder.groups_statement``)
+    with ``n`` keys."""
     values = tuple(row)
     return Group(values[:n], values[n : 2 * n], int(values[2 * n]))
 

@@ -16,8 +16,10 @@ The parts live in their own modules: names and rights through references
 (:mod:`.query_names`), filter operators (:mod:`.query_filters`), group counts and the
 values a column filter offers (:mod:`.query_groups`), the statements themselves
 (:mod:`.query_statements`), running the statements and shaping
-their rows (:mod:`.query_run`, on SQLite through :mod:`.query_driver`). This module
-re-exports what callers import from it.
+their rows (:mod:`.query_run`, on SQLite through :mod:`.query_driver`). The state they share
+and the name checks the plan repeats are :class:`.base.QueryBase`; every one of these modules
+sits below this one, which alone builds a :class:`ListQuery` (so :func:`distinct_values`,
+which builds one, is here too). This module re-exports what callers import from it.
 """
 
 from __future__ import annotations
