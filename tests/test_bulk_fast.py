@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from uchet import SYSTEM, Filter, InsertBatch, Platform, hookimpl
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.fieldtypes.scalar import IntegerType, StringType
+from uchet.platform.fieldtypes.validation import _declared_cacheable
 from uchet.platform.records import bulk_insert
 from uchet.platform.records.audit import creation_changes, creation_json
 from uchet.platform.records.service import BulkValidationError
-from uchet.platform.records.validation import _declared_cacheable
 
 CITIES = ["Москва", "Тверь", "Казань"]
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from uchet import SYSTEM, ValidationError
-from uchet.platform.features.numbering import parse_pattern
+from uchet.platform.model.numbering import parse_pattern
 
 
 def test_numbers_follow_the_pattern_and_restart_each_year(platform):

@@ -22,8 +22,9 @@ from uchet.platform.schema import data_checks as migration_checks
 from uchet.platform.schema.compiler import build_search_table, build_table
 from uchet.platform.schema.database import create_engine
 from uchet.platform.schema.migrator import DataCheckError, apply, current_version
-from uchet.platform.schema.operations import AddUnique, Operation, implementation_for
+from uchet.platform.schema.operations import AddUnique, Operation
 from uchet.platform.schema.planner import plan
+from uchet.platform.schema.runner import implementation_for
 from uchet.platform.schema.search import record_terms
 from uchet.platform.schema.system import define_system_tables
 

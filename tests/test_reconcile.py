@@ -32,10 +32,10 @@ from uchet.platform.schema.operations import (
     DropIndex,
     Operation,
     RecreateSearchIndex,
-    implementation_for,
 )
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.reconcile import IndexShape, live_indexes, plan_for_database
+from uchet.platform.schema.runner import implementation_for
 
 TYPES = field_type_registry(make_plugin_manager(entry_points=False))
 CITY = "ix_clients_clients_city"  # plain, over a nullable column: NULLS FIRST on PostgreSQL

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Field
-from uchet.platform.query.listquery import TITLE_SUFFIX
+from uchet.platform.query.base import TITLE_SUFFIX
 
 
 def display_text(field: Field, row: Mapping[str, Any], types: FieldTypeRegistry, locale: str,

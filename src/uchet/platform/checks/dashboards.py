@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from uchet.platform.checks.reports import SYSTEM_TYPES, parse_report
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration, Field, Table, as_labels
+from uchet.platform.model.paths import resolve_path
 
 Problem = tuple[str, tuple[str | int, ...]]
 
@@ -67,9 +69,6 @@ def _type_of(f: Field) -> str:
 
 
 def _target(config: Configuration, table: Table, path: str) -> Field | str:
-    from uchet.platform.checks.configuration import resolve_path
-    from uchet.platform.checks.reports import SYSTEM_TYPES
-
     if path in SYSTEM_TYPES:
         return Field(id=path, name=path, type=SYSTEM_TYPES[path], label=as_labels(path))
     return resolve_path(config, table, tuple(path.split(".")))
@@ -153,8 +152,6 @@ def _check_table_widget(
 def _check_report_widget(
     config: Configuration, registry: FieldTypeRegistry, w: Mapping[str, Any]
 ) -> Iterator[Problem]:
-    from uchet.platform.checks.reports import parse_report
-
     found = [r for r in config.reports if w["report"] in (r.id, r.get("name"))]
     if not found:
         known = ", ".join(r.id for r in config.reports) or "none"

@@ -7,21 +7,28 @@ file and JSON pointer to edit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
-from uchet.platform.features.fill import stamp_problems
-from uchet.platform.features.numbering import numbering_problems
+from uchet.platform.checks.conditions import iter_conditions
+from uchet.platform.checks.dashboards import dashboard_problems
+from uchet.platform.checks.reports import report_problems
 from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.fieldtypes.validation import RecordValidator
 from uchet.platform.formula import sql as formulas
 from uchet.platform.model.config import Configuration, Field, Source, Table
 from uchet.platform.model.errors import ConfigIssue, ValidationError
+from uchet.platform.model.numbering import parse_pattern
+from uchet.platform.model.paths import resolve_path
 
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 DATES = frozenset({"date", "datetime"})
+
+#: The field types a ``stamp`` may fill: the acting user, or the time.
+STAMP_TYPES = frozenset({"user", "date", "datetime"})
 
 
 def _issue(source: Source, message: str, *path: str | int) -> ConfigIssue:
@@ -30,8 +37,6 @@ def _issue(source: Source, message: str, *path: str | int) -> ConfigIssue:
 
 
 def _resolve(config: Configuration, table: Table, text: str) -> Field | str:
-    from uchet.platform.checks.configuration import resolve_path
-
     return resolve_path(config, table, tuple(text.split(".")))
 
 
@@ -115,8 +120,6 @@ def _check_lookup_tables(config: Configuration) -> Iterator[ConfigIssue]:
 def _check_seed(table: Table, registry: FieldTypeRegistry) -> Iterator[ConfigIssue]:
     if not table.seed or not all(f.type in registry for f in table.fields):
         return
-    from uchet.platform.records.validation import RecordValidator
-
     validator = RecordValidator(table, registry)
     for i, row in enumerate(table.seed):
         try:
@@ -181,18 +184,6 @@ def _check_rule(
                 yield _issue(source, f"template error: {e.message}", *where)
 
 
-def iter_conditions(
-    conditions: Any, path: tuple[str | int, ...]
-) -> Iterator[tuple[Mapping[str, Any], tuple[str | int, ...]]]:
-    """Every simple condition (with ``field``) inside ``conditions``, ``any`` groups opened,
-    with its pointer path."""
-    for i, cond in enumerate(conditions):
-        if "any" in cond:
-            yield from iter_conditions(cond["any"], (*path, i, "any"))
-        else:
-            yield cond, (*path, i)
-
-
 def _check_condition_shapes(
     conditions: Any, source: Source, path: tuple[str | int, ...]
 ) -> Iterator[ConfigIssue]:
@@ -233,8 +224,6 @@ def _check_role(
 def _check_report(
     config: Configuration, report: Mapping[str, Any], source: Source
 ) -> Iterator[ConfigIssue]:
-    from uchet.platform.checks.reports import report_problems
-
     try:
         table = config.table(report["table"])
     except KeyError:
@@ -246,8 +235,6 @@ def _check_report(
 def _check_dashboards(
     config: Configuration, registry: FieldTypeRegistry, taken: set[str]
 ) -> Iterator[ConfigIssue]:
-    from uchet.platform.checks.dashboards import dashboard_problems
-
     # Widget ids share the configuration's id space with every other object.
     documents = (config.forms, config.print_forms, config.roles, config.reports,
                  config.dashboards)  # fmt: skip
@@ -255,3 +242,38 @@ def _check_dashboards(
     for dashboard in config.dashboards:
         for message, path in dashboard_problems(config, registry, dashboard.data, taken):
             yield _issue(dashboard.source, message, *path)
+
+
+def stamp_problems(table: Table, f: Field) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Problems of a field's ``stamp``: (message, pointer path below the field)."""
+    if f.type not in STAMP_TYPES:
+        yield f"stamp applies to user, date and datetime fields, not {f.type}", ("stamp",)
+    when = (f.stamp or {}).get("when")
+    if when and not any(x.id == when for x in table.fields):
+        yield f"no field with id {when!r} in table {table.name!r}", ("stamp", "when")
+
+
+def numbering_problems(table: Table, f: Field) -> Iterable[tuple[str, tuple[str, ...]]]:
+    """(message, pointer path below the field) for each problem of a numbering rule."""
+    spec: Mapping[str, Any] = f.numbering or {}
+    if f.type != "string":
+        yield f"numbering needs a string field, not {f.type}", ("numbering",)
+    try:
+        parse_pattern(spec.get("pattern", ""))
+    except ValueError as e:
+        yield f"numbering pattern: {e}", ("numbering", "pattern")
+    date_field = spec.get("date_field")
+    if date_field:
+        try:
+            target = table.field_by_id(date_field)
+        except KeyError:
+            yield (
+                f"no field with id {date_field!r} in table {table.name!r}",
+                ("numbering", "date_field"),
+            )
+        else:
+            if target.type not in ("date", "datetime"):
+                yield (
+                    f"{date_field!r} is a {target.type} field, not a date",
+                    ("numbering", "date_field"),
+                )

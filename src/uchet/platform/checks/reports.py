@@ -11,7 +11,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from uchet.platform.checks.conditions import iter_conditions
+from uchet.platform.formula import sql as formulas
 from uchet.platform.model.config import Configuration, Field, Labels, Table, as_labels
+from uchet.platform.model.paths import resolve_path
 
 NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 DATES = frozenset({"date", "datetime"})
@@ -98,9 +101,6 @@ class ReportSpec:
     def field_names(self) -> list[str]:
         """Every field name or path the report reads: groups, measures, columns, filters
         and the condition (the user must be able to read each of them)."""
-        from uchet.platform.checks.features import iter_conditions
-        from uchet.platform.formula import sql as formulas
-
         names = [g.field for g in self.group_by]
         names += [m.field for m in self.measures if m.field is not None]
         names += list(self.columns)
@@ -160,8 +160,6 @@ def parse_report(doc: Mapping[str, Any]) -> ReportSpec:
 
 
 def _type_at(config: Configuration, table: Table, path: str) -> Field | str:
-    from uchet.platform.checks.configuration import resolve_path
-
     if path in SYSTEM_TYPES:
         return Field(id=path, name=path, type=SYSTEM_TYPES[path], label=as_labels(path))
     return resolve_path(config, table, tuple(path.split(".")))
@@ -175,8 +173,6 @@ def report_problems(
     config: Configuration, table: Table, doc: Mapping[str, Any]
 ) -> Iterator[Problem]:
     """Every semantic problem of the report document ``doc`` over ``table``."""
-    from uchet.platform.checks.features import iter_conditions
-    from uchet.platform.formula import sql as formulas
 
     spec = parse_report(doc)
     for i, g in enumerate(spec.group_by):

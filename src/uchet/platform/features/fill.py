@@ -20,8 +20,6 @@ from uchet.platform.model.config import Field, Table
 if TYPE_CHECKING:
     from uchet.platform.records.runtime import Runtime
 
-STAMP_TYPES = frozenset({"user", "date", "datetime"})
-
 
 def fill_from_references(
     rt: Runtime, conn: Connection, table: Table, rows: list[dict[str, Any]]
@@ -80,12 +78,3 @@ def stamp_updated(table: Table, old: Mapping[str, Any], values: dict[str, Any], 
             values[f.name] = _stamp_value(f, actor)
         elif not values[when] and old.get(when):
             values[f.name] = None
-
-
-def stamp_problems(table: Table, f: Field) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """Problems of a field's ``stamp``: (message, pointer path below the field)."""
-    if f.type not in STAMP_TYPES:
-        yield f"stamp applies to user, date and datetime fields, not {f.type}", ("stamp",)
-    when = (f.stamp or {}).get("when")
-    if when and not any(x.id == when for x in table.fields):
-        yield f"no field with id {when!r} in table {table.name!r}", ("stamp", "when")

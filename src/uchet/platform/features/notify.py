@@ -31,6 +31,7 @@ from uchet.platform.features.mailer import send_mail, smtp_settings
 from uchet.platform.formula import sql as formulas
 from uchet.platform.model.config import Labels, Table, as_labels, label_text
 from uchet.platform.query.filters import Filter
+from uchet.platform.query.listquery import run_query
 from uchet.platform.records.runtime import Runtime
 
 #: A reminder whose time passed less than this long ago when it is saved still fires.
@@ -227,8 +228,6 @@ def deliver(
 
 
 def _records(rt: Runtime, conn: Connection, table: Table, ids: list[Any]) -> dict[Any, dict]:
-    from uchet.platform.query.listquery import run_query
-
     found: dict[Any, dict] = {}
     for chunk in _chunks(ids, 500):
         result = run_query(

@@ -9,15 +9,14 @@ with ``UPDATE ... RETURNING`` inside the transaction that inserts the document, 
   writers already hold the database lock from ``BEGIN IMMEDIATE``);
 * a failed insert rolls the counter back with it, so no number is ever skipped.
 
-Patterns are parsed here, never passed to ``str.format`` (which would let a configuration
-reach attributes of the values).
+Patterns are parsed by :mod:`uchet.platform.model.numbering`, never passed to ``str.format``
+(which would let a configuration reach attributes of the values).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from uchet.platform.model.config import Field, Table
+from uchet.platform.model.numbering import parse_pattern
 
-_TOKEN = re.compile(r"\{(seq|year|month|day)(?::0?([1-9][0-9]?)d)?\}")
 #: Period key of a date for each ``reset`` value.
 PERIODS = {
     "never": lambda day: "",
@@ -58,23 +57,6 @@ class Numbering:
                 name, width = part
                 out.append(str(values[name]).zfill(width or default_width[name]))
         return "".join(out)
-
-
-def parse_pattern(pattern: str) -> tuple[str | tuple[str, int], ...]:
-    """Split a pattern into literal text and placeholders; ValueError says what is wrong."""
-    parts: list[str | tuple[str, int]] = []
-    pos = 0
-    for m in _TOKEN.finditer(pattern):
-        parts.append(pattern[pos : m.start()])
-        parts.append((m.group(1), int(m.group(2) or 0)))
-        pos = m.end()
-    parts.append(pattern[pos:])
-    literal = "".join(p for p in parts if isinstance(p, str))
-    if "{" in literal or "}" in literal:
-        raise ValueError("unknown placeholder: use {seq}, {seq:05d}, {year}, {month} or {day}")
-    if sum(1 for p in parts if isinstance(p, tuple) and p[0] == "seq") != 1:
-        raise ValueError("the pattern needs exactly one {seq}")
-    return tuple(p for p in parts if p != "")
 
 
 def numbering_of(table: Table, f: Field) -> Numbering:
@@ -132,29 +114,3 @@ def fill_numbers(
             first = allocate(conn, counters, f.id, period, len(batch))
             for i, (row, day) in enumerate(batch):
                 row[f.name] = rule.render(first + i, day)
-
-
-def numbering_problems(table: Table, f: Field) -> Iterable[tuple[str, tuple[str, ...]]]:
-    """(message, pointer path below the field) for each problem of a numbering rule."""
-    spec: Mapping[str, Any] = f.numbering or {}
-    if f.type != "string":
-        yield f"numbering needs a string field, not {f.type}", ("numbering",)
-    try:
-        parse_pattern(spec.get("pattern", ""))
-    except ValueError as e:
-        yield f"numbering pattern: {e}", ("numbering", "pattern")
-    date_field = spec.get("date_field")
-    if date_field:
-        try:
-            target = table.field_by_id(date_field)
-        except KeyError:
-            yield (
-                f"no field with id {date_field!r} in table {table.name!r}",
-                ("numbering", "date_field"),
-            )
-        else:
-            if target.type not in ("date", "datetime"):
-                yield (
-                    f"{date_field!r} is a {target.type} field, not a date",
-                    ("numbering", "date_field"),
-                )

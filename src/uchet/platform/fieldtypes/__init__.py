@@ -1,4 +1,8 @@
-"""Field types: the registry and the built-in types (see :mod:`.base`)."""
+"""Field types: the registry and the built-in types (see :mod:`.base`), and the validation
+of record values the types' parsers and marshmallow fields make up (:mod:`.validation`).
+
+May import ``model`` only. Re-exports the names plug-ins use to write a field type.
+"""
 
 from uchet.platform.fieldtypes.base import (
     FieldType,

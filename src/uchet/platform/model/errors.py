@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from uchet.platform.model.i18n import Text
+
 
 class UchetError(Exception):
     """Base class of every error uchet raises on purpose."""
@@ -61,8 +63,6 @@ class ConflictError(UchetError):
         )
         actual = current.get("version") if current else None
         state = "was deleted" if current is None else f"is now at version {actual}"
-        from uchet.platform.model.i18n import Text  # i18n imports nothing of this module's users
-
         key = "deleted_meanwhile" if current is None else "changed_meanwhile"
         super().__init__(Text(key, table=table, id=record_id, expected=expected, state=state))
 

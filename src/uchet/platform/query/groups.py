@@ -1,31 +1,19 @@
-"""Group counts of list queries and the values a column filter offers.
+"""The groups of a list page and the values a column filter offers, as data.
 
-Rows are grouped by raw values in a subquery; titles of references are joined to the
-groups afterwards, so each title is looked up once per group rather than once per row
-(on 1M clients this is faster than the hand-written join, see ``docs/performance.md``).
+The group counts statement itself is built with the query's other statements
+(:mod:`.statements`); :func:`page_groups` counts only the groups a page shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from uchet.platform.query.driver import connected
-from uchet.platform.query.filters import (
-    OPERATORS,
-    Filter,
-    filters_condition,
-    prepare_connection,
-)
-from uchet.platform.query.names import Sight, Target, check_readable, resolve
-from uchet.platform.schema.compiler import CompiledModel
-
-if TYPE_CHECKING:
-    from uchet.platform.query.listquery import ListQuery
+from uchet.platform.query.statements import StatementBuilder
 
 
 @dataclass(frozen=True)
@@ -48,103 +36,14 @@ class DistinctValue:
     count: int
 
 
-def groups_statement(query: ListQuery, by_title: bool, limit: int | None) -> Any:
-    """Row counts per distinct combination of ``query``'s ``group_by`` values, ordered by
-    key (by title first when ``by_title``), at most ``group_limit`` (or ``limit``) groups."""
-    targets = query.group_targets
-    n = len(targets)
-    keyed = (
-        sa.select(*(t.expr.label(f"k{i}") for i, t in enumerate(targets)))
-        .select_from(query.ct.sql).where(*query.where).subquery()
-    )  # fmt: skip
-    keys = [keyed.c[f"k{i}"] for i in range(n)]
-    grouped = sa.select(*keys, sa.func.count().label("n")).group_by(*keys).subquery()
-    source: Any = grouped
-    titles: list[Any] = []
-    order: list[Any] = []
-    for i, target in enumerate(targets):
-        key = grouped.c[f"k{i}"]
-        if target.title is None:
-            titles.append(sa.null().label(f"t{i}"))
-        else:
-            alias, title = _group_title(query, i, target)
-            on = sa.and_(alias.c.id == key, *target.title.visible(alias))
-            source = source.outerjoin(alias, on)
-            titles.append(title.label(f"t{i}"))
-            if by_title:
-                order.append(title.asc().nulls_first())
-        order.append(key.asc().nulls_first() if target.nullable else key.asc())
-    return (
-        sa.select(*(grouped.c[f"k{i}"] for i in range(n)), *titles, grouped.c.n)
-        .select_from(source).order_by(*order).limit(limit or query.group_limit)
-    )  # fmt: skip
-
-
-def _group_title(query: ListQuery, i: int, target: Target) -> tuple[Any, Any]:
-    """An alias of the referenced table for the ``i``-th group key and the title on it
-    (shared by every query of this model version, like the page's joins)."""
-    source = target.title
-    assert source is not None
-
-    def build() -> tuple[Any, Any]:
-        alias = source.table.alias()
-        return alias, source.on(alias)
-
-    return query.model.cached(("group_title", query.ct.table.id, target.name, i), build)
-
-
 def group(row: Any, n: int) -> Group:
-    """The :class:`Group` of a row of :func:`groups_statement` with ``n`` keys."""
+    """The :class:`Group` of a row of the groups statement (``StatementBuilder.groups_statement``)
+    with ``n`` keys."""
     values = tuple(row)
     return Group(values[:n], values[n : 2 * n], int(values[2 * n]))
 
 
-def distinct_values(
-    model: CompiledModel,
-    table_id: str,
-    field_name: str,
-    *,
-    connection: Connection | Engine,
-    row_condition: Any = None,
-    search_prefix: str | None = None,
-    filters: Iterable[Filter | Mapping[str, Any]] = (),
-    readable: Iterable[str] | None = None,
-    limit: int = 100,
-    sight: Sight | None = None,
-) -> list[DistinctValue]:
-    """The values a column filter offers for ``field_name``: those present in rows the user
-    may see (``row_condition``), optionally starting with ``search_prefix`` (case-insensitive;
-    a reference's title), with titles for references and row counts. References are
-    ordered by title, other values by value; NULL is offered too (value None).
-
-    A reference whose title ``sight`` hides offers its ids, without titles, and
-    ``search_prefix`` matches the id's digits.
-    """
-    from uchet.platform.query.listquery import ListQuery  # query imports this module
-
-    ct = model[table_id]
-    conditions = [] if row_condition is None else [row_condition]
-    if search_prefix:
-        target = resolve(model, ct, field_name, key=field_name, sight=sight)
-        check_readable(target, readable)
-        if target.is_text or target.title is not None:
-            prefix = Filter(field_name, "startswith", search_prefix)
-            conditions.append(filters_condition(model, ct, [prefix], sight=sight))
-        else:
-            # Numbers and dates are offered by the text they start with.
-            text = sa.cast(target.expr, sa.String)
-            conditions.append(OPERATORS["startswith"](text, search_prefix))
-    query = ListQuery(
-        model, table_id, filters=filters, readable=readable, group_by=[field_name],
-        row_condition=sa.and_(*conditions) if conditions else None, count=False, sight=sight,
-    )  # fmt: skip
-    statement = query.groups_statement(by_title=True, limit=limit)
-    with connected(connection) as conn:
-        prepare_connection(conn)
-        return [DistinctValue(r[0], r[1], int(r[2])) for r in conn.execute(statement)]
-
-
-def page_groups(query: ListQuery, built: ListQuery, rows: list[dict[str, Any]],
+def page_groups(query: StatementBuilder, built: StatementBuilder, rows: list[dict[str, Any]],
                 bind: Connection | Engine) -> list[Group] | None:  # fmt: skip
     """Capped counts of the groups the page shows, at every level (``group_counts="page"``):
     one ``count(*)`` over at most ``count_limit + 1`` rows per group header, index-backed by

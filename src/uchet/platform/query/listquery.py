@@ -16,46 +16,43 @@ The parts live in their own modules: names and rights through references
 (:mod:`.query_names`), filter operators (:mod:`.query_filters`), group counts and the
 values a column filter offers (:mod:`.query_groups`), the statements themselves
 (:mod:`.query_statements`), running the statements and shaping
-their rows (:mod:`.query_run`, on SQLite through :mod:`.query_driver`). This module
-re-exports what callers import from it.
+their rows (:mod:`.query_run`, on SQLite through :mod:`.query_driver`). The state they share
+and the name checks the plan repeats are :class:`.base.QueryBase`; every one of these modules
+sits below this one, which alone builds a :class:`ListQuery` (so :func:`distinct_values`,
+which builds one, is here too). This module re-exports what callers import from it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from uchet.platform.model.config import SYSTEM_COLUMNS
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.i18n import Text
+from uchet.platform.query.base import Bound
 from uchet.platform.query.cache import model_cache
-from uchet.platform.query.cursor import SortKey, decode
+from uchet.platform.query.cursor import decode
+from uchet.platform.query.driver import connected
 from uchet.platform.query.filters import (
     OPERATORS,
     Filter,
     PlannedFilter,
+    filters_condition,
     plan_filters,
     plan_value,
+    prepare_connection,
 )
-from uchet.platform.query.groups import (
-    DistinctValue,
-    Group,
-    distinct_values,
-)
-from uchet.platform.query.names import Sight, Target, check_readable, resolve
+from uchet.platform.query.groups import DistinctValue, Group
+from uchet.platform.query.names import Sight, check_readable, resolve
 from uchet.platform.query.plan import QueryPlan, build_plan, plan_key
 from uchet.platform.query.run import QueryResult, run
-from uchet.platform.query.statements import TITLE_SUFFIX, StatementBuilder
+from uchet.platform.query.statements import StatementBuilder
 from uchet.platform.schema.compiler import CompiledModel
-from uchet.platform.schema.search import (
-    MatchOrder,
-    readable_slots,
-    search_ranges,
-)
+from uchet.platform.schema.search import readable_slots, search_ranges
 
 __all__ = [
     "OPERATORS",
@@ -72,20 +69,6 @@ MAX_LIMIT = 1000
 #: ``group_counts``: "all" groups of the query (a GROUP BY over every matching row), or only
 #: the groups on the page, each counted up to ``count_limit`` (O(page) on any table).
 GROUP_COUNTS = ("all", "page")
-#: The sort key text of a search page in the order of the matched term (see MatchOrder).
-MATCH_SORT = "~match"
-
-
-class _Bound(NamedTuple):
-    """A query's values in its statements (see :meth:`ListQuery._bind_all`)."""
-
-    filters: list[PlannedFilter]
-    ranges: list[list[tuple[Any, Any]]]
-    fields: list[Any] | None
-    after: list[Any] | None
-    limit: Any
-    offset: Any
-    count_limit: Any
 
 
 _PARAM_NAMES = tuple(f"v{i}" for i in range(64))
@@ -154,7 +137,7 @@ class ListQuery(StatementBuilder):
         self.row_condition = row_condition
         self.group_counts = group_counts
         # Reference field name -> (alias, ON clause, title): LEFT OUTER JOINs of the page.
-        self._joins: dict[str, tuple[Any, Any, Any]] = {}
+        self.joins: dict[str, tuple[Any, Any, Any]] = {}
         self._selected: tuple[dict[str, Any], list[str]] | None = None
         #: Statements built so far, by kind (and compiled forms of them, see query_run).
         self.statements: dict[Hashable, Any] = {}
@@ -173,7 +156,7 @@ class ListQuery(StatementBuilder):
         except (ValidationError, PermissionDenied):
             shape = False
         if shape is False:
-            self._joins = {}
+            self.joins = {}
             shape = self._check(filters, sort, search, columns, group_by, after,
                                 row_condition_key)  # fmt: skip
         #: Everything the statements depend on besides bound values (None: not known).
@@ -204,7 +187,7 @@ class ListQuery(StatementBuilder):
         )
         self.columns, self.group_targets = list(plan.columns), list(plan.group_targets)
         self.match, self.sort_keys = plan.match, list(plan.sort_keys)
-        self._joins = dict(plan.joins)
+        self.joins = dict(plan.joins)
         self._filters = [plan_value(self.model, target, op, flt, self.locale)
                          for flt, (op, target) in zip(filters, plan.filters)]  # fmt: skip
         self._ranges = ranges
@@ -238,32 +221,25 @@ class ListQuery(StatementBuilder):
                          locale=self.locale, sight=self.sight) if filters else []
         )  # fmt: skip
         self._ranges = ranges = self._search_ranges(search)
-        self.columns = self._columns(columns)
-        self.group_targets = [self._readable(name, "group_by") for name in group_by]
+        self.columns = self.column_targets(columns)
+        self.group_targets = [self.readable_target(name, "group_by") for name in group_by]
         # A search with no sort asked for is read in the order of the matched term: O(page)
         # however many records match (sorting them all by name is O(matches)). Only for a
         # first word with one range (a typed phone has two, and would need a sort anyway).
-        self.match = (self._match_order() if ranges and not sort and not group_by
+        self.match = (self.match_order() if ranges and not sort and not group_by
                       and len(ranges[0]) == 1 else None)  # fmt: skip
-        self.sort_keys = self._sort(sort)
+        self.sort_keys = self.sort_keys_for(sort)
         self.after = decode(self.sort_keys, after) if after else None
         # Only the terms of the search fields the user may read (ARCHITECTURE rule 5).
         self._slots = readable_slots(self.ct.table, self.readable) if ranges else None
         return self._shape(self._filters, ranges, group_by, self.row_condition, row_condition_key)
 
-    def _match_order(self) -> MatchOrder:
-        assert self.ct.search is not None
-        search_table = self.ct.search
-        aliases = self.model.cached(("search_match", self.ct.table.id),
-                                    lambda: MatchOrder.aliases(search_table))  # fmt: skip
-        return MatchOrder(search_table, aliases)
-
-    def _bind_all(self, bind: Callable[..., Any]) -> _Bound:
+    def _bind_all(self, bind: Callable[..., Any]) -> Bound:
         """Every value of the query passed to ``bind(value, type)``, in one fixed order, so
         two queries of the same shape have the same parameter names and can share one
         statement. The constructor collects the values (:attr:`params`); building a
         statement makes them bound parameters of those names (:attr:`_bound`)."""
-        return _Bound(
+        return Bound(
             [p.bound(bind) for p in self._filters],
             [[(bind(lo), bind(hi)) for lo, hi in word] for word in self._ranges],
             None if self._slots is None else [bind(i, sa.SmallInteger()) for i in self._slots],
@@ -294,7 +270,7 @@ class ListQuery(StatementBuilder):
         return dict(zip(_param_names(len(values)), values))
 
     @property
-    def _bound(self) -> _Bound:
+    def _bound(self) -> Bound:
         """The query's values as named bound parameters (made when a statement is built)."""
         if "bound" not in self.statements:
             names = iter(self.params)
@@ -305,7 +281,7 @@ class ListQuery(StatementBuilder):
             self.statements["bound"] = self._bind_all(bind)
             unused = next(names, None)
             assert unused is None, f"{unused} has no value in the statements"  # _values' order
-        return cast(_Bound, self.statements["bound"])
+        return cast(Bound, self.statements["bound"])
 
     def _search_ranges(self, search: str | None) -> list[list[tuple[str, str]]]:
         if search is None or not search.strip():
@@ -347,86 +323,11 @@ class ListQuery(StatementBuilder):
             return None
         return shape
 
-    # -- building ---------------------------------------------------------------------------
-    def _readable(self, name: str, key: str) -> Target:
-        target = resolve(self.model, self.ct, name, key=key, sight=self.sight)
-        check_readable(target, self.readable)
-        return target
-
-    def _columns(self, columns: Sequence[str] | None) -> list[Target]:
-        if columns is not None and not all(isinstance(c, str) for c in columns):
-            return self._resolve_columns(columns)
-        # Resolving every column of a wide table is a good part of a page's cost; the
-        # result depends only on the names and the rights, so it is kept per model version.
-        key = (self.ct.table.id, None if columns is None else tuple(columns), self.readable,
-               None if self.sight is None else self.sight.key)  # fmt: skip
-        cache = model_cache(self.model, "list_columns")
-        return list(cache.get(key, lambda: tuple(self._resolve_columns(columns))))
-
-    def _resolve_columns(self, columns: Sequence[str] | None) -> list[Target]:
-        names = [f.name for f in self.ct.table.fields] if columns is None else list(columns)
-        unknown = [n for n in names if n not in SYSTEM_COLUMNS and not self.ct.table.has_field(n)]
-        if unknown:
-            valid = ", ".join([*SYSTEM_COLUMNS, *(f.name for f in self.ct.table.fields)])
-            raise ValidationError({"columns": [Text("unknown_fields", names=", ".join(unknown),
-                                                    valid=valid)]})  # fmt: skip
-        system = list(SYSTEM_COLUMNS) if columns is None else ["id", "version"]
-        wanted = dict.fromkeys([*system, *names])  # ordered, without duplicates
-        # Unreadable fields are left out silently: a saved column list stays usable.
-        readable = [n for n in wanted if self.readable is None or n in SYSTEM_COLUMNS
-                    or n in self.readable]  # fmt: skip
-        return [resolve(self.model, self.ct, n, sight=self.sight) for n in readable]
-
-    def _sort(self, sort: Sequence[str]) -> list[SortKey]:
-        if self.match is not None:
-            # The matched term, then the record id (read from the search table too, so the
-            # order is the search table's primary key order).
-            return [SortKey(MATCH_SORT, self.match.term, False, False, "_sort0"),
-                    SortKey("id", self.match.record_id, False, False, "id")]  # fmt: skip
-        if sort:
-            texts, checked = list(sort), True
-        else:
-            table = self.ct.table
-            texts = [("-" if k.descending else "") + table.field_by_id(k.field).name
-                     for k in table.default_sort]  # fmt: skip
-            # The configured default is not the user's request: skip what they can't read.
-            texts = [t for t in texts if self.readable is None or t.lstrip("-") in self.readable]
-            checked = False
-        keys: list[SortKey] = []
-        seen: set[str] = set()
-        for text in [*texts, "id"]:
-            name = text.removeprefix("-")
-            if name in seen:
-                continue  # a repeated key, or the id tiebreaker already requested
-            seen.add(name)
-            target = (self._readable(name, "sort") if checked
-                      else resolve(self.model, self.ct, name, sight=self.sight))  # fmt: skip
-            expr, nullable, row_key = target.expr, target.nullable, name
-            # A reference sorts by what people see, the referenced record's title; by its
-            # bare id when the user may not see the title (a sort must not reveal the order
-            # of what it hides). A grouped reference sorts by its raw value, the order of its
-            # groups: that is index order, so a grouped page stays O(page) (titles would sort
-            # the whole table).
-            grouped = any(g.name == name for g in self.group_targets)
-            if target.title is not None and not grouped:
-                expr, nullable, row_key = self._title_ref(target), True, name + TITLE_SUFFIX
-            keys.append(SortKey(text, expr, text.startswith("-"), nullable, row_key))
-        return keys
-
     # -- running ------------------------------------------------------------------------------
     def run(self, bind: Connection | Engine) -> QueryResult:
         """Execute: the page, then the capped count and group counts when asked for
         (:func:`.query_run.run`)."""
         return run(self, bind)
-
-    def template(self) -> ListQuery:
-        """The query whose statements this one runs: the first one of the same shape built
-        in this model version (its statements are then reused with this query's values:
-        building and compiling them cost several times what SQLite needs for a page)."""
-        if self.shape is None:
-            return self
-        cache = model_cache(self.model, "list_statements")
-        return cast(ListQuery, cache.get(self.shape, lambda: self))
 
 
 def run_query(
@@ -435,3 +336,46 @@ def run_query(
     """Build a :class:`ListQuery` of ``table_id`` with ``options`` (its keyword arguments)
     and run it on ``connection`` (an engine opens and closes one)."""
     return ListQuery(model, table_id, **options).run(connection)
+
+
+def distinct_values(
+    model: CompiledModel,
+    table_id: str,
+    field_name: str,
+    *,
+    connection: Connection | Engine,
+    row_condition: Any = None,
+    search_prefix: str | None = None,
+    filters: Iterable[Filter | Mapping[str, Any]] = (),
+    readable: Iterable[str] | None = None,
+    limit: int = 100,
+    sight: Sight | None = None,
+) -> list[DistinctValue]:
+    """The values a column filter offers for ``field_name``: those present in rows the user
+    may see (``row_condition``), optionally starting with ``search_prefix`` (case-insensitive;
+    a reference's title), with titles for references and row counts. References are
+    ordered by title, other values by value; NULL is offered too (value None).
+
+    A reference whose title ``sight`` hides offers its ids, without titles, and
+    ``search_prefix`` matches the id's digits.
+    """
+    ct = model[table_id]
+    conditions = [] if row_condition is None else [row_condition]
+    if search_prefix:
+        target = resolve(model, ct, field_name, key=field_name, sight=sight)
+        check_readable(target, readable)
+        if target.is_text or target.title is not None:
+            prefix = Filter(field_name, "startswith", search_prefix)
+            conditions.append(filters_condition(model, ct, [prefix], sight=sight))
+        else:
+            # Numbers and dates are offered by the text they start with.
+            text = sa.cast(target.expr, sa.String)
+            conditions.append(OPERATORS["startswith"](text, search_prefix))
+    query = ListQuery(
+        model, table_id, filters=filters, readable=readable, group_by=[field_name],
+        row_condition=sa.and_(*conditions) if conditions else None, count=False, sight=sight,
+    )  # fmt: skip
+    statement = query.groups_statement(by_title=True, limit=limit)
+    with connected(connection) as conn:
+        prepare_connection(conn)
+        return [DistinctValue(r[0], r[1], int(r[2])) for r in conn.execute(statement)]

@@ -24,10 +24,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.util import ClauseAdapter
 
-from uchet.platform.checks.configuration import resolve_path
 from uchet.platform.model.config import Field, as_labels
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.i18n import Text
+from uchet.platform.model.paths import resolve_path
 from uchet.platform.schema.compiler import CompiledModel, CompiledTable
 
 

@@ -21,15 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from uchet.platform.query.base import QueryBase
 from uchet.platform.query.cursor import SortKey
 from uchet.platform.query.filters import Filter, Operator, operator
 from uchet.platform.query.names import Target, check_readable, resolve
 from uchet.platform.schema.search import MatchOrder, readable_slots
-
-if TYPE_CHECKING:
-    from uchet.platform.query.listquery import ListQuery
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +51,7 @@ class QueryPlan:
 
 
 def plan_key(
-    query: ListQuery,
+    query: QueryBase,
     filters: Sequence[Filter],
     sort: Sequence[str],
     columns: Sequence[str] | None,
@@ -83,7 +81,7 @@ def plan_key(
 
 
 def build_plan(
-    query: ListQuery,
+    query: QueryBase,
     filters: Sequence[Filter],
     sort: Sequence[str],
     columns: Sequence[str] | None,
@@ -98,12 +96,12 @@ def build_plan(
         target = resolve(query.model, query.ct, flt.field, sight=query.sight)
         check_readable(target, query.readable)
         checked.append((op, target))
-    query.columns = query._columns(columns)
-    query.group_targets = [query._readable(name, "group_by") for name in group_by]
-    query.match = query._match_order() if match_order else None
-    query.sort_keys = query._sort(sort)
+    query.columns = query.column_targets(columns)
+    query.group_targets = [query.readable_target(name, "group_by") for name in group_by]
+    query.match = query.match_order() if match_order else None
+    query.sort_keys = query.sort_keys_for(sort)
     return QueryPlan(
         tuple(checked), tuple(query.columns), tuple(query.group_targets), query.match,
-        tuple(query.sort_keys), dict(query._joins),
+        tuple(query.sort_keys), dict(query.joins),
         readable_slots(query.ct.table, query.readable),
     )  # fmt: skip

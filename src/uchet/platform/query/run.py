@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -14,9 +14,7 @@ from uchet.platform.query.cursor import encode
 from uchet.platform.query.driver import DriverSelect, connected, driver_cursor, driver_engine
 from uchet.platform.query.filters import prepare_connection
 from uchet.platform.query.groups import Group, group, page_groups
-
-if TYPE_CHECKING:
-    from uchet.platform.query.listquery import ListQuery
+from uchet.platform.query.statements import StatementBuilder
 
 #: ``execute(key) -> (column keys, rows)`` of the statement ``rows``, ``count`` or ``groups``.
 Execute = Callable[[str], tuple[list[str], Sequence[Any]]]
@@ -33,7 +31,7 @@ class QueryResult:
     groups: list[Group] = field(default_factory=list)
 
 
-def run(query: ListQuery, bind: Connection | Engine) -> QueryResult:
+def run(query: StatementBuilder, bind: Connection | Engine) -> QueryResult:
     """Run ``query``'s statements (those of its template, with its values) on ``bind``."""
     built = query.template()
     all_groups = query.group_targets and query.group_counts == "all"
@@ -69,7 +67,7 @@ def run(query: ListQuery, bind: Connection | Engine) -> QueryResult:
 
 
 def _driver_selects(
-    built: ListQuery, engine: Engine, keys: Sequence[str]
+    built: StatementBuilder, engine: Engine, keys: Sequence[str]
 ) -> dict[str, DriverSelect] | None:
     """The statements ``keys`` of ``built`` compiled for the driver (kept with them); None
     when one of them must run through SQLAlchemy."""
@@ -83,7 +81,7 @@ def _driver_selects(
     return selects if all(s.usable for s in selects.values()) else None
 
 
-def _result(query: ListQuery, built: ListQuery, execute: Execute) -> QueryResult:
+def _result(query: StatementBuilder, built: StatementBuilder, execute: Execute) -> QueryResult:
     """Run the statements of ``built`` through ``execute`` and shape what they return."""
     sort_row_keys = built.sort_row_keys()
     # Plain tuples made into dicts by a function made for these columns: a Row's mapping
@@ -135,7 +133,7 @@ def dict_maker(keys: Sequence[str]) -> Callable[[Sequence[Sequence[Any]]], list[
     return make
 
 
-def _total(query: ListQuery, execute: Execute, on_page: int, more: bool) -> tuple[int, bool]:
+def _total(query: StatementBuilder, execute: Execute, on_page: int, more: bool) -> tuple[int, bool]:
     if not more and query.after is None and (on_page or not query.offset):
         # The last page from a known position: the total needs no query at all.
         total = query.offset + on_page

@@ -4,53 +4,32 @@ LEFT OUTER JOINs of reference titles, the capped count and the group counts.
 :class:`StatementBuilder` is the part of :class:`.query.ListQuery` that turns a checked
 request (its targets, sort keys and bound values) into SQLAlchemy statements. The first
 query of a shape becomes the template every later query of that shape runs (see
-``ListQuery.template``), so its statements are built lazily, once, under ``lock``.
+:meth:`StatementBuilder.template`), so its statements are built lazily, once, under ``lock``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import sqlalchemy as sa
 
-from uchet.platform.query.cursor import SortKey, after_condition
-from uchet.platform.query.filters import PlannedFilter
-from uchet.platform.query.groups import groups_statement
+from uchet.platform.query.base import TITLE_SUFFIX, Bound, QueryBase
+from uchet.platform.query.cache import model_cache
+from uchet.platform.query.cursor import after_condition
 from uchet.platform.query.names import Target
-from uchet.platform.schema.compiler import CompiledModel, CompiledTable
 from uchet.platform.schema.search import MatchOrder, distinct_matches, ranges_condition
 
-if TYPE_CHECKING:
-    from uchet.platform.query.listquery import ListQuery, _Bound
 
-#: The suffix of the output column holding a reference's title.
-TITLE_SUFFIX = "__title"
+class StatementBuilder(QueryBase):
+    """Builds and keeps the statements of a :class:`.listquery.ListQuery` (the attributes
+    of :class:`.base.QueryBase` are set by the query's constructor)."""
 
-
-class StatementBuilder:
-    """Builds and keeps the statements of a :class:`.query.ListQuery` (a mixin: the
-    attributes below are set by the query's constructor)."""
-
-    model: CompiledModel
-    ct: CompiledTable
-    lock: threading.RLock
-    statements: dict[Hashable, Any]
-    row_condition: Any
-    match: MatchOrder | None
-    sort_keys: list[SortKey]
-    columns: list[Target]
-    group_targets: list[Target]
-    _joins: dict[str, tuple[Any, Any, Any]]
     _selected: tuple[dict[str, Any], list[str]] | None
-    _filters: list[PlannedFilter]
-    _ranges: list[list[tuple[str, str]]]
 
     if TYPE_CHECKING:  # defined by ListQuery
 
         @property
-        def _bound(self) -> _Bound: ...
+        def _bound(self) -> Bound: ...
 
     @property
     def where(self) -> list[Any]:
@@ -71,36 +50,11 @@ class StatementBuilder:
                 self.statements["where"] = where
             return cast(list[Any], self.statements["where"])
 
-    def _title_ref(self, target: Target) -> Any:
-        """The title of a reference: a joined column for the table's own reference fields
-        (one LEFT OUTER JOIN per field, shared by the column and the sort), a correlated
-        subquery for one reached through a path."""
-        assert target.title is not None
-        if "." in target.name:
-            return target.title.lookup(target.expr)
-        if target.name not in self._joins:
-            title = target.title
-
-            def join() -> tuple[Any, Any, Any]:
-                # Anonymous aliases: SQLAlchemy names them so they never clash with a table.
-                alias = title.table.alias()
-                return alias, alias.c.id == target.expr, title.on(alias)
-
-            # One alias per reference field and model version, shared by every query:
-            # building it (its column collection, the title rewritten onto it) cost more
-            # than running a first page. The user's row rules on the referenced table join
-            # the ON clause, so a row they may not see gives no title.
-            key = ("title_join", self.ct.table.id, target.name)
-            alias, on, title_expr = self.model.cached(key, join)
-            on = sa.and_(on, *title.visible(alias))
-            self._joins[target.name] = (alias, on, title_expr)
-        return self._joins[target.name][2]
-
     def _from(self) -> Any:
         source: Any = self.ct.sql
         if self.match is not None:
             source = self.match.source(source)
-        for alias, on, _title in self._joins.values():
+        for alias, on, _title in self.joins.values():
             source = source.outerjoin(alias, on)
         return source
 
@@ -125,7 +79,7 @@ class StatementBuilder:
             labels[target.name] = target.expr.label(target.name)
             title_key = target.name + TITLE_SUFFIX
             if target.title is not None:
-                labels[title_key] = self._title_ref(target).label(title_key)
+                labels[title_key] = self.title_ref(target).label(title_key)
             elif target.title_hidden:
                 # Rows keep their shape whatever the rights: the title is just unknown.
                 labels[title_key] = sa.null().label(title_key)
@@ -209,11 +163,11 @@ class StatementBuilder:
                 and self.row_condition is None)  # fmt: skip
 
     def groups_statement(self, *, by_title: bool = False, limit: int | None = None) -> Any:
-        """Row counts per group (see :func:`.query_groups.groups_statement`), built once."""
+        """Row counts per group (see :func:`_groups_statement`), built once."""
         key = ("groups", by_title, limit)
         with self.lock:
             if key not in self.statements:
-                self.statements[key] = groups_statement(cast("ListQuery", self), by_title, limit)
+                self.statements[key] = _groups_statement(self, by_title, limit)
             return self.statements[key]
 
     def statement(self, key: str) -> Any:
@@ -222,3 +176,57 @@ class StatementBuilder:
             if key == "rows":
                 return self.rows_statement()
             return self.count_statement() if key == "count" else self.groups_statement()
+
+    def template(self) -> Self:
+        """The query whose statements this one runs: the first one of the same shape built
+        in this model version (its statements are then reused with this query's values:
+        building and compiling them cost several times what SQLite needs for a page)."""
+        if self.shape is None:
+            return self
+        cache = model_cache(self.model, "list_statements")
+        return cast(Self, cache.get(self.shape, lambda: self))
+
+
+def _groups_statement(query: StatementBuilder, by_title: bool, limit: int | None) -> Any:
+    """Row counts per distinct combination of ``query``'s ``group_by`` values, ordered by
+    key (by title first when ``by_title``), at most ``group_limit`` (or ``limit``) groups."""
+    targets = query.group_targets
+    n = len(targets)
+    keyed = (
+        sa.select(*(t.expr.label(f"k{i}") for i, t in enumerate(targets)))
+        .select_from(query.ct.sql).where(*query.where).subquery()
+    )  # fmt: skip
+    keys = [keyed.c[f"k{i}"] for i in range(n)]
+    grouped = sa.select(*keys, sa.func.count().label("n")).group_by(*keys).subquery()
+    source: Any = grouped
+    titles: list[Any] = []
+    order: list[Any] = []
+    for i, target in enumerate(targets):
+        key = grouped.c[f"k{i}"]
+        if target.title is None:
+            titles.append(sa.null().label(f"t{i}"))
+        else:
+            alias, title = _group_title(query, i, target)
+            on = sa.and_(alias.c.id == key, *target.title.visible(alias))
+            source = source.outerjoin(alias, on)
+            titles.append(title.label(f"t{i}"))
+            if by_title:
+                order.append(title.asc().nulls_first())
+        order.append(key.asc().nulls_first() if target.nullable else key.asc())
+    return (
+        sa.select(*(grouped.c[f"k{i}"] for i in range(n)), *titles, grouped.c.n)
+        .select_from(source).order_by(*order).limit(limit or query.group_limit)
+    )  # fmt: skip
+
+
+def _group_title(query: StatementBuilder, i: int, target: Target) -> tuple[Any, Any]:
+    """An alias of the referenced table for the ``i``-th group key and the title on it
+    (shared by every query of this model version, like the page's joins)."""
+    source = target.title
+    assert source is not None
+
+    def build() -> tuple[Any, Any]:
+        alias = source.table.alias()
+        return alias, source.on(alias)
+
+    return query.model.cached(("group_title", query.ct.table.id, target.name, i), build)

@@ -11,16 +11,32 @@ sums a row, or reads a field, the user could not see in the list it stands for
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from uchet.platform.model.config import Table
 from uchet.platform.model.errors import ValidationError
 from uchet.platform.query import listquery as q
-from uchet.platform.query.names import check_readable, resolve
+from uchet.platform.query.names import Sight, check_readable, resolve
+from uchet.platform.records.permissions import Access
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.records.users import User
 
-if TYPE_CHECKING:
-    from uchet.platform.records.service import RecordService
+
+class Reader(Protocol):
+    """What :func:`aggregate` needs of a reader of records (the record service is one):
+    its table, its user's locale and the user's rights on the table."""
+
+    rt: Runtime
+    table: Table
+    user: User
+    locale: str
+
+    def _access(self, action: str) -> Access: ...
+    def _sight(self, access: Access) -> Sight | None: ...
+    def _row_condition(self, access: Access) -> Any: ...
+
 
 #: The aggregates and whether they need a numeric field.
 AGGREGATES = {"count": False, "sum": True, "avg": True, "min": False, "max": False}
@@ -28,7 +44,7 @@ NUMERIC = frozenset({"integer", "decimal", "money", "percent"})
 
 
 def aggregate(
-    service: RecordService,
+    service: Reader,
     aggregate: str = "count",
     field: str | None = None,
     *,

@@ -11,16 +11,24 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from uchet.platform.fieldtypes import FieldType, FileValue
 from uchet.platform.fieldtypes.special import FileType
+from uchet.platform.model.config import Field, Table
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.records.users import User
 
-if TYPE_CHECKING:
-    from uchet.platform.records.runtime import Runtime
-    from uchet.platform.records.service import RecordService
+
+class Audited(Protocol):
+    """What the audit needs of a writer of records (the record service is one)."""
+
+    table: Table
+    user: User
+    #: The table's stored fields with their types.
+    stored_fields: list[tuple[Field, FieldType]]
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ class AuditEntry:
 
 
 def changes_between(
-    service: RecordService, old: Mapping[str, Any], new: Mapping[str, Any] | None
+    service: Audited, old: Mapping[str, Any], new: Mapping[str, Any] | None
 ) -> dict[str, list[Any]]:
     """Field name -> [old, new] for every stored field whose value differs.
 
@@ -138,7 +146,7 @@ def _dump(ftype: Any, f: Any, value: Any) -> Any:
 
 
 def audit_rows(
-    service: RecordService, action: str, entries: Sequence[tuple[Any, Mapping[str, list[Any]]]]
+    service: Audited, action: str, entries: Sequence[tuple[Any, Mapping[str, list[Any]]]]
 ) -> list[dict[str, Any]]:
     """Rows for ``uchet_audit``, one per (record id, changes)."""
     now = dt.datetime.now().replace(microsecond=0)

@@ -23,8 +23,8 @@ differs is how the rows reach the database:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,15 +32,42 @@ from sqlalchemy.exc import IntegrityError
 
 from uchet.hookspecs import InsertBatch, RecordChange
 from uchet.platform.fieldtypes import FileValue
+from uchet.platform.model.config import Field
 from uchet.platform.model.errors import ValidationError
 from uchet.platform.model.i18n import message
-from uchet.platform.records.audit import creation_changes, creation_json
+from uchet.platform.records.audit import Audited, creation_changes, creation_json
 from uchet.platform.records.bulk_insert import DriverInsert, Raw, Same, deferred_indexes
+from uchet.platform.records.permissions import Access
+from uchet.platform.records.runtime import Runtime
+from uchet.platform.schema.compiler import CompiledTable
 from uchet.platform.schema.database import write_transaction
 from uchet.platform.schema.search import SEARCH_FIELD_COLUMN, term_columns
 
-if TYPE_CHECKING:
-    from uchet.platform.records.service import RecordService
+
+class BulkWriter(Audited, Protocol):
+    """What :func:`create_many` needs of the record service: its table and user, and the
+    steps of a single create it repeats for many rows (the service implements them)."""
+
+    rt: Runtime
+    ct: CompiledTable
+    locale: str
+    file_fields: list[Field]
+
+    def _access(self, action: str) -> Access: ...
+    def _refused_fields(self, access: Access) -> dict[str, str]: ...
+    def _preparer(self) -> Callable[[Mapping[str, Any], int | None], dict[str, Any]]: ...
+    def _check_references(
+        self, conn: Connection, rows: Sequence[Mapping[str, Any]]
+    ) -> dict[int, dict[str, list[str]]]: ...
+    def _store_files(self, conn: Connection, values: dict[str, Any]) -> None: ...
+    def _allocate_ids(self, conn: Connection, count: int) -> list[int]: ...
+    def _ensure_all_visible(self, conn: Connection, ids: list[Any], access: Access) -> None: ...
+    def _maintain_rollups(
+        self,
+        conn: Connection,
+        rows: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
+    ) -> None: ...
+
 
 #: At most this many bad rows are described in a BulkValidationError.
 MAX_REPORTED_ROWS = 50
@@ -64,7 +91,7 @@ class BulkValidationError(ValidationError):
         self.args = (f"{total} invalid row(s); nothing was written. " + str(self),)
 
 
-def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
+def create_many(service: BulkWriter, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
     """See :meth:`RecordService.create_many`."""
     access = service._access("create")
     prepared = _validated(service, rows, service._refused_fields(access))
@@ -134,7 +161,7 @@ def create_many(service: RecordService, rows: Iterable[Mapping[str, Any]]) -> li
 
 
 def _validated(
-    service: RecordService, rows: Iterable[Mapping[str, Any]], refused: Mapping[str, str]
+    service: BulkWriter, rows: Iterable[Mapping[str, Any]], refused: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """Every row through the single-create path (defaults, writable fields, validator;
     a value repeated across rows is checked once, see ``validation.Checks.bulk``)."""
@@ -158,7 +185,7 @@ def _validated(
 
 
 def _unique_problems(
-    service: RecordService, conn: Connection, rows: Sequence[Mapping[str, Any]]
+    service: BulkWriter, conn: Connection, rows: Sequence[Mapping[str, Any]]
 ) -> RowProblems:
     """Rows whose value of a unique field is taken: by an existing record, or by an earlier
     row of the same load. The messages are those of a single create."""
@@ -189,7 +216,7 @@ def _unique_problems(
 
 
 def _write_audit(
-    service: RecordService, conn: Connection, ids: Sequence[Any], rows: Sequence[Mapping]
+    service: BulkWriter, conn: Connection, ids: Sequence[Any], rows: Sequence[Mapping]
 ) -> None:
     """One audit entry per new record, as a single create writes it (the same changes;
     on SQLite their JSON text is built here, see :func:`audit.creation_json`)."""
@@ -210,7 +237,7 @@ def _write_audit(
 
 
 def _statement(
-    service: RecordService, conn: Connection, table: sa.Table, columns: Sequence[str]
+    service: BulkWriter, conn: Connection, table: sa.Table, columns: Sequence[str]
 ) -> DriverInsert:
     key = ("bulk_insert", table.name, tuple(columns))
     return service.rt.cached(key, lambda: DriverInsert(table, columns, conn.dialect))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from uchet.platform.model.errors import PermissionDenied
 from uchet.platform.model.i18n import Text
+from uchet.platform.query.filters import OPERATORS
 from uchet.platform.records.users import User
 
 if TYPE_CHECKING:
@@ -150,8 +151,6 @@ class Permissions:
         return sa.or_(*alternatives)
 
     def _condition(self, user: User, ct: CompiledTable, rule: Mapping[str, Any]) -> Any:
-        from uchet.platform.query.filters import OPERATORS
-
         if "any" in rule:  # {"any": [...]}: one of the conditions (a task of my client OR mine)
             return sa.or_(*(self._condition(user, ct, r) for r in rule["any"]))
         path = tuple(rule["field"].split("."))

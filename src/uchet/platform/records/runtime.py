@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.fieldtypes.special import DEFAULT_MAX_FILE_SIZE
+from uchet.platform.fieldtypes.validation import RecordValidator
 from uchet.platform.model.config import Configuration
 from uchet.platform.records.permissions import Permissions
-from uchet.platform.records.validation import RecordValidator
 from uchet.platform.schema.compiler import CompiledModel, CompiledTable
 
 DEFAULT_COUNT_LIMIT = 10_000

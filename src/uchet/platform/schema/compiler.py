@@ -19,10 +19,10 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import column_property, registry, relationship
 
-from uchet.platform.checks.configuration import resolve_path
 from uchet.platform.fieldtypes import FieldTypeRegistry, rollup_nullable, stored_rollup
 from uchet.platform.formula import sql as formulas
 from uchet.platform.model.config import Configuration, Field, Table
+from uchet.platform.model.paths import resolve_path
 from uchet.platform.schema.system import ID_TYPE, define_system_tables
 
 T = TypeVar("T")

@@ -1,27 +1,23 @@
 """Schema-change operations: small data objects, one per kind of change (ARCHITECTURE rule 4).
 
 An operation names what changes by stable ids (rule 2); the names it carries only serve to
-describe it. Each is marked ``destructive`` when it can lose data. How an operation runs
-through Alembic ``Operations`` is registered per class with :func:`implementation_for` (as
-in Alembic's ``toimpl``), so there is no switch on strings and a plugin can replace one; the
-built-in implementations live in :mod:`uchet.platform.schema.runner`.
+describe it. Each is marked ``destructive`` when it can lose data. Operations are plain data
+and know nothing of how they run: the :class:`~uchet.platform.schema.runner.Runner` owns the
+registry of implementations, one per class (as Alembic's ``Operations.implementation_for``),
+so there is no switch on strings and a plugin can replace one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.fieldtypes.base import ParseError
 from uchet.platform.model.config import Configuration, Field, Table
 from uchet.platform.schema.compiler import SEARCH_SUFFIX, IndexSpec
-
-if TYPE_CHECKING:
-    from uchet.platform.schema.runner import Runner
 
 BACKUP_PREFIX = "uchet_bak_"
 #: What to store instead of a value that will not convert: "abort" refuses the change.
@@ -83,31 +79,8 @@ class Operation:
         """What the operation does, in plain English."""
         raise NotImplementedError
 
-    def run(self, runner: Runner) -> None:
-        """Run through ``runner``: the implementation registered for this class."""
-        try:
-            impl = IMPLEMENTATIONS[type(self)]
-        except KeyError:
-            name = type(self).__name__
-            raise NotImplementedError(f"no implementation registered for {name}") from None
-        impl(self, runner)
-
     def __str__(self) -> str:
         return self.describe() + (" [destructive]" if self.destructive else "")
-
-
-#: How each operation class runs, filled by :func:`implementation_for`.
-IMPLEMENTATIONS: dict[type[Operation], Callable[[Any, Runner], None]] = {}
-
-
-def implementation_for(op_cls: type[Operation]) -> Callable[[Callable[[Any, Runner], None]], Any]:
-    """Register the function that runs ``op_cls`` (replacing any earlier one)."""
-
-    def register(fn: Callable[[Any, Runner], None]) -> Callable[[Any, Runner], None]:
-        IMPLEMENTATIONS[op_cls] = fn
-        return fn
-
-    return register
 
 
 def _type_text(f: Field) -> str:

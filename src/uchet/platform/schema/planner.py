@@ -54,6 +54,7 @@ from uchet.platform.schema.operations import (
     RenameTable,
     RetypeField,
 )
+from uchet.platform.schema.runner import Runner
 from uchet.platform.schema.state import ColumnSpec, SchemaState
 from uchet.platform.schema.system import define_system_tables
 
@@ -111,8 +112,6 @@ class Plan:
         Steps that work on data in Python (conversions, defaults, search terms) appear as
         comments.
         """
-        from uchet.platform.schema.runner import Runner
-
         buf = io.StringIO()
         context = MigrationContext.configure(
             dialect_name=dialect_name, opts={"as_sql": True, "output_buffer": buf}

@@ -13,9 +13,9 @@ are converted in Python, never with CAST, which on SQLite silently turns bad val
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from alembic.operations import BatchOperations, Operations
@@ -24,7 +24,8 @@ from sqlalchemy.engine import Connection
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Field, Table, thaw
-from uchet.platform.schema.compiler import SEARCH_SUFFIX
+from uchet.platform.schema import rollups
+from uchet.platform.schema.compiler import SEARCH_SUFFIX, CompiledModel
 from uchet.platform.schema.operations import (
     AddField,
     AddUnique,
@@ -50,7 +51,6 @@ from uchet.platform.schema.operations import (
     RetypeField,
     backup_table_name,
     fallback_value,
-    implementation_for,
 )
 from uchet.platform.schema.search import record_terms, term_rows
 from uchet.platform.schema.state import (
@@ -67,8 +67,31 @@ TMP_PREFIX = "_uchet_new_"
 _TMP_KEY = "<tmp>"  # not a valid field id, so it never clashes
 
 
+#: What runs one operation: called with the operation and the runner.
+Implementation = Callable[[Any, "Runner"], None]
+
+
 class Runner:
-    """Runs operations through Alembic ``Operations``, keeping the :class:`SchemaState`."""
+    """Runs operations through Alembic ``Operations``, keeping the :class:`SchemaState`.
+
+    The runner owns the registry of implementations, one per operation class, filled with
+    :meth:`implementation_for` (as Alembic's ``Operations.implementation_for``).
+    """
+
+    #: How each operation class runs.
+    implementations: ClassVar[dict[type[Operation], Implementation]] = {}
+
+    @classmethod
+    def implementation_for(
+        cls, op_cls: type[Operation]
+    ) -> Callable[[Implementation], Implementation]:
+        """Register the decorated function as what runs ``op_cls`` (replacing any earlier one)."""
+
+        def register(fn: Implementation) -> Implementation:
+            cls.implementations[op_cls] = fn
+            return fn
+
+        return register
 
     def __init__(
         self,
@@ -118,7 +141,16 @@ class Runner:
     def run(self, op: Operation) -> None:
         """Run one operation (its registered implementation updates the state)."""
         self.note(op.describe())
-        op.run(self)
+        try:
+            impl = self.implementations[type(op)]
+        except KeyError:
+            name = type(op).__name__
+            raise NotImplementedError(f"no implementation registered for {name}") from None
+        impl(op, self)
+
+
+#: Module-level spelling of :meth:`Runner.implementation_for`, for plug-ins and tests.
+implementation_for = Runner.implementation_for
 
 
 def _default(field: Field, types: FieldTypeRegistry) -> Any:
@@ -421,9 +453,6 @@ def _recreate_search_index(op: RecreateSearchIndex, r: Runner) -> None:
 def _recompute_rollups(op: RecomputeRollups, r: Runner) -> None:
     # The statements the record service maintains the columns with, compiled from the new
     # configuration (every column exists by now: this is the plan's last step).
-    from uchet.platform.schema import rollups
-    from uchet.platform.schema.compiler import CompiledModel
-
     model = CompiledModel(op.config, r.types, r.context.dialect.name)
     try:
         for fid, stmt in rollups.recompute_statements(model, op.field_ids):
