@@ -44,6 +44,13 @@ from uchet.platform.schema.database import write_transaction
 from uchet.platform.schema.search import SEARCH_FIELD_COLUMN, term_columns
 
 
+def _owner(service: BulkWriter) -> Any:
+    """The record service itself, for the hooks' contexts: they carry the whole
+    :class:`RecordService`, of which :class:`BulkWriter` names only what this module calls
+    (importing the service here would be an import cycle)."""
+    return service
+
+
 class BulkWriter(Audited, Protocol):
     """What :func:`create_many` needs of the record service: its table and user, and the
     steps of a single create it repeats for many rows (the service implements them)."""
@@ -101,7 +108,7 @@ def create_many(service: BulkWriter, rows: Iterable[Mapping[str, Any]]) -> list[
     before = bool(hook.uchet_before_create.get_hookimpls())
     if before:
         for data in prepared:
-            hook.uchet_before_create(change=RecordChange(service=service, new=data))
+            hook.uchet_before_create(change=RecordChange(service=_owner(service), new=data))
     sql, search = service.ct.sql, service.ct.search
     if before:  # a hook may add a key; an unknown one must fail as a single create would
         _check_columns(sql, [f.name for f, _ in service.stored_fields], prepared)
@@ -116,7 +123,9 @@ def create_many(service: BulkWriter, rows: Iterable[Mapping[str, Any]]) -> list[
         for data in prepared:
             if files and any(isinstance(data.get(name), FileValue) for name in files):
                 service._store_files(conn, data)
-        hook.uchet_before_insert(batch=InsertBatch(service=service, conn=conn, rows=prepared))
+        hook.uchet_before_insert(
+            batch=InsertBatch(service=_owner(service), conn=conn, rows=prepared)
+        )
         ids = service._allocate_ids(conn, len(prepared))
         # Only the columns some row has a value for (the hooks above may have added some):
         # the others stay NULL, as in a single create.
@@ -153,10 +162,10 @@ def create_many(service: BulkWriter, rows: Iterable[Mapping[str, Any]]) -> list[
             for record in records:
                 hook.uchet_after_create(
                     change=RecordChange(
-                        service=service, record_id=record["id"], new=record, conn=conn
+                        service=_owner(service), record_id=record["id"], new=record, conn=conn
                     )
                 )
-        hook.uchet_after_insert(batch=InsertBatch(service=service, conn=conn, rows=records))
+        hook.uchet_after_insert(batch=InsertBatch(service=_owner(service), conn=conn, rows=records))
     return ids
 
 
