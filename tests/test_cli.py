@@ -485,3 +485,55 @@ def test_uchet_plugins_naming_a_missing_module_is_one_clear_error(bundle: Path) 
     assert result.exit_code == 1
     assert "no_such_plugin_xyz" in result.output and "UCHET_PLUGINS" in result.output
     assert "Traceback" not in result.output
+
+
+def test_manifest_plugins_name_a_module_for_config_check_and_the_platform(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    """Issue 11, point 8b: a configuration names its plug-ins in the manifest's ``plugins``;
+    the checks know their field types, and the platform's records use them."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "acme_percent_manifest.py").write_text(
+        PLUGIN_MODULE.replace("percent_from_env", "percent_from_manifest"), encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(plugins))
+    edit(bundle, "tables/clients.json", lambda t: t["fields"].append(
+        {"id": "clients.discount", "name": "discount", "type": "percent_from_manifest",
+         "label": {"en": "Discount"}}
+    ))  # fmt: skip
+    unknown = run("config", "check", str(bundle))
+    assert unknown.exit_code == 1 and "percent_from_manifest" in unknown.output
+    edit(bundle, "manifest.json", lambda m: m.__setitem__("plugins", ["acme_percent_manifest"]))
+    checked = run("config", "check", str(bundle))
+    assert checked.exit_code == 0, checked.output
+
+    from uchet import SYSTEM, Platform
+
+    platform = Platform.open(bundle, database_url=db_url)
+    try:
+        platform.migrate()
+        created = platform.records("clients", user=SYSTEM).create(
+            {"name": "Плагин", "discount": "15"}
+        )
+        assert created["discount"] == 15
+    finally:
+        platform.close()
+
+
+def test_manifest_plugin_that_cannot_be_imported_is_an_error_at_its_pointer(
+    bundle: Path,
+) -> None:
+    edit(bundle, "manifest.json", lambda m: m.__setitem__("plugins", ["first_xyz", "no_such_xyz"]))
+    result = run("config", "check", str(bundle))
+    assert result.exit_code == 1
+    assert "manifest.json:/plugins/0" in result.output and "first_xyz" in result.output
+    assert "manifest.json:/plugins/1" in result.output and "no_such_xyz" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_manifest_plugins_must_be_module_names(bundle: Path) -> None:
+    edit(bundle, "manifest.json", lambda m: m.__setitem__("plugins", ["not a module!"]))
+    result = run("config", "check", str(bundle))
+    assert result.exit_code == 1
+    assert "manifest.json:/plugins/0" in result.output and "first_xyz" in result.output

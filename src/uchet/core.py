@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from uchet.configurations.loader import Loaded, load
+from uchet.configurations.loader import Loaded, load, manifest_plugins
 from uchet.configurations.overlay import Overlay
 from uchet.platform.features.dashboards import Clock, DashboardResult, run_dashboard
 from uchet.platform.features.inbox import Inbox
@@ -52,7 +52,7 @@ class Platform:
     def __init__(self, loaded: Loaded, engine: Engine, plugins: Iterable[Any] = ()):
         self.loaded = loaded
         self.engine = engine
-        self.pm = make_plugin_manager(plugins)
+        self.pm = make_plugin_manager(plugins, modules=manifest_plugins(loaded.bundle))
         self.types = field_type_registry(self.pm)
         self.jobs = job_registry(self.pm)
         self._runtime: Runtime | None = None
@@ -77,8 +77,7 @@ class Platform:
         """
         config = config or os.environ.get("UCHET_CONFIG") or DEFAULT_CONFIG
         plugins = list(plugins)
-        types = field_type_registry(make_plugin_manager(plugins))
-        loaded = load(config, overlays, registry=types)
+        loaded = load(config, overlays, plugins=plugins)
         return cls(loaded, engine or create_engine(database_url), plugins)
 
     # -- configuration and schema ------------------------------------------------------------

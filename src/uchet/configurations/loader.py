@@ -7,7 +7,9 @@ the earlier ones found nothing, so one mistake never shows up as a cascade of ot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,10 +22,18 @@ from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import DOCUMENT_KINDS, Configuration, Source, build_configuration
 from uchet.platform.model.errors import ConfigError, ConfigIssue
 from uchet.platform.model.metaschema import iter_issues
-from uchet.platform.plugins import field_type_registry, make_plugin_manager
+from uchet.platform.plugins import (
+    MANIFEST_PLUGINS,
+    PluginImportError,
+    field_type_registry,
+    import_plugin_module,
+    make_plugin_manager,
+)
 
 #: Configurations shipped inside the package, loadable by name.
 BUILTIN_CONFIGURATIONS = ("sample_crm",)
+#: A dotted Python module name, as the manifest's ``plugins`` items must be.
+MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @dataclass
@@ -94,18 +104,46 @@ def read_overlay(path: str | Path) -> tuple[list[Overlay], list[ConfigIssue]]:
     return overlays, issues
 
 
+def manifest_plugins(bundle: Bundle) -> list[str]:
+    """The plug-in modules the bundle's manifest names (``plugins``), read from the raw file
+    before anything is checked: the field types they register are needed by the checks. A
+    malformed manifest gives none here; its own checks report it."""
+    try:
+        manifest = json.loads(bundle.files.get("manifest.json", b"{}"))
+    except ValueError:
+        return []
+    names = manifest.get("plugins") if isinstance(manifest, dict) else None
+    if not isinstance(names, list):
+        return []
+    return [n for n in names if isinstance(n, str) and MODULE_NAME.fullmatch(n)]
+
+
 def load(
     name_or_path: str | Path,
     overlays: Sequence[str | Path | Overlay] = (),
     registry: FieldTypeRegistry | None = None,
+    plugins: Iterable[Any] = (),
 ) -> Loaded:
-    """Load, merge and check a configuration. Raises :class:`ConfigError` listing every issue."""
-    if registry is None:
-        registry = field_type_registry(make_plugin_manager())
+    """Load, merge and check a configuration. Raises :class:`ConfigError` listing every issue.
+
+    The field types come from ``registry`` if given, else from a plugin manager with
+    ``plugins``, the installed plug-ins and those the manifest names (:func:`manifest_plugins`).
+    """
     try:
         bundle = read_bundle(resolve_bundle_path(name_or_path))
     except FileNotFoundError as e:
         raise ConfigError([ConfigIssue(str(name_or_path), "", str(e))]) from None
+    if registry is None:
+        modules = manifest_plugins(bundle)
+        missing = []
+        for i, name in enumerate(modules):
+            try:
+                import_plugin_module(name, MANIFEST_PLUGINS)
+            except PluginImportError as e:
+                missing.append(ConfigIssue("manifest.json", f"/plugins/{i}", str(e)))
+        if missing:
+            raise ConfigError(missing)
+        registry = field_type_registry(make_plugin_manager(plugins, modules=modules))
     tree, sources, issues = parse_tree(bundle)
     loaded_overlays: list[Overlay] = []
     for item in overlays:

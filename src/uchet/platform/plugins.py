@@ -2,7 +2,8 @@
 
 Besides the plug-ins passed in code, a plugin manager loads the installed ones: those of the
 ``uchet`` entry-point group, and the modules named, comma-separated, in the environment
-variable ``UCHET_PLUGINS`` (a module is a plug-in through its ``@hookimpl`` functions).
+variable ``UCHET_PLUGINS`` (a module is a plug-in through its ``@hookimpl`` functions), and
+the modules a configuration's manifest names in its ``plugins`` list (``modules``).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from uchet.platform.model.errors import UchetError
 
 #: The environment variable that names plug-in modules, comma-separated.
 PLUGINS_VARIABLE = "UCHET_PLUGINS"
+#: Where a configuration names its plug-in modules (in error messages).
+MANIFEST_PLUGINS = "the manifest's plugins"
 
 
 class PluginImportError(UchetError):
-    """A plug-in module named by ``UCHET_PLUGINS`` could not be imported."""
+    """A plug-in module named by ``UCHET_PLUGINS`` or a manifest could not be imported."""
 
 
 class DefaultPlugin:
@@ -45,23 +48,24 @@ def plugin_module_names(environ: Mapping[str, str] | None = None) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-def import_plugin_module(name: str) -> ModuleType:
+def import_plugin_module(name: str, named_in: str = PLUGINS_VARIABLE) -> ModuleType:
     """Import the plug-in module ``name``; a failure is a :class:`PluginImportError` naming it
     (the CLI prints it as one line, not as a traceback)."""
     try:
         return importlib.import_module(name)
     except Exception as exc:  # a plug-in's own import error is reported the same way
         raise PluginImportError(
-            f"the plug-in module {name!r} (named in {PLUGINS_VARIABLE}) cannot be imported: "
+            f"the plug-in module {name!r} (named in {named_in}) cannot be imported: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
 
 
 def make_plugin_manager(
-    plugins: Iterable[Any] = (), entry_points: bool = True
+    plugins: Iterable[Any] = (), entry_points: bool = True, modules: Iterable[str] = ()
 ) -> pluggy.PluginManager:
     """A plugin manager with the default plugin, ``plugins`` and, with ``entry_points``,
     the installed plug-ins: the ``uchet`` entry-point group and the ``UCHET_PLUGINS`` modules.
+    ``modules`` are the plug-in modules a configuration's manifest names (``plugins``).
     """
     pm = pluggy.PluginManager("uchet")
     pm.add_hookspecs(hookspecs)
@@ -74,6 +78,10 @@ def make_plugin_manager(
             # An entry point may name the same module: register it once.
             if not pm.is_registered(module) and pm.get_plugin(name) is None:
                 pm.register(module, name=name)
+    for name in modules:
+        module = import_plugin_module(name, MANIFEST_PLUGINS)
+        if not pm.is_registered(module) and pm.get_plugin(name) is None:
+            pm.register(module, name=name)
     for plugin in plugins:
         pm.register(plugin)
     return pm
