@@ -4,6 +4,7 @@ Public API: :func:`create_app` (the app factory) and :class:`UchetAdmin` (mount 
 in an existing Flask app).
 """
 
-from uchet.web.app import UchetAdmin, WebSettings, create_app
+from uchet.web.app import UchetAdmin, create_app
+from uchet.web.settings import WebSettings
 
 __all__ = ["UchetAdmin", "WebSettings", "create_app"]

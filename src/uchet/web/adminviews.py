@@ -37,7 +37,7 @@ from uchet.platform.records.users import User
 from uchet.web.auth import here
 from uchet.web.context import WebContext
 from uchet.web.formbase import SecureForm
-from uchet.web.views import TranslatedRender
+from uchet.web.screen import TranslatedRender
 
 CATEGORY = "uchet_administration"
 ACTION_LABELS = {

@@ -22,10 +22,10 @@ from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.service import RecordService
 from uchet.platform.records.users import User
 from uchet.web.i18n import Translator
+from uchet.web.settings import WebSettings
 
 if TYPE_CHECKING:
     from uchet.core import Platform
-    from uchet.web.app import WebSettings
 
 CTX_KEY = "uchet_ctx"
 #: List query parameters an engine message may be about, and how the screen calls them.
