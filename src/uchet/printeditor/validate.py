@@ -30,8 +30,8 @@ from uchet.printeditor.validate_xlsx import check_xlsx
 def docx_sources(data: bytes, form: str) -> list[tuple[str, str]]:
     """``(location prefix, template source)`` of the body, headers and footers, exactly as
     docxtpl renders them."""
-    # python-docx and docxtpl load on the first .docx checked, not with the print service
-    # (render.py and worker.py keep them out of processes that never render a .docx).
+    # docxtpl loads on the first .docx checked, not with the print service (render.py and
+    # worker.py keep it out of processes that never render a .docx).
     from uchet.printeditor.docx_render import open_template
 
     template = open_template(data, form)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
@@ -224,8 +225,6 @@ def menu_entries(
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(str(value), safe="")
 
 
