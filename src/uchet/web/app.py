@@ -54,7 +54,7 @@ class UchetAdmin:
                 app.wsgi_app, {url_prefix: self.hotswap}
             )
         else:
-            app.wsgi_app = self.hotswap  # type: ignore[method-assign,assignment]
+            app.wsgi_app = self.hotswap  # type: ignore[method-assign]
         app.extensions["uchet"] = self
         return self
 

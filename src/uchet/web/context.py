@@ -60,7 +60,7 @@ class WebContext:
     # -- per request ----------------------------------------------------------------------
     def user(self) -> User:
         """The logged-in user (views are only reachable when someone is logged in)."""
-        return current_user.user  # type: ignore[no-any-return]
+        return current_user.user
 
     def locale(self) -> str:
         """The user's chosen locale, else the session's, else the browser's, else the default.
@@ -148,4 +148,4 @@ def here() -> str:
 
 def ctx() -> WebContext:
     """The context of the app serving the current request."""
-    return current_app.extensions[CTX_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[CTX_KEY]

@@ -26,7 +26,7 @@ class TranslatedRender:
         self._template_args.update(  # type: ignore[attr-defined]
             _gettext=lambda s, **kw: c.gettext(s, **kw)
         )
-        return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
+        return super().render(template, **kwargs)  # type: ignore[misc]
 
 
 class TableScreen(Protocol):

@@ -46,7 +46,7 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
         self.c, self.table = c, table
         self.types = c.runtime.types
         name = LazyString(lambda: c.table_label(table))
-        super().__init__(table, name=name, category=category,  # type: ignore[arg-type]
+        super().__init__(table, name=name, category=category,
                          endpoint=f"t_{table.name}", url=f"/{table.name}")  # fmt: skip
 
     # -- Flask-Admin's scaffolding: the record service is the backend ----------------------
@@ -122,7 +122,7 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
         found = g.get("uchet_yes_no")
         if found is None:
             found = g.uchet_yes_no = (self.c.gettext("Yes"), self.c.gettext("No"))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def label(self, field: Field) -> str:
         return self.c.label(field.label, field.name)
