@@ -23,9 +23,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.errors import NotFound, PermissionDenied, UchetError, ValidationError
+from uchet.printeditor import service
 from uchet.printeditor.errors import PrintError
 from uchet.printeditor.output import Document
-from uchet.printeditor.service import MAX_MASS_PRINT
 from uchet.printeditor.views.preview import document_html
 from uchet.printeditor.views.support import failure, pdf_available, print_forms
 from uchet.web.context import WebContext
@@ -129,14 +129,16 @@ class PrintOutView(TranslatedRender, BaseView):
         forms = print_forms(self.c)
         try:
             form = forms.get(form_id)
-            ids = self._list_ids(form.table, MAX_MASS_PRINT)
-            if len(ids) > MAX_MASS_PRINT:
+            # Read on use: the limit is the service's setting (tests and sites may lower it).
+            limit = service.MAX_MASS_PRINT
+            ids = self._list_ids(form.table, limit)
+            if len(ids) > limit:
                 raise PrintError(
                     form.name,
                     self.c.gettext(
                         "The list holds more than %(max)s records, more than one print may hold. "
                         "Narrow it with a filter or the search and print again.",
-                        max=f"{MAX_MASS_PRINT:,}".replace(",", "\u00a0"),
+                        max=f"{limit:,}".replace(",", "\u00a0"),
                     ),
                 )
             if not ids:
