@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -634,3 +637,55 @@ def test_new_record_has_no_history_or_child_tabs(client: Any, crm: Any) -> None:
     assert tabs == ["tab_main"]
     assert json.loads(attr(tree, "//input[@name='uchet_original']", "value") or "{}") is not None
     assert re.search(r"Клиент: новая запись", tree.text_content())
+
+
+# -- the layout model, without Flask ---------------------------------------------------------
+class _Texts:
+    """The texts a layout needs, in English, without a request."""
+
+    def label(self, labels: Any, default: str = "") -> str:
+        return str(labels.get("en", default)) if labels else default
+
+    def gettext(self, msgid: str, **params: Any) -> str:
+        return msgid
+
+
+def test_the_layout_model_is_built_without_flask_or_the_web_layer() -> None:
+    """``formdesigner.model`` lays a card out from a form document alone: no app, no
+    request, no ``uchet.web`` (the renderer adds the child lists' rows and URLs)."""
+    from uchet.configurations.loader import load
+    from uchet.formdesigner.model import ChildList, card_layout, form_document
+
+    config = load("sample_crm").config
+    table = config.table("clients")
+    doc = form_document(config.forms, table)
+    shown = {f.name for f in table.fields if f.name != "notes"}
+    asked: list[tuple[str, str]] = []
+
+    def children(tab_id: str, ref: str) -> ChildList | None:
+        asked.append((tab_id, ref))
+        return None  # as for a child table the user may not read: the tab is left out
+
+    new = card_layout(_Texts(), table, doc, shown, existing=False, children=children)
+    assert [t.id for t in new] == ["tab_main"] and not asked
+    main = new[0]
+    assert main.label == "Main"
+    assert [s.id for s in main.sections][:2] == ["sec_main", "sec_contact"]
+    assert [f.name for f in main.sections[0].rows[0]] == ["kind", "status"]
+    assert all(f.name != "notes" for s in main.sections for r in s.rows for f in r)
+
+    existing = card_layout(_Texts(), table, doc, shown, existing=True, children=children)
+    assert [t.id for t in existing] == ["tab_main", "history"]
+    assert ("tab_contacts", "contacts.client") in asked
+    modal = card_layout(_Texts(), table, doc, shown, existing=True, modal=True)
+    assert [t.id for t in modal] == ["tab_main"]
+
+    code = (
+        "import sys, uchet.formdesigner.model, uchet.printeditor.service\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_admin')\n"
+        "             or m.startswith('uchet.web'))\n"
+        "assert not bad, bad\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

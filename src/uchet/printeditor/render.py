@@ -45,6 +45,8 @@ def describe(error: BaseException) -> str:
 
 def render(kind: str, data: bytes, context: dict[str, Any], form: str) -> bytes:
     """Render template ``data`` of ``kind`` with ``context``; :class:`PrintError` on failure."""
+    # The renderers load docxtpl and openpyxl on the first render, in the worker process
+    # that runs it (worker.py), not in every process that imports the print service.
     from uchet.printeditor.docx_render import render_docx
     from uchet.printeditor.xlsx_render import render_xlsx
 

@@ -264,6 +264,7 @@ class PrintForms:
             )
         name = pf.text(self.locale)
         if merge and pf.kind == "docx":
+            # docxtpl and docxcompose load only when a merged document is asked for.
             from uchet.printeditor.docx_render import merge_docx
 
             merged = output.Document(f"{name}.docx", merge_docx([d.data for d in documents]))

@@ -17,9 +17,9 @@ from jinja2 import TemplateSyntaxError, nodes
 from openpyxl import load_workbook
 
 from uchet.printeditor.catalog import ANY_NODE, RECORD, Node
+from uchet.printeditor.checker import Checker, Tag, check_source
 from uchet.printeditor.errors import PrintError, Problem
 from uchet.printeditor.sandbox import environment
-from uchet.printeditor.validate import Checker, Tag, check_source
 from uchet.printeditor.xlsx_render import LOOP_END, LOOP_START, first_text, is_template
 
 

@@ -25,6 +25,7 @@ from wtforms import (
     BooleanField,
     Form,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -37,7 +38,7 @@ from uchet.platform.records.users import User
 from uchet.web.auth import here
 from uchet.web.context import WebContext
 from uchet.web.formbase import SecureForm
-from uchet.web.views import TranslatedRender
+from uchet.web.screen import TranslatedRender
 
 CATEGORY = "uchet_administration"
 ACTION_LABELS = {
@@ -83,13 +84,17 @@ def user_form_class(c: WebContext, *, creating: bool) -> type[Form]:
         name = StringField(t("Name"))
         email = StringField(t("E-mail"))
         roles = _Checkboxes(
-            t("Roles"), choices=[(r.id, c.label(r.data["label"], r.id)) for r in c.config.roles]
+            t("Roles"),
+            choices=[SelectChoice(r.id, c.label(r.data["label"], r.id)) for r in c.config.roles],
         )
         # Absent or unknown means "automatic" (the browser's language): nothing to refuse.
         locale = SelectField(
             t("Language"),
             validate_choice=False,
-            choices=[("", t("Automatic")), *[(loc, loc.upper()) for loc in c.locales]],
+            choices=[
+                SelectChoice("", t("Automatic")),
+                *[SelectChoice(loc, loc.upper()) for loc in c.locales],
+            ],
             filters=[lambda v: v if v in c.locales else ""],
         )
         active = BooleanField(t("Active"), default=True)

@@ -12,101 +12,20 @@ outer app object stays the same while configuration versions come and go.
 
 from __future__ import annotations
 
-import os
-import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from uchet.core import Platform
 from uchet.platform.records.runtime import Runtime
+from uchet.web.auth import session_config
+from uchet.web.builder import build_app
 from uchet.web.hotswap import HotSwap
+from uchet.web.settings import WebSettings
 
-SECRET_STATE_KEY = "web.secret_key"
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """Settings of the web layer; each has an environment variable for deployments."""
-
-    #: Signs session cookies and CSRF tokens. All processes of one site must share it.
-    secret_key: str
-    #: Minutes without a request after which the session locks (S01); 0 disables it.
-    idle_minutes: int = 30
-    #: Failed logins per login within ``throttle_minutes`` before further tries are refused.
-    max_login_failures: int = 5
-    throttle_minutes: int = 15
-    #: Send cookies over HTTPS only. On by default in production (see docs/deploy.md).
-    secure_cookies: bool = False
-    #: Where the screens are mounted ("" for the site root).
-    url_prefix: str = ""
-    #: How many reverse proxies in front set ``X-Forwarded-*`` headers (``create_app`` then
-    #: trusts that many hops through werkzeug's ProxyFix); 0 trusts none.
-    proxies: int = 0
-    #: Build the app of a new configuration version in a background thread while the
-    #: current one keeps serving (see :mod:`uchet.web.hotswap`); False builds it in the
-    #: request that noticed the change.
-    reload_in_background: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, platform: Platform, **overrides: Any) -> WebSettings:
-        """Settings from keyword arguments, then ``UCHET_*`` environment variables."""
-        env = os.environ
-        values: dict[str, Any] = {
-            "secret_key": overrides.pop("secret_key", None) or env.get("UCHET_SECRET_KEY"),
-            "idle_minutes": _number(overrides, "idle_minutes", "UCHET_IDLE_MINUTES", 30),
-            "secure_cookies": _flag(
-                overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
-            ),
-            "proxies": _number(overrides, "proxies", "UCHET_PROXIES", 0),
-        }
-        for name in (
-            "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background"
-        ):  # fmt: skip
-            if name in overrides:
-                values[name] = overrides.pop(name)
-        if not values["secret_key"]:
-            values["secret_key"] = _stored_secret(platform)
-        return cls(extra=overrides, **values)
-
-
-def _number(overrides: dict[str, Any], name: str, variable: str, default: int) -> int:
-    """A whole number setting: the keyword argument, else the environment variable."""
-    raw = overrides.pop(name, os.environ.get(variable, default))
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ValueError(f"{variable} (setting {name!r}) must be a whole number >= 0, got {raw!r}")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _stored_secret(platform: Platform) -> str:
-    """A random key kept in ``uchet_state``, so every process of a development site agrees
-    on it without configuration. Production sets ``UCHET_SECRET_KEY`` instead."""
-    state = platform._system["uchet_state"]
-    with platform.engine.begin() as conn:
-        found = conn.execute(sa.select(state.c.value).where(state.c.key == SECRET_STATE_KEY))
-        value = found.scalar()
-        if value:
-            return str(value)
-        value = secrets.token_hex(32)
-        try:
-            conn.execute(state.insert().values(key=SECRET_STATE_KEY, value=value))
-        except sa.exc.IntegrityError:  # another process won the race: use its key
-            conn.rollback()
-            return _stored_secret(platform)
-    return value
+__all__ = ["UchetAdmin", "WebSettings", "create_app"]
 
 
 class UchetAdmin:
@@ -120,8 +39,6 @@ class UchetAdmin:
 
     def build(self, runtime: Runtime) -> Flask:
         """Build the inner app of one configuration version (see :mod:`uchet.web.builder`)."""
-        from uchet.web.builder import build_app
-
         assert self.settings is not None
         return build_app(self.platform, runtime, self.settings)
 
@@ -137,7 +54,7 @@ class UchetAdmin:
                 app.wsgi_app, {url_prefix: self.hotswap}
             )
         else:
-            app.wsgi_app = self.hotswap  # type: ignore[method-assign,assignment]
+            app.wsgi_app = self.hotswap  # type: ignore[method-assign]
         app.extensions["uchet"] = self
         return self
 
@@ -159,7 +76,6 @@ def create_app(platform: Platform | None = None, **settings: Any) -> Flask:
     assert admin.settings is not None
     # The outer app reads the same session cookie as the inner apps, so tools that look at
     # the session through it (``test_client().session_transaction()``) see the real one.
-    from uchet.web.auth import session_config
 
     app.config.update(session_config(admin.settings))
     if admin.settings.proxies:

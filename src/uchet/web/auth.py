@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -34,9 +34,7 @@ from wtforms.validators import InputRequired
 from uchet.platform.records.users import User
 from uchet.web.context import WebContext, ctx, here
 from uchet.web.formbase import SecureForm
-
-if TYPE_CHECKING:
-    from uchet.web.app import WebSettings
+from uchet.web.settings import WebSettings
 
 SEEN_KEY = "uchet_seen"
 

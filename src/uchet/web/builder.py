@@ -32,11 +32,12 @@ from uchet.web import (
     security,
 )
 from uchet.web.context import CTX_KEY, WebContext, ctx
-from uchet.web.views import TableView, TranslatedRender
+from uchet.web.screen import TranslatedRender
+from uchet.web.settings import WebSettings
+from uchet.web.views import TableView
 
 if TYPE_CHECKING:
     from uchet.core import Platform
-    from uchet.web.app import WebSettings
 
 HERE = Path(__file__).parent
 

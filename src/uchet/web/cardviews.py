@@ -4,7 +4,7 @@
 goes through the record service as the logged-in user, so table, field and row rights hold;
 a record outside the user's rows is 404. What a user expects of a card:
 
-* the form follows the configuration's layout (:mod:`uchet.formdesigner.layout`); required fields
+* the form follows the configuration's layout (:mod:`uchet.formdesigner.model`); required fields
   carry an asterisk; the engine's messages appear next to their inputs and the input is kept
   (a chosen reference keeps its title; a chosen file must be chosen again, and the card says
   so);
@@ -28,7 +28,7 @@ from flask_admin.base import expose
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from uchet.formdesigner.layout import card_layout, child_tab
+from uchet.formdesigner.render import card_layout, child_tab
 from uchet.platform.model.config import Field
 from uchet.platform.model.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from uchet.web import forms as cards

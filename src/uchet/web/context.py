@@ -22,10 +22,10 @@ from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.service import RecordService
 from uchet.platform.records.users import User
 from uchet.web.i18n import Translator
+from uchet.web.settings import WebSettings
 
 if TYPE_CHECKING:
     from uchet.core import Platform
-    from uchet.web.app import WebSettings
 
 CTX_KEY = "uchet_ctx"
 #: List query parameters an engine message may be about, and how the screen calls them.
@@ -60,7 +60,7 @@ class WebContext:
     # -- per request ----------------------------------------------------------------------
     def user(self) -> User:
         """The logged-in user (views are only reachable when someone is logged in)."""
-        return current_user.user  # type: ignore[no-any-return]
+        return current_user.user
 
     def locale(self) -> str:
         """The user's chosen locale, else the session's, else the browser's, else the default.
@@ -148,4 +148,4 @@ def here() -> str:
 
 def ctx() -> WebContext:
     """The context of the app serving the current request."""
-    return current_app.extensions[CTX_KEY]  # type: ignore[no-any-return]
+    return current_app.extensions[CTX_KEY]

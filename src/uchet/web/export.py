@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
 from uchet.platform.model.config import Field
 from uchet.platform.records.service import RecordService
 
@@ -93,9 +97,6 @@ def write_csv(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
 
 def write_xlsx(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
     """An XLSX workbook with one sheet; write-only mode keeps memory flat."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("export")

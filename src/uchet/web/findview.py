@@ -15,7 +15,7 @@ from flask_login import current_user
 from uchet.platform.model.config import Table
 from uchet.web.context import WebContext, here
 from uchet.web.finding import FoundItem, find_groups, is_phone, lookup_tables
-from uchet.web.views import TranslatedRender
+from uchet.web.screen import TranslatedRender
 
 #: The Find box asks for suggestions from this many characters on, and gets at most this many.
 SUGGEST_MIN = 2

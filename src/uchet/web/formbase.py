@@ -19,6 +19,7 @@ from flask import current_app, has_request_context
 from flask_admin.form import SecureForm as AdminSecureForm
 from wtforms.i18n import messages_path
 
+from uchet.web.context import CTX_KEY
 from uchet.web.i18n import Translator
 
 
@@ -46,8 +47,6 @@ class FormTranslations:
 
 def request_translations() -> FormTranslations | None:
     """The translations of the current request's user, or None outside a uchet request."""
-    from uchet.web.context import CTX_KEY
-
     if not has_request_context() or CTX_KEY not in current_app.extensions:
         return None
     c = current_app.extensions[CTX_KEY]

@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,9 +22,7 @@ from uchet.platform.model.config import Field
 from uchet.platform.model.errors import NotFound, PermissionDenied
 from uchet.platform.query.listquery import Filter
 from uchet.platform.records.audit import AuditEntry
-
-if TYPE_CHECKING:
-    from uchet.web.views import TableView
+from uchet.web.screen import TableScreen
 
 #: The newest entries a card shows; older ones stay in the trail.
 MAX_ENTRIES = 200
@@ -54,7 +52,7 @@ class HistoryEntry:
         return self.at.strftime(AT_FORMATS.get(self.locale, AT_FORMATS["en"]))
 
 
-def card_history(view: TableView, record_id: Any) -> list[HistoryEntry]:
+def card_history(view: TableScreen, record_id: Any) -> list[HistoryEntry]:
     """The record's trail for the current user, newest first."""
     c = view.c
     try:
@@ -101,7 +99,7 @@ def _values(entries: Iterable[AuditEntry], f: Field) -> set[int]:
     return found
 
 
-def _reference_titles(view: TableView, entries: list[AuditEntry], fields: dict[str, Field]
+def _reference_titles(view: TableScreen, entries: list[AuditEntry], fields: dict[str, Field]
                       ) -> dict[tuple[str, int], str]:  # fmt: skip
     """(target table id, record id) -> title, for every reference value in the trail."""
     titles: dict[tuple[str, int], str] = {}
@@ -122,7 +120,7 @@ def _reference_titles(view: TableView, entries: list[AuditEntry], fields: dict[s
     return titles
 
 
-def _file_names(view: TableView, entries: list[AuditEntry], fields: dict[str, Field]
+def _file_names(view: TableScreen, entries: list[AuditEntry], fields: dict[str, Field]
                 ) -> dict[tuple[str, int], str]:  # fmt: skip
     """(FILES, file id) -> file name, for the file fields of this table in the trail."""
     wanted = {f.id: _values(entries, f) for f in fields.values() if f.type in ("file", "image")}
@@ -139,7 +137,7 @@ def _file_names(view: TableView, entries: list[AuditEntry], fields: dict[str, Fi
         return {(FILES, row.id): row.name for row in conn.execute(stmt)}
 
 
-def _user_names(view: TableView, entries: list[AuditEntry], fields: dict[str, Field]
+def _user_names(view: TableScreen, entries: list[AuditEntry], fields: dict[str, Field]
                 ) -> dict[int, str]:  # fmt: skip
     ids = {e.user_id for e in entries if e.user_id is not None}
     for f in fields.values():
@@ -149,7 +147,7 @@ def _user_names(view: TableView, entries: list[AuditEntry], fields: dict[str, Fi
     return {i: u.name for i in ids if (u := users.get(i)) is not None}
 
 
-def _text(view: TableView, f: Field, value: Any, titles: dict[tuple[str, int], str],
+def _text(view: TableScreen, f: Field, value: Any, titles: dict[tuple[str, int], str],
           names: dict[int, str]) -> str:  # fmt: skip
     """A value of the trail (JSON form) as the card would show it."""
     if value is None:

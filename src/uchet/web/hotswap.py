@@ -162,9 +162,12 @@ class HotSwap:
             if self._building is not None:
                 return
             failed = self._failed
-            recent = failed and time.monotonic() - failed[1] < RETRY_SECONDS
-            if recent and failed[0] == runtime.version:
-                return
+            if (
+                failed is not None
+                and time.monotonic() - failed[1] < RETRY_SECONDS
+                and failed[0] == runtime.version
+            ):
+                return  # it failed a moment ago: wait before building it again
             self._building = runtime.version
         thread = threading.Thread(
             target=self._build_background, args=(runtime,), name="uchet-hotswap", daemon=True

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.support import NullTranslations, Translations
+from flask_admin import translations
 
 from uchet.web.texts import UI_TEXTS
 
@@ -34,8 +35,6 @@ _CALL = re.compile(r"""\b(?:_t|_gettext)\(\s*(['"])(.+?)(?<!\\)\1""")
 @functools.cache
 def admin_catalog(locale: str) -> NullTranslations:
     """Flask-Admin's shipped translations for ``locale`` (empty when it has none)."""
-    from flask_admin import translations
-
     return Translations.load(translations.__path__[0], [locale], domain="admin")
 
 

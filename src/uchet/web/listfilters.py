@@ -11,16 +11,33 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from uchet.platform.fieldtypes import ParseError
-from uchet.platform.model.config import Field
+from uchet.platform.model.config import Field, Table
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.platform.query.listquery import Filter
-from uchet.web.liststate import NULL_TOKEN, RANGE_SEPARATOR
+from uchet.web.context import WebContext
+from uchet.web.liststate import NULL_TOKEN, RANGE_SEPARATOR, ListState
+from uchet.web.screen import TableScreen
 
-if TYPE_CHECKING:
-    from uchet.web.listpage import ListPage
+
+class FilterPage(Protocol):
+    """What the header filters need of a list page (:class:`~uchet.web.listpage.ListPage`,
+    which uses this module and so is not imported here)."""
+
+    @property
+    def view(self) -> TableScreen: ...
+
+    @property
+    def c(self) -> WebContext: ...
+
+    @property
+    def table(self) -> Table: ...
+
+    @property
+    def state(self) -> ListState: ...
+
 
 #: Field type -> filter kind: "values" (checkboxes only), "text" (plus contains/starts
 #: with), "range" (plus between/at least/at most), or None (no header filter).
@@ -50,7 +67,7 @@ OPERATOR_TEXTS = {
 }
 
 
-def filter_kind(page: ListPage, f: Field) -> str | None:
+def filter_kind(page: FilterPage, f: Field) -> str | None:
     """The header filter ``f`` offers in ``page``'s table, or None."""
     ftype = page.c.runtime.types.get(f.type)
     if not page.c.runtime.types.has_column(f):
@@ -60,7 +77,7 @@ def filter_kind(page: ListPage, f: Field) -> str | None:
     return "range" if ftype.ordered else "text"
 
 
-def range_input(page: ListPage, f: Field) -> str:
+def range_input(page: FilterPage, f: Field) -> str:
     """The HTML input type of a range condition on ``f``."""
     return RANGE_INPUTS.get(page.c.runtime.types.get(f.type).widget, "number")
 
@@ -75,7 +92,7 @@ class FilterChip:
     remove_query: str
 
 
-def filter_chips(page: ListPage) -> list[FilterChip]:
+def filter_chips(page: FilterPage) -> list[FilterChip]:
     """The active filters in words: "Category: VIP, Regular", "Loyalty: ≥ 5"."""
     state, table, c = page.state, page.table, page.c
     chips = []
@@ -101,7 +118,7 @@ def filter_chips(page: ListPage) -> list[FilterChip]:
     return chips
 
 
-def _shown(page: ListPage, f: Field | None, raw: str) -> str:
+def _shown(page: FilterPage, f: Field | None, raw: str) -> str:
     """A condition's value as the column shows it (31.12.2024, not 2024-12-31)."""
     if f is None or not raw:
         return raw
@@ -112,7 +129,7 @@ def _shown(page: ListPage, f: Field | None, raw: str) -> str:
     return page.view.text(f, {f.name: parsed}) or raw
 
 
-def _value_titles(page: ListPage, f: Field, values: tuple[str, ...]) -> list[str]:
+def _value_titles(page: FilterPage, f: Field, values: tuple[str, ...]) -> list[str]:
     """Titles of the chosen values: one query per reference filter, not per value."""
     titles = {v: v for v in values}
     real = [v for v in values if v != NULL_TOKEN]

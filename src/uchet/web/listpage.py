@@ -10,7 +10,7 @@ are one indexed query each (:mod:`uchet.web.prefs`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
@@ -21,9 +21,7 @@ from uchet.platform.query.listquery import QueryResult
 from uchet.web import prefs
 from uchet.web.listfilters import FilterChip, filter_chips, filter_kind, range_input
 from uchet.web.liststate import OFFSET_LIMIT, ListState
-
-if TYPE_CHECKING:
-    from uchet.web.views import TableView
+from uchet.web.screen import TableScreen
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class GroupHeader:
 class ListPage:
     """The list of ``view``'s table in the state given by the request ``args``."""
 
-    def __init__(self, view: TableView, args: MultiDict[str, str], run: bool = True):
+    def __init__(self, view: TableScreen, args: MultiDict[str, str], run: bool = True):
         self.view, self.c, self.table = view, view.c, view.table
         self.state = ListState.from_args(args)
         access = view.access()

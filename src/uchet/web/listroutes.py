@@ -17,7 +17,7 @@ checks the CSRF token.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import abort, flash, jsonify, redirect, request, stream_with_context, url_for
@@ -28,12 +28,10 @@ from werkzeug.wrappers import Response
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.web import prefs
 from uchet.web.auth import check_csrf
+from uchet.web.context import WebContext
 from uchet.web.export import EXPORTERS, iter_rows, max_rows
 from uchet.web.listpage import ListPage, query_options
 from uchet.web.liststate import ListState
-
-if TYPE_CHECKING:
-    from uchet.web.context import WebContext
 
 #: Values offered in a header filter at most (the search box narrows a longer list).
 VALUES_LIMIT = 200

@@ -22,7 +22,7 @@ from uchet.platform.features.inbox import Inbox, Notification
 from uchet.platform.model.config import Field
 from uchet.web.auth import check_csrf, safe_next
 from uchet.web.context import WebContext, ctx, here
-from uchet.web.views import TranslatedRender
+from uchet.web.screen import TranslatedRender
 
 #: The bell counts up to this many unread notifications, then shows "99+".
 BELL_LIMIT = 99

@@ -10,15 +10,13 @@ there and who may write what.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from uchet.platform.features.preferences import Preferences, names_list, widths_map
 from uchet.platform.features.saved_views import SavedViews
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.records.users import User
-
-if TYPE_CHECKING:
-    from uchet.web.context import WebContext
+from uchet.web.context import WebContext
 
 COLUMNS, WIDTHS = "list.columns", "list.widths"
 LIST_KEYS = (COLUMNS, WIDTHS)

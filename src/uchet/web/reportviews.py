@@ -38,7 +38,7 @@ from uchet.platform.model.config import label_text
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.web.context import WebContext, here
 from uchet.web.reportdata import Formatter, chart_data, is_numeric, totals
-from uchet.web.views import TranslatedRender
+from uchet.web.screen import TranslatedRender
 
 CATEGORY = "uchet_reports"
 #: Input types of the parameter form per parameter type (others are text).

@@ -21,26 +21,15 @@ from uchet.platform.model.config import Field, Table
 from uchet.platform.model.errors import NotFound
 from uchet.web import forms as cards
 from uchet.web.cardviews import CardRoutes
-from uchet.web.context import WebContext, ctx, here
+from uchet.web.context import WebContext, here
 from uchet.web.display import display_html, display_text
 from uchet.web.duplicates import DuplicateRoutes
 from uchet.web.finding import LookupPanel
 from uchet.web.formbase import SecureForm
 from uchet.web.listroutes import ListRoutes
+from uchet.web.screen import TranslatedRender
 from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
-
-
-class TranslatedRender:
-    """Flask-Admin's templates translate through ``_gettext``: route it through the
-    configuration's translations first (S43), then uchet's and Flask-Admin's catalogs."""
-
-    def render(self, template: str, **kwargs: Any) -> str:
-        c = ctx()
-        self._template_args.update(  # type: ignore[attr-defined]
-            _gettext=lambda s, **kw: c.gettext(s, **kw)
-        )
-        return super().render(template, **kwargs)  # type: ignore[misc,no-any-return]
 
 
 class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, LookupPanel,
@@ -57,7 +46,7 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
         self.c, self.table = c, table
         self.types = c.runtime.types
         name = LazyString(lambda: c.table_label(table))
-        super().__init__(table, name=name, category=category,  # type: ignore[arg-type]
+        super().__init__(table, name=name, category=category,
                          endpoint=f"t_{table.name}", url=f"/{table.name}")  # fmt: skip
 
     # -- Flask-Admin's scaffolding: the record service is the backend ----------------------
@@ -133,7 +122,7 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
         found = g.get("uchet_yes_no")
         if found is None:
             found = g.uchet_yes_no = (self.c.gettext("Yes"), self.c.gettext("No"))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def label(self, field: Field) -> str:
         return self.c.label(field.label, field.name)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import wtforms
+from wtforms import SelectChoice
 from wtforms import validators as v
 
 from uchet.platform.model.config import Field, label_text
@@ -105,8 +106,9 @@ def _checkbox(field: Field, wctx: WidgetContext) -> wtforms.Field:
 
 @register_widget("select")
 def _select(field: Field, wctx: WidgetContext) -> wtforms.Field:
-    choices = [("", "—")] + [
-        (c.value, label_text(c.label, wctx.locale, default=c.value)) for c in field.choices
+    choices = [SelectChoice("", "—")] + [
+        SelectChoice(c.value, label_text(c.label, wctx.locale, default=c.value))
+        for c in field.choices
     ]
     return wtforms.SelectField(choices=choices, validate_choice=False, **_kw(field, wctx))
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_babel import LazyString
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,17 +28,21 @@ from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationEr
 from uchet.platform.query.listquery import Filter
 from uchet.printeditor.catalog import placeholders
 from uchet.printeditor.errors import PrintError
-from uchet.printeditor.views.printout import REFUSALS, send_document
+from uchet.printeditor.output import Document
+from uchet.printeditor.views.printout import REFUSALS, PrintOutView, send_document
 from uchet.printeditor.views.support import (
     Failure,
     describe_failure,
     failure,
     pdf_available,
     print_forms,
+    print_menu,
+    problem_text,
+    version_note,
 )
 from uchet.web.auth import check_csrf
-from uchet.web.context import WebContext
-from uchet.web.views import TranslatedRender
+from uchet.web.context import WebContext, ctx
+from uchet.web.screen import TranslatedRender
 
 #: The largest template file accepted (a Word document with a logo is well under this).
 MAX_TEMPLATE_SIZE = 10 * 1024 * 1024
@@ -281,8 +286,6 @@ class PrintEditorView(TranslatedRender, BaseView):
     @expose("/<form_id>/template")
     def template(self, form_id: str) -> Any:
         """The form's template file: the current version, or ``?version=N``."""
-        from uchet.printeditor.output import Document
-
         forms = print_forms(self.c)
         version = request.args.get("version", type=int)
         try:
@@ -364,12 +367,6 @@ class PrintEditorView(TranslatedRender, BaseView):
 def init_app(app: Any, admin: Any, c: WebContext) -> None:
     """Add the print screens to an inner app: the editor (a menu entry), the document
     downloads, and ``uchet_print_menu`` for the card and list templates."""
-    from flask_babel import LazyString
-
-    from uchet.printeditor.views.printout import PrintOutView
-    from uchet.printeditor.views.support import print_menu, problem_text, version_note
-    from uchet.web.context import ctx
-
     admin.add_view(PrintEditorView(c, LazyString(lambda: c.gettext("Print forms"))))
     admin.add_view(PrintOutView(c))
     app.jinja_env.globals["uchet_print_menu"] = print_menu

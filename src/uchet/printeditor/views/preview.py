@@ -21,6 +21,7 @@ from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from markupsafe import Markup, escape
+from openpyxl import load_workbook
 
 #: The most rows and columns of a sheet the preview shows (a preview, not an export).
 MAX_SHEET_ROWS = 1000
@@ -124,7 +125,6 @@ def _cell_text(value: Any) -> str:
 
 def xlsx_html(data: bytes) -> Markup:
     """Every sheet of a .xlsx workbook as an escaped HTML table."""
-    from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data), data_only=False)
     out = ['<div class="uchet-preview-xlsx">']

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import quote
 
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
@@ -25,10 +26,8 @@ from werkzeug.wrappers import Response
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.printeditor.errors import PrintError, Problem
 from uchet.printeditor.output import soffice
+from uchet.printeditor.service import PrintForm, PrintForms
 from uchet.web.context import WebContext, ctx
-
-if TYPE_CHECKING:
-    from uchet.printeditor.service import PrintForm, PrintForms
 
 #: How the Print menu names a template's own kind of file.
 KIND_TEXTS = {"docx": "Word (.docx)", "xlsx": "Excel (.xlsx)"}
@@ -38,8 +37,6 @@ FETCH_HEADER = "X-Uchet-Print"
 
 def print_forms(c: WebContext | None = None) -> PrintForms:
     """The print-form service of the logged-in user, in the interface language."""
-    from uchet.printeditor.service import PrintForms
-
     c = c or ctx()
     # The app's own runtime: during a hot swap this request keeps its configuration version.
     return PrintForms(c.platform, c.user(), c.locale(), runtime=c.runtime)
@@ -228,8 +225,6 @@ def menu_entries(
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(str(value), safe="")
 
 
