@@ -152,7 +152,7 @@ class Demo:
                 self.ids("product_categories"),
             )
         )
-        rows = []
+        rows: list[dict[str, Any]] = []
         for kind, category, items in PRODUCTS:
             for i, (name, price) in enumerate(items):
                 rows.append(
@@ -174,8 +174,10 @@ class Demo:
             ],
         )
         # Retail takes the product's price (default_from); wholesale is 10 % lower.
-        items = [{"price_list": lists[0], "product": pid} for pid in ids]
-        items += [
+        price_items: list[dict[str, Any]] = [
+            {"price_list": lists[0], "product": pid} for pid in ids
+        ]
+        price_items += [
             {
                 "price_list": lists[1],
                 "product": pid,
@@ -183,7 +185,7 @@ class Demo:
             }
             for pid, r in zip(ids, rows)
         ]
-        self.load("price_list_items", items)
+        self.load("price_list_items", price_items)
         return [(pid, Decimal(r["price"])) for pid, r in zip(ids, rows)]
 
     def _client_rows(self, count: int, categories: list[int], sources: list[int]) -> Iterator[dict]:
@@ -316,7 +318,7 @@ class Demo:
 
     def documents(self, clients: list[tuple[int, int, str]], products: list) -> None:
         r = self.rnd
-        contracts = []
+        contracts: list[dict[str, Any]] = []
         for _ in range(min(max(10, self.n // 10), 2000)):
             cid, manager, _kind = r.choice(clients)
             date = self.today - dt.timedelta(days=r.randint(0, 700))
@@ -343,7 +345,7 @@ class Demo:
         contracts.sort(key=lambda c: c["date"])  # numbers follow the dates within a year
         contract_ids = self.load("contracts", contracts)
         by_client = {c["client"]: cid for cid, c in zip(contract_ids, contracts)}
-        invoices = []
+        invoices: list[dict[str, Any]] = []
         for _ in range(min(max(20, self.n // 5), 4000)):
             cid, manager, _kind = r.choice(clients)
             date = self.today - dt.timedelta(days=r.randint(0, MONTHS * 30 * 2))
@@ -367,7 +369,7 @@ class Demo:
                     {"invoice": iid, "product": pid, "quantity": qty}
                 )  # price: from product
                 total += price * qty
-            share = r.choices([1, Decimal("0.5"), 0], [55, 20, 25])[0]
+            share = r.choices([Decimal(1), Decimal("0.5"), Decimal(0)], [55, 20, 25])[0]
             days = (self.today - inv["date"]).days
             if share and days > 2:
                 amount = (total * share).quantize(Decimal("0.01"))
