@@ -51,8 +51,36 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The packages of ``uchet``, bottom to top: a module may import its own layer and lower ones
+# only. A module belongs to the longest prefix listed (``uchet.web.app`` is the assembly, above
+# the web's base modules; ``uchet.printeditor.views`` are screens built on the web base).
+PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("uchet.hookspecs",),  # the hook contract: pluggy and SQLAlchemy only, at run time
+    ("uchet.platform",),  # the engine (its own layers are in LAYERS)
+    ("uchet.configurations",),  # bundles, overlays, loading
+    ("uchet.core",),  # Platform
+    (
+        "uchet.printeditor",
+        "uchet.formdesigner.__init__",
+        "uchet.formdesigner.model",
+        "uchet.sample_crm",
+    ),
+    ("uchet.formdesigner.render",),  # the card layout rendered with url_for
+    ("uchet.web",),  # the web's base modules: context, views, forms, lists, cards, auth
+    ("uchet.printeditor.views",),  # the print screens, registered by the builder
+    ("uchet.web.builder",),  # the inner app of one configuration version
+    ("uchet.web.app", "uchet.web.__init__"),  # the app factory and embedding
+    ("uchet.cli",),  # the command line
+    ("uchet.__init__",),  # the public API
+)
+
+# Modules whose ``if TYPE_CHECKING:`` imports are not edges: the hook contract is imported by
+# the engine at run time, and names the objects of the layers that call the hooks (Platform,
+# RecordService) for type checkers only.
+TYPE_ONLY_EXEMPT: frozenset[str] = frozenset({"uchet.hookspecs"})
+
 # Packages whose modules must form no import cycle among themselves.
-ACYCLIC_PACKAGES: tuple[str, ...] = ("uchet.platform",)
+ACYCLIC_PACKAGES: tuple[str, ...] = ("uchet",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +90,8 @@ class Import:
     importer: str
     imported: str
     line: int
+    #: Written under ``if TYPE_CHECKING:`` (never runs).
+    type_only: bool = False
 
     def __str__(self) -> str:
         return f"{self.importer}:{self.line} imports {self.imported}"
@@ -104,6 +134,13 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> Iterator[Im
     """Every import of a ``uchet`` module in ``path``, wherever it is written."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     is_package = path.name == "__init__.py"
+    type_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for part in node.body
+        for inner in ast.walk(part)
+    }
     for node in ast.walk(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
@@ -118,13 +155,33 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> Iterator[Im
                 continue
             target = _target(name, modules)
             if target is not None and target != module:
-                yield Import(module, target, node.lineno)
+                yield Import(module, target, node.lineno, id(node) in type_only)
 
 
 def import_graph() -> list[Import]:
-    """All imports among the modules of ``uchet``."""
+    """All imports among the modules of ``uchet`` (but the exempt type-only ones)."""
     modules = all_modules()
-    return [imp for name, path in modules.items() for imp in imports_of(name, path, modules)]
+    return [
+        imp
+        for name, path in modules.items()
+        for imp in imports_of(name, path, modules)
+        if not (imp.type_only and imp.importer in TYPE_ONLY_EXEMPT)
+    ]
+
+
+def package_layer(module: str) -> int:
+    """The index in :data:`PACKAGE_LAYERS` of the longest prefix ``module`` has."""
+    best, found = -1, -1
+    for index, prefixes in enumerate(PACKAGE_LAYERS):
+        for prefix in prefixes:
+            # ``uchet.web.__init__`` names the package module itself, not its submodules.
+            if prefix.endswith(".__init__"):
+                if module == prefix.removesuffix(".__init__") and len(prefix) > best:
+                    best, found = len(prefix), index
+            elif (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, found = len(prefix), index
+    assert found >= 0, f"{module} is in no layer of PACKAGE_LAYERS"
+    return found
 
 
 def _layer(module: str, package: str, layers: tuple[str, ...]) -> int | None:
@@ -227,8 +284,54 @@ def test_no_import_cycles(package: str) -> None:
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
+def test_packages_point_down() -> None:
+    """Issue 11: no module imports one of a higher layer, in functions and for types too."""
+    wrong = []
+    for imp in import_graph():
+        src, dst = package_layer(imp.importer), package_layer(imp.imported)
+        if dst > src:
+            wrong.append(f"{imp} ({PACKAGE_LAYERS[src][0]} < {PACKAGE_LAYERS[dst][0]})")
+    assert not wrong, "imports from a higher layer:\n" + "\n".join(wrong)
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in all_modules():
+        package_layer(module)
+
+
+WEB_LIBRARIES = ("flask", "flask_admin", "flask_babel", "flask_login", "werkzeug", "wtforms")
+
+
+@pytest.mark.parametrize(
+    "package", ["uchet.platform", "uchet.configurations", "uchet.core", "uchet.formdesigner.model"]
+)
+def test_no_web_library_below_the_web(package: str) -> None:
+    """The engine, the print render core and the layout model import no Flask or WTForms."""
+    modules = {
+        m: p
+        for m, p in all_modules().items()
+        if (m == package or m.startswith(package + "."))
+        or (m.startswith("uchet.printeditor") and not m.startswith("uchet.printeditor.views"))
+    }
+    wrong = []
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            wrong += [f"{module}:{node.lineno} imports {n}" for n in names
+                      if n.split(".")[0] in WEB_LIBRARIES]  # fmt: skip
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_graph_is_seen() -> None:
     # Guards the parser: if it stopped resolving imports, every check above would pass vacuously.
     edges = {(i.importer, i.imported) for i in import_graph()}
     assert ("uchet.platform.plugins", "uchet.platform.fieldtypes") in edges
     assert ("uchet.platform.fieldtypes", "uchet.platform.fieldtypes.base") in edges
+    assert ("uchet.web.builder", "uchet.printeditor.views.editor") in edges
+    assert ("uchet.cli.migrate", "uchet.cli.common") in edges
