@@ -1,0 +1,52 @@
+"""Edits of a database overlay document, one per action of the structure editor (issue 14).
+
+Each function returns a new document (the argument is not modified), ready for
+:meth:`~uchet.configurations.revisions.DatabaseOverlay.preview`. They only write overlay
+entries; whether the result is a valid configuration is for the checks to say.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+Doc = Mapping[str, Any]
+
+
+def add_field(doc: Doc, table_id: str, field: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` with ``field`` (a full field document) added to table ``table_id``: to the
+    table's own entry when the overlay itself added the table, else under ``fields``."""
+    result = copy.deepcopy(dict(doc))
+    for table in result.get("tables", ()):
+        if table["id"] == table_id:
+            table["fields"].append(dict(field))
+            return result
+    result.setdefault("fields", {}).setdefault(table_id, []).append(dict(field))
+    return result
+
+
+def set_properties(doc: Doc, target: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` setting ``props`` on object ``target``. Labels merge per locale, so setting
+    ``{"label": {"ru": "Контрагенты"}}`` keeps the English label."""
+    result = copy.deepcopy(dict(doc))
+    entry = result.setdefault("set", {}).setdefault(target, {})
+    for key, value in props.items():
+        if isinstance(value, Mapping) and isinstance(entry.get(key), Mapping):
+            entry[key] = {**entry[key], **value}
+        else:
+            entry[key] = copy.deepcopy(value)
+    return result
+
+
+def set_hidden(doc: Doc, target: str, hidden: bool) -> dict[str, Any]:
+    """``doc`` hiding or showing ``target`` (a table, field or menu section). Showing takes
+    the target out of the document's ``hide`` list and sets ``hidden: false``, which also
+    shows what the configuration files hide."""
+    result = copy.deepcopy(dict(doc))
+    hide = [t for t in result.get("hide", ()) if t != target]
+    if hide:
+        result["hide"] = hide
+    else:
+        result.pop("hide", None)
+    return set_properties(result, target, {"hidden": hidden})

@@ -1,0 +1,126 @@
+"""The structure editor's screens (issue 14, S21/S23/S40) on SQLite and PostgreSQL: only
+superusers and ``configure`` roles reach them; every change is previewed, then applied as a
+database overlay revision; a check error is shown next to the control and nothing is saved;
+the history page lists revisions in words and returns to any of them."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from tests.web_support import WebClient
+
+from uchet.configurations.overlay_edit import set_hidden
+
+
+@pytest.fixture
+def client(web_platform: Any) -> WebClient:
+    """The app swaps to a new configuration version on the request that notices it (the
+    same swap as in production, without the background build's half second)."""
+    from uchet.web import create_app
+
+    return WebClient(create_app(web_platform, secret_key="test-secret-" + "x" * 20,
+                                reload_in_background=False))  # fmt: skip
+
+
+def confirm(client: WebClient, page: str, comment: str = "") -> Any:
+    """Press «Применить» on a preview page."""
+    doc = re.search(r'name="document" type="hidden" value="([^"]*)"', page)
+    if doc is None:
+        doc = re.search(r'id="document" name="document" type="hidden" value="([^"]*)"', page)
+    assert doc, page[:2000]
+    base = re.search(r'id="base" name="base" type="hidden" value="([^"]*)"', page)
+    return client.post("/-/structure/apply", {"document": html.unescape(doc.group(1)),
+                                              "base": base.group(1) if base else "",
+                                              "comment": comment})  # fmt: skip
+
+
+def test_only_configurers_reach_the_screens(client: WebClient, web_platform: Any) -> None:
+    client.login("admin")
+    home = client.get("/").text
+    assert "Настройка" in home and "/-/structure/" in home
+    other = WebClient(client.app)
+    other.login("anna")
+    assert "/-/structure/" not in other.get("/").text
+    for url in ("/-/structure/", "/-/structure/table/clients", "/-/structure-history/"):
+        assert other.get(url).status_code == 403, url
+    r = other.post("/-/structure/table/clients", {"action": "add", "name": "x", "type": "date",
+                                                  "label_ru": "X"})  # fmt: skip
+    assert r.status_code == 403
+    assert web_platform.overlay.revisions() == []
+
+
+def test_add_field_preview_apply_and_history(client: WebClient, web_platform: Any) -> None:
+    client.login("admin")
+    page = client.get("/-/structure/table/clients").text
+    assert "Наименование" in page and "Строка" in page and "Дата визита" not in page
+    before = web_platform.current_version()
+    r = client.post("/-/structure/table/clients", {
+        "action": "add", "name": "visit_date", "type": "date", "label_ru": "Дата визита",
+        "label_en": "Visit date", "base": ""})  # fmt: skip
+    preview = r.text
+    assert "Проверьте изменение" in preview
+    assert "добавлено поле «Дата визита» в «Клиенты»" in preview
+    assert "visit_date" in preview and "ALTER TABLE" in preview  # the SQL, folded
+    assert web_platform.current_version() == before  # nothing applied yet
+    r = confirm(client, preview, "для визитов")
+    assert r.status_code == 302
+    assert web_platform.current_version() == before + 1
+    columns = sa.inspect(web_platform.engine).get_columns("clients")
+    assert "visit_date" in {c["name"] for c in columns}
+    (rev,) = web_platform.overlay.revisions()
+    assert rev.created_by == "admin" and rev.comment == "для визитов"
+    history = client.get("/-/structure-history/").text
+    assert "добавлено поле «Дата визита» в «Клиенты»" in history and "для визитов" in history
+
+
+def test_check_error_next_to_control_nothing_saved(client: WebClient, web_platform: Any) -> None:
+    client.login("admin")
+    before = web_platform.current_version()
+    r = client.post("/-/structure/table/clients", {
+        "action": "add", "name": "City", "type": "date", "label_ru": ""})  # fmt: skip
+    assert "Строчные латинские буквы" in r.text and "Нужно название." in r.text
+    r = client.post("/-/structure/table/clients", {
+        "action": "add", "name": "city", "type": "date", "label_ru": "Город 2"})  # fmt: skip
+    assert "В таблице уже есть поле с таким именем." in r.text
+    r = client.post("/-/structure/table/clients", {
+        "action": "add", "name": "kind2", "type": "choice", "label_ru": "Вид 2"})  # fmt: skip
+    assert "Укажите хотя бы один вариант." in r.text
+    assert web_platform.current_version() == before
+    assert web_platform.overlay.revisions() == []
+
+
+def test_hide_section_rename_table_and_revert(client: WebClient, web_platform: Any) -> None:
+    client.login("admin")
+    r = client.post("/-/structure/section/sec_clients", {
+        "action": "label", "label_ru": "Контрагенты", "label_en": "Counterparties"})  # fmt: skip
+    assert "изменено у «Клиенты»: название" in r.text
+    confirm(client, r.text)
+    assert "Контрагенты" in client.get("/").text
+    r = client.post("/-/structure/table/inquiry_sources", {"action": "hide"})
+    assert "скрыто: «Источники обращений»" in r.text
+    confirm(client, r.text)
+    assert web_platform.refresh_config().table("inquiry_sources").hidden
+    history = client.get("/-/structure-history/").text
+    assert history.count('class="uchet-structure-revision"') == 3  # two and the files' state
+    r = client.post("/-/structure-history/revert", {"to": "0", "base": "2"})
+    assert "снова показано: «Источники обращений»" in r.text
+    confirm(client, r.text)
+    assert not web_platform.refresh_config().table("inquiry_sources").hidden
+    assert "Контрагенты" not in client.get("/").text
+
+
+def test_stale_save_is_refused_with_what_changed(client: WebClient, web_platform: Any) -> None:
+    client.login("admin")
+    add = {"action": "add", "name": "visit_date", "type": "date", "label_ru": "Дата визита"}
+    r = client.post("/-/structure/table/clients", add)
+    # Meanwhile another administrator hides the website field.
+    web_platform.overlay.save(set_hidden(web_platform.overlay.document(), "clients.website", True),
+                              base_revision=None)  # fmt: skip
+    r = confirm(client, r.text)
+    page = client.get(r.headers["Location"]).text
+    assert "Структуру тем временем изменил другой пользователь" in page and "«Сайт»" in page
+    assert len(web_platform.overlay.revisions()) == 1
