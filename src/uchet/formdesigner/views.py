@@ -52,7 +52,7 @@ TYPE_LABELS = {
     "file": "File", "image": "Image", "integer": "Whole number", "json": "JSON data",
     "money": "Money", "percent": "Percent", "phone": "Phone", "reference": "Reference",
     "string": "Line of text", "text": "Long text", "time": "Time", "url": "Web address",
-    "user": "User",
+    "user": "User", "formula": "Formula", "rollup": "Rollup",
 }  # fmt: skip
 
 

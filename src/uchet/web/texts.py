@@ -526,5 +526,7 @@ UI_TEXTS.update(
         "Long text": {"ru": "Текст"},
         "Time": {"ru": "Время"},
         "Web address": {"ru": "Адрес в интернете"},
+        "Formula": {"ru": "Формула"},
+        "Rollup": {"ru": "Итог по связанным записям"},
     }
 )
