@@ -243,3 +243,32 @@ def test_cli_export_import_history_revert(platform: Platform, db_url: str, tmp_p
     assert run("overlay", "revert", "0").exit_code == 0
     assert len(platform.overlay.revisions()) == 2
     assert platform.refresh_config().table("clients").field_by_name("visit_date").hidden
+
+
+def test_purge_field_needs_its_name_and_backs_up(platform: Platform) -> None:
+    """Archive is hiding (restorable); purge is separate: only for a field the database
+    overlay added, the name typed to confirm, the values copied to uchet_bak_* first."""
+    from uchet.configurations.revisions import PurgeNotConfirmed
+
+    platform.overlay.save(with_visit(EMPTY_DOCUMENT), base_revision=None)
+    svc = platform.records("clients", user=SYSTEM)
+    rid = svc.create({"name": "ООО Визит", "kind": "company", "visit_date": "2026-05-01"})["id"]
+    preview, values = platform.overlay.purge_preview("clients.visit_date", 1)
+    assert values == 1 and preview.changes == ["убрано поле «Дата визита» из «Клиенты»"]
+    with pytest.raises(PurgeNotConfirmed):
+        platform.overlay.purge_field("clients.visit_date", typed_name="visit", base_revision=1)
+    with pytest.raises(KeyError):  # a field of the configuration files: hide it instead
+        platform.overlay.purge_field("clients.city", typed_name="city", base_revision=1)
+    assert "visit_date" in columns(platform, "clients")
+    rev = platform.overlay.purge_field("clients.visit_date", typed_name="visit_date",
+                                       base_revision=1, user=ADMIN)  # fmt: skip
+    assert rev.action == "purge" and rev.number == 2
+    assert "visit_date" not in columns(platform, "clients")
+    backups = [t for t in sa.inspect(platform.engine).get_table_names()
+               if t.startswith(f"uchet_bak_{rev.config_version}_clients")]  # fmt: skip
+    assert backups
+    backup = sa.Table(backups[0], sa.MetaData(), autoload_with=platform.engine)
+    with platform.engine.connect() as conn:
+        row = conn.execute(sa.select(backup).where(backup.c.id == rid)).one()
+    assert str(row.visit_date).startswith("2026-05-01")
+    assert not platform.refresh_config().table("clients").has_field("visit_date")

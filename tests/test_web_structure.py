@@ -27,15 +27,14 @@ def client(web_platform: Any) -> WebClient:
 
 
 def confirm(client: WebClient, page: str, comment: str = "") -> Any:
-    """Press «Применить» on a preview page."""
-    doc = re.search(r'name="document" type="hidden" value="([^"]*)"', page)
-    if doc is None:
-        doc = re.search(r'id="document" name="document" type="hidden" value="([^"]*)"', page)
-    assert doc, page[:2000]
-    base = re.search(r'id="base" name="base" type="hidden" value="([^"]*)"', page)
-    return client.post("/-/structure/apply", {"document": html.unescape(doc.group(1)),
-                                              "base": base.group(1) if base else "",
-                                              "comment": comment})  # fmt: skip
+    """Press «Применить» on a preview page: post its form's hidden fields."""
+    form = page[page.index('id="uchet-structure-confirm"'):]
+    form = form[: form.index("</form>")]
+    data = {name: html.unescape(value) for name, value in re.findall(
+        r'<input id="\w+" name="(\w+)" type="hidden" value="([^"]*)"', form)}  # fmt: skip
+    assert "document" in data, page[:2000]
+    data.pop("csrf_token", None)
+    return client.post("/-/structure/apply", {**data, "comment": comment})
 
 
 def test_only_configurers_reach_the_screens(client: WebClient, web_platform: Any) -> None:
@@ -124,3 +123,28 @@ def test_stale_save_is_refused_with_what_changed(client: WebClient, web_platform
     page = client.get(r.headers["Location"]).text
     assert "Структуру тем временем изменил другой пользователь" in page and "«Сайт»" in page
     assert len(web_platform.overlay.revisions()) == 1
+
+
+def test_archive_then_purge_with_typed_name(client: WebClient, web_platform: Any) -> None:
+    """Archive (hide, data kept) and purge (a separate action: the name typed, what is lost
+    named, a backup made) of a field the structure editor added."""
+    client.login("admin")
+    add = {"action": "add", "name": "visit_date", "type": "date", "label_ru": "Дата визита"}
+    confirm(client, client.post("/-/structure/table/clients", add).text)
+    url = "/-/structure/field/clients/visit_date"
+    page = client.get(url).text
+    assert "Удалить навсегда" in page
+    assert "Удалить навсегда" not in client.get("/-/structure/field/clients/city").text
+    r = client.post(url, {"action": "purge", "typed_name": "visit"})
+    assert "Для подтверждения введите имя поля: visit_date." in r.text
+    r = client.post(url, {"action": "purge", "typed_name": "visit_date"})
+    assert "убрано поле «Дата визита» из «Клиенты»" in r.text
+    assert "Будут удалены значения этого поля: 0" in r.text
+    columns = {c["name"] for c in sa.inspect(web_platform.engine).get_columns("clients")}
+    assert "visit_date" in columns  # only previewed
+    confirm(client, r.text)
+    # The confirm form carried the purge and the typed name: applied as a purge revision.
+    revs = web_platform.overlay.revisions()
+    assert revs[0].action == "purge"
+    columns = {c["name"] for c in sa.inspect(web_platform.engine).get_columns("clients")}
+    assert "visit_date" not in columns

@@ -50,3 +50,40 @@ def set_hidden(doc: Doc, target: str, hidden: bool) -> dict[str, Any]:
     else:
         result.pop("hide", None)
     return set_properties(result, target, {"hidden": hidden})
+
+
+def added_field_ids(doc: Doc) -> dict[str, str]:
+    """Field id -> table id of every field the document itself adds (only those can be
+    purged: the configuration files' own fields can only be hidden by an overlay)."""
+    found = {f["id"]: t for t, fields in doc.get("fields", {}).items() for f in fields}
+    for table in doc.get("tables", ()):
+        found.update({f["id"]: table["id"] for f in table.get("fields", ())})
+    return found
+
+
+def without_field(doc: Doc, field_id: str) -> dict[str, Any]:
+    """``doc`` without the field it added as ``field_id``, and without its other entries
+    about it (``set``, ``unset``, ``hide``), which would otherwise name nothing."""
+    result = copy.deepcopy(dict(doc))
+    for table_id, fields in list(result.get("fields", {}).items()):
+        kept = [f for f in fields if f["id"] != field_id]
+        if kept:
+            result["fields"][table_id] = kept
+        else:
+            del result["fields"][table_id]
+    if result.get("fields") == {}:
+        del result["fields"]
+    for table in result.get("tables", ()):
+        table["fields"] = [f for f in table["fields"] if f["id"] != field_id]
+    result.get("set", {}).pop(field_id, None)
+    if result.get("set") == {}:
+        del result["set"]
+    if "unset" in result:
+        result["unset"] = [e for e in result["unset"] if e["target"] != field_id]
+        if not result["unset"]:
+            del result["unset"]
+    if "hide" in result:
+        result["hide"] = [t for t in result["hide"] if t != field_id]
+        if not result["hide"]:
+            del result["hide"]
+    return result

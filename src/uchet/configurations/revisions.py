@@ -34,6 +34,7 @@ from uchet.configurations.overlay_diff import (
     diff,
     labels_of,
 )
+from uchet.configurations.overlay_edit import added_field_ids, without_field
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration, build_configuration, thaw
 from uchet.platform.model.errors import (
@@ -54,7 +55,7 @@ AUDIT_TABLE = "uchet_overlay_revisions"
 #: ``uchet_audit.action`` of a revision.
 AUDIT_ACTION = "configure"
 #: What a revision records as its action.
-ACTIONS = ("save", "revert", "import")
+ACTIONS = ("save", "revert", "import", "purge")
 
 
 def overlay_file(revision: int | None) -> str:
@@ -75,6 +76,14 @@ class Revision:
     overlay: Mapping[str, Any]
     config_version: int
     base_revision: int | None
+
+
+class PurgeNotConfirmed(UchetError):
+    """The name typed to confirm a purge is not the field's name."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"type the field's name {name!r} to confirm")
 
 
 class NothingToSave(UchetError):
@@ -233,19 +242,22 @@ class DatabaseOverlay:
         comment: str | None = None,
         action: str = "save",
         preview: Preview | None = None,
+        allow_destructive: bool = False,
     ) -> Revision:
         """Make ``document`` the database overlay: check, plan, apply and record it in one
         transaction, and return the new revision. On any error nothing has changed.
 
         ``preview`` (from :meth:`preview`, shown to the user first) is applied as it is; if
         the database moved on since, the save is refused. A plan that would lose data is
-        refused (:class:`DestructiveChangeError`): the overlay hides, it never drops.
+        refused (:class:`DestructiveChangeError`): the overlay hides, it never drops; only
+        :meth:`purge_field` passes ``allow_destructive`` (the migrator then copies the dropped
+        data to ``uchet_bak_<version>_<table>`` first).
         """
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")
         if preview is None:
             preview = self.preview(document, base_revision)
-        if preview.plan.destructive:
+        if preview.plan.destructive and not allow_destructive:
             listed = "; ".join(op.describe() for op in preview.plan.destructive)
             raise DestructiveChangeError(
                 f"this change would lose data ({listed}); hide the field or table instead",
@@ -280,6 +292,7 @@ class DatabaseOverlay:
         version = migrator.apply(
             self.engine, preview.plan, preview.config, self.types,
             applied_by=user.login if user else None, on_applied=record,
+            allow_destructive=allow_destructive,
         )  # fmt: skip
         if self.after_apply is not None:
             self.after_apply(preview.plan, version)
@@ -313,6 +326,46 @@ class DatabaseOverlay:
         doc = archive_dropped(self.document(latest), document)
         return self.save(doc, base_revision=latest.number if latest else None, user=user,
                          comment=comment or "import", action="import")  # fmt: skip
+
+    def purge_preview(self, field_id: str, base_revision: int | None) -> tuple[Preview, int]:
+        """The preview of purging field ``field_id`` and how many values it holds.
+
+        Only a field the database overlay added can be purged (KeyError otherwise): a field
+        of the configuration files is hidden, never dropped, by an overlay.
+        """
+        current = self.document()
+        tables = added_field_ids(current)
+        if field_id not in tables:
+            raise KeyError(f"{field_id!r} was not added by the database overlay")
+        preview = self.preview(without_field(current, field_id), base_revision)
+        applied = self.effective(current)
+        table = applied.table(tables[field_id])
+        column = table.field_by_id(field_id).name
+        t = sa.table(table.name, sa.column(column))
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(t).where(t.c[column].is_not(None))
+            ).scalar_one()
+        return preview, int(count)
+
+    def purge_field(
+        self, field_id: str, *, typed_name: str, base_revision: int | None,
+        user: User | None = None, comment: str | None = None,
+    ) -> Revision:  # fmt: skip
+        """Drop field ``field_id`` (added by the database overlay) with its column and values,
+        as a new revision. ``typed_name`` must be the field's name, typed by the user to
+        confirm. The dropped values are copied to ``uchet_bak_<version>_<table>`` first, as
+        ``uchet migrate --allow-destructive`` does."""
+        tables = added_field_ids(self.document())
+        if field_id not in tables:
+            raise KeyError(f"{field_id!r} was not added by the database overlay")
+        name = self.effective(self.document()).table(tables[field_id]).field_by_id(field_id).name
+        if typed_name.strip() != name:
+            raise PurgeNotConfirmed(name)
+        preview, _ = self.purge_preview(field_id, base_revision)
+        return self.save(preview.document, base_revision=base_revision, user=user,
+                         comment=comment or f"purge {name}", action="purge", preview=preview,
+                         allow_destructive=True)  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------
     def _exists(self, conn: Connection) -> bool:

@@ -31,8 +31,13 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from uchet.configurations.overlay_diff import EMPTY_DOCUMENT, archive_dropped
-from uchet.configurations.overlay_edit import add_field, set_hidden, set_properties
-from uchet.configurations.revisions import NothingToSave, Preview, StaleRevision
+from uchet.configurations.overlay_edit import (
+    add_field,
+    added_field_ids,
+    set_hidden,
+    set_properties,
+)
+from uchet.configurations.revisions import NothingToSave, Preview, PurgeNotConfirmed, StaleRevision
 from uchet.platform.model.config import Table, thaw
 from uchet.platform.model.errors import ConfigError, DestructiveChangeError, MigrationError
 from uchet.web.auth import here
@@ -84,6 +89,9 @@ class ConfirmForm(SecureForm):
     document = HiddenField()
     base = HiddenField()
     comment = StringField("Comment")
+    #: A purge: the field's id and the name the user typed (applied by ``purge_field``).
+    purge = HiddenField()
+    typed_name = HiddenField()
 
 
 class ConfigureOnly(TranslatedRender, BaseView):
@@ -202,7 +210,12 @@ class StructureView(ConfigureOnly):
         data = request.form if request.method == "POST" else None
         form = EditForm(data, **self._labels(f.label), help_ru=self.c.label(f.help or {}, ""))
         errors: list[str] = []
-        if request.method == "POST":
+        purgeable = f.id in added_field_ids(self.overlay.document())
+        if request.method == "POST" and request.form.get("action") == "purge":
+            page = self._purge_page(f, form, errors) if purgeable else abort(404)
+            if page is not None:
+                return page
+        elif request.method == "POST":
             doc = self.overlay.document()
             if request.form.get("action") in ("hide", "show"):
                 doc = set_hidden(doc, f.id, request.form["action"] == "hide")
@@ -215,8 +228,34 @@ class StructureView(ConfigureOnly):
                 if page is not None:
                     return page
         return self.render("uchet/structure_field.html", table=table, field=f, form=form,
-                           errors=errors, uses=self.uses(table, f),
+                           errors=errors, uses=self.uses(table, f), purgeable=purgeable,
                            type_label=self.type_label)  # fmt: skip
+
+    def _purge_page(self, f: Any, form: EditForm, errors: list[str]) -> Any:
+        """The plan of purging ``f``, naming what is lost; the typed name is checked here
+        and again when applied."""
+        t = self.c.gettext
+        if not form.validate():
+            errors += [str(e) for e in form.csrf_token.errors]
+            return None
+        typed = request.form.get("typed_name", "").strip()
+        if typed != f.name:
+            errors.append(t("Type the field's name %(name)s to confirm.", name=f.name))
+            return None
+        try:
+            preview, values = self.overlay.purge_preview(f.id, self._base())
+        except (ConfigError, StaleRevision, NothingToSave) as exc:
+            errors.append(t("Nothing was saved: %(problem)s", problem=str(exc)))
+            return None
+        confirm = ConfirmForm(document=json.dumps(preview.document, ensure_ascii=False),
+                              base="" if preview.base_revision is None
+                              else str(preview.base_revision),
+                              purge=f.id, typed_name=typed)  # fmt: skip
+        loss = t("%(count)s values of this field will be deleted; a backup copy of them is "
+                 "kept in the database.", count=values)  # fmt: skip
+        return self.render("uchet/structure_preview.html", preview=preview, form=confirm,
+                           operations=self.operations(preview), loss=loss,
+                           sql=self.sql(preview))  # fmt: skip
 
     @expose("/section/<section_id>", methods=("POST",))
     def section_view(self, section_id: str) -> Any:
@@ -251,9 +290,16 @@ class StructureView(ConfigureOnly):
         try:
             document = json.loads(form.document.data or "{}")
             base = int(form.base.data) if form.base.data else None
-            rev = self.overlay.save(document, base_revision=base, user=self.c.user(),
-                                    comment=(form.comment.data or "").strip() or None)  # fmt: skip
-        except (ValueError, ConfigError, NothingToSave) as exc:
+            comment = (form.comment.data or "").strip() or None
+            if form.purge.data:
+                typed = form.typed_name.data or ""
+                rev = self.overlay.purge_field(form.purge.data, typed_name=typed,
+                                               base_revision=base, user=self.c.user(),
+                                               comment=comment)  # fmt: skip
+            else:
+                rev = self.overlay.save(document, base_revision=base, user=self.c.user(),
+                                        comment=comment)  # fmt: skip
+        except (ValueError, KeyError, ConfigError, NothingToSave, PurgeNotConfirmed) as exc:
             flash(t("Nothing was saved: %(problem)s", problem=str(exc)), "error")
         except StaleRevision as exc:
             flash(t("Someone changed the structure meanwhile: %(changes)s",

@@ -527,6 +527,21 @@ UI_TEXTS.update(
         "Time": {"ru": "Время"},
         "Web address": {"ru": "Адрес в интернете"},
         "Formula": {"ru": "Формула"},
+        "Type the field's name %(name)s to confirm.": {
+            "ru": "Для подтверждения введите имя поля: %(name)s."
+        },
+        "%(count)s values of this field will be deleted; a backup copy of them is kept in the "
+        "database.": {
+            "ru": "Будут удалены значения этого поля: %(count)s; их резервная копия "
+            "сохранится в базе данных."
+        },
+        "A hidden field keeps its column and values; show it again at any time.": {
+            "ru": "Скрытое поле сохраняет столбец и значения; его можно снова показать."
+        },
+        "Delete the field for good, with all its values.": {
+            "ru": "Удалить поле навсегда вместе со всеми значениями."
+        },
+        "Delete for good": {"ru": "Удалить навсегда"},
         "Rollup": {"ru": "Итог по связанным записям"},
     }
 )
