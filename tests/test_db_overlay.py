@@ -272,3 +272,41 @@ def test_purge_field_needs_its_name_and_backs_up(platform: Platform) -> None:
         row = conn.execute(sa.select(backup).where(backup.c.id == rid)).one()
     assert str(row.visit_date).startswith("2026-05-01")
     assert not platform.refresh_config().table("clients").has_field("visit_date")
+
+
+def test_hide_card_section_keeps_fields_off_the_card(platform: Platform) -> None:
+    """Hiding a card section (the «Банк» section of «Наша организация») replaces the form in
+    the overlay with the section flagged hidden; the card leaves its fields out (not moved
+    to «Прочее»), and the history says it in words."""
+    from uchet.configurations.overlay_edit import set_part_hidden
+    from uchet.formdesigner.model import card_layout, form_document
+    from uchet.platform.model.config import thaw
+
+    config = platform.config
+    table = config.table("our_company")
+    form = form_document(config.forms, table)
+    doc = set_part_hidden(EMPTY_DOCUMENT, thaw(form.data), "sec_company_bank", True)
+    preview = platform.overlay.preview(doc, None)
+    assert preview.changes == ["скрыт раздел «Банк» карточки «Реквизиты организации»"]
+    assert preview.plan.is_empty  # a form change: no schema operation
+    platform.overlay.save(doc, base_revision=None)
+    new = platform.config
+    table = new.table("our_company")
+
+    class Texts:
+        def label(self, labels: Any, default: str = "") -> str:
+            return labels.get("ru", default) if isinstance(labels, dict) else default
+
+        def gettext(self, msgid: str, **params: Any) -> str:
+            return msgid
+
+    shown = {f.name for f in table.fields}
+    tabs = card_layout(Texts(), table, form_document(new.forms, table), shown, existing=False)
+    sections = [s.id for t in tabs for s in t.sections]
+    assert "sec_company_bank" not in sections and "other" not in sections
+    # Back: the revert shows it again, in words.
+    rev = platform.overlay.revert(0, base_revision=1)
+    before = platform.overlay.get(1).overlay
+    assert platform.overlay.describe(before, rev.overlay) == [
+        "снова показан раздел «Банк» карточки «Реквизиты организации»"
+    ]

@@ -28,7 +28,7 @@ def client(web_platform: Any) -> WebClient:
 
 def confirm(client: WebClient, page: str, comment: str = "") -> Any:
     """Press «Применить» on a preview page: post its form's hidden fields."""
-    form = page[page.index('id="uchet-structure-confirm"'):]
+    form = page[page.index('id="uchet-structure-confirm"') :]
     form = form[: form.index("</form>")]
     data = {name: html.unescape(value) for name, value in re.findall(
         r'<input id="\w+" name="(\w+)" type="hidden" value="([^"]*)"', form)}  # fmt: skip
@@ -148,3 +148,23 @@ def test_archive_then_purge_with_typed_name(client: WebClient, web_platform: Any
     assert revs[0].action == "purge"
     columns = {c["name"] for c in sa.inspect(web_platform.engine).get_columns("clients")}
     assert "visit_date" not in columns
+
+
+def test_hide_card_section(client: WebClient, web_platform: Any) -> None:
+    from uchet import SYSTEM
+
+    client.login("admin")
+    company = web_platform.records("our_company", user=SYSTEM).create({"name": "ООО Учёт"})
+    card = f"/our_company/edit/?id={company['id']}"
+    assert "БИК" in client.get(card).text
+    page = client.get("/-/structure/table/our_company").text
+    assert 'data-part="sec_company_bank"' in page and "Вкладки и разделы карточки" in page
+    r = client.post("/-/structure/table/our_company",
+                    {"action": "part", "part": "sec_company_bank", "hidden": "1"})  # fmt: skip
+    assert "скрыт раздел «Банк» карточки «Реквизиты организации»" in r.text
+    confirm(client, r.text)
+    shown = client.get(card).text
+    assert "БИК" not in shown and "ООО Учёт" in shown
+    r = client.post("/-/structure/table/our_company",
+                    {"action": "part", "part": "no_such_part", "hidden": "1"})  # fmt: skip
+    assert r.status_code == 404

@@ -1,7 +1,8 @@
 """The structure editor in a real browser (Playwright + Chromium), in Russian, as an
 administrator would use it (issue 14): add «Дата визита» (date) to Клиенты, see it on the
-card and fill it; rename the «Клиенты» menu entry to «Контрагенты»; return to the state of
-the configuration files. Screenshots go to docs/img/ (the guide shows them) and artifacts/.
+card and fill it; rename the «Клиенты» menu entry to «Контрагенты»; hide the «Банк» section
+of a card; return to the state of the configuration files. Screenshots go to docs/img/
+(the guide shows them) and artifacts/.
 """
 
 from __future__ import annotations
@@ -95,11 +96,19 @@ def test_add_field_rename_menu_entry_and_revert(page: Any, server: LiveServer) -
     apply_preview(page, "изменено у «Клиенты»: название")
     page.goto(server.url + "/")
     assert page.locator("#uchet-menu a[href='/clients/']").inner_text().strip() == "Контрагенты"
+    # Hide the «Банк» section of our company's card.
+    company = platform.records("our_company", user=SYSTEM).create({"name": "ООО Учёт"})
+    page.goto(f"{server.url}/-/structure/table/our_company")
+    page.click("#uchet-structure-parts tr[data-part=sec_company_bank] button")
+    apply_preview(page, "скрыт раздел «Банк» карточки «Реквизиты организации»")
+    page.goto(f"{server.url}/our_company/edit/?id={company['id']}")
+    page.wait_for_selector("#uchet-save")
+    assert "БИК" not in page.inner_text("body")
     # The history, in words; back to the files' state: the field is archived, not dropped.
     page.goto(f"{server.url}/-/structure-history/")
     history = page.inner_text("#uchet-structure-revisions")
     assert "добавлено поле «Дата визита» в «Клиенты»" in history
-    assert "изменено у «Контрагенты»: название" in history or "название" in history
+    assert "изменено у «Клиенты»: название" in history
     shot(page, "structure-history.png")
     page.click("tr[data-revision='0'] .uchet-revert")
     apply_preview(page, "скрыто: «Дата визита»")
@@ -108,5 +117,8 @@ def test_add_field_rename_menu_entry_and_revert(page: Any, server: LiveServer) -
     page.goto(f"{server.url}/clients/edit/?id={client['id']}")
     page.wait_for_selector("#uchet-save")
     assert page.locator("#visit_date").count() == 0
+    page.goto(f"{server.url}/our_company/edit/?id={company['id']}")
+    page.wait_for_selector("#uchet-save")
+    assert "БИК" in page.inner_text("body")  # the section is back
     kept = platform.records("clients", user=SYSTEM).get(client["id"])
     assert str(kept["visit_date"]) == "2026-05-14"  # the value is still there

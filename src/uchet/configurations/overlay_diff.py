@@ -41,6 +41,11 @@ CHANGE_TEXTS: dict[str, dict[str, str]] = {
     "drop_doc": {"ru": "убрано: {what}", "en": "removed {what}"},
     "remove": {"ru": "удалено: {what}", "en": "deleted {what}"},
     "keep_remove": {"ru": "снова есть: {what}", "en": "restored {what}"},
+    "hide_part": {"ru": "скрыт раздел {what} карточки {where}", "en": "hid {what} of {where}"},
+    "show_part": {
+        "ru": "снова показан раздел {what} карточки {where}",
+        "en": "showed {what} of {where} again",
+    },
 }
 
 #: Property names shown in words instead of their JSON keys.
@@ -85,6 +90,14 @@ def diff(old: Doc, new: Doc) -> list[Change]:
     for key in DOCUMENT_KEYS:
         before = {d["id"]: d for d in old.get(key, ())}
         after = {d["id"]: d for d in new.get(key, ())}
+        if key == "forms":
+            # Hiding a tab or section replaces the form whole (overlay_edit.set_part_hidden):
+            # say which parts, and compare the rest without the flags. A form entry that
+            # only hides parts is not "added" or "removed" in words.
+            changes += _form_parts(before, after)
+            hiding = {k for k, v in [*before.items(), *after.items()] if hidden_parts(v)}
+            before = {k: _unhidden(v) for k, v in before.items() if k in after or k not in hiding}
+            after = {k: _unhidden(v) for k, v in after.items() if k in before or k not in hiding}
         for doc_id, doc in after.items():
             if doc_id not in before:
                 changes.append(Change("add_doc", doc_id))
@@ -112,6 +125,36 @@ def diff(old: Doc, new: Doc) -> list[Change]:
     return changes
 
 
+def hidden_parts(form: Doc) -> set[str]:
+    """Ids of the tabs and sections a form document hides."""
+    found = set()
+    for tab in form.get("layout", ()):
+        if tab.get("hidden"):
+            found.add(tab["id"])
+        found |= {s["id"] for s in tab.get("sections", ()) if s.get("hidden")}
+    return found
+
+
+def _form_parts(before: Mapping[str, Doc], after: Mapping[str, Doc]) -> list[Change]:
+    changes = []
+    for form_id in [*after, *(k for k in before if k not in after)]:
+        was = hidden_parts(before.get(form_id, {}))
+        now = hidden_parts(after.get(form_id, {}))
+        changes += [Change("hide_part", p, form_id) for p in sorted(now - was)]
+        changes += [Change("show_part", p, form_id) for p in sorted(was - now)]
+    return changes
+
+
+def _unhidden(form: Doc) -> dict[str, Any]:
+    """A form document without its parts' ``hidden`` flags."""
+    result = copy.deepcopy(dict(form))
+    for tab in result.get("layout", ()):
+        tab.pop("hidden", None)
+        for section in tab.get("sections", ()):
+            section.pop("hidden", None)
+    return result
+
+
 def _added_fields(doc: Doc) -> dict[str, str]:
     """Field id -> table id of every field ``doc`` adds, to tables of its own or others."""
     found = {f["id"]: t for t, fields in doc.get("fields", {}).items() for f in fields}
@@ -130,6 +173,10 @@ def labels_of(tree: Doc) -> dict[str, Any]:
     for key in ("forms", "print_forms", "roles", "reports", "dashboards"):
         for doc in tree.get(key, ()):
             found[doc["id"]] = doc.get("label", doc.get("title", doc.get("name", doc["id"])))
+    for form in tree.get("forms", ()):
+        for tab in form.get("layout", ()):
+            found[tab["id"]] = tab.get("label", tab["id"])
+            found.update({s["id"]: s.get("label", s["id"]) for s in tab.get("sections", ())})
     for section in tree.get("manifest", {}).get("sections", ()):
         found[section["id"]] = section.get("label", section["id"])
     return found

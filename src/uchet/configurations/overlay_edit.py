@@ -87,3 +87,28 @@ def without_field(doc: Doc, field_id: str) -> dict[str, Any]:
         if not result["hide"]:
             del result["hide"]
     return result
+
+
+def set_part_hidden(
+    doc: Doc, form: Mapping[str, Any], part_id: str, hidden: bool
+) -> dict[str, Any]:
+    """``doc`` hiding or showing tab or section ``part_id`` of the card form ``form`` (the
+    effective form document). An overlay replaces a form whole, so the document carries the
+    whole form with the flag changed. KeyError if the form has no such part."""
+    changed = copy.deepcopy(dict(form))
+    found = False
+    for tab in changed.get("layout", ()):
+        parts = [tab, *tab.get("sections", ())]
+        for part in parts:
+            if part["id"] == part_id:
+                found = True
+                if hidden:
+                    part["hidden"] = True
+                else:
+                    part.pop("hidden", None)
+    if not found:
+        raise KeyError(f"the form {form['id']!r} has no tab or section {part_id!r}")
+    result = copy.deepcopy(dict(doc))
+    others = [f for f in result.get("forms", ()) if f["id"] != form["id"]]
+    result["forms"] = [*others, changed]
+    return result

@@ -35,9 +35,11 @@ from uchet.configurations.overlay_edit import (
     add_field,
     added_field_ids,
     set_hidden,
+    set_part_hidden,
     set_properties,
 )
 from uchet.configurations.revisions import NothingToSave, Preview, PurgeNotConfirmed, StaleRevision
+from uchet.formdesigner.model import form_document
 from uchet.platform.model.config import Table, thaw
 from uchet.platform.model.errors import ConfigError, DestructiveChangeError, MigrationError
 from uchet.web.auth import here
@@ -182,9 +184,10 @@ class StructureView(ConfigureOnly):
     def table_view(self, table_id: str) -> Any:
         table = self._table(table_id)
         add = self._field_form(request.form if request.form.get("action") == "add" else None)
-        edit = EditForm(request.form if request.form.get("action") in ("label", "hide") else None,
+        posted = request.form.get("action") in ("label", "hide", "part")
+        edit = EditForm(request.form if posted else None,
                         **self._labels(table.label))  # fmt: skip
-        errors: dict[str, list[str]] = {"add": [], "label": [], "hide": []}
+        errors: dict[str, list[str]] = {"add": [], "label": [], "hide": [], "part": []}
         if request.method == "POST":
             action = request.form.get("action", "")
             form = add if action == "add" else edit
@@ -198,6 +201,7 @@ class StructureView(ConfigureOnly):
                 errors[action] += [str(e) for e in form.csrf_token.errors]
         return self.render("uchet/structure_table.html", table=table, add=add, edit=edit,
                            errors=errors, uses=self.uses, hide_form=ConfirmForm(),
+                           parts=self.parts(table),
                            type_label=self.type_label,
                            base=self.base_revision())  # fmt: skip
 
@@ -356,6 +360,15 @@ class StructureView(ConfigureOnly):
             return self._with_labels(doc, table.id, edit, errors)
         if action == "hide":
             return set_hidden(doc, table.id, not table.hidden)
+        if action == "part":
+            form = form_document(self.c.config.forms, table)
+            if form is None:
+                abort(404)
+            try:
+                return set_part_hidden(doc, thaw(form.data), request.form.get("part", ""),
+                                       request.form.get("hidden") == "1")  # fmt: skip
+            except KeyError:
+                abort(404)
         field, ok = self._new_field(table, add)
         return add_field(doc, table.id, field) if ok else None
 
@@ -399,6 +412,19 @@ class StructureView(ConfigureOnly):
                 problem(form.target, "Choose the table the field refers to.")
             field["target"] = form.target.data
         return field, not found
+
+    def parts(self, table: Table) -> list[tuple[str, str, bool, bool]]:
+        """The card's tabs and sections: (id, label, is a tab, hidden)."""
+        form = form_document(self.c.config.forms, table)
+        found = []
+        for tab in form.data.get("layout", ()) if form else ():
+            found.append((tab["id"], self.c.label(tab.get("label", {}), tab["id"]), True,
+                          bool(tab.get("hidden"))))  # fmt: skip
+            for sec in tab.get("sections", ()):
+                if sec.get("label"):
+                    found.append((sec["id"], self.c.label(sec["label"], sec["id"]), False,
+                                  bool(sec.get("hidden"))))  # fmt: skip
+        return found
 
     def uses(self, table: Table, f: Any) -> list[str]:
         """Where field ``f`` is used: the documents and formulas that name it."""
