@@ -168,3 +168,18 @@ def test_hide_card_section(client: WebClient, web_platform: Any) -> None:
     r = client.post("/-/structure/table/our_company",
                     {"action": "part", "part": "no_such_part", "hidden": "1"})  # fmt: skip
     assert r.status_code == 404
+
+
+def test_every_post_needs_the_csrf_token(client: WebClient, web_platform: Any) -> None:
+    client.login("admin")
+    posts = [
+        ("/-/structure/table/clients", {"action": "hide"}),
+        ("/-/structure/field/clients/city", {"action": "hide"}),
+        ("/-/structure/section/sec_clients", {"action": "hide"}),
+        ("/-/structure-history/revert", {"to": "0"}),
+        ("/-/structure/apply", {"document": '{"overlay": "x", "hide": ["clients.city"]}'}),
+    ]
+    for url, data in posts:
+        r = client.post(url, data, token=False)
+        assert "Проверьте изменение" not in r.text, url
+    assert web_platform.overlay.revisions() == []

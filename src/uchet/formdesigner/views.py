@@ -221,13 +221,13 @@ class StructureView(ConfigureOnly):
                 return page
         elif request.method == "POST":
             doc = self.overlay.document()
-            if request.form.get("action") in ("hide", "show"):
-                doc = set_hidden(doc, f.id, request.form["action"] == "hide")
-            elif form.validate():
-                doc = self._with_labels(doc, f.id, form, errors)
-            else:
+            if not form.validate():  # the CSRF token, for every action
                 errors += [str(e) for e in form.csrf_token.errors]
-            if not errors and form.csrf_token.errors == []:
+            elif request.form.get("action") in ("hide", "show"):
+                doc = set_hidden(doc, f.id, request.form["action"] == "hide")
+            else:
+                doc = self._with_labels(doc, f.id, form, errors)
+            if not errors:
                 page = self.preview_page(doc, self._base(), errors)
                 if page is not None:
                     return page
