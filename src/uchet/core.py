@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from uchet.configurations.loader import Loaded, load, manifest_plugins
 from uchet.configurations.overlay import Overlay
+from uchet.configurations.revisions import DatabaseOverlay
 from uchet.platform.features.dashboards import Clock, DashboardResult, run_dashboard
 from uchet.platform.features.inbox import Inbox
 from uchet.platform.features.jobs import Worker
@@ -59,6 +60,9 @@ class Platform:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._system = define_system_tables(sa.MetaData())
+        #: End users' changes kept in the database, layered after the file overlays.
+        self.overlay = DatabaseOverlay(engine, loaded, self.types, self._after_overlay_save)
+        self._effective: tuple[int | None, Configuration] | None = None
 
     @classmethod
     def open(
@@ -83,8 +87,29 @@ class Platform:
     # -- configuration and schema ------------------------------------------------------------
     @property
     def config(self) -> Configuration:
-        """The effective configuration from the files (base bundle plus overlays)."""
-        return self.loaded.config
+        """The effective configuration: base bundle, file overlays, then the database overlay
+        (its latest revision, as read by the last :meth:`refresh_config`)."""
+        if self._effective is None:
+            return self.refresh_config()
+        return self._effective[1]
+
+    def refresh_config(self) -> Configuration:
+        """Read the database overlay's latest revision again and return the effective
+        configuration. Raises ConfigError naming the revision's entry when the files changed
+        under it (an upgrade removed what it changes): it is reported, never dropped."""
+        try:
+            latest = self.overlay.latest()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            latest = None  # no database yet: the files alone
+        number = latest.number if latest else None
+        if self._effective is None or self._effective[0] != number:
+            config = (
+                self.loaded.config
+                if latest is None
+                else self.overlay.effective(latest.overlay, number)
+            )
+            self._effective = (number, config)
+        return self._effective[1]
 
     def applied(self) -> tuple[int, Configuration] | None:
         """The configuration version applied in the database, or None before the first migrate."""
@@ -98,6 +123,7 @@ class Platform:
         """The schema changes that would bring the database to :attr:`config`."""
         applied = self.applied()
         config = applied[1] if applied else None
+        self.refresh_config()
         with self.engine.connect() as conn:
             # Beyond the configurations: search tables an older uchet laid out are rebuilt
             # (terms are derived data), and owned indexes the database lacks or has defined
@@ -131,6 +157,12 @@ class Platform:
         self._checked_at = 0.0
         self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)
         return version
+
+    def _after_overlay_save(self, plan: planner.Plan, version: int) -> None:
+        """A database overlay revision was applied: as after :meth:`migrate`."""
+        self._checked_at = 0.0
+        self._effective = None
+        self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)
 
     # -- runtime ------------------------------------------------------------------------------
     def current_version(self) -> int | None:

@@ -29,6 +29,7 @@ groups together on :func:`main`:
 - :mod:`~uchet.cli.users`: ``uchet users add|list``
 - :mod:`~uchet.cli.runtime`: ``uchet worker|report|phone|notifications|recompute``
 - :mod:`~uchet.cli.printing`: ``uchet print ...``
+- :mod:`~uchet.cli.overlay`: ``uchet overlay export|import|history|revert``
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from uchet.cli.common import EXIT_CODES_HELP
 from uchet.cli.config import config_group
 from uchet.cli.init import init_command
 from uchet.cli.migrate import migrate_command
+from uchet.cli.overlay import overlay_group
 from uchet.cli.printing import print_command
 from uchet.cli.runtime import COMMANDS as RUNTIME_COMMANDS
 from uchet.cli.serve import serve_command
@@ -62,5 +64,6 @@ for _command in (
     serve_command,
     print_command,
     *RUNTIME_COMMANDS,
+    overlay_group,
 ):
     main.add_command(_command)

@@ -114,8 +114,14 @@ def card_layout(texts: LayoutTexts, table: Table, doc: Any, shown: set[str], *,
     placed: set[str] = set()
     tabs: list[Tab] = []
     for tab in doc.data.get("layout", ()) if doc else ():
+        if tab.get("hidden"):
+            placed.update(_field_ids(tab.get("sections", ())))  # hidden, not moved to "Other"
+            continue
         t = Tab(tab["id"], texts.label(tab.get("label", {}), tab["id"]))
         for sec in tab.get("sections", ()):
+            if sec.get("hidden"):
+                placed.update(_field_ids([sec]))
+                continue
             s = Section(sec["id"], texts.label(sec.get("label", {})))
             for row in sec.get("rows", ()):
                 fields = [by_id[i] for i in row if i in by_id]
@@ -143,3 +149,8 @@ def card_layout(texts: LayoutTexts, table: Table, doc: Any, shown: set[str], *,
     if existing and not modal:
         tabs.append(Tab("history", texts.gettext("History"), history=True))
     return tabs
+
+
+def _field_ids(sections: Iterable[Any]) -> set[str]:
+    """The field ids laid out in ``sections``."""
+    return {i for sec in sections for row in sec.get("rows", ()) for i in row}

@@ -18,6 +18,7 @@ from flask_babel import Babel, LazyString
 from flask_login import current_user
 from jinja2 import BytecodeCache
 
+from uchet.formdesigner import views as structureviews
 from uchet.platform.model.config import Table
 from uchet.platform.model.errors import NotFound
 from uchet.platform.records.runtime import Runtime
@@ -131,6 +132,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
             labels = section.data.get("label", {})
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
     adminviews.add_views(admin, c)
+    structureviews.add_views(admin, c)  # the «Настройка» menu: structure editor (issue 14)
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -101,9 +101,14 @@ def apply(
     allow_destructive: bool = False,
     on_conversion_error: ConversionPolicy = "abort",
     applied_by: str | None = None,
+    on_applied: Callable[[Connection, int], None] | None = None,
 ) -> int:
     """Apply ``plan`` (made from the database's applied configuration to ``new_config``) and
     return the new configuration version (the current one if nothing at all changed).
+
+    ``on_applied(conn, version)`` runs last, inside the same transaction (the database
+    overlay records its revision there, so the revision and the schema change commit or roll
+    back together); whatever it raises rolls everything back.
 
     Raises :class:`DestructiveChangeError` without consent for destructive operations,
     :class:`ConversionError` or :class:`DataCheckError` when existing data does not allow
@@ -124,7 +129,10 @@ def apply(
             conn.info["write"] = True  # BEGIN IMMEDIATE on SQLite: one writer from the start
             try:
                 with conn.begin():
-                    return _apply(conn, plan, new_config, types, on_conversion_error, applied_by)
+                    version = _apply(conn, plan, new_config, types, on_conversion_error, applied_by)
+                    if on_applied is not None:
+                        on_applied(conn, version)
+                    return version
             finally:
                 conn.info.pop("write", None)
     except (DestructiveChangeError, MigrationError):

@@ -39,6 +39,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_login_failures",
     "uchet_print_forms",
     "uchet_print_templates",
+    "uchet_overlay_revisions",
     *JOB_TABLE_NAMES,
 )
 
@@ -141,8 +142,25 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Index("ix_uchet_login_failures_login", "login", "at"),
     )
     print_forms, print_templates = _print_form_tables(metadata)
+    # The database overlay (issue 14, S21/S23/S40): end users' changes to the configuration,
+    # one row per save. ``overlay`` is the whole database overlay document after the save
+    # (so any revision can be restored as it is), ``config_version`` the uchet_config version
+    # the save produced, and ``base_revision`` the revision the editor started from.
+    revisions = Table(
+        "uchet_overlay_revisions",
+        metadata,
+        Column("revision", Integer, primary_key=True, autoincrement=False),
+        Column("created_at", DateTime, nullable=False),
+        Column("created_by", String(100)),
+        Column("user_id", BigInteger),
+        Column("comment", String(500)),
+        Column("action", String(10), nullable=False),
+        Column("overlay", JSON, nullable=False),
+        Column("config_version", Integer, nullable=False),
+        Column("base_revision", Integer),
+    )
     tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
-              print_forms, print_templates)  # fmt: skip
+              print_forms, print_templates, revisions)  # fmt: skip
     return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
 
 

@@ -1,0 +1,402 @@
+"""The database overlay: end users' changes to the configuration, kept as revisions (issue 14).
+
+The effective configuration is ``merge(base bundle, *file overlays, database overlay)``: the
+database overlay is an ordinary overlay document layered last by the same pure merge
+(:mod:`uchet.configurations.overlay`). Each save is a row of ``uchet_overlay_revisions``
+holding the whole document, who saved it, when, why, the configuration version it produced
+and the revision the editor started from (S21, S23, S40).
+
+Saving is all or nothing (:meth:`DatabaseOverlay.save`): the new effective configuration is
+built and checked (an error names the overlay entry, nothing is written), planned by the same
+planner as ``uchet migrate``, and applied by the migrator in one transaction that also records
+the revision and its audit row. A save made on a revision that is no longer the latest is
+refused with what changed since (:class:`StaleRevision`). Other processes notice the new
+configuration version exactly as after ``uchet migrate``: by ``uchet_config``'s version.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from uchet.configurations.loader import Loaded, build_checked, parse_tree
+from uchet.configurations.overlay import Overlay
+from uchet.configurations.overlay_diff import (
+    EMPTY_DOCUMENT,
+    archive_dropped,
+    describe_all,
+    diff,
+    labels_of,
+)
+from uchet.configurations.overlay_edit import added_field_ids, without_field
+from uchet.platform.fieldtypes import FieldTypeRegistry
+from uchet.platform.model.config import Configuration, build_configuration, thaw
+from uchet.platform.model.errors import (
+    ConfigError,
+    DestructiveChangeError,
+    MigrationError,
+    UchetError,
+)
+from uchet.platform.model.metaschema import iter_issues
+from uchet.platform.records.users import User
+from uchet.platform.schema import migrator
+from uchet.platform.schema.planner import Plan
+from uchet.platform.schema.reconcile import plan_for_database
+from uchet.platform.schema.system import define_system_tables
+
+#: ``uchet_audit.table_id`` of revision rows (``record_id`` is the revision number).
+AUDIT_TABLE = "uchet_overlay_revisions"
+#: ``uchet_audit.action`` of a revision.
+AUDIT_ACTION = "configure"
+#: What a revision records as its action.
+ACTIONS = ("save", "revert", "import", "purge")
+
+
+def overlay_file(revision: int | None) -> str:
+    """The name the database overlay goes by in error messages and sources."""
+    return "database overlay" if revision is None else f"database overlay, revision {revision}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One saved state of the database overlay."""
+
+    number: int
+    created_at: dt.datetime
+    created_by: str | None
+    user_id: int | None
+    comment: str | None
+    action: str
+    overlay: Mapping[str, Any]
+    config_version: int
+    base_revision: int | None
+
+
+class PurgeNotConfirmed(UchetError):
+    """The name typed to confirm a purge is not the field's name."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"type the field's name {name!r} to confirm")
+
+
+class NothingToSave(UchetError):
+    """The document is the one already saved: no revision is made."""
+
+
+class StaleRevision(MigrationError):
+    """The save started from revision ``base`` but the database overlay is at ``current``.
+
+    ``changes`` says, in words, what the other saves changed; the refused document is
+    untouched, so nothing the user typed is lost.
+    """
+
+    def __init__(self, base: int | None, current: int | None, changes: Sequence[str]):
+        self.base, self.current, self.changes = base, current, list(changes)
+        listed = "; ".join(self.changes) or "nothing visible"
+        super().__init__(
+            f"the configuration was changed meanwhile (revision {current or 0}, "
+            f"not {base or 0}): {listed}"
+        )
+
+
+@dataclass
+class Preview:
+    """What saving a document would do, computed without writing anything."""
+
+    document: dict[str, Any]
+    config: Configuration
+    plan: Plan
+    base_revision: int | None
+    #: The changes from the latest revision's document, in words.
+    changes: list[str] = field(default_factory=list)
+
+
+class DatabaseOverlay:
+    """The database overlay of one platform: its revisions, previews, saves and reverts."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        loaded: Loaded,
+        types: FieldTypeRegistry,
+        after_apply: Callable[[Plan, int], None] | None = None,
+    ):
+        self.engine = engine
+        self.loaded = loaded
+        self.types = types
+        self.after_apply = after_apply
+        self.table = define_system_tables(sa.MetaData())[AUDIT_TABLE]
+        self._audit = define_system_tables(sa.MetaData())["uchet_audit"]
+        self._tree, self._sources, _ = parse_tree(loaded.bundle)
+
+    # -- reading ---------------------------------------------------------------------------
+    def revisions(self) -> list[Revision]:
+        """Every revision, newest first."""
+        with self.engine.connect() as conn:
+            if not self._exists(conn):
+                return []
+            rows = conn.execute(sa.select(self.table).order_by(self.table.c.revision.desc()))
+            return [_revision(r) for r in rows]
+
+    def get(self, number: int) -> Revision:
+        """Revision ``number``; KeyError if there is none."""
+        with self.engine.connect() as conn:
+            row = (
+                self._exists(conn)
+                and conn.execute(
+                    sa.select(self.table).where(self.table.c.revision == number)
+                ).first()
+            )
+        if not row:
+            raise KeyError(f"no revision {number} of the database overlay")
+        return _revision(row)
+
+    def latest(self, conn: Connection | None = None) -> Revision | None:
+        """The newest revision, or None when end users changed nothing yet."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.latest(own)
+        if not self._exists(conn):
+            return None
+        row = conn.execute(
+            sa.select(self.table).order_by(self.table.c.revision.desc()).limit(1)
+        ).first()
+        return None if row is None else _revision(row)
+
+    def document(self, revision: Revision | None = None) -> dict[str, Any]:
+        """A copy of the overlay document of ``revision`` (default: the latest)."""
+        revision = revision or self.latest()
+        return copy.deepcopy(dict(revision.overlay) if revision else EMPTY_DOCUMENT)
+
+    def export(self) -> dict[str, Any]:
+        """The latest document as an overlay file for an integrator to keep in git."""
+        revision = self.latest()
+        doc = self.document(revision)
+        doc["overlay"] = "database"
+        if revision is not None:
+            doc["description"] = f"exported from the database overlay, revision {revision.number}"
+        return doc
+
+    def effective(self, document: Mapping[str, Any], revision: int | None = None) -> Configuration:
+        """The checked configuration ``base + file overlays + document``.
+
+        Raises :class:`ConfigError` whose issues name the document's entry that is wrong
+        (``database overlay:/fields/clients/0``) or the meta-schema problem.
+        """
+        name = overlay_file(revision)
+        issues = list(iter_issues("overlay", document, name))
+        if issues:
+            raise ConfigError(issues)
+        overlays = [*self.loaded.overlays, Overlay(name, document)]
+        return build_checked(
+            self._tree, self._sources, overlays, self.types, set(self.loaded.bundle.files)
+        )
+
+    def describe(
+        self, old: Mapping[str, Any], new: Mapping[str, Any], locale: str = "ru"
+    ) -> list[str]:
+        """The changes from document ``old`` to ``new`` in words, objects named by label."""
+        labels = labels_of(self._tree)
+        for doc in (old, new):
+            labels |= labels_of({"tables": doc.get("tables", ()), "manifest": {}})
+            for table_fields in doc.get("fields", {}).values():
+                labels |= {f["id"]: f.get("label", f["name"]) for f in table_fields}
+        return describe_all(old, new, labels, locale)
+
+    # -- writing ---------------------------------------------------------------------------
+    def preview(
+        self, document: Mapping[str, Any], base_revision: int | None, locale: str = "ru"
+    ) -> Preview:
+        """Check ``document`` and plan it against the database, writing nothing.
+
+        Raises :class:`StaleRevision` when ``base_revision`` is not the latest,
+        :class:`ConfigError` when the configuration it makes is invalid, and
+        :class:`NothingToSave` when it is the latest document already.
+        """
+        doc = copy.deepcopy(dict(document))
+        with self.engine.connect() as conn:
+            latest = self.latest(conn)
+            self._check_base(latest, base_revision, locale, conn)
+            current = self.document(latest)
+            if not diff(current, doc):
+                raise NothingToSave("nothing changed since the latest revision")
+            config = self.effective(doc)
+            found = migrator.current_version(conn)
+            applied = build_configuration(found[1]) if found else None
+            plan = plan_for_database(conn, applied, config, self.types)
+        return Preview(doc, config, plan, base_revision, self.describe(current, doc, locale))
+
+    def save(
+        self,
+        document: Mapping[str, Any],
+        *,
+        base_revision: int | None,
+        user: User | None = None,
+        comment: str | None = None,
+        action: str = "save",
+        preview: Preview | None = None,
+        allow_destructive: bool = False,
+    ) -> Revision:
+        """Make ``document`` the database overlay: check, plan, apply and record it in one
+        transaction, and return the new revision. On any error nothing has changed.
+
+        ``preview`` (from :meth:`preview`, shown to the user first) is applied as it is; if
+        the database moved on since, the save is refused. A plan that would lose data is
+        refused (:class:`DestructiveChangeError`): the overlay hides, it never drops; only
+        :meth:`purge_field` passes ``allow_destructive`` (the migrator then copies the dropped
+        data to ``uchet_bak_<version>_<table>`` first).
+        """
+        if action not in ACTIONS:
+            raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")
+        if preview is None:
+            preview = self.preview(document, base_revision)
+        if preview.plan.destructive and not allow_destructive:
+            listed = "; ".join(op.describe() for op in preview.plan.destructive)
+            raise DestructiveChangeError(
+                f"this change would lose data ({listed}); hide the field or table instead",
+                preview.plan.destructive,
+            )
+        recorded: list[Revision] = []
+
+        def record(conn: Connection, version: int) -> None:
+            # Inside the migration's transaction, after its lock: a save that raced ours and
+            # committed first is seen here, and ours rolls back whole.
+            latest = self.latest(conn)
+            self._check_base(latest, base_revision, "ru", conn)
+            number = (latest.number if latest else 0) + 1
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+            row = {
+                "revision": number, "created_at": now,
+                "created_by": user.login if user else None, "user_id": user.id if user else None,
+                "comment": comment or None, "action": action, "overlay": preview.document,
+                "config_version": version, "base_revision": base_revision,
+            }  # fmt: skip
+            conn.execute(self.table.insert().values(**row))
+            before = self.document(latest)
+            conn.execute(self._audit.insert().values(
+                at=now, user_id=row["user_id"], user_login=row["created_by"],
+                table_id=AUDIT_TABLE, record_id=number, action=AUDIT_ACTION,
+                changes={"overlay": [before, preview.document], "comment": [None, comment],
+                         "config_version": [None, version],
+                         "summary": [None, self.describe(before, preview.document, "en")]},
+            ))  # fmt: skip
+            recorded.append(_revision(_Row(row)))
+
+        version = migrator.apply(
+            self.engine, preview.plan, preview.config, self.types,
+            applied_by=user.login if user else None, on_applied=record,
+            allow_destructive=allow_destructive,
+        )  # fmt: skip
+        if self.after_apply is not None:
+            self.after_apply(preview.plan, version)
+        return recorded[0]
+
+    def revert(
+        self, to_revision: int, *, base_revision: int | None, user: User | None = None,
+        comment: str | None = None,
+    ) -> Revision:  # fmt: skip
+        """A new revision whose document is that of ``to_revision`` (0: no overlay at all).
+
+        Tables and fields added since are archived (kept and hidden), not dropped, so no value
+        a user entered is lost (:func:`archive_dropped`).
+        """
+        target = EMPTY_DOCUMENT if to_revision == 0 else self.get(to_revision).overlay
+        doc = archive_dropped(self.document(), target)
+        note = comment or f"revert to revision {to_revision}"
+        return self.save(doc, base_revision=base_revision, user=user, comment=note,
+                         action="revert")  # fmt: skip
+
+    def import_document(
+        self, document: Mapping[str, Any], *, user: User | None = None,
+        comment: str | None = None,
+    ) -> Revision:  # fmt: skip
+        """Make an overlay file's document the database overlay, as a new revision on the
+        latest one; what it lacks of the current document is archived, as by a revert."""
+        issues = list(iter_issues("overlay", document, "import"))
+        if issues:
+            raise ConfigError(issues)
+        latest = self.latest()
+        doc = archive_dropped(self.document(latest), document)
+        return self.save(doc, base_revision=latest.number if latest else None, user=user,
+                         comment=comment or "import", action="import")  # fmt: skip
+
+    def purge_preview(self, field_id: str, base_revision: int | None) -> tuple[Preview, int]:
+        """The preview of purging field ``field_id`` and how many values it holds.
+
+        Only a field the database overlay added can be purged (KeyError otherwise): a field
+        of the configuration files is hidden, never dropped, by an overlay.
+        """
+        current = self.document()
+        tables = added_field_ids(current)
+        if field_id not in tables:
+            raise KeyError(f"{field_id!r} was not added by the database overlay")
+        preview = self.preview(without_field(current, field_id), base_revision)
+        applied = self.effective(current)
+        table = applied.table(tables[field_id])
+        column = table.field_by_id(field_id).name
+        t = sa.table(table.name, sa.column(column))
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(t).where(t.c[column].is_not(None))
+            ).scalar_one()
+        return preview, int(count)
+
+    def purge_field(
+        self, field_id: str, *, typed_name: str, base_revision: int | None,
+        user: User | None = None, comment: str | None = None,
+    ) -> Revision:  # fmt: skip
+        """Drop field ``field_id`` (added by the database overlay) with its column and values,
+        as a new revision. ``typed_name`` must be the field's name, typed by the user to
+        confirm. The dropped values are copied to ``uchet_bak_<version>_<table>`` first, as
+        ``uchet migrate --allow-destructive`` does."""
+        tables = added_field_ids(self.document())
+        if field_id not in tables:
+            raise KeyError(f"{field_id!r} was not added by the database overlay")
+        name = self.effective(self.document()).table(tables[field_id]).field_by_id(field_id).name
+        if typed_name.strip() != name:
+            raise PurgeNotConfirmed(name)
+        preview, _ = self.purge_preview(field_id, base_revision)
+        return self.save(preview.document, base_revision=base_revision, user=user,
+                         comment=comment or f"purge {name}", action="purge", preview=preview,
+                         allow_destructive=True)  # fmt: skip
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _exists(self, conn: Connection) -> bool:
+        return sa.inspect(conn).has_table(AUDIT_TABLE)
+
+    def _check_base(
+        self, latest: Revision | None, base: int | None, locale: str, conn: Connection
+    ) -> None:
+        current = latest.number if latest else None
+        if (current or 0) != (base or 0):
+            row = (
+                base
+                and conn.execute(
+                    sa.select(self.table.c.overlay).where(self.table.c.revision == base)
+                ).first()
+            )
+            old = thaw(row.overlay) if row else EMPTY_DOCUMENT
+            raise StaleRevision(base, current, self.describe(old, self.document(latest), locale))
+
+
+class _Row:
+    """A revision row written in this transaction, read like a fetched one."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self.__dict__.update(values)
+
+
+def _revision(row: Any) -> Revision:
+    return Revision(
+        number=row.revision, created_at=row.created_at, created_by=row.created_by,
+        user_id=row.user_id, comment=row.comment, action=row.action,
+        overlay=thaw(row.overlay), config_version=row.config_version,
+        base_revision=row.base_revision,
+    )  # fmt: skip
