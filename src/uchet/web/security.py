@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from uchet.platform.model.errors import DatabaseBusy
+from uchet.platform.schema.database import is_transient
 from uchet.web.context import ctx
 
 SECURITY_HEADERS = {
@@ -38,6 +41,7 @@ ERROR_TEXTS: dict[int, tuple[str, str]] = {
     413: ("Too large", "The upload is larger than the site accepts."),
     429: ("Too many requests", "Too many attempts. Wait a little and try again."),
     500: ("Something went wrong", "The server could not finish the request. Try again later."),
+    503: ("Service unavailable", "The database is busy, try again."),
 }
 
 
@@ -112,3 +116,12 @@ def init_app(app: Flask) -> None:
 
     for code in ERROR_TEXTS:
         app.register_error_handler(code, error_page)
+
+    @app.errorhandler(DatabaseBusy)
+    @app.errorhandler(sa.exc.DBAPIError)
+    def busy(exc: Exception) -> Any:
+        # A write outside the cards (a saved view, a print form...) that still met a lock
+        # after the retries: 503 "try again", never a 500 (issue 13). Cards keep the input.
+        if not is_transient(exc):
+            raise exc
+        return error_page(ServiceUnavailable(retry_after=1))
