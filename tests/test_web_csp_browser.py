@@ -75,7 +75,7 @@ def test_main_pages_log_no_csp_violation_as_admin_and_as_manager(
         browser_login(page, live_server, login)
         watch.check("/ (home)")
         pages = ["/", "/clients/", f"/clients/edit/?id={mine['id']}", "/reports/",
-                 "/reports/report_clients_by_city/", "/print-forms/", "/find/?q=Иванов"]  # fmt: skip
+                 "/reports/report_clients_by_city/", "/print-forms/", "/-/find/?q=Иванов"]  # fmt: skip
         if login == "admin":
             pages += ["/-/users/", f"/-/users/edit/?id={live_server.platform.test_users['anna'].id}",
                       "/-/roles/"]  # fmt: skip

@@ -176,3 +176,32 @@ def test_existing_database_gets_the_sessions_table_on_migrate(web_platform: Any)
     client = WebClient(create_app(web_platform, secret_key=SECRET))
     assert client.login("anna", PASSWORD).status_code == 302
     assert not _refused(client)
+
+
+def test_cookie_is_secure_when_served_over_https(web_platform: Any) -> None:
+    """No setting needed behind HTTPS: a cookie sent over HTTPS carries Secure (issue 13)."""
+    app = create_app(web_platform, secret_key=SECRET)
+    over_https = WebClient(app)
+    page = over_https.client.get("/login", base_url="https://crm.example")
+    r = over_https.client.post("/login", base_url="https://crm.example",
+                               data={"login": "anna", "password": PASSWORD,
+                                     "csrf_token": csrf(page.text)})  # fmt: skip
+    cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("uchet_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    plain = WebClient(app).login("anna")
+    cookie = next(h for h in plain.headers.getlist("Set-Cookie")
+                  if h.startswith("uchet_session="))  # fmt: skip
+    assert "Secure" not in cookie
+
+
+def test_pages_carry_the_content_security_policy(client: WebClient) -> None:
+    client.login("anna")
+    for path in ("/login", "/", "/clients/", "/reports/", "/print-forms/"):
+        r = client.get(path)
+        policy = r.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy, path
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert r.headers["Referrer-Policy"] == "same-origin"
+    static = client.get("/_uchet/uchet/uchet.js")
+    assert "Content-Security-Policy" not in static.headers  # documents only
