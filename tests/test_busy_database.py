@@ -140,9 +140,7 @@ def test_locked_database_shows_the_card_again_with_the_input(
     assert tree.xpath("//input[@name='city']/@value") == ["Калуга"]
     assert clients.get(mine["id"])["name"] == "Старое имя"  # nothing was written
     assert created.status_code == 503 and "База занята" in created.text
-    assert lxml.html.fromstring(created.text).xpath("//input[@name='name']/@value") == [
-        "Новый ООО"
-    ]
+    assert lxml.html.fromstring(created.text).xpath("//input[@name='name']/@value") == ["Новый ООО"]
     # The lock is gone: the same form saves.
     saved = client.post(f"/clients/edit/?id={mine['id']}", data)
     assert saved.status_code == 302

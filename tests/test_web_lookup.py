@@ -111,13 +111,13 @@ def test_duplicate_check_as_the_administrator_shows_the_record(client, crm):
 def test_duplicates_lookup_setting_reveals_the_lookup_fields(db_url):
     """A role configured with ``"duplicates": "lookup"`` (docs/configuration.md) sees the
     title and its lookup fields of another manager's match, still without a link."""
+    from pathlib import Path
+
     from tests.web_support import WebClient, seed_users
 
     from uchet import SYSTEM, Platform
     from uchet.configurations.overlay import Overlay
     from uchet.web import create_app
-
-    from pathlib import Path
 
     roles = Path(__file__).resolve().parents[1] / "src/uchet/sample_crm/roles/roles.json"
     manager = next(r for r in json.loads(roles.read_text("utf-8")) if r["id"] == "manager")

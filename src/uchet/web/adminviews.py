@@ -243,7 +243,6 @@ class UsersView(SuperuserOnly):
             "uchet/admin_user_form.html", form=edit, user=user, password_form=form
         ), 400
 
-
     @expose("/logout-everywhere/", methods=("POST",))
     def logout_everywhere_view(self) -> Any:
         """End every session of the user (issue 13), e.g. after a lost phone; audited."""

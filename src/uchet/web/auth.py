@@ -195,8 +195,9 @@ def logout_everywhere() -> Response:
     check_csrf()
     if current_user.is_authenticated:
         user = current_user.user
-        ctx().platform.users.record_event("logout_all", user.login, user.id,
-                                          {"by": user.login, "address": request.remote_addr})  # fmt: skip
+        ctx().platform.users.record_event(
+            "logout_all", user.login, user.id, {"by": user.login, "address": request.remote_addr}
+        )
     _end_sessions()
     return redirect(url_for("auth.login"))
 

@@ -323,8 +323,11 @@ class CardRoutes(LookupRoutes, _Base):
         except NotFound:
             abort(404)
         except (ValidationError, ConflictError, DatabaseBusy) as exc:
-            text = (self.c.gettext("The database is busy, try again.")
-                    if isinstance(exc, DatabaseBusy) else self.c.error_text(exc, self.table))  # fmt: skip
+            text = (
+                self.c.gettext("The database is busy, try again.")
+                if isinstance(exc, DatabaseBusy)
+                else self.c.error_text(exc, self.table)
+            )
             if self._modal():
                 return jsonify(ok=False, error=text), 409
             flash(text, "danger")

@@ -168,7 +168,9 @@ def is_transient(exc: BaseException) -> bool:
     if not isinstance(exc, sa.exc.DBAPIError):
         return False
     orig = exc.orig
-    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    state = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "diag", None), "sqlstate", None
+    )
     if state in TRANSIENT_SQLSTATES:
         return True
     text = str(orig).lower()
@@ -176,7 +178,10 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def retrying(
-    write: Callable[[], T], *, attempts: int | None = None, sleep: Callable[[float], None] = time.sleep
+    write: Callable[[], T],
+    *,
+    attempts: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run ``write`` (a whole transaction) again when it failed transiently
     (:func:`is_transient`); after the last attempt raise :class:`DatabaseBusy`. Anything else
