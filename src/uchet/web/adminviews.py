@@ -246,8 +246,8 @@ class UsersView(SuperuserOnly):
     @expose("/logout-everywhere/", methods=("POST",))
     def logout_everywhere_view(self) -> Any:
         """End every session of the user (issue 13), e.g. after a lost phone; audited."""
-        user = self._user()
         check_csrf()
+        user = self._user()
         users = self.c.platform.users
         users.end_sessions(user.id or 0)
         actor = current_user.user.login if current_user.is_authenticated else "?"
