@@ -291,15 +291,13 @@ def init_app(app: Flask, c: WebContext) -> None:
     @manager.user_loader
     def load(user_id: str) -> LoginUser | None:
         try:
-            user = c.platform.users.get(int(user_id), active_only=True)
+            found = c.platform.users.session_user(int(user_id))
         except (ValueError, OverflowError):
             return None
-        if user is None or user.id is None:
-            return None
         # A cookie from before a logout, password or role change: refused in every process.
-        if session.get(GENERATION_KEY) != c.platform.users.session_generation(user.id):
+        if found is None or session.get(GENERATION_KEY) != found[1]:
             return None
-        return LoginUser(user)
+        return LoginUser(found[0])
 
     @manager.unauthorized_handler
     def unauthorized() -> Response:

@@ -89,6 +89,22 @@ class UserStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
 
+    def session_user(self, user_id: int) -> tuple[User, int] | None:
+        """The active user with ``user_id`` and their session generation, in one query (it
+        runs on every web request), or None."""
+        gen = sa.func.coalesce(self.sessions.c.generation, 0).label("uchet_generation")
+        query = (
+            sa.select(self.table, gen)
+            .select_from(self.table.outerjoin(self.sessions,
+                                              self.sessions.c.user_id == self.table.c.id))
+            .where(self.table.c.id == user_id)
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or not row.active:
+            return None
+        return self._user(row), int(row.uchet_generation)
+
     def end_sessions(self, user_id: int, conn: sa.Connection | None = None) -> None:
         """End every session of a user: bump the generation their cookies must match."""
         if conn is None:
