@@ -180,6 +180,10 @@ def test_the_last_administrator_cannot_lock_the_site_out(
         f"/-/users/edit/?id={admin.id}", {"name": "Admin", "roles": "viewer", "active": "y"}
     )
     assert r.status_code == 302
+    # New roles end the sessions issued under the old ones (issue 13), this one included.
+    ended = client.get("/-/users/")
+    assert ended.status_code == 302 and "/login" in ended.location
+    client.login("admin")
     assert client.get("/-/users/").status_code == 403  # no longer an administrator
 
 

@@ -60,6 +60,8 @@ def _clean(text: str, crm: dict[str, Any]) -> None:
 
 # -- 1. the duplicate warning -----------------------------------------------------------------
 def test_live_duplicate_check_shows_other_managers_client_without_details(client, crm):
+    """Issue 13, point 8: by default a manager learns only «есть у другого менеджера» and
+    which field matched: no title, city, status or manager of another manager's client."""
     b = crm["boris"]
     client.login("boris")
     r = client.get("/clients/duplicates/", query_string={"name": "ооо «ромашка»"})
@@ -67,10 +69,11 @@ def test_live_duplicate_check_shows_other_managers_client_without_details(client
     data = r.get_json()
     assert data["count"] == 1
     [item] = data["items"]
-    assert item["title"] == "ООО «Ромашка»" and item["visible"] is False and item["url"] is None
-    assert dict(item["fields"])["Менеджер"] == "Anna" and dict(item["fields"])["Город"] == "Москва"
-    assert item["matched"] == ["Наименование"]
-    assert "Ромашка" in data["html"] and "uchet-save-anyway" in data["html"]
+    assert item == {"title": "есть у другого менеджера", "fields": [], "visible": False,
+                    "url": None, "matched": ["Наименование"]}  # fmt: skip
+    assert "есть у другого менеджера" in data["html"] and "uchet-save-anyway" in data["html"]
+    for detail in ("Ромашка", "Москва", "Anna"):
+        assert detail not in data["html"], detail
     _clean(r.text, crm)
     # A phone in another format, in another phone field; the tax id: found, never shown.
     for args, label in (({"phone_home": "8 495 1234567"}, "Телефон домашний"),
@@ -78,17 +81,65 @@ def test_live_duplicate_check_shows_other_managers_client_without_details(client
         r = client.get("/clients/duplicates/", query_string=args)
         [item] = r.get_json()["items"]
         assert item["matched"] == [label] and not item["visible"]
+        assert item["title"] == "есть у другого менеджера" and item["fields"] == []
         body = r.text.replace(json.dumps(args[next(iter(args))])[1:-1], "")
         _clean(body.replace("7701234567", "") if "tax_id" in args else body, crm)
         assert "1234567" not in json.dumps(item, ensure_ascii=False)
+        assert "Москва" not in body and "Ромашка" not in body
     # His own client: visible, with a link to its card.
     [own] = client.get("/clients/duplicates/", query_string={"name": "ип петров"}).get_json()[
         "items"
     ]
     assert own["visible"] and own["url"].endswith(f"/clients/edit/?id={b['id']}")
+    assert own["title"] == "ИП Петров"
     # Nothing alike, nothing to say.
     empty = client.get("/clients/duplicates/", query_string={"name": "Совсем другая"})
     assert empty.get_json() == {"count": 0, "html": "", "items": []}
+
+
+def test_duplicate_check_as_the_administrator_shows_the_record(client, crm):
+    """Someone who may read every client (the administrator, a director) sees the match in
+    full with a link: the exposure setting is about records outside one's rows."""
+    client.login("admin")
+    [item] = client.get("/clients/duplicates/", query_string={"tax_id": "7701234567"}).get_json()[
+        "items"
+    ]
+    assert item["title"] == "ООО «Ромашка»" and item["visible"]
+    assert item["url"].endswith(f"/clients/edit/?id={crm['anna']['id']}")
+
+
+def test_duplicates_lookup_setting_reveals_the_lookup_fields(db_url):
+    """A role configured with ``"duplicates": "lookup"`` (docs/configuration.md) sees the
+    title and its lookup fields of another manager's match, still without a link."""
+    from pathlib import Path
+
+    from tests.web_support import WebClient, seed_users
+
+    from uchet import SYSTEM, Platform
+    from uchet.configurations.overlay import Overlay
+    from uchet.web import create_app
+
+    roles = Path(__file__).resolve().parents[1] / "src/uchet/sample_crm/roles/roles.json"
+    manager = next(r for r in json.loads(roles.read_text("utf-8")) if r["id"] == "manager")
+    tables = {**manager["tables"], "clients": {**manager["tables"]["clients"],
+                                               "duplicates": "lookup"}}  # fmt: skip
+    reveal = Overlay("reveal.json", {"overlay": "reveal", "set": {"manager": {"tables": tables}}})
+    p = Platform.open("sample_crm", database_url=db_url, overlays=[reveal])
+    try:
+        p.migrate()
+        users = seed_users(p)
+        p.records("clients", user=SYSTEM).create(
+            {"name": "ООО «Ромашка»", "manager": users["anna"].id, "city": "Москва",
+             "tax_id": "7701234567"})  # fmt: skip
+        web = WebClient(create_app(p, secret_key="test-secret-" + "x" * 20))
+        web.login("boris")
+        data = web.get("/clients/duplicates/", query_string={"tax_id": "7701234567"}).get_json()
+        [item] = data["items"]
+        assert item["title"] == "ООО «Ромашка»" and not item["visible"] and item["url"] is None
+        assert dict(item["fields"])["Город"] == "Москва"
+        assert "7701234567" not in json.dumps(item, ensure_ascii=False)
+    finally:
+        p.close()
 
 
 def test_live_duplicate_check_is_rights_checked(client, crm):

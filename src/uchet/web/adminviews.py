@@ -35,7 +35,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from uchet.platform.model.errors import ValidationError
 from uchet.platform.records.permissions import ACTIONS
 from uchet.platform.records.users import User
-from uchet.web.auth import here
+from uchet.web.auth import check_csrf, here
 from uchet.web.context import WebContext
 from uchet.web.formbase import SecureForm
 from uchet.web.screen import TranslatedRender
@@ -242,6 +242,19 @@ class UsersView(SuperuserOnly):
         return self.render(
             "uchet/admin_user_form.html", form=edit, user=user, password_form=form
         ), 400
+
+    @expose("/logout-everywhere/", methods=("POST",))
+    def logout_everywhere_view(self) -> Any:
+        """End every session of the user (issue 13), e.g. after a lost phone; audited."""
+        check_csrf()
+        user = self._user()
+        users = self.c.platform.users
+        users.end_sessions(user.id or 0)
+        actor = current_user.user.login if current_user.is_authenticated else "?"
+        users.record_event("logout_all", user.login, user.id,
+                           {"by": actor, "address": request.remote_addr})  # fmt: skip
+        flash(self.c.gettext("The user's sessions have ended on all devices."), "success")
+        return redirect(url_for(".edit_view", id=user.id))
 
 
 def _form_data(user: User) -> dict[str, Any]:

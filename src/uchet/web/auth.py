@@ -1,15 +1,25 @@
-"""Login, logout, the idle lock and login throttling (S01, S46, S48).
+"""Login, logout, session lifetimes and login throttling (S01, S46, S48; issue 13).
 
-Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when configured), so any
-web process can serve any request. Failed logins are counted in ``uchet_login_failures``,
-which every process shares; after ``max_login_failures`` within ``throttle_minutes`` further
-attempts for that login are refused without even checking the password.
+Sessions are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when configured or served
+over HTTPS), so any web process can serve any request. A cookie carries the user's *session
+generation* at login (``uchet_sessions``, see :mod:`uchet.platform.records.users`); logout, a
+new password, new roles and deactivation bump it, so every older cookie is refused at its next
+request in every process. A session also ends ``session_hours`` after login and after
+``idle_minutes`` without a request.
+
+Failed logins are counted in ``uchet_login_failures``, which every process shares, per login
+*and* client address: after ``max_login_failures`` within ``throttle_minutes`` that address
+waits before its next try for that login (1 s, then doubling, at most ``throttle_minutes``),
+answered 429 with ``Retry-After`` and without checking the password. The account is never
+locked: its owner from another address logs in as usual. An address failing on many logins
+(``ADDRESS_FACTOR`` × the limit) is slowed for every login. Each slowing down and each
+release by a right password is written to the audit (table id ``uchet_users``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +35,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -37,6 +48,11 @@ from uchet.web.formbase import SecureForm
 from uchet.web.settings import WebSettings
 
 SEEN_KEY = "uchet_seen"
+#: The session generation a cookie was issued under, and when (epoch seconds) it was issued.
+GENERATION_KEY = "uchet_gen"
+BORN_KEY = "uchet_born"
+#: An address failing this many times the per-login limit, over any logins, is slowed for all.
+ADDRESS_FACTOR = 10
 
 
 class LoginUser(UserMixin):
@@ -54,28 +70,63 @@ class LoginForm(SecureForm):
     password = PasswordField(validators=[InputRequired()])
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def _now(c: WebContext) -> dt.datetime:
+    """The settings' clock as a naive UTC datetime (the failures table stores those)."""
+    return dt.datetime.fromtimestamp(c.settings.clock(), dt.UTC).replace(tzinfo=None)
 
 
-def _failures(c: WebContext, login: str) -> int:
+def _failure_times(c: WebContext, login: str | None, address: str | None) -> list[dt.datetime]:
+    """When ``address`` failed within the window, for ``login`` (None: for any login)."""
     table = c.runtime.model.system["uchet_login_failures"]
-    since = _now() - dt.timedelta(minutes=c.settings.throttle_minutes)
-    query = sa.select(sa.func.count()).where(table.c.login == login, table.c.at >= since)
+    since = _now(c) - dt.timedelta(minutes=c.settings.throttle_minutes)
+    query = sa.select(table.c.at).where(table.c.address == address, table.c.at >= since)
+    if login is not None:
+        query = query.where(table.c.login == login)
     with c.runtime.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        return list(conn.execute(query.order_by(table.c.at)).scalars())
 
 
-def _record_failure(c: WebContext, login: str) -> None:
+def _wait(times: list[dt.datetime], limit: int, c: WebContext) -> float:
+    """Seconds until the next try is allowed after these failures: none below ``limit``,
+    then 1 s after the last failure, doubling with each further one, capped at the window."""
+    if limit <= 0 or len(times) < limit:
+        return 0.0
+    delay = min(2.0 ** (len(times) - limit), c.settings.throttle_minutes * 60.0)
+    return max(0.0, (times[-1] - _now(c)).total_seconds() + delay)
+
+
+def login_wait(c: WebContext, login: str, address: str | None) -> float:
+    """Seconds ``address`` must still wait before trying ``login`` again (0: it may now)."""
+    limit = c.settings.max_login_failures
+    own = _wait(_failure_times(c, login, address), limit, c)
+    everyone = _wait(_failure_times(c, None, address), limit * ADDRESS_FACTOR, c)
+    return max(own, everyone)
+
+
+def _record_failure(c: WebContext, login: str, address: str | None) -> None:
     table = c.runtime.model.system["uchet_login_failures"]
     with c.runtime.engine.begin() as conn:
-        conn.execute(table.insert().values(login=login, address=request.remote_addr, at=_now()))
+        conn.execute(table.insert().values(login=login, address=address, at=_now(c)))
+    failures = len(_failure_times(c, login, address))
+    if failures == c.settings.max_login_failures:  # this failure starts the slowing down
+        _audit(c, "lock", login, address, failures)
 
 
-def _clear_failures(c: WebContext, login: str) -> None:
+def _clear_failures(c: WebContext, login: str, address: str | None) -> None:
+    """A right password from ``address``: its failures for ``login`` no longer count."""
+    failures = len(_failure_times(c, login, address))
     table = c.runtime.model.system["uchet_login_failures"]
     with c.runtime.engine.begin() as conn:
-        conn.execute(table.delete().where(table.c.login == login))
+        conn.execute(table.delete().where(table.c.login == login, table.c.address == address))
+    if failures >= c.settings.max_login_failures:
+        _audit(c, "unlock", login, address, failures)
+
+
+def _audit(c: WebContext, action: str, login: str, address: str | None, failures: int) -> None:
+    users = c.platform.users
+    found = users.find(login)
+    users.record_event(action, login, found.id if found else None,
+                       {"address": address, "failures": failures})  # fmt: skip
 
 
 bp = Blueprint("auth", __name__)
@@ -87,26 +138,24 @@ def login() -> Any:
     form = LoginForm(request.form)
     error, status = None, 200
     if request.method == "POST" and form.validate():
-        name = form.login.data.strip()
-        if _failures(c, name) >= c.settings.max_login_failures:
-            error, status = (
-                c.gettext(
-                    "Too many failed attempts. Try again in %(minutes)s minutes.",
-                    minutes=c.settings.throttle_minutes,
-                ),
-                429,
-            )
+        name, address = form.login.data.strip(), request.remote_addr
+        wait = math.ceil(login_wait(c, name, address))
+        if wait > 0:
+            text = c.gettext("Too many failed attempts. Try again in %(seconds)s s.", seconds=wait)
+            page = render_template("uchet/login.html", form=form, error=text)
+            return page, 429, {"Retry-After": str(wait)}
+        user = c.platform.users.authenticate(name, form.password.data)
+        if user is None:
+            _record_failure(c, name, address)
+            error, status = c.gettext("Wrong login or password."), 401
         else:
-            user = c.platform.users.authenticate(name, form.password.data)
-            if user is None:
-                _record_failure(c, name)
-                error, status = c.gettext("Wrong login or password."), 401
-            else:
-                _clear_failures(c, name)
-                session.clear()  # a fresh session on login: no fixation
-                login_user(LoginUser(user))
-                session[SEEN_KEY] = time.time()
-                return redirect(_safe_next(request.args.get("next")))
+            _clear_failures(c, name, address)
+            session.clear()  # a fresh session on login: no fixation
+            login_user(LoginUser(user))
+            session.permanent = True  # the cookie lives session_hours, not until the tab closes
+            session[SEEN_KEY] = session[BORN_KEY] = c.settings.clock()
+            session[GENERATION_KEY] = c.platform.users.session_generation(user.id or 0)
+            return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400  # a missing field or CSRF token: the form shows the error
     return render_template("uchet/login.html", form=form, error=error), status
@@ -133,10 +182,31 @@ def check_csrf() -> None:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """Log out. A signed cookie cannot be taken back, so the user's session generation moves
+    on: a copy of this cookie (and the user's other browsers) is refused from now on."""
     check_csrf()
+    _end_sessions()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+def logout_everywhere() -> Response:
+    """«Выйти на всех устройствах»: end every session of the current user, audited."""
+    check_csrf()
+    if current_user.is_authenticated:
+        user = current_user.user
+        ctx().platform.users.record_event(
+            "logout_all", user.login, user.id, {"by": user.login, "address": request.remote_addr}
+        )
+    _end_sessions()
+    return redirect(url_for("auth.login"))
+
+
+def _end_sessions() -> None:
+    if current_user.is_authenticated and current_user.user.id is not None:
+        ctx().platform.users.end_sessions(current_user.user.id)
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
 
 
 @bp.route("/locale", methods=["POST"])
@@ -182,10 +252,20 @@ def _safe_next(target: str | None) -> str:
 safe_next = _safe_next
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the ``Secure`` flag also on every cookie sent in
+    answer to an HTTPS request (behind a proxy: with ``UCHET_PROXIES`` set, ProxyFix makes
+    ``X-Forwarded-Proto: https`` count), so a site served over HTTPS needs no setting for it."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
 def session_config(settings: WebSettings) -> dict[str, Any]:
     """Flask settings of the session cookie: signed with the site's key, HttpOnly (no script
     reads it), SameSite=Lax (not sent with cross-site POSTs), Secure when the site is served
-    over HTTPS (``UCHET_SECURE_COOKIES=1``)."""
+    over HTTPS (``UCHET_SECURE_COOKIES=1``, or per request, see :class:`SessionInterface`),
+    living ``session_hours``."""
     return {
         "SECRET_KEY": settings.secret_key,
         "SESSION_COOKIE_NAME": "uchet_session",
@@ -196,7 +276,7 @@ def session_config(settings: WebSettings) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
-        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=settings.session_hours or 24 * 365),
     }
 
 
@@ -206,13 +286,18 @@ def init_app(app: Flask, c: WebContext) -> None:
     manager.login_view = "auth.login"
     manager.session_protection = "basic"
 
+    app.session_interface = SessionInterface()
+
     @manager.user_loader
     def load(user_id: str) -> LoginUser | None:
         try:
-            user = c.platform.users.get(int(user_id), active_only=True)
-        except ValueError:
+            found = c.platform.users.session_user(int(user_id))
+        except (ValueError, OverflowError):
             return None
-        return LoginUser(user) if user else None
+        # A cookie from before a logout, password or role change: refused in every process.
+        if found is None or session.get(GENERATION_KEY) != found[1]:
+            return None
+        return LoginUser(found[0])
 
     @manager.unauthorized_handler
     def unauthorized() -> Response:
@@ -224,16 +309,20 @@ def init_app(app: Flask, c: WebContext) -> None:
     def idle_lock() -> Response | None:
         if not current_user.is_authenticated:
             return None
-        idle = c.settings.idle_minutes
-        seen = session.get(SEEN_KEY, 0.0)
-        now = time.time()
-        if idle and now - float(seen) > idle * 60:
-            logout_user()
-            session.clear()
-            flash(c.gettext("Your session was locked after a period of inactivity. Log in again."))
-            return redirect(url_for("auth.login", next=here()))
-        session[SEEN_KEY] = now
-        return None
+        idle, hours = c.settings.idle_minutes, c.settings.session_hours
+        now = c.settings.clock()
+        seen, born = float(session.get(SEEN_KEY, 0.0)), float(session.get(BORN_KEY, 0.0))
+        if hours and now - born > hours * 3600:
+            message = "Your session has ended. Log in again."
+        elif idle and now - seen > idle * 60:
+            message = "Your session was locked after a period of inactivity. Log in again."
+        else:
+            session[SEEN_KEY] = now
+            return None
+        logout_user()
+        session.clear()
+        flash(c.gettext(message))
+        return redirect(url_for("auth.login", next=here()))
 
     app.register_blueprint(bp)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -30,7 +30,13 @@ from werkzeug.wrappers import Response
 
 from uchet.formdesigner.render import card_layout, child_tab
 from uchet.platform.model.config import Field
-from uchet.platform.model.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.errors import (
+    ConflictError,
+    DatabaseBusy,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from uchet.web import forms as cards
 from uchet.web.auth import check_csrf
 from uchet.web.cardajax import LookupRoutes, human_size
@@ -220,8 +226,19 @@ class CardRoutes(LookupRoutes, _Base):
                 loose = cards.show_errors(form, exc.messages)
             except PermissionDenied:
                 loose = [self._refused()]
+            except DatabaseBusy:
+                return self._busy(None, form, fields)
         return self._card(None, form, fields, status=self._error_status(), loose=loose,
                           reupload=cards.uploaded(fields), duplicates=duplicates)  # fmt: skip
+
+    def _busy(self, record: dict[str, Any] | None, form: Any, fields: list[Field]) -> Any:
+        """The card again with everything typed, when the database stayed locked through the
+        retries (issue 13): 503 with Retry-After, nothing was written."""
+        text = self.c.gettext("The database is busy, try again.")
+        response = self._card(record, form, fields, status=503, loose=[text],
+                              reupload=cards.uploaded(fields))  # fmt: skip
+        response.headers["Retry-After"] = "1"
+        return response
 
     def _error_status(self) -> int:
         # A full page answers 200 like any form page; the modal's script needs to know.
@@ -278,6 +295,8 @@ class CardRoutes(LookupRoutes, _Base):
                 conflict, record = Conflict([], gone=True), None
             except PermissionDenied:
                 loose = [self._refused()]
+            except DatabaseBusy:
+                return self._busy(record, form, fields)
             else:
                 return self._saved(saved, created=False)
         status = 409 if conflict is not None else self._error_status()
@@ -303,8 +322,12 @@ class CardRoutes(LookupRoutes, _Base):
             self.records().delete(record_id)
         except NotFound:
             abort(404)
-        except (ValidationError, ConflictError) as exc:
-            text = self.c.error_text(exc, self.table)
+        except (ValidationError, ConflictError, DatabaseBusy) as exc:
+            text = (
+                self.c.gettext("The database is busy, try again.")
+                if isinstance(exc, DatabaseBusy)
+                else self.c.error_text(exc, self.table)
+            )
             if self._modal():
                 return jsonify(ok=False, error=text), 409
             flash(text, "danger")

@@ -6,8 +6,10 @@ What users of Odoo and EspoCRM expect, and what this does:
 * **While typing** (Odoo's live banner): ``duplicates/?name=…&phone=…[&id=]`` (GET) is
   asked by ``duplicates.js`` as the user types a compared field, and a warning above the
   form lists the existing records with the same value, also other users' records. Of those
-  it shows only what the role's ``lookup`` right allows (that it exists, its title, city,
-  owner), with no link, since their card is 404 for this user.
+  it shows by default only «есть у другого менеджера» and which field matched (issue 13): a
+  manager learns that a tax id or phone is taken without learning whose client it is. A
+  role with ``"duplicates": "lookup"`` on the table also sees what its ``lookup`` right
+  allows (title, city, owner). Never a link, since their card is 404 for this user.
 * **On save** (EspoCRM's "duplicates found, save anyway?"): if the values still match
   existing records and the user has not confirmed these very duplicates, nothing is saved;
   the card comes back with its input kept, the warning, and a **Save anyway** button. The
@@ -120,7 +122,15 @@ class DuplicateRoutes(_Base):
         digest = self._digest([f.id for f in found])
         confirmed = hmac.compare_digest(request.form.get(CONFIRM, ""), digest)
         items = present(self.c, self.table, found[:SHOWN])
+        if self.c.access(self.table.id).duplicates != "lookup":
+            items = [i if i.visible else self._exists_only(i) for i in items]
         return DuplicateWarning(tuple(items), len(found), digest, confirmed)
+
+    def _exists_only(self, item: FoundItem) -> FoundItem:
+        """A record outside the user's rows, reduced to the fact that it exists and which of
+        the typed values matched: that is the point of the warning."""
+        title = self.c.gettext("Exists at another manager")
+        return FoundItem(title=title, fields=(), visible=False, url=None, matched=item.matched)
 
     def _digest(self, ids: list[Any]) -> str:
         """A signature of the records found, so a confirmation holds for them only (and

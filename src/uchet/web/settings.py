@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +30,16 @@ class WebSettings:
     secret_key: str
     #: Minutes without a request after which the session locks (S01); 0 disables it.
     idle_minutes: int = 30
-    #: Failed logins per login within ``throttle_minutes`` before further tries are refused.
+    #: Hours after login after which a session ends however active it is (issue 13); 0
+    #: disables it. Also the cookie's own lifetime.
+    session_hours: int = 12
+    #: Failed logins from one address for one login within ``throttle_minutes`` before
+    #: further tries from that address wait (1 s, then doubling; issue 13).
     max_login_failures: int = 5
+    #: How long a failed login counts, and the longest wait it can cause.
     throttle_minutes: int = 15
+    #: The clock of sessions and throttling (seconds since the epoch); tests inject one.
+    clock: Callable[[], float] = time.time
     #: Send cookies over HTTPS only. On by default in production (see docs/deploy.md).
     secure_cookies: bool = False
     #: Where the screens are mounted ("" for the site root).
@@ -51,13 +60,15 @@ class WebSettings:
         values: dict[str, Any] = {
             "secret_key": overrides.pop("secret_key", None) or env.get("UCHET_SECRET_KEY"),
             "idle_minutes": _number(overrides, "idle_minutes", "UCHET_IDLE_MINUTES", 30),
+            "session_hours": _number(overrides, "session_hours", "UCHET_SESSION_HOURS", 12),
             "secure_cookies": _flag(
                 overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
             ),
             "proxies": _number(overrides, "proxies", "UCHET_PROXIES", 0),
         }
         for name in (
-            "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background"
+            "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background",
+            "clock",
         ):  # fmt: skip
             if name in overrides:
                 values[name] = overrides.pop(name)

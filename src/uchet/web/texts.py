@@ -15,6 +15,18 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Too many failed attempts. Try again in %(minutes)s minutes.": {
         "ru": "Слишком много неудачных попыток. Повторите через %(minutes)s мин."
     },
+    # Issue 13: throttling by login and address, sessions that end.
+    "Too many failed attempts. Try again in %(seconds)s s.": {
+        "ru": "Слишком много неудачных попыток. Повторите через %(seconds)s с."
+    },
+    "Your session has ended. Log in again.": {"ru": "Сеанс завершён. Войдите снова."},
+    "Log out on all devices": {"ru": "Выйти на всех устройствах"},
+    "The user's sessions have ended on all devices.": {
+        "ru": "Все сеансы пользователя завершены на всех устройствах."
+    },
+    "The database is busy, try again.": {"ru": "База занята, попробуйте ещё раз."},
+    "Service unavailable": {"ru": "Сервис недоступен"},
+    "Exists at another manager": {"ru": "есть у другого менеджера"},
     "Your session was locked after a period of inactivity. Log in again.": {
         "ru": "Сеанс заблокирован из-за бездействия. Войдите снова."
     },

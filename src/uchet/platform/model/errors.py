@@ -101,6 +101,12 @@ class ConversionError(DestructiveChangeError):
         )
 
 
+class DatabaseBusy(UchetError):
+    """A write could not get the database after waiting and retrying (SQLite's write lock
+    held by another process, PostgreSQL serialization failures or deadlocks, issue 13).
+    Nothing was written; the same request can simply be sent again."""
+
+
 class MigrationError(UchetError):
     """Applying a plan failed; the database was left exactly as it was."""
 

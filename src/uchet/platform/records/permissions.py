@@ -35,6 +35,7 @@ class RoleTableRights:
     rows: tuple[Mapping[str, Any], ...] = ()
     fields: Mapping[str, str] = field(default_factory=dict)
     lookup: tuple[str, ...] = ()
+    duplicates: str = "exists"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Access:
     #: Names of fields visible on every row through lookups and duplicate checks (S25),
     #: also outside the row rules.
     lookup: frozenset[str] = frozenset()
+    #: What a duplicate check shows of a record outside the rows: "exists" (only that it
+    #: exists) or "lookup" (its title and lookup fields); the most open role wins.
+    duplicates: str = "exists"
 
     def can(self, action: str) -> bool:
         """Whether ``action`` is allowed on the table at all."""
@@ -75,6 +79,7 @@ def _role_rights(role: Mapping[str, Any], table_id: str) -> RoleTableRights:
         tuple(entry.get("rows", ())),
         dict(entry.get("fields", {})),
         tuple(entry.get("lookup", ())),
+        entry.get("duplicates", "exists"),
     )
 
 
@@ -103,12 +108,15 @@ class Permissions:
         levels = dict.fromkeys(names, "none")
         by_id = {f.id: f.name for f in table.fields}
         lookup: set[str] = set()
+        duplicates = "exists"
         for role in roles:
             if not role:
                 continue
             rights = _role_rights(role, table_id)
             actions |= rights.actions
             lookup |= {by_id[fid] for fid in rights.lookup if fid in by_id}
+            if rights.duplicates == "lookup":
+                duplicates = "lookup"
             if "read" in rights.actions:
                 rules.append(rights.rows)
                 for f in table.fields:
@@ -120,7 +128,8 @@ class Permissions:
         for f in table.fields:
             if f.read_only and levels[f.name] == "write":
                 levels[f.name] = "read"
-        return Access(frozenset(actions), tuple(rules), levels, lookup=frozenset(lookup))
+        return Access(frozenset(actions), tuple(rules), levels, lookup=frozenset(lookup),
+                      duplicates=duplicates)  # fmt: skip
 
     def _role(self, role_id: str) -> Mapping[str, Any] | None:
         try:

@@ -34,7 +34,7 @@ from uchet.platform.records.permissions import Access
 from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.users import User
 from uchet.platform.schema import rollups
-from uchet.platform.schema.database import write_transaction
+from uchet.platform.schema.database import retrying, write_transaction
 from uchet.platform.schema.search import record_terms, term_rows
 
 
@@ -208,8 +208,25 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         if rows:
             conn.execute(search.insert(), rows)
 
+    # A write that met a lock or a serialization failure runs again as a whole (issue 13);
+    # hooks run inside its transaction, so a rolled-back attempt leaves nothing behind.
     def create(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate and insert one record; returns it as :meth:`get` would."""
+        """Validate and insert one record; returns it as :meth:`get` would. A database busy
+        beyond the retries raises :class:`~uchet.platform.model.errors.DatabaseBusy`."""
+        return retrying(lambda: self._create(values))
+
+    def update(
+        self, record_id: Any, values: Mapping[str, Any], version: int | None = None
+    ) -> dict[str, Any]:
+        """Change a record. A stale ``version`` raises ConflictError and changes nothing."""
+        return retrying(lambda: self._update(record_id, values, version))
+
+    def delete(self, record_id: Any, version: int | None = None) -> None:
+        """Delete a record. A stale ``version`` raises :class:`ConflictError`; records that
+        others still reference (``on_delete: restrict``) raise :class:`ValidationError`."""
+        retrying(lambda: self._delete(record_id, version))
+
+    def _create(self, values: Mapping[str, Any]) -> dict[str, Any]:
         access = self._access("create")
         self._check_writable(values, access)
         data = self._prepare(values, creating=True)
@@ -240,10 +257,9 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             hook.uchet_after_insert(batch=InsertBatch(service=self, conn=conn, rows=[record]))
         return self.get(record_id)
 
-    def update(
+    def _update(
         self, record_id: Any, values: Mapping[str, Any], version: int | None = None
     ) -> dict[str, Any]:
-        """Change a record. A stale ``version`` raises ConflictError and changes nothing."""
         access = self._access("update")
         self._check_writable(values, access)
         data = self._prepare(values, creating=False)
@@ -291,9 +307,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             )
         return self.get(record_id)
 
-    def delete(self, record_id: Any, version: int | None = None) -> None:
-        """Delete a record. A stale ``version`` raises :class:`ConflictError`; records that
-        others still reference (``on_delete: restrict``) raise :class:`ValidationError`."""
+    def _delete(self, record_id: Any, version: int | None = None) -> None:
         access = self._access("delete")
         sql = self.ct.sql
         with self._transaction() as conn:

@@ -3,6 +3,11 @@
 Users live in the platform, not in Flask, so the CLI, the API and the web screens share them.
 Passwords are hashed with argon2id (argon2-cffi). The :data:`SYSTEM` user is the explicit actor
 of CLI tasks and migrations; it is never stored and cannot log in.
+
+Each user has a *session generation* in ``uchet_sessions`` (issue 13). A new password, new
+roles, deactivation and :meth:`UserStore.end_sessions` (logout, "log out everywhere") bump it,
+so a session issued under an older generation is refused by every process at its next request.
+Changing it here, not in the web layer, covers the CLI and any API as well.
 """
 
 from __future__ import annotations
@@ -72,6 +77,76 @@ class UserStore:
 
     def __init__(self, engine: Engine, table: sa.Table, role_ids: Sequence[str]):
         self.engine, self.table, self.role_ids = engine, table, tuple(role_ids)
+        # The sibling system tables, defined in the same metadata as uchet_users.
+        self.sessions = table.metadata.tables["uchet_sessions"]
+        self.audit = table.metadata.tables["uchet_audit"]
+
+    # -- sessions (issue 13) -------------------------------------------------------------------
+
+    def session_generation(self, user_id: int) -> int:
+        """The current session generation of a user (0 before any was ended)."""
+        query = sa.select(self.sessions.c.generation).where(self.sessions.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def session_user(self, user_id: int) -> tuple[User, int] | None:
+        """The active user with ``user_id`` and their session generation, in one query (it
+        runs on every web request), or None."""
+        gen = sa.func.coalesce(self.sessions.c.generation, 0).label("uchet_generation")
+        query = (
+            sa.select(self.table, gen)
+            .select_from(self.table.outerjoin(self.sessions,
+                                              self.sessions.c.user_id == self.table.c.id))
+            .where(self.table.c.id == user_id)
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or not row.active:
+            return None
+        return self._user(row), int(row.uchet_generation)
+
+    def end_sessions(self, user_id: int, conn: sa.Connection | None = None) -> None:
+        """End every session of a user: bump the generation their cookies must match."""
+        if conn is None:
+            with self.engine.begin() as conn:
+                self.end_sessions(user_id, conn)
+            return
+        now = dt.datetime.now().replace(microsecond=0)
+        table = self.sessions
+        bumped = conn.execute(
+            table.update()
+            .where(table.c.user_id == user_id)
+            .values(generation=table.c.generation + 1, ended_at=now)
+        )
+        if bumped.rowcount == 0:
+            try:  # the first end: a savepoint, so a concurrent first insert only retries
+                with conn.begin_nested():
+                    conn.execute(table.insert().values(user_id=user_id, generation=1, ended_at=now))
+            except sa.exc.IntegrityError:
+                conn.execute(
+                    table.update()
+                    .where(table.c.user_id == user_id)
+                    .values(generation=table.c.generation + 1, ended_at=now)
+                )
+
+    def record_event(
+        self, action: str, login: str, user_id: int | None, details: dict[str, Any]
+    ) -> None:
+        """Write an account event (``lock``, ``unlock``, ``logout_all``) to ``uchet_audit``
+        under the table id ``uchet_users``; ``record_id`` is the user's id, 0 for an unknown
+        login."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                self.audit.insert().values(
+                    at=dt.datetime.now().replace(microsecond=0),
+                    user_id=user_id,
+                    user_login=login,
+                    table_id="uchet_users",
+                    record_id=user_id or 0,
+                    action=action[:10],
+                    changes=details,
+                )
+            )
 
     def _user(self, row: Any) -> User:
         return User(row.id, row.login, row.name, tuple(row.roles or ()), row.locale,
@@ -161,6 +236,7 @@ class UserStore:
                 .where(self.table.c.id == user_id)
                 .values(password_hash=hash_password(password))
             )
+            self.end_sessions(user_id, conn)
 
     def set_roles(self, user_id: int, roles: Sequence[str]) -> None:
         """Replace a user's roles."""
@@ -171,6 +247,7 @@ class UserStore:
             conn.execute(
                 self.table.update().where(self.table.c.id == user_id).values(roles=list(roles))
             )
+            self.end_sessions(user_id, conn)
 
     def update(
         self,
@@ -210,7 +287,18 @@ class UserStore:
             raise ValidationError(problems)
         if values:
             with self.engine.begin() as conn:
+                before = conn.execute(
+                    sa.select(self.table.c.roles, self.table.c.active).where(
+                        self.table.c.id == user_id
+                    )
+                ).first()
                 conn.execute(self.table.update().where(self.table.c.id == user_id).values(**values))
+                # New rights or a disabled login end the sessions issued under the old ones.
+                if before is not None and (
+                    ("roles" in values and list(before.roles or ()) != values["roles"])
+                    or ("active" in values and bool(before.active) != values["active"])
+                ):
+                    self.end_sessions(user_id, conn)
         found = self.get(user_id)
         if found is None:
             raise ValidationError({"id": [f"There is no user #{user_id}."]})
@@ -229,3 +317,4 @@ class UserStore:
             conn.execute(
                 self.table.update().where(self.table.c.id == user_id).values(active=active)
             )
+            self.end_sessions(user_id, conn)

@@ -1,20 +1,46 @@
 """Database engines: SQLite by default (WAL, foreign keys, transactional DDL), PostgreSQL in
-production (ARCHITECTURE rule 10)."""
+production (ARCHITECTURE rule 10).
+
+A busy database (issue 13): SQLite waits ``busy_timeout`` (``UCHET_SQLITE_BUSY_MS``, 3000 ms
+by default) for another process's write lock, and :func:`write_transaction` tries to take it
+:data:`WRITE_ATTEMPTS` times. :func:`retrying` re-runs a whole write when PostgreSQL reports a
+serialization failure or a deadlock (:func:`is_transient`). What still cannot write raises
+:class:`~uchet.platform.model.errors.DatabaseBusy`, with nothing written.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from uchet.platform.model.errors import DatabaseBusy
+
 DEFAULT_SQLITE_FILE = "uchet.db"
+#: How long SQLite waits for another connection's lock, unless ``UCHET_SQLITE_BUSY_MS`` says.
+DEFAULT_BUSY_MS = 3000
+#: Attempts at a write that meets a lock (SQLite) or a serialization failure (PostgreSQL),
+#: and the pause before the second one (doubling after).
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE = 0.1
+#: PostgreSQL's SQLSTATEs of a transaction that may succeed when run again.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+T = TypeVar("T")
+
+
+def busy_timeout_ms() -> int:
+    """SQLite's busy timeout: ``UCHET_SQLITE_BUSY_MS``, else :data:`DEFAULT_BUSY_MS`."""
+    raw = os.environ.get("UCHET_SQLITE_BUSY_MS", "")
+    return int(raw) if raw.strip().isdigit() else DEFAULT_BUSY_MS
 
 
 def default_database_url() -> str:
@@ -52,7 +78,8 @@ def create_engine(url: str | None = None, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        # An int computed here, never input: PRAGMA takes no bound parameters.
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms())}")
         cur.close()
         # SQLite's own lower()/upper() change only ASCII letters; people search and write
         # formulas in Cyrillic, so replace them with Python's Unicode-aware versions.
@@ -91,17 +118,87 @@ def write_transaction(
     loads: pages a batch changes stay in memory until the commit instead of spilling to the
     WAL one at a time). The connection's own size is restored after the transaction.
     """
-    with engine.connect() as conn:
-        conn.info["write"] = True
+    with _locked_connection(engine) as conn:
         raw = conn.connection.driver_connection if sqlite_cache_kib and is_sqlite(conn) else None
         old_cache = _set_cache_size(raw, -int(sqlite_cache_kib or 0)) if raw else None
         try:
-            with conn.begin():
-                yield conn
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
         finally:
             conn.info.pop("write", None)
             if raw is not None and old_cache is not None:
                 _set_cache_size(raw, old_cache)
+
+
+@contextlib.contextmanager
+def _locked_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose write transaction has begun. On SQLite, BEGIN IMMEDIATE is where a
+    write meets another process's lock (after ``busy_timeout``); it is tried again on a fresh
+    connection, so the caller's body runs once, holding the lock."""
+    for attempt in range(WRITE_ATTEMPTS):
+        conn = engine.connect()
+        conn.info["write"] = True
+        try:
+            conn.begin()
+        except sa.exc.OperationalError as exc:
+            conn.info.pop("write", None)
+            conn.invalidate()  # the driver connection's state after a failed BEGIN is unknown
+            conn.close()
+            if not is_transient(exc):
+                raise
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise DatabaseBusy("the database is busy; nothing was written") from exc
+            time.sleep(RETRY_PAUSE * 2**attempt)
+            continue
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether running the same transaction again may succeed: SQLite's "database is locked"
+    or "busy", PostgreSQL's serialization failure or deadlock."""
+    if isinstance(exc, DatabaseBusy):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "diag", None), "sqlstate", None
+    )
+    if state in TRANSIENT_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return isinstance(exc, sa.exc.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def retrying(
+    write: Callable[[], T],
+    *,
+    attempts: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``write`` (a whole transaction) again when it failed transiently
+    (:func:`is_transient`); after the last attempt raise :class:`DatabaseBusy`. Anything else
+    is raised at once. ``write`` must start its own transaction, so a retry starts afresh."""
+    attempts = attempts or WRITE_ATTEMPTS
+    for attempt in range(attempts):
+        try:
+            return write()
+        except DatabaseBusy:
+            raise  # already waited for: the lock retries are inside write_transaction
+        except sa.exc.DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            if attempt == attempts - 1:
+                raise DatabaseBusy("the database is busy; nothing was written") from exc
+            sleep(RETRY_PAUSE * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _set_cache_size(raw: Any, size: int) -> int:

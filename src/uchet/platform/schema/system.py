@@ -37,6 +37,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_prefs",
     "uchet_saved_views",
     "uchet_login_failures",
+    "uchet_sessions",
     "uchet_print_forms",
     "uchet_print_templates",
     "uchet_overlay_revisions",
@@ -141,6 +142,18 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("at", DateTime, nullable=False),
         Index("ix_uchet_login_failures_login", "login", "at"),
     )
+    # A user's session generation (issue 13): every session cookie carries the generation it
+    # was issued under, and one older than the stored value is refused. Logout, a new
+    # password, new roles and deactivation bump it. A table of its own rather than a column
+    # of uchet_users, so an existing database gets it from ensure_system_tables on migrate.
+    sessions = Table(
+        "uchet_sessions",
+        metadata,
+        Column("user_id", BigInteger, ForeignKey("uchet_users.id", ondelete="CASCADE"),
+               primary_key=True, autoincrement=False),
+        Column("generation", BigInteger, nullable=False),
+        Column("ended_at", DateTime),
+    )  # fmt: skip
     print_forms, print_templates = _print_form_tables(metadata)
     # The database overlay (issue 14, S21/S23/S40): end users' changes to the configuration,
     # one row per save. ``overlay`` is the whole database overlay document after the save
@@ -160,7 +173,7 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("base_revision", Integer),
     )
     tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
-              print_forms, print_templates, revisions)  # fmt: skip
+              sessions, print_forms, print_templates, revisions)  # fmt: skip
     return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
 
 

@@ -68,7 +68,9 @@ def _paragraph(paragraph: Paragraph, image_text: str) -> str:
     body = _runs(paragraph, image_text)
     level = _heading_level(paragraph)
     align = _ALIGN.get(paragraph.alignment) if paragraph.alignment is not None else None
-    style = f' style="text-align: {align}"' if align else ""
+    # A class, not a style attribute: the page's Content-Security-Policy allows no inline
+    # style (issue 13); uchet.css has the classes.
+    style = f' class="uchet-align-{align}"' if align else ""
     if level:
         return f"<h{level}{style}>{body}</h{level}>"
     return f"<p{style}>{body or '&nbsp;'}</p>"

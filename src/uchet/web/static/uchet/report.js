@@ -252,6 +252,10 @@
     };
   }
 
+  // A Gantt chart's height follows its rows; a data attribute, since the page's CSP
+  // allows no style attribute (issue 13).
+  var box = canvas.closest(".uchet-chart-box");
+  if (box && box.dataset.height) { box.style.height = box.dataset.height + "px"; }
   var config = data.kind === "gantt" ? ganttChart() : data.kind === "pie" ? pieChart() : seriesChart();
   new Chart(canvas, config);
 }());

@@ -358,3 +358,19 @@
   }
 })();
 // Card behaviour (searchable selects, modal dialogs, uploads) lives in card.js.
+
+// What templates cannot write inline under the Content-Security-Policy (issue 13): saved
+// column widths (data-width) set through the DOM, and confirmations of dangerous forms.
+(function () {
+  "use strict";
+  document.querySelectorAll("th[data-width]").forEach(function (th) {
+    th.style.width = th.dataset.width + "px";
+    th.style.minWidth = th.dataset.width + "px";
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.uchetConfirm && !window.confirm(form.dataset.uchetConfirm)) {
+      e.preventDefault();
+    }
+  }, true);
+})();
