@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.conftest import copy_sqlite
-
-pytestmark = pytest.mark.slow  # ~40 s of CPU: 2,000 pages and a demo load
 from tests.web_support import WebClient, seed_users
+
 from uchet import SYSTEM, Platform
 from uchet.platform.query.cache import LRU
 from uchet.sample_crm.demo import Demo
 from uchet.web import create_app
 from uchet.web.context import CTX_KEY
+
+pytestmark = pytest.mark.slow  # ~40 s of CPU: 2,000 pages and a demo load
 
 #: Requests measured after the warm-up, and how many of them open the RSS window.
 REQUESTS = 2000
