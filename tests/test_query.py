@@ -214,6 +214,8 @@ OP_CASES = [
     (Filter("name", "startswith", "иван"), lambda c: c["name"].lower().startswith("иван")),
     (Filter("name", "startswith", "ё"), lambda c: c["name"].lower().startswith("ё")),
     (Filter("name", "contains", "%"), lambda c: "%" in c["name"]),
+    (Filter("name", "ieq", "иванов ип"), lambda c: c["name"].lower() == "иванов ип"),
+    (Filter("city", "ieq", "МОСКВА"), lambda c: (c["city"] or "").lower() == "москва"),
     (Filter("name", "contains", "_"), lambda c: "_" in c["name"]),
     (Filter("city", "is_null", True), lambda c: c["city"] is None),
     (Filter("city", "is_null", "false"), lambda c: c["city"] is not None),

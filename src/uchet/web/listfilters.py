@@ -62,6 +62,7 @@ OPERATOR_TEXTS = {
     "ne": "≠ %(value)s",
     "contains": "contains «%(value)s»",
     "startswith": "starts with «%(value)s»",
+    "ieq": "equals «%(value)s» ignoring case",
     "between": "from %(lo)s to %(hi)s",
     "is_null": "is empty",
 }

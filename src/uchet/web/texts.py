@@ -121,6 +121,7 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "≠ %(value)s": {"ru": "≠ %(value)s"},
     "contains «%(value)s»": {"ru": "содержит «%(value)s»"},
     "starts with «%(value)s»": {"ru": "начинается с «%(value)s»"},
+    "equals «%(value)s» ignoring case": {"ru": "равно «%(value)s» без учёта регистра"},
     "from %(lo)s to %(hi)s": {"ru": "от %(lo)s до %(hi)s"},
     "is empty": {"ru": "пусто"},
     # -- error pages (security.py) ---------------------------------------------------------

@@ -23,9 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql.functions import FunctionElement
 
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.model.errors import PermissionDenied, ValidationError
@@ -40,10 +38,20 @@ from uchet.platform.query.names import (
     title_source,
     valid_names,
 )
+from uchet.platform.query.textmatch import (
+    PG_FOLD_COLLATION,
+    TEXT_MATCHES,
+    TermIndex,
+    TextMatch,
+    fold,
+    fold_text,
+    term_index,
+)
 from uchet.platform.schema.compiler import CompiledModel, CompiledTable
 
 __all__ = [
     "OPERATORS",
+    "PG_FOLD_COLLATION",
     "SYSTEM_FIELDS",
     "Filter",
     "Operator",
@@ -54,6 +62,7 @@ __all__ = [
     "filter_condition",
     "filters_condition",
     "fold",
+    "fold_text",
     "operator",
     "plan_filter",
     "plan_filters",
@@ -64,40 +73,12 @@ __all__ = [
     "valid_names",
 ]
 
-#: The collation PostgreSQL folds case under when the database's own locale is C.
-PG_FOLD_COLLATION = "und-x-icu"
 #: Marks a pooled SQLite connection whose ``lower()`` is known to be Unicode-aware.
 _UNICODE_LOWER = "uchet_unicode_lower"
 
 
 # --------------------------------------------------------------------------------------------
 # Case folding
-
-
-class fold(FunctionElement[str]):
-    """Lower-case text in SQL, Unicode-aware on both databases (see the module docstring)."""
-
-    type = sa.String()
-    name = "fold"
-    inherit_cache = True
-
-
-# Each dialect's form is itself built from SQLAlchemy constructs, compiled in place.
-@compiles(fold)
-def _fold_default(element: fold, compiler: Any, **kw: Any) -> str:
-    return compiler.process(sa.func.lower(*element.clauses), **kw)
-
-
-@compiles(fold, "postgresql")
-def _fold_postgresql(element: fold, compiler: Any, **kw: Any) -> str:
-    # An explicit collation beats the column's, so this folds whatever the database locale.
-    (text,) = element.clauses
-    return compiler.process(sa.func.lower(sa.collate(text, PG_FOLD_COLLATION)), **kw)
-
-
-def fold_text(value: str) -> str:
-    """Fold a Python string the way :class:`fold` folds SQL text (``str.lower``, as SQL)."""
-    return value.lower()
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -150,7 +131,8 @@ class Operator:
     ``value`` names how a raw value is coerced first: ``one`` (parsed by the field type),
     ``many`` (a list of those), ``pair`` (lo, hi; either may be None for an open end),
     ``flag`` (yes/no) or ``text`` (a string matched case-insensitively, not parsed, so a
-    partial e-mail address is fine).
+    partial e-mail address is fine; its operators bind the values their :class:`TextMatch`
+    derives from it: a ``LIKE`` pattern, the folded text, a search-term range).
     """
 
     name: str
@@ -160,6 +142,9 @@ class Operator:
     #: Such values are then bound by name, so a list query's statement is built once and
     #: reused with other values; other operators' values are part of the statement.
     binds: bool = False
+    #: For a text operator: how typed text becomes bound values and a condition that an
+    #: index can serve (:mod:`.textmatch`).
+    match: TextMatch | None = None
 
     def __call__(self, column: Any, value: Any) -> Any:
         return self.build(column, value)
@@ -188,13 +173,16 @@ def _between(col: Any, pair: tuple[Any, Any]) -> Any:
                    *([col <= hi] if hi is not None else []))  # fmt: skip
 
 
-def _contains(col: Any, text: str) -> Any:
-    # autoescape makes % and _ typed by a user literal characters (ESCAPE '/').
-    return fold(col).contains(fold_text(text), autoescape=True) if text else sa.true()
+def _text(name: str) -> Operator:
+    match = TEXT_MATCHES[name]
 
+    def build(col: Any, value: Any) -> Any:
+        # Called with the typed text (row rules, a group's search) or the values planned
+        # from it (a list query's PlannedFilter, possibly bound parameters).
+        return match.condition(col, match.values(value, False) if isinstance(value, str)
+                               else value, None)  # fmt: skip
 
-def _startswith(col: Any, text: str) -> Any:
-    return fold(col).startswith(fold_text(text), autoescape=True) if text else sa.true()
+    return Operator(name, build, "text", binds=True, match=match)
 
 
 def _is_null(col: Any, flag: bool) -> Any:
@@ -213,8 +201,9 @@ OPERATORS: dict[str, Operator] = {
         Operator("ge", lambda c, v: c >= v, binds=True),
         Operator("in", _in, "many", binds=True),
         Operator("between", _between, "pair", binds=True),
-        Operator("contains", _contains, "text"),
-        Operator("startswith", _startswith, "text"),
+        _text("contains"),
+        _text("startswith"),
+        _text("ieq"),
         Operator("is_null", _is_null, "flag"),
     )
 }
@@ -298,6 +287,8 @@ class PlannedFilter:
     op: Operator
     by_title: bool
     value: Any
+    #: The search terms that find a text operator's candidates (:mod:`.textmatch`).
+    index: TermIndex | None = None
 
     @property
     def _type(self) -> Any:
@@ -312,6 +303,10 @@ class PlannedFilter:
         does not bind, else only where values are missing (NULL compares differently)."""
         if not self.op.binds:
             return (self.target.name, self.op.name, self.by_title, "=", self.value)
+        if self.op.match is not None:
+            # Which values are bound (none: no condition; an index range or not).
+            return (self.target.name, self.op.name, self.by_title, len(self.value),
+                    self.index is not None)  # fmt: skip
         if self.op.value in ("many", "pair"):
             missing: Any = tuple(v is None for v in self.value)
         else:
@@ -322,7 +317,7 @@ class PlannedFilter:
         """The values :meth:`bound` binds, in its order."""
         if not self.op.binds:
             return []
-        if self.op.value in ("many", "pair"):
+        if self.op.value in ("many", "pair", "text"):
             return [v for v in self.value if v is not None]
         return [] if self.value is None else [self.value]
 
@@ -331,22 +326,26 @@ class PlannedFilter:
         if not self.op.binds:
             return self
 
+        kind = sa.String() if self.op.value == "text" else self._type
+
         def one(v: Any) -> Any:
-            return None if v is None else bind(v, self._type)
+            return None if v is None else bind(v, kind)
 
         if self.op.value == "many":
             value: Any = [one(v) for v in self.value]
-        elif self.op.value == "pair":
+        elif self.op.value in ("pair", "text"):
             value = tuple(one(v) for v in self.value)
         else:
             value = one(self.value)
-        return PlannedFilter(self.target, self.op, self.by_title, value)
+        return PlannedFilter(self.target, self.op, self.by_title, value, self.index)
 
     def condition(self) -> Any:
         """The SQL condition."""
         if self.by_title:
             assert self.target.title is not None
             return self.op(self.target.title.lookup(self.target.expr), self.value)
+        if self.op.match is not None:
+            return self.op.match.condition(self.target.expr, self.value, self.index)
         return self.op(self.target.expr, self.value)
 
 
@@ -389,12 +388,19 @@ def plan_value(
         if target.title is None:
             raise PermissionDenied(Text("may_not_read_titles", name=flt.field,
                                         label=target.field))  # fmt: skip
-        return PlannedFilter(target, op, True, _title_value(op, flt.value))
+        value = _title_value(op, flt.value)
+        if op.match is not None:
+            value = op.match.values(value, False)
+        return PlannedFilter(target, op, True, value)
     if op.value == "text" and not target.is_text:
         raise ValidationError(
             {flt.field: [message("text_operator", locale, op=op.name, type=target.field.type)]}
         )
-    return PlannedFilter(target, op, False, coerce(model, target, op, flt.value, locale))
+    value = coerce(model, target, op, flt.value, locale)
+    if op.match is not None:
+        index = term_index(model, target.expr)
+        return PlannedFilter(target, op, False, op.match.values(value, index is not None), index)
+    return PlannedFilter(target, op, False, value)
 
 
 def plan_filters(

@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -42,9 +43,24 @@ def print_forms(c: WebContext | None = None) -> PrintForms:
     return PrintForms(c.platform, c.user(), c.locale(), runtime=c.runtime)
 
 
-def pdf_available() -> bool:
-    """Whether LibreOffice is installed, so documents can be converted to PDF."""
-    return soffice() is not None
+#: How long :func:`pdf_available` trusts its last look at PATH, in seconds.
+PDF_CHECK_SECONDS = 60.0
+#: (monotonic time of the last look, its answer).
+_pdf_seen: tuple[float, bool] | None = None
+
+
+def pdf_available(now: Callable[[], float] = time.monotonic) -> bool:
+    """Whether LibreOffice is installed, so documents can be converted to PDF.
+
+    Every list and card asks (its Print menu offers PDF), and looking on PATH scans its
+    directories; the answer is kept for a minute, so LibreOffice installed while the
+    server runs still shows up soon (issue 12).
+    """
+    global _pdf_seen
+    t = now()
+    if _pdf_seen is None or t - _pdf_seen[0] >= PDF_CHECK_SECONDS or t < _pdf_seen[0]:
+        _pdf_seen = (t, soffice() is not None)
+    return _pdf_seen[1]
 
 
 # -- problems in the user's language ---------------------------------------------------------
