@@ -24,6 +24,7 @@ from uchet.platform.records.runtime import Runtime
 from uchet.printeditor.views import editor as printviews
 from uchet.web import (
     adminviews,
+    api,
     auth,
     dashboard,
     findview,
@@ -131,6 +132,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
             labels = section.data.get("label", {})
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
     adminviews.add_views(admin, c)
+    api.init_app(app, c)  # the REST API under /api/v1 (issue 18)
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:

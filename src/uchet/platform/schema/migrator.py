@@ -150,9 +150,11 @@ def _apply(
         raise MigrationError(
             f"the database holds {found}, not the configuration this plan starts from; plan again"
         )
+    # Before the early return: a new uchet release may bring a new ``uchet_*`` table (the API
+    # tokens, issue 18) to a database whose configuration did not change.
+    ensure_system_tables(conn)
     if current and plan.is_empty and checksum(current[1]) == checksum(new_config.tree):
         return current[0]  # already applied: migrating again at start-up records nothing
-    ensure_system_tables(conn)
     version = (current[0] if current else 0) + 1
     plan = plan.for_version(version)
     state = plan.start_state()

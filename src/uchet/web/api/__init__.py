@@ -1,0 +1,34 @@
+"""The REST API under ``/api/v1`` (issue 18, S42): records of every table, the phone lookup
+for telephony and the OpenAPI document, for tokens and for the product's own pages.
+
+:func:`init_app` is called by :func:`uchet.web.builder.build_app` for each configuration
+version, so the endpoints, their row writers and the document follow the live configuration.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from werkzeug.wrappers import Response
+
+from uchet.web.api import lookup, resources
+from uchet.web.api.problems import Problem
+from uchet.web.context import WebContext
+
+PREFIX = "/api/v1"
+
+
+def init_app(app: Flask, c: WebContext) -> None:
+    """Register the API's blueprint on ``app``."""
+    bp = Blueprint("api", __name__, url_prefix=PREFIX)
+    lookup.register(bp, c)
+    resources.register(bp, c)
+
+    @resources.api_view
+    def unknown(rest: str = "") -> Response:
+        raise Problem(404)
+
+    bp.add_url_rule("/", "root", unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+    bp.add_url_rule(
+        "/<path:rest>", "unknown", unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]
+    )
+    app.register_blueprint(bp)
