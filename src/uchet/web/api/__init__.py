@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from werkzeug.wrappers import Response
 
-from uchet.web.api import lookup, resources
+from uchet.web.api import docs, lookup, resources
 from uchet.web.api.problems import Problem
 from uchet.web.context import WebContext
 
@@ -21,6 +21,7 @@ def init_app(app: Flask, c: WebContext) -> None:
     """Register the API's blueprint on ``app``."""
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     lookup.register(bp, c)
+    docs.register(bp, c)
     resources.register(bp, c)
 
     @resources.api_view
