@@ -435,3 +435,35 @@ UI_TEXTS.update(
         "exists, owned by another user": {"ru": "уже есть, с ней работает другой пользователь"},
     }
 )
+
+# The REST API's screens (issue 18): personal API tokens and the link to the documentation.
+UI_TEXTS.update(
+    {
+        "API": {"ru": "API"},
+        "API tokens": {"ru": "API-токены"},
+        "API documentation": {"ru": "Документация API"},
+        "A token lets another program use the API with your rights. Keep it secret.": {
+            "ru": "Токен позволяет другой программе работать через API с вашими правами. "
+            "Храните его в секрете."
+        },
+        "The token was created. Copy it now: it is shown only once.": {
+            "ru": "Токен создан. Скопируйте его сейчас: он показывается только один раз."
+        },
+        "Token name": {"ru": "Название"},
+        "Valid until": {"ru": "Действует до"},
+        "Read only": {"ru": "Только чтение"},
+        "Read and write": {"ru": "Чтение и запись"},
+        "Create token": {"ru": "Создать токен"},
+        "No tokens.": {"ru": "Токенов нет."},
+        "Token": {"ru": "Токен"},
+        "Rights": {"ru": "Права"},
+        "Last used": {"ru": "Последнее использование"},
+        "State": {"ru": "Состояние"},
+        "Revoke": {"ru": "Отозвать"},
+        "Revoked": {"ru": "Отозван"},
+        "Expired": {"ru": "Истёк"},
+        "In force": {"ru": "Действует"},
+        "The token was revoked.": {"ru": "Токен отозван."},
+        "The expiry date is not a date.": {"ru": "Срок действия указан не датой."},
+    }
+)

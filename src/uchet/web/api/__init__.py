@@ -8,17 +8,19 @@ version, so the endpoints, their row writers and the document follow the live co
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+from flask_admin import Admin
 from werkzeug.wrappers import Response
 
-from uchet.web.api import docs, lookup, resources
+from uchet.web.api import docs, lookup, resources, tokenviews
 from uchet.web.api.problems import Problem
 from uchet.web.context import WebContext
 
 PREFIX = "/api/v1"
 
 
-def init_app(app: Flask, c: WebContext) -> None:
-    """Register the API's blueprint on ``app``."""
+def init_app(app: Flask, admin: Admin, c: WebContext) -> None:
+    """Register the API's blueprint on ``app`` and the token screens in ``admin``."""
+    admin.add_view(tokenviews.TokensView(c))
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     lookup.register(bp, c)
     docs.register(bp, c)
