@@ -11,7 +11,7 @@ from flask import Blueprint, Flask
 from flask_admin import Admin
 from werkzeug.wrappers import Response
 
-from uchet.web.api import docs, lookup, resources, tokenviews
+from uchet.web.api import docs, limiting, lookup, resources, tokenviews
 from uchet.web.api.problems import Problem
 from uchet.web.context import WebContext
 
@@ -34,4 +34,9 @@ def init_app(app: Flask, admin: Admin, c: WebContext) -> None:
     bp.add_url_rule(
         "/<path:rest>", "unknown", unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]
     )
+
+    @bp.after_request
+    def cors(response: Response) -> Response:
+        return limiting.add_cors(c, response)
+
     app.register_blueprint(bp)

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from uchet.platform.records.tokens import ApiToken, TokenStore
 from uchet.platform.records.users import User
+from uchet.web.api import limiting
 from uchet.web.api.problems import Problem
 from uchet.web.api.texts import api_text
 from uchet.web.auth import CsrfOnly
@@ -67,6 +68,10 @@ def caller(c: WebContext) -> ApiCaller:
     if found is None:
         found = _identify(c)
         setattr(g, _CALLER_KEY, found)
+        # Counted once per request, by token (or session user), before any work is done.
+        limiting.check(
+            c, found.key, api_text(c, found.locale, "Too many requests. Wait and try again.")
+        )
     assert isinstance(found, ApiCaller)
     return found
 

@@ -47,9 +47,12 @@ TITLES: dict[int, tuple[str, str]] = {
 class Problem(Exception):
     """An API error answered as problem details; ``extra`` members are added to the body."""
 
-    def __init__(self, status: int, detail: str = "", **extra: Any):
+    def __init__(
+        self, status: int, detail: str = "", headers: Mapping[str, str] | None = None, **extra: Any
+    ):
         super().__init__(detail)
         self.status, self.detail, self.extra = status, detail, extra
+        self.headers = dict(headers or {})
 
 
 def response(
@@ -64,7 +67,12 @@ def response(
         **({"detail": problem.detail} if problem.detail else {}),
         **problem.extra,
     }
-    return Response(dumps(body), problem.status, headers=dict(headers or {}), mimetype=PROBLEM_TYPE)
+    return Response(
+        dumps(body),
+        problem.status,
+        headers={**problem.headers, **(headers or {})},
+        mimetype=PROBLEM_TYPE,
+    )
 
 
 def field_errors(

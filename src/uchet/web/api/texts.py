@@ -54,6 +54,9 @@ API_TEXTS: dict[str, dict[str, str]] = {
     },
     "The server could not finish the request.": {"ru": "Сервер не смог выполнить запрос."},
     "Give the number parameter.": {"ru": "Укажите параметр number."},
+    "Too many requests. Wait and try again.": {
+        "ru": "Слишком много запросов. Подождите и повторите."
+    },
 }
 
 
