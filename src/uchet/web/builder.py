@@ -131,8 +131,8 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         if section is not None:
             labels = section.data.get("label", {})
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
+    api.init_app(app, admin, c)  # the REST API under /api/v1, tokens, webhooks (issue 18)
     adminviews.add_views(admin, c)
-    api.init_app(app, admin, c)  # the REST API under /api/v1 (issue 18)
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:

@@ -465,5 +465,26 @@ UI_TEXTS.update(
         "In force": {"ru": "Действует"},
         "The token was revoked.": {"ru": "Токен отозван."},
         "The expiry date is not a date.": {"ru": "Срок действия указан не датой."},
+        "Webhooks": {"ru": "Вебхуки"},
+        "A webhook calls an address of another system when records of a table are created, "
+        "changed or deleted.": {
+            "ru": "Вебхук вызывает адрес другой системы, когда записи таблицы создают, "
+            "изменяют или удаляют."
+        },
+        "The webhook was added. Its signing secret is shown only once:": {
+            "ru": "Вебхук добавлен. Его секрет для подписи показывается только один раз:"
+        },
+        "Address": {"ru": "Адрес"},
+        "Add webhook": {"ru": "Добавить вебхук"},
+        "Events": {"ru": "События"},
+        "Deliveries": {"ru": "Отправки"},
+        "When": {"ru": "Когда"},
+        "Attempts": {"ru": "Попытки"},
+        "Answer": {"ru": "Ответ"},
+        "Waiting": {"ru": "Ожидает"},
+        "Sent": {"ru": "Отправлено"},
+        "Failed": {"ru": "Ошибка"},
+        "Nothing sent yet.": {"ru": "Пока ничего не отправлено."},
+        "The webhook was removed.": {"ru": "Вебхук удалён."},
     }
 )

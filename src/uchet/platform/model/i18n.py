@@ -140,6 +140,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "not_found": {"en": "{table} #{id} not found", "ru": "Запись не найдена."},
     # -- API tokens (issue 18) ---------------------------------------------------------------
+    "webhook_url": {
+        "en": "Give an http:// or https:// address.",
+        "ru": "Укажите адрес, начинающийся с http:// или https://.",
+    },
     "api_token_expiry_past": {
         "en": "The expiry date must be in the future.",
         "ru": "Срок действия должен быть в будущем.",

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask
 from flask_admin import Admin
 from werkzeug.wrappers import Response
 
-from uchet.web.api import docs, limiting, lookup, resources, tokenviews
+from uchet.web.api import docs, limiting, lookup, resources, tokenviews, webhookviews
 from uchet.web.api.problems import Problem
 from uchet.web.context import WebContext
 
@@ -21,6 +21,8 @@ PREFIX = "/api/v1"
 def init_app(app: Flask, admin: Admin, c: WebContext) -> None:
     """Register the API's blueprint on ``app`` and the token screens in ``admin``."""
     admin.add_view(tokenviews.TokensView(c))
+    # In the Administration menu: added before its category is labelled (adminviews).
+    admin.add_view(webhookviews.WebhooksView(c))
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     lookup.register(bp, c)
     docs.register(bp, c)
