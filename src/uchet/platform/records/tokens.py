@@ -9,9 +9,11 @@ only (256 random bits need no slow hash, and every API request checks one).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -148,24 +150,49 @@ class TokenStore:
             if conn.execute(stmt.values(revoked_at=now or utcnow())).rowcount != 1:
                 raise NotFound(Text("not_found", table="uchet_api_tokens", id=token_id))
 
+    @functools.cached_property
+    def _lookup(self) -> sa.Select[Any]:
+        """Token and user in one statement, built once: it runs on every API request, and
+        SQLAlchemy then reuses its compiled form (building it anew cost more than running it)."""
+        t, u = self.table, self.users.table
+        return (
+            sa.select(
+                t,
+                u.c.login,
+                u.c.name.label("user_name"),
+                u.c.email,
+                u.c.roles,
+                u.c.locale,
+                u.c.active,
+            )
+            .join(u, u.c.id == t.c.user_id)
+            .where(t.c.token_hash == sa.bindparam("hash"))
+        )
+
     def authenticate(self, secret: str, now: dt.datetime | None = None) -> Caller | None:
         """The caller a token secret stands for; None when it is unknown, revoked or expired,
         or its user is disabled. Notes the use (at most once a minute)."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         now = now or utcnow()
-        t = self.table
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t).where(t.c.token_hash == token_hash(secret))).first()
-        if row is None:
+            row = conn.execute(self._lookup, {"hash": token_hash(secret)}).first()
+        if row is None or not row.active:
             return None
         token = self._token(row)
         if not token.active(now):
             return None
-        user = self.users.get(token.user_id, active_only=True)
-        if user is None:
-            return None
+        user = User(
+            row.user_id,
+            row.login,
+            row.user_name,
+            tuple(row.roles or ()),
+            row.locale,
+            email=row.email,
+            active=True,
+        )
         if token.last_used_at is None or now - token.last_used_at >= LAST_USE_GRANULARITY:
+            t = self.table
             with self.engine.begin() as conn:
                 conn.execute(t.update().where(t.c.id == token.id).values(last_used_at=now))
         return Caller(user, token)

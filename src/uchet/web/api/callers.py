@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -29,6 +29,7 @@ from uchet.web.context import WebContext
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CALLER_KEY = "uchet_api_caller"
+_STORE_KEY = "uchet_api_tokens"
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,16 @@ class ApiCaller:
 
 
 def tokens(c: WebContext) -> TokenStore:
-    """The token store of this configuration version's app."""
-    return TokenStore(
-        c.platform.engine, c.runtime.model.system["uchet_api_tokens"], c.platform.users
-    )
+    """The token store of this configuration version's app (one per app: its statement is
+    built once)."""
+    found = current_app.extensions.get(_STORE_KEY)
+    if found is None or found.table is not c.runtime.model.system["uchet_api_tokens"]:
+        found = TokenStore(
+            c.platform.engine, c.runtime.model.system["uchet_api_tokens"], c.platform.users
+        )
+        current_app.extensions[_STORE_KEY] = found
+    assert isinstance(found, TokenStore)
+    return found
 
 
 def request_locale(c: WebContext, user: User | None = None) -> str:
