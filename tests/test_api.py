@@ -234,3 +234,10 @@ def test_phone_lookup_in_several_formats(api: Any, number: str) -> None:
                     query_string={"number": number}).json["data"]  # fmt: skip
     assert all(d["url"] is None for d in seen)
     assert api.call("GET", "/api/v1/-/lookup/phone").status_code == 400
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_ids_beyond_a_database_integer_are_not_found(api: Any) -> None:
+    for method in ("GET", "PATCH", "DELETE"):
+        r = api.call(method, "/api/v1/clients/99999999999999999999999", json={"version": 1})
+        assert r.status_code == 404 and r.content_type == PROBLEM, (method, r.text)

@@ -30,6 +30,8 @@ from uchet.web.api.texts import api_text
 from uchet.web.context import WebContext, ctx
 
 JSON = "application/json"
+#: The largest id a record can have (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -99,8 +101,14 @@ class Resources:
         self.writers = {t.name: RowWriter(t, c.runtime.types) for t in c.config.tables}
         self.references = {t.name: p.reference_test(t, c.runtime.types) for t in c.config.tables}
 
-    def service(self, table: str) -> tuple[RecordService, ApiCaller]:
+    def service(self, table: str, record_id: int | None = None) -> tuple[RecordService, ApiCaller]:
         who = caller(self.c)
+        if record_id is not None and not 0 < record_id <= MAX_ID:
+            # No record has such an id (and the database's integer could not hold it).
+            raise Problem(
+                404,
+                api_text(self.c, who.locale, "The record does not exist, or you may not see it."),
+            )
         found = _find_table(self.c, table)
         if found is None:
             raise Problem(
@@ -138,7 +146,7 @@ class Resources:
         return Problem(400, detail, invalid_params=invalid)
 
     def get(self, table: str, record_id: int) -> Response:
-        service, _ = self.service(table)
+        service, _ = self.service(table, record_id)
         record = service.get(record_id)
         expand = set(p._split(request.args.get("expand", "")))
         for name in expand - {"*"}:
@@ -164,13 +172,13 @@ class Resources:
         return self._record(table, service.create(values), 201)
 
     def update(self, table: str, record_id: int) -> Response:
-        service, who = self.service(table)
+        service, who = self.service(table, record_id)
         values = self._body_object(who)
         version = self._version(who, values.pop("version", None))
         return self._record(table, service.update(record_id, values, version=version))
 
     def delete(self, table: str, record_id: int) -> Response:
-        service, who = self.service(table)
+        service, who = self.service(table, record_id)
         header = request.headers.get("If-Match")
         service.delete(record_id, version=self._version(who, None) if header else None)
         return Response(status=204)
