@@ -28,6 +28,11 @@ from uchet.platform.records.permissions import Access
 from uchet.platform.records.users import User
 from uchet.web.context import WebContext
 
+LOCAL_DATE_TIME = {
+    "type": "string",
+    "format": "local-date-time",
+    "description": "ISO 8601 local date and time of the site, without an offset.",
+}
 #: JSON Schema of a value, by field-type class (the nearest class in the MRO wins).
 TYPE_SCHEMAS: dict[type[FieldType], dict[str, Any]] = {
     scalar.StringType: {"type": "string"},
@@ -39,7 +44,9 @@ TYPE_SCHEMAS: dict[type[FieldType], dict[str, Any]] = {
     scalar.DecimalType: {"type": "string", "format": "decimal"},
     scalar.BooleanType: {"type": "boolean"},
     scalar.DateType: {"type": "string", "format": "date"},
-    scalar.DateTimeType: {"type": "string", "format": "date-time"},
+    # Times are stored as the site's local time, without an offset, so not RFC 3339's
+    # "date-time" (which needs one): ISO 8601 ``2025-03-07T10:00:00``.
+    scalar.DateTimeType: LOCAL_DATE_TIME,
     scalar.TimeType: {"type": "string", "format": "time"},
     special.ChoiceType: {"type": "string"},
     special.ReferenceType: {"type": "integer"},
@@ -118,8 +125,8 @@ def record_schema(c: WebContext, table: Table, access: Access) -> dict[str, Any]
     props: dict[str, Any] = {
         "id": {"type": "integer"},
         "version": {"type": "integer"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
+        "created_at": LOCAL_DATE_TIME,
+        "updated_at": LOCAL_DATE_TIME,
         "created_by": {"oneOf": [{"type": "integer"}, _REF, {"type": "null"}]},
         "updated_by": {"oneOf": [{"type": "integer"}, _REF, {"type": "null"}]},
     }
