@@ -25,6 +25,7 @@ from uchet.platform.records.runtime import Runtime
 from uchet.printeditor.views import editor as printviews
 from uchet.web import (
     adminviews,
+    api,
     auth,
     dashboard,
     findview,
@@ -131,6 +132,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         if section is not None:
             labels = section.data.get("label", {})
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
+    api.init_app(app, admin, c)  # the REST API under /api/v1, tokens, webhooks (issue 18)
     adminviews.add_views(admin, c)
     structureviews.add_views(admin, c)  # the «Настройка» menu: structure editor (issue 14)
 

@@ -51,6 +51,14 @@ class WebSettings:
     #: current one keeps serving (see :mod:`uchet.web.hotswap`); False builds it in the
     #: request that noticed the change.
     reload_in_background: bool = True
+    #: Requests per API token (or session user) per window, in the ``limits`` notation
+    #: ("600/minute"); "" turns the limit off (issue 18).
+    api_rate_limit: str = "600/minute"
+    #: Where the API's rate counters live: ``memory://`` counts in each process; for several
+    #: processes or machines point every one at one store (``redis://host:6379``).
+    api_rate_storage: str = "memory://"
+    #: Origins whose pages may call the API from a browser (CORS); none by default.
+    api_cors_origins: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -65,6 +73,19 @@ class WebSettings:
                 overrides.pop("secure_cookies", env.get("UCHET_SECURE_COOKIES", "0"))
             ),
             "proxies": _number(overrides, "proxies", "UCHET_PROXIES", 0),
+            "api_rate_limit": overrides.pop(
+                "api_rate_limit", env.get("UCHET_API_RATE_LIMIT", "600/minute")
+            ),
+            "api_rate_storage": overrides.pop(
+                "api_rate_storage", env.get("UCHET_API_RATE_STORAGE", "memory://")
+            ),
+            "api_cors_origins": tuple(
+                o.strip()
+                for o in overrides.pop(
+                    "api_cors_origins", env.get("UCHET_API_CORS_ORIGINS", "").split(",")
+                )
+                if o.strip()
+            ),
         }
         for name in (
             "max_login_failures", "throttle_minutes", "url_prefix", "reload_in_background",

@@ -561,3 +561,56 @@ UI_TEXTS.update(
         "Rollup": {"ru": "Итог по связанным записям"},
     }
 )
+
+# The REST API's screens (issue 18): personal API tokens and the link to the documentation.
+UI_TEXTS.update(
+    {
+        "API": {"ru": "API"},
+        "API tokens": {"ru": "API-токены"},
+        "API documentation": {"ru": "Документация API"},
+        "A token lets another program use the API with your rights. Keep it secret.": {
+            "ru": "Токен позволяет другой программе работать через API с вашими правами. "
+            "Храните его в секрете."
+        },
+        "The token was created. Copy it now: it is shown only once.": {
+            "ru": "Токен создан. Скопируйте его сейчас: он показывается только один раз."
+        },
+        "Token name": {"ru": "Название"},
+        "Valid until": {"ru": "Действует до"},
+        "Read only": {"ru": "Только чтение"},
+        "Read and write": {"ru": "Чтение и запись"},
+        "Create token": {"ru": "Создать токен"},
+        "No tokens.": {"ru": "Токенов нет."},
+        "Token": {"ru": "Токен"},
+        "Rights": {"ru": "Права"},
+        "Last used": {"ru": "Последнее использование"},
+        "State": {"ru": "Состояние"},
+        "Revoke": {"ru": "Отозвать"},
+        "Revoked": {"ru": "Отозван"},
+        "Expired": {"ru": "Истёк"},
+        "In force": {"ru": "Действует"},
+        "The token was revoked.": {"ru": "Токен отозван."},
+        "The expiry date is not a date.": {"ru": "Срок действия указан не датой."},
+        "Webhooks": {"ru": "Вебхуки"},
+        "A webhook calls an address of another system when records of a table are created, "
+        "changed or deleted.": {
+            "ru": "Вебхук вызывает адрес другой системы, когда записи таблицы создают, "
+            "изменяют или удаляют."
+        },
+        "The webhook was added. Its signing secret is shown only once:": {
+            "ru": "Вебхук добавлен. Его секрет для подписи показывается только один раз:"
+        },
+        "Address": {"ru": "Адрес"},
+        "Add webhook": {"ru": "Добавить вебхук"},
+        "Events": {"ru": "События"},
+        "Deliveries": {"ru": "Отправки"},
+        "When": {"ru": "Когда"},
+        "Attempts": {"ru": "Попытки"},
+        "Answer": {"ru": "Ответ"},
+        "Waiting": {"ru": "Ожидает"},
+        "Sent": {"ru": "Отправлено"},
+        "Failed": {"ru": "Ошибка"},
+        "Nothing sent yet.": {"ru": "Пока ничего не отправлено."},
+        "The webhook was removed.": {"ru": "Вебхук удалён."},
+    }
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from uchet.hookspecs import InsertBatch, RecordChange, hookimpl
-from uchet.platform.features import notify
+from uchet.platform.features import notify, webhooks
 from uchet.platform.features.fill import fill_from_references, stamp_created, stamp_updated
 from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.features.numbering import fill_numbers
@@ -39,6 +39,8 @@ class FeaturesPlugin:
     def uchet_after_insert(self, batch: InsertBatch) -> None:
         if batch.table.notifications:
             notify.on_insert(batch.service.rt, batch.conn, batch.table, batch.rows, batch.user.id)
+        webhooks.record_events(batch.service.rt, batch.conn, batch.table.id, "create",
+                               [(row["id"], row) for row in batch.rows])  # fmt: skip
 
     @hookimpl
     def uchet_after_update(self, change: RecordChange) -> None:
@@ -48,6 +50,9 @@ class FeaturesPlugin:
             notify.on_update(
                 change.service.rt, change.conn, table, change.old, change.new, change.user.id
             )
+        assert change.conn is not None
+        webhooks.record_events(change.service.rt, change.conn, table.id, "update",
+                               [(change.record_id, change.new)])  # fmt: skip
 
     @hookimpl
     def uchet_after_delete(self, change: RecordChange) -> None:
@@ -57,6 +62,7 @@ class FeaturesPlugin:
             notify.on_delete(rt, conn, table, old)
         if table.attachments:
             remove_attachments(rt, conn, table.id, old["id"])
+        webhooks.record_events(rt, conn, table.id, "delete", [(change.record_id, old)])
 
     @hookimpl
     def uchet_after_migrate(self, platform: Any, plan: Plan, version: int) -> None:
@@ -74,3 +80,4 @@ class FeaturesPlugin:
     def uchet_register_job_kinds(self, registry: JobRegistry) -> None:
         registry.register("reminder", notify.run_reminder)
         registry.register("email", notify.run_email, external=True)
+        registry.register(webhooks.JOB_KIND, webhooks.run_delivery, external=True)

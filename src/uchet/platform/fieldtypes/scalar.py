@@ -154,16 +154,23 @@ class IntegerType(FieldType):
             return None
         if isinstance(value, bool):
             raise ParseError("invalid_integer")
-        if isinstance(value, int):
-            return value
         if isinstance(value, float | Decimal):
-            if value != int(value):
+            try:
+                whole = int(value)
+            except (OverflowError, ValueError):  # infinity, NaN
+                raise ParseError("invalid_integer") from None
+            if value != whole:
                 raise ParseError("invalid_integer")
-            return int(value)
-        try:
-            return int(_SPACES.sub("", str(value)))
-        except ValueError:
-            raise ParseError("invalid_integer") from None
+            value = whole
+        if not isinstance(value, int):
+            try:
+                value = int(_SPACES.sub("", str(value)))
+            except ValueError:
+                raise ParseError("invalid_integer") from None
+        # A BIGINT column holds 64 bits; a larger number would fail in the driver (a 500).
+        if not -(2**63) <= value < 2**63:
+            raise ParseError("too_large", max=2**63 - 1)
+        return value
 
 
 class DecimalType(FieldType):

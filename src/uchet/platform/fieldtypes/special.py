@@ -74,6 +74,10 @@ class ChoiceType(FieldType):
             yield f"default {field.default!r} is not among the choices: {', '.join(values)}"
 
 
+#: The largest value of a BIGINT column (a larger Python int overflows the driver).
+BIGINT_MAX = 2**63 - 1
+
+
 class ReferenceType(FieldType):
     """A many-to-one link to a record of the ``target`` table, with an ``on_delete`` rule."""
 
@@ -96,6 +100,8 @@ class ReferenceType(FieldType):
             number = int(value)
         except (TypeError, ValueError):
             raise ParseError("invalid_integer") from None
+        if not 0 < number <= BIGINT_MAX:  # ids are positive 64-bit integers (S42: API input)
+            raise ParseError("reference_missing", id=number)
         return number
 
     def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:

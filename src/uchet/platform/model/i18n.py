@@ -139,6 +139,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Запись удалена другим пользователем, пока вы её редактировали.",
     },
     "not_found": {"en": "{table} #{id} not found", "ru": "Запись не найдена."},
+    # -- API tokens (issue 18) ---------------------------------------------------------------
+    "webhook_url": {
+        "en": "Give an http:// or https:// address.",
+        "ru": "Укажите адрес, начинающийся с http:// или https://.",
+    },
+    "api_token_expiry_past": {
+        "en": "The expiry date must be in the future.",
+        "ru": "Срок действия должен быть в будущем.",
+    },
     "may_not": {
         "en": "{login} may not {action} records of {table}",
         "ru": "У вас нет права на это действие в таблице «{label}».",

@@ -158,8 +158,9 @@ def _apply(
         raise MigrationError(
             f"the database holds {found}, not the configuration this plan starts from; plan again"
         )
-    # Before the early return: a database migrated by an older uchet gets the system tables
-    # added since (uchet_sessions, issue 13) from a plain `uchet migrate` of the same bundle.
+    # Before the early return: a new uchet release may bring new ``uchet_*`` tables (the
+    # sessions of issue 13, the API tokens of issue 18) to a database whose configuration
+    # did not change, and a plain `uchet migrate` of the same bundle must add them.
     ensure_system_tables(conn)
     if current and plan.is_empty and checksum(current[1]) == checksum(new_config.tree):
         return current[0]  # already applied: migrating again at start-up records nothing

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
+from uchet.platform.schema.system_api import API_TABLE_NAMES, define_api_tables
 from uchet.platform.schema.system_jobs import JOB_TABLE_NAMES, define_job_tables
 
 #: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
@@ -42,6 +43,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_print_templates",
     "uchet_overlay_revisions",
     *JOB_TABLE_NAMES,
+    *API_TABLE_NAMES,
 )
 
 
@@ -174,7 +176,11 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
     )
     tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
               sessions, print_forms, print_templates, revisions)  # fmt: skip
-    return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
+    return (
+        {t.name: t for t in tables}
+        | define_job_tables(metadata, ID_TYPE)
+        | define_api_tables(metadata, ID_TYPE)
+    )
 
 
 def _print_form_tables(metadata: MetaData) -> tuple[Table, Table]:
