@@ -4,7 +4,9 @@ Rows are read through the record service in keyset pages (:func:`iter_rows`), so
 user's row rules and field rights hold, memory stays flat and a deep page costs what the
 first one does; at most ``export_max_rows`` rows are written (a setting of the web layer).
 Formats are a registry (:data:`EXPORTERS`): CSV streams as it reads; XLSX is written by
-openpyxl in write-only mode to a temporary file and then sent.
+openpyxl in write-only mode to a temporary file and then sent. Every writer passes its cells
+through :mod:`uchet.platform.features.cellsafety`, so text that starts like a formula is
+written as text (issue 13, point 1).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from uchet.platform.features.cellsafety import (
+    csv_text,
+    looks_like_formula,
+    neutralise_xlsx_cell,
+)
 from uchet.platform.model.config import Field
 from uchet.platform.records.service import RecordService
 
@@ -85,9 +92,9 @@ def write_csv(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(headers)
+    writer.writerow([csv_text(h) for h in headers])
     for n, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_text(v) for v in row])
         if n % 200 == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -103,17 +110,26 @@ def write_xlsx(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]
     bold = Font(bold=True)
     head = []
     for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = neutralise_xlsx_cell(WriteOnlyCell(sheet, value=_xlsx_safe(text)))
         cell.font = bold
         head.append(cell)
     sheet.append(head)
     for row in rows:
-        sheet.append([_xlsx_safe(plain_value(v)) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     with tempfile.TemporaryFile() as tmp:
         book.save(tmp)
         tmp.seek(0)
         while chunk := tmp.read(64 * 1024):
             yield chunk
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A cell for a write-only sheet: a plain value, or, for text that starts like a
+    formula, a cell forced to an inline string (issue 13, point 1)."""
+    value = _xlsx_safe(plain_value(value))
+    if looks_like_formula(value):  # only then the cost of a cell object
+        return neutralise_xlsx_cell(WriteOnlyCell(sheet, value=value))
+    return value
 
 
 def _xlsx_safe(value: Any) -> Any:
