@@ -58,6 +58,14 @@ class ChoiceType(FieldType):
                 return c.value
         raise ParseError("choice", choices=", ".join(c.value for c in field.choices))
 
+    def parse_cell(self, field: Field, value: Any) -> Any:
+        # A file holds labels («Организация»): say which labels are known, in the user's
+        # language, rather than the stored values a person never sees.
+        try:
+            return super().parse_cell(field, value)
+        except ParseError:
+            raise ParseError("choice", choices=_ChoiceLabels(field)) from None
+
     def format(self, field: Field, value: Any, locale: str) -> str:
         for c in field.choices:
             if c.value == value:
@@ -72,6 +80,19 @@ class ChoiceType(FieldType):
             yield f"choice value {v!r} is listed twice"
         if field.default is not None and field.default not in values:
             yield f"default {field.default!r} is not among the choices: {', '.join(values)}"
+
+
+@dataclass(frozen=True)
+class _ChoiceLabels:
+    """A choice field's labels, listed in the locale a message is shown in."""
+
+    field: Field
+
+    def text(self, locale: str) -> str:
+        return ", ".join(label_text(c.label, locale, default=c.value) for c in self.field.choices)
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 class ReferenceType(FieldType):

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
+from uchet.platform.schema.system_imports import IMPORT_TABLE_NAMES, define_import_tables
 from uchet.platform.schema.system_jobs import JOB_TABLE_NAMES, define_job_tables
 
 #: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
@@ -40,6 +41,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_print_forms",
     "uchet_print_templates",
     *JOB_TABLE_NAMES,
+    *IMPORT_TABLE_NAMES,
 )
 
 
@@ -143,7 +145,11 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
     print_forms, print_templates = _print_form_tables(metadata)
     tables = (config, users, files, audit, state, prefs, saved_views, login_failures,
               print_forms, print_templates)  # fmt: skip
-    return {t.name: t for t in tables} | define_job_tables(metadata, ID_TYPE)
+    return (
+        {t.name: t for t in tables}
+        | define_job_tables(metadata, ID_TYPE)
+        | define_import_tables(metadata, ID_TYPE)
+    )
 
 
 def _print_form_tables(metadata: MetaData) -> tuple[Table, Table]:
