@@ -114,6 +114,9 @@ class _Row:
     values: dict[str, Any] = field(default_factory=dict)
     record_id: Any = None  # the existing record an update changes
     bad: bool = False
+    #: Fields whose cell could not be read: the row is still judged without them, so the
+    #: report lists its other problems too, but it is never written.
+    unread: set[str] = field(default_factory=set)
 
 
 class Importer:
@@ -180,7 +183,8 @@ class Importer:
                 report.import_id, report.written = import_id, True
         except _Rollback:
             pass
-        report.problems.sort(key=lambda p: (p.row, p.column))
+        place = {h: i for i, h in enumerate(sheet.headers)}
+        report.problems.sort(key=lambda p: (p.row, place.get(p.column, len(place))))
         return report
 
     def _columns(self, mapping: Mapping, headers: list[str]) -> dict[str, Field]:
@@ -240,6 +244,7 @@ class Importer:
                 try:
                     row.values[f.name] = self.rt.types.for_field(f).parse_cell(f, cell)
                 except ParseError as e:
+                    row.unread.add(f.name)
                     self._problem(report, row, header, e.localized(self.locale))
             if done % CHUNK == 0:
                 self.progress("read", done, len(rows))
@@ -259,10 +264,13 @@ class Importer:
         )
         if len(ids) == 1:
             row.values[f.name] = ids[0]
-        elif ids:
+            return
+        row.unread.add(f.name)
+        if ids:
             self._problem(report, row, header,
                           text("ambiguous", self.locale, value=value, table=target))  # fmt: skip
         elif mapping.columns[header].missing == "empty":
+            row.unread.discard(f.name)
             row.values[f.name] = None
         else:
             self._problem(report, row, header,
@@ -329,11 +337,15 @@ class Importer:
     ) -> None:  # fmt: skip
         by_field = {f.name: h for h, f in columns.items()}
         self._create_pending(conn, rows)
-        new = [r for r in rows if not r.bad and r.record_id is None]
+        # Rows with unreadable cells are judged too (their other problems are reported),
+        # without those cells; rows refused by their key are not judged again.
+        new = [r for r in rows if r.record_id is None and (not r.bad or r.unread)]
         prepared, problems = bulk.check_rows(self.service, conn, [r.values for r in new])
         for i, per_field in problems.items():
-            self._field_problems(report, new[i], per_field, by_field)
-        good = [(r, p) for r, p in zip(new, prepared) if p is not None]
+            unread = new[i].unread
+            shown = {k: v for k, v in per_field.items() if k not in unread}
+            self._field_problems(report, new[i], shown, by_field)
+        good = [(r, p) for r, p in zip(new, prepared) if p is not None and not r.bad]
         self._preview(report, good, columns)
         # Once a row failed, an all-or-nothing run will roll back: the new rows are judged
         # already, so only the updates below still have something to tell.

@@ -75,15 +75,28 @@ def detect_encoding(data: bytes) -> str:
     return best.encoding if best is not None else "cp1251"
 
 
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a csv sample: :class:`csv.Sniffer`'s answer when the header line
+    holds it, else the candidate the header line holds most of (the sniffer guesses wrong
+    on short files whose rows are shorter than the header), else a comma."""
+    lines = sample.splitlines()[:50]
+    header = lines[0] if lines else ""
+    try:
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+        if found in header:
+            return found
+    except csv.Error:
+        pass
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def _read_text(data: bytes, delimiter: str | None, locale: str) -> Sheet:
     encoding = detect_encoding(data)
     text = data.decode(encoding, errors="replace")
     if delimiter is None:
-        sample = "\n".join(text[:20_000].splitlines()[:50])
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-        except csv.Error:
-            delimiter = ","  # one column, or nothing to tell by
+        delimiter = sniff_delimiter(text[:20_000])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers = next(reader, None)
     if headers is None:

@@ -19,7 +19,7 @@ from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationEr
 from uchet.platform.query.filters import Filter
 from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.service import RecordService
-from uchet.platform.records.users import User
+from uchet.platform.records.users import SYSTEM, User
 from uchet.platform.schema.database import shared_write_transaction
 
 #: Records named at most when an undo is refused.
@@ -56,6 +56,15 @@ def undo_import(runtime: Runtime, import_id: int, user: User, locale: str | None
                 )
             services[e.table_id] = service
     current = _versions(services, entries)
+    # Records that still exist but that this user cannot see are not "deleted since": the
+    # undo is not theirs to make.
+    everyone = {t: RecordService(runtime, t, SYSTEM, locale) for t in services}
+    hidden = set(_versions(everyone, entries)) - set(current)
+    if hidden:
+        t, _rid = sorted(hidden, key=str)[0]
+        raise PermissionDenied(
+            text("no_right", services[t].locale, table=services[t].table.text(services[t].locale))
+        )
     # The version each record had after the import: that of its newest tag (entries are
     # newest first; a record created and then changed by the same import has two).
     expected: dict[tuple[str, Any], int] = {}
