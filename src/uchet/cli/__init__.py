@@ -29,6 +29,7 @@ groups together on :func:`main`:
 - :mod:`~uchet.cli.users`: ``uchet users add|list``
 - :mod:`~uchet.cli.runtime`: ``uchet worker|report|phone|notifications|recompute``
 - :mod:`~uchet.cli.printing`: ``uchet print ...``
+- :mod:`~uchet.cli.imports`: ``uchet import``, ``uchet undo-import``
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import click
 
 from uchet.cli.common import EXIT_CODES_HELP
 from uchet.cli.config import config_group
+from uchet.cli.imports import COMMANDS as IMPORT_COMMANDS
 from uchet.cli.init import init_command
 from uchet.cli.migrate import migrate_command
 from uchet.cli.printing import print_command
@@ -62,5 +64,6 @@ for _command in (
     serve_command,
     print_command,
     *RUNTIME_COMMANDS,
+    *IMPORT_COMMANDS,
 ):
     main.add_command(_command)

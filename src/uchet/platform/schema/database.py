@@ -89,11 +89,23 @@ _SHARED: contextvars.ContextVar[tuple[Engine, Connection] | None] = contextvars.
 
 
 @contextlib.contextmanager
-def shared_write_transaction(engine: Engine) -> Iterator[Connection]:
+def shared_write_transaction(
+    engine: Engine, conn: Connection | None = None
+) -> Iterator[Connection]:
     """One write transaction that every :func:`write_transaction` on ``engine`` inside the
     block joins (each as a savepoint), so many record-service writes commit or roll back
     together. Imports use it (issue 17: all-or-nothing, nothing half-written); a failing
-    inner write rolls back its savepoint only, and the caller decides whether to go on."""
+    inner write rolls back its savepoint only, and the caller decides whether to go on.
+    Given ``conn`` (a background job's transaction, which also marks the job done), the
+    block runs in a savepoint of it, so the job's effects and its completion commit together."""
+    if conn is not None:
+        token = _SHARED.set((engine, conn))
+        try:
+            with conn.begin_nested():
+                yield conn
+        finally:
+            _SHARED.reset(token)
+        return
     with write_transaction(engine) as conn:
         token = _SHARED.set((engine, conn))
         try:

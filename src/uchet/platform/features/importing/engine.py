@@ -156,8 +156,11 @@ class Importer:
         return auto_mapping(headers, self.fields())
 
     # -- the run ------------------------------------------------------------------------------
-    def run(self, sheet: Sheet, options: Options, dry_run: bool = False) -> Report:
-        """Import ``sheet`` (or, with ``dry_run``, report what importing it would do)."""
+    def run(
+        self, sheet: Sheet, options: Options, dry_run: bool = False, conn: Any = None
+    ) -> Report:
+        """Import ``sheet`` (or, with ``dry_run``, report what importing it would do).
+        ``conn``: a transaction to run in (a background job's), else a new one."""
         if options.mode not in MODES:
             raise ValidationError({"mode": [f"one of {', '.join(MODES)}"]})
         self.check_rights(options.mode)
@@ -170,7 +173,7 @@ class Importer:
         report.total = len(rows)
         self._convert(rows, columns, mapping, report)
         try:
-            with shared_write_transaction(self.rt.engine) as conn:
+            with shared_write_transaction(self.rt.engine, conn) as conn:
                 import_id = self._log_start(conn, options)
                 with tagging(import_id) as tags:
                     if key is not None:

@@ -73,7 +73,13 @@ def _audit_ids(
 
 
 class ImportLogPlugin:
-    """Hook implementations that tag the writes of an import."""
+    """Hook implementations that tag the writes of an import, and the ``import`` job kind."""
+
+    @hookimpl
+    def uchet_register_job_kinds(self, registry: Any) -> None:
+        from uchet.platform.features.importing.jobs import KIND, run_import_job
+
+        registry.register(KIND, run_import_job)
 
     @hookimpl
     def uchet_after_insert(self, batch: InsertBatch) -> None:
