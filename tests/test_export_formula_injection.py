@@ -90,7 +90,50 @@ def check_xlsx(data: bytes, texts: list[str], numbers: list[Any]) -> None:
     assert_xlsx_safe(data, texts, numbers)
 
 
-CHECKERS = {"csv": check_csv, "xlsx": check_xlsx}
+def check_json(data: bytes, texts: list[str], numbers: list[Any]) -> None:
+    """Data, not a sheet: the text is kept exactly, numbers are JSON numbers."""
+    import json
+
+    rows = json.loads(data, parse_float=Decimal)
+    values = [v for row in rows for pair in row.items() for v in pair]  # headers are keys
+    for text in texts:
+        assert text in values, text
+    for number in numbers:
+        assert any(type(v) is not str and v == number for v in values), number
+
+
+def check_xml(data: bytes, texts: list[str], numbers: list[Any]) -> None:
+    """Data, not a sheet: the text is kept (an XML parser reads a CR as LF)."""
+    from xml.etree import ElementTree
+
+    found = list(ElementTree.fromstring(data).iter("cell"))
+    cells = [c.text or "" for c in found] + [c.get("name") or "" for c in found]
+    for text in texts:
+        assert any(c[1:] == text[1:] and c[:1] in (text[:1], "\n") for c in cells), text
+
+
+def check_html(data: bytes, texts: list[str], numbers: list[Any]) -> None:
+    """Excel opens an HTML table and would evaluate "=…": such cells are text cells."""
+    import html
+
+    page = data.decode()
+    cells = re.findall(r"<t[dh]((?:\s[^>]*)?)>(.*?)</t[dh]>", page, re.S)
+    for text in texts:
+        styles = [style for style, body in cells if html.unescape(body) == text]
+        assert styles and all("mso-number-format" in s for s in styles), text
+    plain = [body for style, body in cells if not style]
+    for number in numbers:
+        assert str(number) in plain
+    assert "<script" not in page
+
+
+CHECKERS = {
+    "csv": check_csv,
+    "xlsx": check_xlsx,
+    "json": check_json,
+    "xml": check_xml,
+    "html": check_html,
+}
 
 
 def test_every_format_has_a_checker() -> None:
@@ -132,7 +175,7 @@ def test_list_exports_through_the_web(web_app: Any, hostile: list[str]) -> None:
     for fmt in sorted(EXPORTERS):
         r = admin.get(f"/clients/export/{fmt}/?cols=name,city,loyalty&q=")
         assert r.status_code == 200, r.text
-        CHECKERS[fmt](r.data, hostile, [3] if fmt == "xlsx" else [])
+        CHECKERS[fmt](r.data, hostile, [3] if fmt in ("xlsx", "json") else [])
 
 
 def test_report_xlsx_export(platform: Any, hostile: list[str]) -> None:
