@@ -39,6 +39,7 @@ from uchet.platform.features.cellsafety import (
 )
 from uchet.platform.model.config import Field
 from uchet.platform.records.service import RecordService
+from uchet.web.export_zipped import DOCX_MIME, ODS_MIME, write_docx, write_ods
 
 #: Rows read per query while exporting.
 BATCH = 500
@@ -231,6 +232,8 @@ EXPORTERS: dict[str, Exporter] = {
         write_xlsx,
         as_text=False,
     ),
+    "ods": Exporter("ods", ODS_MIME, write_ods, as_text=False),
+    "docx": Exporter("docx", DOCX_MIME, write_docx),
     "json": Exporter("json", "application/json", write_json, as_text=False),
     "xml": Exporter("xml", "application/xml", write_xml),
     "html": Exporter("html", "text/html; charset=utf-8", write_html),
