@@ -186,27 +186,24 @@ def test_all_or_nothing_leaves_the_table_unchanged(platform: Any, before: Any) -
     assert names(platform) == before
 
 
-def test_a_failure_at_write_time_rolls_everything_back(platform: Any, before: Any,
-                                                       monkeypatch: Any) -> None:  # fmt: skip
-    """The rows pass the checks, then the second chunk fails in the database: the first
-    chunk, already inserted in the same transaction, is rolled back too."""
-    from uchet.platform.features.importing import engine
-    from uchet.platform.records import bulk
+def test_a_failure_at_write_time_rolls_everything_back(
+    platform: Any, before: Any, monkeypatch: Any
+) -> None:
+    """The rows pass the checks and the new records are inserted, then the update of an
+    existing one fails in the database: the inserts, in the same transaction, are rolled
+    back too."""
+    clients = platform.records("clients", user=SYSTEM)
+    old = clients.create({"kind": "company", "name": "Старое", "tax_id": "7701234567"})
+    from uchet.platform.records.service import RecordService
 
-    monkeypatch.setattr(engine, "CHUNK", 2)
-    calls = []
-    real = bulk.create_many
+    def failing(self: Any, *args: Any, **kw: Any) -> Any:
+        raise RuntimeError("the disk is full")
 
-    def failing(service: Any, rows: Any, **kw: Any) -> Any:
-        calls.append(len(rows))
-        if len(calls) == 2:
-            raise RuntimeError("the disk is full")
-        return real(service, rows, **kw)
-
-    monkeypatch.setattr(bulk, "create_many", failing)
+    monkeypatch.setattr(RecordService, "update", failing)
     with pytest.raises(RuntimeError):
-        run(platform, csv_bytes(clients_file(GOOD)), "f.csv")
-    assert calls == [2, 1] and names(platform) == before
+        run(platform, csv_bytes(clients_file(GOOD)), "f.csv", mode="upsert", key="tax_id")
+    assert names(platform) == sorted([*before, "Старое"])
+    assert clients.get(old["id"])["name"] == "Старое"
 
 
 def test_good_rows_mode_imports_the_rest(platform: Any, before: Any) -> None:

@@ -238,6 +238,7 @@ class Importer:
                     report.unmatched[header] = missing
                     if spec.missing == "create" and f.type == "reference":
                         resolved[header].update(self._create_missing(refs, f, spec.key, missing))
+        parsers = {h: self._parser(f) for h, f in columns.items() if h not in resolved}
         for done, row in enumerate(rows, start=1):
             for header, f in columns.items():
                 cell = row.cells.get(header)
@@ -245,13 +246,34 @@ class Importer:
                     self._reference(report, row, header, f, cell, resolved[header], mapping)
                     continue
                 try:
-                    row.values[f.name] = self.rt.types.for_field(f).parse_cell(f, cell)
+                    row.values[f.name] = parsers[header](cell)
                 except ParseError as e:
                     row.unread.add(f.name)
                     self._problem(report, row, header, e.localized(self.locale))
             if done % CHUNK == 0:
                 self.progress("read", done, len(rows))
         self.progress("read", len(rows), len(rows))
+
+    def _parser(self, f: Field) -> Callable[[Any], Any]:
+        """The field type's cell parser; for types whose parse depends on the value alone
+        (``cacheable_parse``), a value repeated down the column (a city, a kind) is parsed
+        once. Errors are not remembered, so each bad cell is reported."""
+        ftype = self.rt.types.for_field(f)
+        if not getattr(ftype, "cacheable_parse", False):
+            return lambda cell: ftype.parse_cell(f, cell)
+        seen: dict[Any, Any] = {}
+
+        def parse(cell: Any) -> Any:
+            # Keyed by type too: 1, 1.0 and True are equal dictionary keys.
+            key = (type(cell), cell)
+            if key in seen:
+                return seen[key]
+            value = ftype.parse_cell(f, cell)
+            if len(seen) < 10_000:
+                seen[key] = value
+            return value
+
+        return parse
 
     def _reference(
         self, report: Report, row: _Row, header: str, f: Field, cell: Any,
@@ -352,11 +374,12 @@ class Importer:
         self._preview(report, good, columns)
         # Once a row failed, an all-or-nothing run will roll back: the new rows are judged
         # already, so only the updates below still have something to tell.
-        if not (options.all_or_nothing and report.problems):
-            for start in range(0, len(good), CHUNK):
-                chunk = good[start : start + CHUNK]
-                bulk.create_many(self.service, [p for _, p in chunk], checked=True)
-                self.progress("write", start + len(chunk), len(good))
+        # One create_many for all the new rows: it defers the indexes of a large batch once,
+        # where chunks would pay that (and its fixed costs) again and again.
+        if good and not (options.all_or_nothing and report.problems):
+            self.progress("write", 0, len(good))
+            bulk.create_many(self.service, [p for _, p in good], checked=True)
+            self.progress("write", len(good), len(good))
         changed = [r for r in rows if not r.bad and r.record_id is not None]
         for done, row in enumerate(changed, start=1):
             try:

@@ -104,7 +104,7 @@ def _read_text(data: bytes, delimiter: str | None, locale: str) -> Sheet:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for n, cells in enumerate(reader, start=2):
-            if any(c.strip() for c in cells):
+            if "".join(cells).strip():
                 yield n, list(cells)
 
     return Sheet([h.strip() for h in headers], rows(), encoding, delimiter)
