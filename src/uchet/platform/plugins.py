@@ -19,7 +19,7 @@ import pluggy
 from uchet import hookspecs
 from uchet.hookspecs import hookimpl
 from uchet.platform.features.defaults import FeaturesPlugin
-from uchet.platform.features.importing.log import ImportLogPlugin
+from uchet.platform.features.importing.plugin import ImportLogPlugin
 from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
 from uchet.platform.model.errors import UchetError

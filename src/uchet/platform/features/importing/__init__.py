@@ -13,8 +13,8 @@ from uchet.platform.features.importing.engine import (
     Report,
     imports_of,
 )
-from uchet.platform.features.importing.log import ImportLogPlugin
 from uchet.platform.features.importing.mapping import Column, Mapping, auto_mapping
+from uchet.platform.features.importing.plugin import ImportLogPlugin
 from uchet.platform.features.importing.reading import Sheet, detect_encoding, read_sheet
 from uchet.platform.features.importing.undo import undo_import
 

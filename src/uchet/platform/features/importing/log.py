@@ -1,11 +1,12 @@
 """The import log: every record an import creates or changes is tagged, in the write's own
 transaction, with the import's id and its audit entry (issue 17, point 5).
 
-While :func:`tagging` is active, :class:`ImportLogPlugin` (registered for every platform by
-``make_plugin_manager``) sees each insert batch and update of the record service and writes
-one ``uchet_import_records`` row per record: the import's id, the record, its version after
-the write, the changed fields' values before it, and the id of the audit entry the service
-wrote. Nothing is tagged outside an import; the hooks cost one context-variable read then.
+While :func:`tagging` is active, ``ImportLogPlugin`` (:mod:`.plugin`, registered for every
+platform by ``make_plugin_manager``) sees each insert batch and update of the record
+service and writes one ``uchet_import_records`` row per record: the import's id, the
+record, its version after the write, the changed fields' values before it, and the id of
+the audit entry the service wrote. Nothing is tagged outside an import; the hooks cost one
+context-variable read then.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from uchet.hookspecs import InsertBatch, RecordChange, hookimpl
+from uchet.hookspecs import InsertBatch, RecordChange
 from uchet.platform.records.runtime import Runtime
 
 #: Values per IN (...) when reading back audit ids.
@@ -72,57 +73,40 @@ def _audit_ids(
     return found
 
 
-class ImportLogPlugin:
-    """Hook implementations that tag the writes of an import, and the ``import`` job kind."""
+def tag_insert(batch: InsertBatch) -> None:
+    """Tag the records of an insert batch, when an import is being written."""
+    state = _CURRENT.get()
+    if state is None or not batch.rows:
+        return
+    rt, table_id = batch.service.rt, batch.service.table.id
+    ids = [row["id"] for row in batch.rows]
+    audit = _audit_ids(rt, batch.conn, table_id, "create", ids)
+    rows = [
+        {"import_id": state.import_id, "table_id": table_id, "record_id": rid,
+         "action": "create", "version": 1, "before": None, "audit_id": audit.get(rid)}
+        for rid in ids
+    ]  # fmt: skip
+    batch.conn.execute(rt.model.system["uchet_import_records"].insert(), rows)
+    state.created += len(rows)
 
-    @hookimpl
-    def uchet_register_job_kinds(self, registry: Any) -> None:
-        from uchet.platform.features.importing.jobs import KIND, run_import_job
 
-        registry.register(KIND, run_import_job)
-
-    @hookimpl
-    def uchet_after_insert(self, batch: InsertBatch) -> None:
-        state = _CURRENT.get()
-        if state is None or not batch.rows:
-            return
-        rt, table_id = batch.service.rt, batch.service.table.id
-        ids = [row["id"] for row in batch.rows]
-        audit = _audit_ids(rt, batch.conn, table_id, "create", ids)
-        rows = [
-            {"import_id": state.import_id, "table_id": table_id, "record_id": rid,
-             "action": "create", "version": 1, "before": None, "audit_id": audit.get(rid)}
-            for rid in ids
-        ]  # fmt: skip
-        batch.conn.execute(rt.model.system["uchet_import_records"].insert(), rows)
-        state.created += len(rows)
-
-    @hookimpl
-    def uchet_after_update(self, change: RecordChange) -> None:
-        state = _CURRENT.get()
-        if state is None or change.conn is None or change.old is None or change.new is None:
-            return
-        rt, table_id = change.service.rt, change.service.table.id
-        conn, old, new = change.conn, change.old, change.new
-        changed = {
-            f.name: old.get(f.name)
-            for f, _ in change.service.stored_fields
-            if f.name in new and old.get(f.name) != new.get(f.name)
-        }
-        audit = _audit_ids(rt, conn, table_id, "update", [change.record_id])
-        types = rt.types
-        before = {
-            name: types.for_field(change.service.table.field_by_name(name)).dump(
-                change.service.table.field_by_name(name), value
-            )
-            if value is not None
-            else None
-            for name, value in changed.items()
-        }
-        conn.execute(
-            rt.model.system["uchet_import_records"].insert(),
-            {"import_id": state.import_id, "table_id": table_id,
-             "record_id": change.record_id, "action": "update", "version": new["version"],
-             "before": before, "audit_id": audit.get(change.record_id) if changed else None},
-        )  # fmt: skip
-        state.updated += 1
+def tag_update(change: RecordChange) -> None:
+    """Tag an updated record (with its values before), when an import is being written."""
+    state = _CURRENT.get()
+    if state is None or change.conn is None or change.old is None or change.new is None:
+        return
+    rt, table = change.service.rt, change.service.table
+    conn, old, new = change.conn, change.old, change.new
+    before: dict[str, Any] = {}
+    for f, _ in change.service.stored_fields:
+        if f.name in new and old.get(f.name) != new.get(f.name):
+            value = old.get(f.name)
+            before[f.name] = None if value is None else rt.types.for_field(f).dump(f, value)
+    audit = _audit_ids(rt, conn, table.id, "update", [change.record_id])
+    conn.execute(
+        rt.model.system["uchet_import_records"].insert(),
+        {"import_id": state.import_id, "table_id": table.id, "record_id": change.record_id,
+         "action": "update", "version": new["version"], "before": before,
+         "audit_id": audit.get(change.record_id) if before else None},
+    )  # fmt: skip
+    state.updated += 1
