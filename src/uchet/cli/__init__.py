@@ -30,6 +30,8 @@ groups together on :func:`main`:
 - :mod:`~uchet.cli.runtime`: ``uchet worker|report|phone|notifications|recompute``
 - :mod:`~uchet.cli.printing`: ``uchet print ...``
 - :mod:`~uchet.cli.overlay`: ``uchet overlay export|import|history|revert``
+
+- :mod:`~uchet.cli.imports`: ``uchet import``, ``uchet undo-import``
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import click
 
 from uchet.cli.common import EXIT_CODES_HELP
 from uchet.cli.config import config_group
+from uchet.cli.imports import COMMANDS as IMPORT_COMMANDS
 from uchet.cli.init import init_command
 from uchet.cli.migrate import migrate_command
 from uchet.cli.overlay import overlay_group
@@ -65,5 +68,6 @@ for _command in (
     print_command,
     *RUNTIME_COMMANDS,
     overlay_group,
+    *IMPORT_COMMANDS,
 ):
     main.add_command(_command)

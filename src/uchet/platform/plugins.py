@@ -19,6 +19,7 @@ import pluggy
 from uchet import hookspecs
 from uchet.hookspecs import hookimpl
 from uchet.platform.features.defaults import FeaturesPlugin
+from uchet.platform.features.importing.plugin import ImportLogPlugin
 from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
 from uchet.platform.model.errors import UchetError
@@ -71,6 +72,7 @@ def make_plugin_manager(
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultPlugin(), name="uchet.default")
     pm.register(FeaturesPlugin(), name="uchet.features")
+    pm.register(ImportLogPlugin(), name="uchet.imports")  # tags an import's writes
     if entry_points:
         pm.load_setuptools_entrypoints("uchet")
         for name in plugin_module_names():

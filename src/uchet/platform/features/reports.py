@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from uchet.platform.checks.reports import Parameter, ReportSpec, params_in, parse_report
+from uchet.platform.features.cellsafety import neutralise_xlsx_cell
 from uchet.platform.features.periods import period_start, xlsx_format
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.formula import sql as formulas
@@ -400,8 +401,11 @@ def export_xlsx(result: ReportResult, target: str | Path | IO[bytes] | None = No
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+        neutralise_xlsx_cell(cell)
     for values in body:
         ws.append([_xlsx_value(c, v) for c, v in zip(result.columns, values)])
+        for cell in ws[ws.max_row]:
+            neutralise_xlsx_cell(cell)  # a title "=1+1" stays text (issue 13, point 1)
     for i, column in enumerate(result.columns, start=1):
         width = max([len(str(column.label))] + [len(str(r[i - 1] or "")) for r in body[:200]])
         if column.bucket == "month":

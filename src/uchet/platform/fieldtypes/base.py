@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from uchet.platform.model.config import Configuration, Field, Table
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: First characters the exports guard with a ``'`` (see ``features.cellsafety``); the
+#: layers below features cannot import it, so the set is repeated here.
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 class ParseError(ValueError):
@@ -98,6 +101,19 @@ class FieldType:
         Empty text means no value (``None``). Raise :class:`ParseError` when impossible.
         """
         raise NotImplementedError
+
+    def parse_cell(self, field: Field, value: Any) -> Any:
+        """Turn a cell of an imported spreadsheet or csv into the stored value (issue 17).
+
+        A cell holds what people typed into another program: ``1 234,50 ₽``, ``да``,
+        ``+7 (900) 123-45-67``, a date the reader already typed, or a csv cell the product's
+        own export guarded with ``'`` against formulas. By default the guard is removed and
+        the value goes to :meth:`parse`; types override this for their own spreadsheet forms.
+        Raise :class:`ParseError` when impossible.
+        """
+        if isinstance(value, str) and value.startswith("'") and value[1:2] in _FORMULA_START:
+            value = value[1:]  # the export's formula guard (cellsafety.csv_text)
+        return self.parse(field, value)
 
     def dump(self, field: Field, value: Any) -> Any:
         """The JSON-compatible form of a stored value (for APIs and exports)."""

@@ -19,6 +19,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _NON_DIGITS = re.compile(r"\D")
+#: Currency signs, codes and words, and the percent sign, around an imported number.
+_UNITS = re.compile(r"(?i)₽|\$|€|%|\b(?:руб(?:лей|ля|ль)?|р|rub|usd|eur)\b\.?")
 
 
 def _blank(value: Any) -> bool:
@@ -113,6 +115,12 @@ class PhoneType(StringType):
     name = "phone"
     widget = "tel"
     default_length = 50
+
+    def parse_cell(self, field: Field, value: Any) -> Any:
+        # A spreadsheet turns 79001234567 into a number (79001234567.0): keep its digits.
+        if isinstance(value, float) and value.is_integer():
+            value = str(int(value))
+        return super().parse_cell(field, value)
 
     def parse(self, field: Field, value: Any) -> Any:
         text = super().parse(field, value)
@@ -214,6 +222,21 @@ class DecimalType(FieldType):
             raise ParseError("too_many_digits", digits=precision - scale)
         return number
 
+    def parse_cell(self, field: Field, value: Any) -> Any:
+        """Numbers as other programs write them: ``1 234,50``, ``1.234,50``, ``1,234.50``,
+        ``1 234,50 ₽``, ``$12``, ``12 руб.``, ``15 %``, ``(120)`` for -120 in accounting."""
+        if isinstance(value, str):
+            text = _UNITS.sub("", value).strip()
+            if text.startswith("(") and text.endswith(")"):
+                text = "-" + text[1:-1]
+            text = _SPACES.sub("", text)
+            if "," in text and "." in text:
+                # The later separator is the decimal one; the other groups thousands.
+                thousands = "." if text.rfind(",") > text.rfind(".") else ","
+                text = text.replace(thousands, "")
+            value = text
+        return super().parse_cell(field, value)
+
     def dump(self, field: Field, value: Any) -> Any:
         return None if value is None else str(value)
 
@@ -314,6 +337,12 @@ class DateType(FieldType):
             except ValueError:
                 continue
         raise ParseError("invalid_date")
+
+    def parse_cell(self, field: Field, value: Any) -> Any:
+        # A date typed in a csv often carries the midnight of a datetime: "31.12.2024 0:00".
+        if isinstance(value, str) and " " in value.strip() and type(self) is DateType:
+            value = value.strip().split(" ", 1)[0]
+        return super().parse_cell(field, value)
 
     def dump(self, field: Field, value: Any) -> Any:
         return None if value is None else value.isoformat()

@@ -58,6 +58,14 @@ class ChoiceType(FieldType):
                 return c.value
         raise ParseError("choice", choices=", ".join(c.value for c in field.choices))
 
+    def parse_cell(self, field: Field, value: Any) -> Any:
+        # A file holds labels («Организация»): say which labels are known, in the user's
+        # language, rather than the stored values a person never sees.
+        try:
+            return super().parse_cell(field, value)
+        except ParseError:
+            raise ParseError("choice", choices=_ChoiceLabels(field)) from None
+
     def format(self, field: Field, value: Any, locale: str) -> str:
         for c in field.choices:
             if c.value == value:
@@ -76,6 +84,19 @@ class ChoiceType(FieldType):
 
 #: The largest value of a BIGINT column (a larger Python int overflows the driver).
 BIGINT_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class _ChoiceLabels:
+    """A choice field's labels, listed in the locale a message is shown in."""
+
+    field: Field
+
+    def text(self, locale: str) -> str:
+        return ", ".join(label_text(c.label, locale, default=c.value) for c in self.field.choices)
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 class ReferenceType(FieldType):

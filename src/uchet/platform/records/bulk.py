@@ -98,10 +98,17 @@ class BulkValidationError(ValidationError):
         self.args = (f"{total} invalid row(s); nothing was written. " + str(self),)
 
 
-def create_many(service: BulkWriter, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
-    """See :meth:`RecordService.create_many`."""
+def create_many(
+    service: BulkWriter, rows: Iterable[Mapping[str, Any]], *, checked: bool = False
+) -> list[Any]:
+    """See :meth:`RecordService.create_many`. With ``checked``, ``rows`` are the prepared
+    rows :func:`check_rows` returned (the importer validates once, reports every row, then
+    writes the good ones); the rights are checked again all the same."""
     access = service._access("create")
-    prepared = _validated(service, rows, service._refused_fields(access))
+    if checked:
+        prepared = [dict(r) for r in rows]
+    else:
+        prepared = _validated(service, rows, service._refused_fields(access))
     if not prepared:
         return []
     hook = service.rt.pm.hook
@@ -113,9 +120,12 @@ def create_many(service: BulkWriter, rows: Iterable[Mapping[str, Any]]) -> list[
     if before:  # a hook may add a key; an unknown one must fail as a single create would
         _check_columns(sql, [f.name for f, _ in service.stored_fields], prepared)
     with write_transaction(service.rt.engine, sqlite_cache_kib=BULK_CACHE_KIB) as conn:
-        problems = service._check_references(conn, prepared)
-        for i, per_field in _unique_problems(service, conn, prepared).items():
-            problems.setdefault(i, {}).update(per_field)
+        # Checked rows had their references and unique values judged by check_rows in this
+        # same transaction (the importer's); the database's constraints still hold.
+        problems = {} if checked else service._check_references(conn, prepared)
+        if not checked:
+            for i, per_field in _unique_problems(service, conn, prepared).items():
+                problems.setdefault(i, {}).update(per_field)
         if problems:
             numbered = {i + 1: problems[i] for i in sorted(problems)[:MAX_REPORTED_ROWS]}
             raise BulkValidationError(numbered, len(problems))
@@ -191,6 +201,37 @@ def _validated(
     if errors:
         raise BulkValidationError(errors, failed)
     return prepared
+
+
+def check_rows(
+    service: BulkWriter, conn: Connection, rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any] | None], RowProblems]:
+    """Judge ``rows`` as :func:`create_many` would, writing nothing: the prepared rows
+    (None for a bad one) and the problems of *every* bad row, by 0-based index (a dry run
+    reports them all, where :class:`BulkValidationError` names the first
+    :data:`MAX_REPORTED_ROWS`). References and unique values are checked on ``conn``."""
+    access = service._access("create")
+    refused = service._refused_fields(access)
+    prepare = service._preparer()
+    prepared: list[dict[str, Any] | None] = []
+    problems: RowProblems = {}
+    for i, values in enumerate(rows):
+        try:
+            if refused and not refused.keys().isdisjoint(values):
+                raise ValidationError({k: [refused[k]] for k in values if k in refused})
+            prepared.append(prepare(values, i + 1))
+        except ValidationError as e:
+            problems[i] = e.messages
+            prepared.append(None)
+    good = [(i, data) for i, data in enumerate(prepared) if data is not None]
+    found = service._check_references(conn, [data for _, data in good])
+    for j, per_field in _unique_problems(service, conn, [data for _, data in good]).items():
+        found.setdefault(j, {}).update(per_field)
+    for j, per_field in found.items():
+        i = good[j][0]
+        problems.setdefault(i, {}).update(per_field)
+        prepared[i] = None
+    return prepared, problems
 
 
 def _unique_problems(

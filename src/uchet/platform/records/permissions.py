@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from uchet.platform.schema.compiler import CompiledModel, CompiledTable
 
 ACTIONS = ("create", "read", "update", "delete")
+#: Rights a role grants beyond the record actions (issue 17): ``import`` lets a role load
+#: files into a table it may also create or update records of. Off unless granted.
+EXTRA_RIGHTS = ("import",)
+RIGHTS = ACTIONS + EXTRA_RIGHTS
 #: Field right levels, weakest first.
 LEVELS = ("none", "read", "write")
 
@@ -72,8 +76,8 @@ def _role_rights(role: Mapping[str, Any], table_id: str) -> RoleTableRights:
     default = role.get("default", {})
     entry = role.get("tables", {}).get(table_id)
     if entry is None:
-        return RoleTableRights(frozenset(a for a in ACTIONS if default.get(a, False)))
-    actions = frozenset(a for a in ACTIONS if entry.get(a, default.get(a, False)))
+        return RoleTableRights(frozenset(a for a in RIGHTS if default.get(a, False)))
+    actions = frozenset(a for a in RIGHTS if entry.get(a, default.get(a, False)))
     return RoleTableRights(
         actions,
         tuple(entry.get("rows", ())),
@@ -102,7 +106,7 @@ class Permissions:
         names = [f.name for f in table.fields]
         roles = [self._role(r) for r in user.roles]
         if user.is_system or any(r.get("superuser") for r in roles if r):
-            return Access(frozenset(ACTIONS), ((),), dict.fromkeys(names, "write"), True)
+            return Access(frozenset(RIGHTS), ((),), dict.fromkeys(names, "write"), True)
         actions: set[str] = set()
         rules: list[tuple[Mapping[str, Any], ...]] = []
         levels = dict.fromkeys(names, "none")

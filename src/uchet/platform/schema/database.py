@@ -11,6 +11,7 @@ serialization failure or a deadlock (:func:`is_transient`). What still cannot wr
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -108,6 +109,38 @@ def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 
 
+#: The write transaction that :func:`shared_write_transaction` opened in this context, if any.
+_SHARED: contextvars.ContextVar[tuple[Engine, Connection] | None] = contextvars.ContextVar(
+    "uchet_shared_write", default=None
+)
+
+
+@contextlib.contextmanager
+def shared_write_transaction(
+    engine: Engine, conn: Connection | None = None
+) -> Iterator[Connection]:
+    """One write transaction that every :func:`write_transaction` on ``engine`` inside the
+    block joins (each as a savepoint), so many record-service writes commit or roll back
+    together. Imports use it (issue 17: all-or-nothing, nothing half-written); a failing
+    inner write rolls back its savepoint only, and the caller decides whether to go on.
+    Given ``conn`` (a background job's transaction, which also marks the job done), the
+    block runs in a savepoint of it, so the job's effects and its completion commit together."""
+    if conn is not None:
+        token = _SHARED.set((engine, conn))
+        try:
+            with conn.begin_nested():
+                yield conn
+        finally:
+            _SHARED.reset(token)
+        return
+    with write_transaction(engine) as conn:
+        token = _SHARED.set((engine, conn))
+        try:
+            yield conn
+        finally:
+            _SHARED.reset(token)
+
+
 @contextlib.contextmanager
 def write_transaction(
     engine: Engine, *, sqlite_cache_kib: int | None = None
@@ -117,7 +150,14 @@ def write_transaction(
     ``sqlite_cache_kib`` gives the transaction a page cache of that size on SQLite (bulk
     loads: pages a batch changes stay in memory until the commit instead of spilling to the
     WAL one at a time). The connection's own size is restored after the transaction.
+    Inside :func:`shared_write_transaction` on the same engine, the shared connection is
+    used, in a savepoint.
     """
+    shared = _SHARED.get()
+    if shared is not None and shared[0] is engine:
+        with shared[1].begin_nested():
+            yield shared[1]
+        return
     with _locked_connection(engine) as conn:
         raw = conn.connection.driver_connection if sqlite_cache_kib and is_sqlite(conn) else None
         old_cache = _set_cache_size(raw, -int(sqlite_cache_kib or 0)) if raw else None

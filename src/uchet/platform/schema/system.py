@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from uchet.platform.schema.system_api import API_TABLE_NAMES, define_api_tables
+from uchet.platform.schema.system_imports import IMPORT_TABLE_NAMES, define_import_tables
 from uchet.platform.schema.system_jobs import JOB_TABLE_NAMES, define_job_tables
 
 #: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
@@ -44,6 +45,7 @@ SYSTEM_TABLE_NAMES = (
     "uchet_overlay_revisions",
     *JOB_TABLE_NAMES,
     *API_TABLE_NAMES,
+    *IMPORT_TABLE_NAMES,
 )
 
 
@@ -180,6 +182,7 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         {t.name: t for t in tables}
         | define_job_tables(metadata, ID_TYPE)
         | define_api_tables(metadata, ID_TYPE)
+        | define_import_tables(metadata, ID_TYPE)
     )
 
 
