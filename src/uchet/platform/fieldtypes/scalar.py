@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sa
 
 from uchet.platform.fieldtypes.base import FieldType, ParseError
+from uchet.platform.model.numbers import in_int64
 
 if TYPE_CHECKING:
     from uchet.platform.model.config import Configuration, Field, Table
@@ -19,6 +20,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _NON_DIGITS = re.compile(r"\D")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}", re.ASCII)
 
 
 def _blank(value: Any) -> bool:
@@ -154,16 +156,21 @@ class IntegerType(FieldType):
             return None
         if isinstance(value, bool):
             raise ParseError("invalid_integer")
-        if isinstance(value, int):
-            return value
         if isinstance(value, float | Decimal):
-            if value != int(value):
+            # NaN and infinity are not whole numbers (int() of them raises).
+            if not Decimal(value).is_finite() or value != int(value):
                 raise ParseError("invalid_integer")
-            return int(value)
-        try:
-            return int(_SPACES.sub("", str(value)))
-        except ValueError:
-            raise ParseError("invalid_integer") from None
+            value = int(value)
+        if not isinstance(value, int):
+            text = _SPACES.sub("", str(value))
+            if not _INTEGER.fullmatch(text):  # int() also takes "٣" and "1_000"
+                raise ParseError("invalid_integer")
+            value = int(text)
+        if not in_int64(value):
+            # The column (and the driver) holds 64 bits; a larger number is an input error,
+            # not an OverflowError in the driver (issue 13, point 5).
+            raise ParseError("out_of_range")
+        return value
 
 
 class DecimalType(FieldType):
@@ -202,8 +209,15 @@ class DecimalType(FieldType):
         if not number.is_finite():
             raise ParseError("invalid_number")
         precision, scale = self._shape(field)
-        number = number.quantize(Decimal(1).scaleb(-scale)) if scale else number.quantize(1)
+        # Check the size before quantize: quantizing 1e309 to cents needs more digits than
+        # the decimal context has and raises InvalidOperation (issue 13, point 5).
         if number.adjusted() >= precision - scale:
+            raise ParseError("too_many_digits", digits=precision - scale)
+        try:
+            number = number.quantize(Decimal(1).scaleb(-scale)) if scale else number.quantize(1)
+        except InvalidOperation:
+            raise ParseError("too_many_digits", digits=precision - scale) from None
+        if number.adjusted() >= precision - scale:  # 99.999 rounds up to 100.00
             raise ParseError("too_many_digits", digits=precision - scale)
         return number
 
