@@ -60,6 +60,14 @@ def init_app(app: Flask) -> None:
     """Bound ``<int:...>`` and install the safety net (call before routes are added)."""
     app.url_map.converters["int"] = IdConverter
 
+    @app.before_request
+    def refuse_nul() -> None:
+        # A NUL character is never part of real input, and PostgreSQL refuses it in text
+        # (a driver error deep inside a query otherwise): 400 for the whole request.
+        for values in (request.args, request.form):
+            if any("\x00" in k or "\x00" in v for k, v in values.items(multi=True)):
+                raise BadRequest()  # the generic page, in the user's language
+
     def overflow(exc: Exception) -> Any:
         log.warning("a number past int64 reached %s: %s", request.path, exc)
         return app.handle_http_exception(NotFound())
