@@ -25,6 +25,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from uchet.printeditor.catalog import ANY, ANY_NODE, LIST, RECORD, VALUE, Node
 from uchet.printeditor.errors import Problem
 from uchet.printeditor.sandbox import environment
+from uchet.printeditor.static_check import sandbox_problems
 
 _TOKENS = re.compile(
     r"<(?P<close>/?)w:(?P<el>tbl|tr|tc|p)\b[^>]*?(?P<self>/?)>|(?P<tag>\{\{.*?\}\}|\{%.*?%\})",
@@ -204,9 +205,10 @@ def check_source(source: str, tags: list[Tag], root: Node, cell: str = "") -> li
             where = cell or _locate(tags, e.lineno or 0)
             problems.append(Problem(where, f"syntax error: {e.message}"))
         else:
+            # The sandbox's own rules first: a template that can never print (issue 13, 6).
+            found = sandbox_problems(ast) + Checker(root).run(ast)
             return [
-                Problem(cell or _locate(tags, line, name), message)
-                for line, name, message in Checker(root).run(ast)
+                Problem(cell or _locate(tags, line, name), message) for line, name, message in found
             ]
     return list(dict.fromkeys(problems + _tag_placeholders(tags, root, cell)))
 

@@ -39,3 +39,13 @@ class PrintError(UchetError):
         if self.problems:
             text += "\n" + "\n".join(f"  {p}" for p in self.problems)
         super().__init__(text)
+
+
+class PrintBusy(PrintError):
+    """No render slot could be had in time: the user's own prints are still running, or
+    every worker is busy. Nothing was rendered; the user may try again shortly (the web
+    answers 429 with ``Retry-After``)."""
+
+    def __init__(self, form: str, message: str, retry_after: float):
+        super().__init__(form, message)
+        self.retry_after = retry_after

@@ -196,7 +196,10 @@ class PrintForms:
     def _render(self, form: PrintForm, data: bytes, context: dict[str, Any]) -> bytes:
         isolate = self.isolate if self.isolate is not None else form.stored
         if isolate:
-            return (self.pool or default_pool()).render(form.kind, data, context, form.name)
+            # One slot per user at a time: a user's flood never holds another's slot.
+            return (self.pool or default_pool()).render(
+                form.kind, data, context, form.name, owner=self.user.id
+            )
         return render(form.kind, data, context, form.name)
 
     def file_name(self, form: PrintForm, context: dict[str, Any], extension: str) -> str:

@@ -20,6 +20,7 @@ from uchet.printeditor.catalog import ANY_NODE, RECORD, Node
 from uchet.printeditor.checker import Checker, Tag, check_source
 from uchet.printeditor.errors import PrintError, Problem
 from uchet.printeditor.sandbox import environment
+from uchet.printeditor.static_check import LOOP_BUDGET, literal_length, sandbox_problems
 from uchet.printeditor.xlsx_render import LOOP_END, LOOP_START, first_text, is_template
 
 
@@ -33,21 +34,29 @@ def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]
     for ws in workbook.worksheets:
         # One entry per open {% for %} row: where it is, and the names it binds.
         opened: list[tuple[str, dict[str, Node]]] = []
+        repeats = [1]  # literal iterations of the open loop rows, multiplied (issue 13, 6)
         for row in ws.iter_rows():
             first = first_text([c.value for c in row])
             start = LOOP_START.match(first) if first else None
             where = f"sheet {ws.title!r}, row {row[0].row}"
             scope = {k: v for _, names in opened for k, v in names.items()}
             if start:
-                names, found = _loop_names(start, root, scope, where)
+                names, found, size = _loop_names(start, root, scope, where)
+                total = repeats[-1] * (size or 1)
+                if size is not None and len(repeats) > 1 and total > LOOP_BUDGET:
+                    found.append(Problem(
+                        where, f"nested loops repeat {total} times (at most {LOOP_BUDGET})"
+                    ))  # fmt: skip
                 problems += found
                 opened.append((where, names))
+                repeats.append(total)
                 continue
             if first and LOOP_END.match(first):
                 if not opened:
                     problems.append(Problem(where, "{% endfor %} row without a {% for %} row"))
                 else:
                     opened.pop()
+                    repeats.pop()
                 continue
             for cell in row:
                 if is_template(cell.value):
@@ -64,18 +73,23 @@ def check_xlsx(data: bytes, root: Node, form: str = "template") -> list[Problem]
 
 def _loop_names(
     start: re.Match[str], root: Node, scope: dict[str, Node], where: str
-) -> tuple[dict[str, Node], list[Problem]]:
-    """The names a ``{% for %}`` row binds for the rows inside it, and its problems."""
+) -> tuple[dict[str, Node], list[Problem], int | None]:
+    """The names a ``{% for %}`` row binds for the rows inside it, its problems, and how
+    many times it repeats when that is a literal (``range(10)``)."""
     try:
         ast = environment().parse(f"{{{{ {start.group('iter')} }}}}")
     except TemplateSyntaxError as e:
-        return {start.group("target"): ANY_NODE, "loop": ANY_NODE}, [
-            Problem(where, f"syntax error in {start.group(0).strip()}: {e.message}")
-        ]
+        return (
+            {start.group("target"): ANY_NODE, "loop": ANY_NODE},
+            [Problem(where, f"syntax error in {start.group(0).strip()}: {e.message}")],
+            None,
+        )
     checker = Checker(root, scope)
-    problems = [Problem(where, m) for _l, _n, m in checker.run(ast)]
-    item = checker._item(cast(nodes.Output, ast.body[0]).nodes[0], scope)
-    return {start.group("target"): item, "loop": ANY_NODE}, problems
+    found = sandbox_problems(ast) + checker.run(ast)
+    problems = [Problem(where, m) for _l, _n, m in found]
+    iterable = cast(nodes.Output, ast.body[0]).nodes[0]
+    item = checker._item(iterable, scope)
+    return {start.group("target"): item, "loop": ANY_NODE}, problems, literal_length(iterable)
 
 
 def _check_cell(

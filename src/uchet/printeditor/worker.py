@@ -12,7 +12,9 @@ Workers are long-lived (starting a process per document would cost more than ren
 it) and are fresh interpreters (``python -m uchet.printeditor.worker``), not forks: a
 threaded web process is never forked mid-lock, and unlike multiprocessing's spawn the
 caller's ``__main__`` is never re-imported. A dead or killed worker is replaced on the
-next job. A :class:`WorkerPool` serves several threads at once, one job per worker.
+next job. A :class:`WorkerPool` serves several threads at once, one job per worker, sized to
+the machine, with a per-user limit and a fair queue (issue 13, point 3): a user who floods
+the queue holds one worker, and every other user's print is served next.
 
 The worker has no database: the context travels to it as pickled plain data
 (:mod:`uchet.printeditor.values`). What comes back is never unpickled: a status byte and
@@ -22,16 +24,20 @@ could not make the parent run code.
 
 from __future__ import annotations
 
+import logging
 import os
-import queue
 import resource
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from uchet.printeditor.errors import PrintError
+from uchet.printeditor.errors import PrintBusy, PrintError
+from uchet.printeditor.slots import Slots
+
+log = logging.getLogger(__name__)
 
 #: Defaults: seconds of wall-clock time per document, and memory a worker may add.
 TIME_LIMIT = 10.0
@@ -170,25 +176,69 @@ class Worker:
         return reply[1:]
 
 
+def pool_size() -> int:
+    """Workers for this machine: ``UCHET_PRINT_WORKERS``, else one per CPU (at least 2,
+    so one user's render can never take the only slot)."""
+    configured = os.environ.get("UCHET_PRINT_WORKERS", "").strip()
+    if configured.isascii() and configured.isdigit() and int(configured) > 0:
+        return min(int(configured), 64)
+    return max(2, os.cpu_count() or 2)
+
+
+def per_user_limit() -> int:
+    """Renders one user may have at once: ``UCHET_PRINT_PER_USER`` (default 1)."""
+    configured = os.environ.get("UCHET_PRINT_PER_USER", "").strip()
+    if configured.isascii() and configured.isdigit() and int(configured) > 0:
+        return min(int(configured), 64)
+    return 1
+
+
 class WorkerPool:
-    """A fixed number of workers shared by threads; each job takes a free one."""
+    """Workers shared by threads, lent out fairly (:class:`~uchet.printeditor.slots.Slots`):
+    at most ``per_user`` renders per owner, first come first served among the rest. Workers
+    start on their first job, so a pool sized to the machine costs nothing until used."""
 
     def __init__(
-        self, size: int = 1, time_limit: float = TIME_LIMIT, memory_limit: int = MEMORY_LIMIT
+        self,
+        size: int | None = None,
+        time_limit: float = TIME_LIMIT,
+        memory_limit: int = MEMORY_LIMIT,
+        *,
+        per_user: int | None = None,
+        queue_wait: float | None = None,
+        worker_factory: Callable[[int], Any] = Worker,
     ) -> None:
         self.time_limit = time_limit
-        self._free: queue.Queue[Worker] = queue.Queue()
-        self._all = [Worker(memory_limit) for _ in range(max(1, size))]
-        for w in self._all:
-            self._free.put(w)
+        self._all = [worker_factory(memory_limit) for _ in range(max(1, size or pool_size()))]
+        # A queued render waits at most as long as one render may take, then hears "busy".
+        self.slots: Slots[Any] = Slots(
+            list(self._all),
+            per_user or per_user_limit(),
+            time_limit if queue_wait is None else queue_wait,
+        )
 
-    def render(self, kind: str, data: bytes, context: dict[str, Any], form: str) -> bytes:
-        """Render one document in a free worker (waits for one if all are busy)."""
-        worker = self._free.get()
-        try:
-            return worker.run(kind, data, context, form, self.time_limit)
-        finally:
-            self._free.put(worker)
+    @property
+    def size(self) -> int:
+        """How many workers the pool has."""
+        return len(self._all)
+
+    def render(
+        self, kind: str, data: bytes, context: dict[str, Any], form: str, owner: Any = None
+    ) -> bytes:
+        """Render one document in a worker; :class:`PrintBusy` when ``owner`` already has
+        ``per_user`` renders going, or no worker frees up in time."""
+        with self.slots.take(owner, form) as worker:
+            try:
+                result: bytes = worker.run(kind, data, context, form, self.time_limit)
+                return result
+            except PrintBusy:
+                raise
+            except PrintError as exc:
+                # A killed or failed render is reported to the user by the caller; the log
+                # says whose it was, so a flood is visible to the administrator.
+                log.warning("print form %r of user %r failed in its worker: %s",
+                            form, owner, exc.message)  # fmt: skip
+                raise
 
     def close(self) -> None:
         """Stop every worker."""
@@ -201,7 +251,7 @@ _default_lock = threading.Lock()
 
 
 def default_pool() -> WorkerPool:
-    """The process-wide pool (one worker; more are created by passing your own pool)."""
+    """The process-wide pool, sized to the machine (:func:`pool_size`)."""
     global _default
     with _default_lock:
         if _default is None:

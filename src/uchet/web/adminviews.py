@@ -33,6 +33,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from uchet.platform.model.errors import ValidationError
+from uchet.platform.model.numbers import as_id
 from uchet.platform.records.permissions import ACTIONS
 from uchet.platform.records.users import User
 from uchet.web.auth import check_csrf, here
@@ -173,7 +174,7 @@ class UsersView(SuperuserOnly):
         return ok
 
     def _user(self) -> User:
-        user_id = request.args.get("id", type=int)
+        user_id = as_id(request.args.get("id"))
         user = self.c.platform.users.get(user_id) if user_id is not None else None
         if user is None:
             abort(404)

@@ -27,6 +27,7 @@ from uchet.web import (
     adminviews,
     api,
     auth,
+    converters,
     dashboard,
     findview,
     notifications,
@@ -99,6 +100,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         static_url_path="/_uchet",
         template_folder="templates",
     )
+    converters.init_app(app)  # bounded <int:...> before any route is added
     app.config.update(
         **auth.session_config(settings),
         # Files are stored in the database: refuse bigger uploads before reading them.

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from uchet.platform.model.config import Field
 from uchet.platform.model.errors import NotFound, PermissionDenied
+from uchet.platform.model.numbers import as_id
 from uchet.platform.query.listquery import Filter
 
 #: The mixin's methods run on a TableView (its records(), label(), render()...).
@@ -82,14 +83,17 @@ class LookupRoutes(_Base):
 
     def _title_of(self, f: Field, value: Any) -> str:
         """The title of the record (or user) a reference value points to, as the user sees
-        it: :class:`NotFound` when they may not see it."""
+        it: :class:`NotFound` when they may not see it (or ``value`` is not an id)."""
+        record_id = as_id(value)
+        if record_id is None:
+            raise NotFound(f"{f.name} #{str(value)[:20]}")
         if f.type == "user":
-            user = self.c.platform.users.get(int(value))
+            user = self.c.platform.users.get(record_id)
             if user is None:
                 raise NotFound(f"user #{value}")
             return user.name
         target = self.c.runtime.table(f.target or "").table
-        row = self.records(target.id).get(int(value))
+        row = self.records(target.id).get(record_id)
         title_field = target.title_field
         return str(row.get(target.field_by_id(title_field).name) if title_field else row["id"])
 

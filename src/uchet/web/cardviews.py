@@ -37,10 +37,12 @@ from uchet.platform.model.errors import (
     PermissionDenied,
     ValidationError,
 )
+from uchet.platform.model.numbers import as_int
 from uchet.web import forms as cards
 from uchet.web.auth import check_csrf
 from uchet.web.cardajax import LookupRoutes, human_size
 from uchet.web.conflict import Conflict, explain_conflict, mine_text
+from uchet.web.converters import arg_id, form_id
 from uchet.web.history import card_history
 from uchet.web.widgets import WidgetContext
 
@@ -246,7 +248,7 @@ class CardRoutes(LookupRoutes, _Base):
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self) -> Any:
-        record_id = request.args.get("id", type=int)
+        record_id = arg_id()
         if record_id is None:
             abort(404)
         record = self.get_one(record_id)
@@ -284,7 +286,7 @@ class CardRoutes(LookupRoutes, _Base):
                     )  # fmt: skip
                 saved = self.records().update(
                     record_id, values,
-                    version=int(version) if version and version.isdigit() else None,
+                    version=as_int(version, 0) if version else None,
                 )  # fmt: skip
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
@@ -317,7 +319,9 @@ class CardRoutes(LookupRoutes, _Base):
         check_csrf()  # first, from the form or the X-CSRFToken header; names the problem
         if not self.can("delete"):
             abort(403)
-        record_id = request.form.get("id", type=int)
+        record_id = form_id()
+        if record_id is None:
+            abort(404)
         try:
             self.records().delete(record_id)
         except NotFound:
@@ -341,7 +345,7 @@ class CardRoutes(LookupRoutes, _Base):
     def children(self, tab: str) -> Any:
         """One child tab of a card, rendered again (after the modal dialog saved a child),
         or its next rows (``after=<cursor>``: the tab's "show more")."""
-        record = self.get_one(request.args.get("id", type=int) or 0)
+        record = self.get_one(arg_id() or 0)
         if record is None:
             abort(404)
         try:

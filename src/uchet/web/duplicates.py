@@ -38,6 +38,7 @@ from werkzeug.wrappers import Response
 from uchet.platform.fieldtypes import normalize_phone
 from uchet.platform.model.config import Field
 from uchet.platform.model.errors import PermissionDenied
+from uchet.platform.model.numbers import as_id
 from uchet.web.finding import FoundItem, present
 
 #: The form field that carries the user's confirmation ("Save anyway").
@@ -71,7 +72,7 @@ class DuplicateRoutes(_Base):
             abort(404)
         record = None
         if "id" in request.args:
-            record = self.get_one(request.args.get("id", type=int) or 0)
+            record = self.get_one(as_id(request.args.get("id")) or 0)
             if record is None:
                 abort(404)  # not theirs, or gone: the same answer as the card
             if not self.can("update"):

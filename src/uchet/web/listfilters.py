@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from uchet.platform.fieldtypes import ParseError
 from uchet.platform.model.config import Field, Table
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.numbers import as_id
 from uchet.platform.query.listquery import Filter
 from uchet.web.context import WebContext
 from uchet.web.liststate import NULL_TOKEN, RANGE_SEPARATOR, ListState
@@ -138,7 +139,7 @@ def _value_titles(page: FilterPage, f: Field, values: tuple[str, ...]) -> list[s
         target = page.c.runtime.table(f.target).table
         if target.title_field:
             title = target.field_by_id(target.title_field).name
-            ids = [int(v) for v in real if v.isdigit()]
+            ids = [i for i in map(as_id, real) if i is not None]
             with contextlib.suppress(PermissionDenied, ValidationError):
                 rows = page.view.records(target.id).query(
                     filters=[Filter("id", "in", ids)], columns=[title], limit=len(ids) or 1,
@@ -147,8 +148,11 @@ def _value_titles(page: FilterPage, f: Field, values: tuple[str, ...]) -> list[s
                 titles.update({str(r["id"]): str(r[title]) for r in rows})
     elif f.type == "user":
         for v in real:
+            user_id = as_id(v)
+            if user_id is None:
+                continue
             with contextlib.suppress(ValueError, NotFound):
-                user = page.c.platform.users.get(int(v))
+                user = page.c.platform.users.get(user_id)
                 if user is not None:
                     titles[v] = user.name
     else:

@@ -26,6 +26,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.numbers import as_id
 from uchet.web import prefs
 from uchet.web.auth import check_csrf
 from uchet.web.context import WebContext
@@ -137,7 +138,7 @@ class ListRoutes:
                 self.table.id, user, request.form.get("name", ""), state.saved_args(),
                 shared_with=request.form.get("shared_with") or None,
                 admin=prefs.is_admin(c, user),
-                view_id=int(view_id) if view_id.isdigit() and not as_new else None,
+                view_id=as_id(view_id) if not as_new else None,
             )  # fmt: skip
         except NotFound:
             abort(404)

@@ -30,9 +30,12 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from uchet.platform.model.numbers import as_count, as_id, as_int
 from uchet.platform.query.listquery import Filter
 
 NULL_TOKEN = ""
+#: The last page number a URL may ask for (a bigger one is page 1, not an OFFSET overflow).
+MAX_PAGE = 1_000_000
 RANGE_SEPARATOR = ".."
 #: Offset paging up to this row; the "next" link then switches to the keyset cursor.
 OFFSET_LIMIT = 10_000
@@ -78,10 +81,10 @@ class ListState:
             filters=tuple(filters),
             group=_split(args.get("group", "")),
             columns=_split(args.get("cols", "")),
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=as_count(page, 1, MAX_PAGE),
             after=args.get("after") or None,
-            page_size=int(size) if size.isdigit() and 0 < int(size) <= 500 else None,
-            view=int(view) if view.isdigit() else None,
+            page_size=as_int(size, 1, 500),
+            view=as_id(view),
             extra=extra,
         )
 
@@ -147,7 +150,8 @@ class ListState:
                 # An empty value stands for "no value": the engine's "in" matches NULL for None.
                 values = [None if v == NULL_TOKEN else v for v in value]
                 if name in id_fields:
-                    values = [int(v) if v is not None and v.isdigit() else v for v in values]
+                    # A value that is not an id stays text: the field type refuses it.
+                    values = [_id_or_text(v) for v in values]
                 result.append(Filter(name, "in", values))
             elif op == "between":
                 lo, _, hi = str(value).partition(RANGE_SEPARATOR)
@@ -162,6 +166,11 @@ class ListState:
             if fname == name and op == "in":
                 return tuple(value)
         return ()
+
+
+def _id_or_text(value: str | None) -> int | str | None:
+    found = as_id(value) if value is not None else None
+    return value if found is None else found
 
 
 def _split(text: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from uchet.platform.features.inbox import Inbox, Notification
 from uchet.platform.model.config import Field
+from uchet.platform.model.numbers import as_id
 from uchet.web.auth import check_csrf, safe_next
 from uchet.web.context import WebContext, ctx, here
 from uchet.web.screen import TranslatedRender
@@ -105,7 +106,7 @@ class NotificationsView(TranslatedRender, BaseView):
         notes = box.list(
             unread_only=unread_only,
             limit=PAGE_SIZE + 1,
-            before=int(before) if before.isdigit() else None,
+            before=as_id(before),
         )
         shown = notes[:PAGE_SIZE]
         return self.render(
@@ -137,8 +138,8 @@ class NotificationsView(TranslatedRender, BaseView):
         if request.form.get("all") == "1":
             marked = box.mark_read()
         else:
-            ids = request.form.getlist("id")
-            if not ids or not all(i.isdigit() for i in ids):
+            ids = [as_id(i) for i in request.form.getlist("id")]
+            if not ids or None in ids:
                 abort(400, description="give the ids of the notifications to mark read")
             marked = box.mark_read(ids)  # another user's ids simply match nothing
         if request.headers.get("X-Requested-With") or request.accept_mimetypes.best == (

@@ -356,6 +356,28 @@ UI_TEXTS.update(
         "syntax error in %(tag)s: %(error)s": {"ru": "синтаксическая ошибка в %(tag)s: %(error)s"},
         "syntax error: %(error)s": {"ru": "синтаксическая ошибка: %(error)s"},
         "%(tag)s is never closed with %(end)s": {"ru": "%(tag)s не закрыт тегом %(end)s"},
+        "access to attribute %(attr)s is not allowed": {
+            "ru": "обращение к атрибуту %(attr)s запрещено"
+        },
+        "range() of %(n)s items (at most %(max)s)": {
+            "ru": "range() на %(n)s элементов (допустимо не более %(max)s)"
+        },
+        "the power %(n)s is too large (at most %(max)s)": {
+            "ru": "слишком большая степень %(n)s (допустимо не более %(max)s)"
+        },
+        "repeating a value %(n)s times makes it too long (at most %(max)s items)": {
+            "ru": "повтор значения %(n)s раз делает его слишком длинным "
+            "(допустимо не более %(max)s элементов)"
+        },
+        "your previous prints are still running; try again shortly": {
+            "ru": "ваши предыдущие документы ещё печатаются; попробуйте чуть позже"
+        },
+        "all print workers are busy; try again shortly": {
+            "ru": "все обработчики печати заняты; попробуйте чуть позже"
+        },
+        "nested loops repeat %(n)s times (at most %(max)s)": {
+            "ru": "вложенные циклы повторяются %(n)s раз (допустимо не более %(max)s)"
+        },
     }
 )
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import types as sa
 
 from uchet.platform.fieldtypes.base import FieldType, ParseError
+from uchet.platform.model.numbers import in_int64
 
 if TYPE_CHECKING:
     from uchet.platform.model.config import Configuration, Field, Table
@@ -21,6 +22,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _NON_DIGITS = re.compile(r"\D")
 #: Currency signs, codes and words, and the percent sign, around an imported number.
 _UNITS = re.compile(r"(?i)₽|\$|€|%|\b(?:руб(?:лей|ля|ль)?|р|rub|usd|eur)\b\.?")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,4000}", re.ASCII)
 
 
 def _blank(value: Any) -> bool:
@@ -163,21 +165,19 @@ class IntegerType(FieldType):
         if isinstance(value, bool):
             raise ParseError("invalid_integer")
         if isinstance(value, float | Decimal):
-            try:
-                whole = int(value)
-            except (OverflowError, ValueError):  # infinity, NaN
-                raise ParseError("invalid_integer") from None
-            if value != whole:
+            # NaN and infinity are not whole numbers (int() of them raises).
+            if not Decimal(value).is_finite() or value != int(value):
                 raise ParseError("invalid_integer")
-            value = whole
+            value = int(value)
         if not isinstance(value, int):
-            try:
-                value = int(_SPACES.sub("", str(value)))
-            except ValueError:
-                raise ParseError("invalid_integer") from None
-        # A BIGINT column holds 64 bits; a larger number would fail in the driver (a 500).
-        if not -(2**63) <= value < 2**63:
-            raise ParseError("too_large", max=2**63 - 1)
+            text = _SPACES.sub("", str(value))
+            if not _INTEGER.fullmatch(text):  # int() also takes "٣" and "1_000"
+                raise ParseError("invalid_integer")
+            value = int(text)
+        if not in_int64(value):
+            # The column (and the driver) holds 64 bits; a larger number is an input error,
+            # not an OverflowError in the driver (issue 13, point 5).
+            raise ParseError("out_of_range")
         return value
 
 
@@ -217,8 +217,15 @@ class DecimalType(FieldType):
         if not number.is_finite():
             raise ParseError("invalid_number")
         precision, scale = self._shape(field)
-        number = number.quantize(Decimal(1).scaleb(-scale)) if scale else number.quantize(1)
+        # Check the size before quantize: quantizing 1e309 to cents needs more digits than
+        # the decimal context has and raises InvalidOperation (issue 13, point 5).
         if number.adjusted() >= precision - scale:
+            raise ParseError("too_many_digits", digits=precision - scale)
+        try:
+            number = number.quantize(Decimal(1).scaleb(-scale)) if scale else number.quantize(1)
+        except InvalidOperation:
+            raise ParseError("too_many_digits", digits=precision - scale) from None
+        if number.adjusted() >= precision - scale:  # 99.999 rounds up to 100.00
             raise ParseError("too_many_digits", digits=precision - scale)
         return number
 

@@ -25,6 +25,7 @@ from uchet.platform.fieldtypes.scalar import (
     StringType,
 )
 from uchet.platform.model.config import label_text
+from uchet.platform.model.numbers import as_int, in_int64
 
 if TYPE_CHECKING:
     from uchet.platform.model.config import Configuration, Field, Table
@@ -117,12 +118,19 @@ class ReferenceType(FieldType):
             value = value["id"]
         if isinstance(value, bool):
             raise ParseError("invalid_integer")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ParseError("invalid_integer") from None
-        if not 0 < number <= BIGINT_MAX:  # ids are positive 64-bit integers (S42: API input)
-            raise ParseError("reference_missing", id=number)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int):
+            number: int | None = value if in_int64(value) else None
+        elif isinstance(value, str) and value.strip().lstrip("+-").isascii():
+            number = as_int(value)
+            if number is None and value.strip().lstrip("+-").isdigit():
+                # Digits, but past what an id column holds (issue 13, point 5).
+                raise ParseError("out_of_range")
+        else:
+            number = None
+        if number is None:
+            raise ParseError("invalid_integer")
         return number
 
     def check(self, field: Field, table: Table, config: Configuration) -> Iterable[str]:

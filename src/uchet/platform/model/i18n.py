@@ -17,6 +17,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unknown": {"en": "Unknown field.", "ru": "Неизвестное поле."},
     "invalid": {"en": "Not a valid value.", "ru": "Недопустимое значение."},
     "invalid_integer": {"en": "Not a valid whole number.", "ru": "Нужно целое число."},
+    "out_of_range": {
+        "en": "The number is out of the allowed range.",
+        "ru": "Число вне допустимого диапазона.",
+    },
     "invalid_number": {"en": "Not a valid number.", "ru": "Нужно число."},
     "invalid_date": {"en": "Not a valid date.", "ru": "Неверная дата."},
     "invalid_datetime": {"en": "Not a valid date and time.", "ru": "Неверные дата и время."},

@@ -25,6 +25,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
+from uchet.platform.model.numbers import as_id
 from uchet.platform.query.listquery import Filter
 from uchet.printeditor.catalog import placeholders
 from uchet.printeditor.errors import PrintError
@@ -116,9 +117,12 @@ class PrintEditorView(TranslatedRender, BaseView):
         ), status
 
     def _record_title(self, table: Any, record_id: str) -> str:
+        found = as_id(record_id)
+        if found is None:
+            return ""
         try:
-            row = self.c.records(table.id).get(int(record_id))
-        except (NotFound, ValueError, PermissionDenied):
+            row = self.c.records(table.id).get(found)
+        except (NotFound, PermissionDenied):
             return ""
         title_id = table.title_field
         title = row.get(table.field_by_id(title_id).name) if title_id else None
@@ -237,7 +241,7 @@ class PrintEditorView(TranslatedRender, BaseView):
     def restore(self, form_id: str) -> Any:
         """Make an earlier version current again (stored as a new version)."""
         check_csrf()
-        version = request.form.get("version", type=int)
+        version = as_id(request.form.get("version"))
         if version is None:
             abort(400, description="version is required")
         try:
@@ -287,7 +291,9 @@ class PrintEditorView(TranslatedRender, BaseView):
     def template(self, form_id: str) -> Any:
         """The form's template file: the current version, or ``?version=N``."""
         forms = print_forms(self.c)
-        version = request.args.get("version", type=int)
+        version = as_id(request.args.get("version")) if "version" in request.args else None
+        if "version" in request.args and version is None:
+            abort(404)
         try:
             form = forms.get(form_id)
             if form.stored:
@@ -325,9 +331,10 @@ class PrintEditorView(TranslatedRender, BaseView):
         elif text and title:
             options["filters"] = [Filter(title, "startswith", text)]
         rows = service.query(**options).rows
-        if text.isdigit() and not any(str(r["id"]) == text for r in rows):
+        typed_id = as_id(text)
+        if typed_id is not None and not any(r["id"] == typed_id for r in rows):
             with contextlib.suppress(NotFound):  # not there, or not the user's row
-                rows.insert(0, service.get(int(text)))
+                rows.insert(0, service.get(typed_id))
         return jsonify(
             results=[
                 {
@@ -343,7 +350,8 @@ class PrintEditorView(TranslatedRender, BaseView):
         """Render the form for the picked record: preview it, or download .docx/.xlsx/PDF."""
         record = request.args.get("record", "")
         action = request.args.get("action", "preview")
-        if not record.isdigit():
+        record_id = as_id(record)
+        if record_id is None:
             return self._refused(
                 form_id,
                 ValidationError(
@@ -354,11 +362,9 @@ class PrintEditorView(TranslatedRender, BaseView):
         try:
             form = print_forms(self.c).get(form_id)
             if action == "preview":
-                self.c.records(form.table).get(int(record))
-                return redirect(
-                    url_for("print_out.preview", form_id=form.id, record_id=int(record))
-                )
-            document = print_forms(self.c).render(form.id, int(record), pdf=action == "pdf")
+                self.c.records(form.table).get(record_id)
+                return redirect(url_for("print_out.preview", form_id=form.id, record_id=record_id))
+            document = print_forms(self.c).render(form.id, record_id, pdf=action == "pdf")
         except REFUSALS as exc:
             return self._refused(form_id, exc, "test", record=record)
         return send_document(document)

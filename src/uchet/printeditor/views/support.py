@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
-from uchet.printeditor.errors import PrintError, Problem
+from uchet.printeditor.errors import PrintBusy, PrintError, Problem
 from uchet.printeditor.output import soffice
 from uchet.printeditor.service import PrintForm, PrintForms
 from uchet.web.context import WebContext, ctx
@@ -91,6 +92,32 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^(?P<tag>\{%.*?%\}) is never closed with (?P<end>\{%.*?%\})$"),
         "%(tag)s is never closed with %(end)s",
     ),
+    # The sandbox's rules, as the upload check and the sandbox word them (issue 13, 6).
+    (
+        re.compile(
+            r"^access to attribute (?P<attr>'.*?')(?: of an? '.*?' object)? is not allowed$"
+        ),
+        "access to attribute %(attr)s is not allowed",
+    ),
+    (
+        re.compile(r"^range\(\) of (?P<n>\d+) items \(at most (?P<max>\d+)\)$"),
+        "range() of %(n)s items (at most %(max)s)",
+    ),
+    (
+        re.compile(r"^the power (?P<n>\S+) is too large \(at most (?P<max>\d+)\)$"),
+        "the power %(n)s is too large (at most %(max)s)",
+    ),
+    (
+        re.compile(
+            r"^repeating a value (?P<n>\d+) times makes it too long "
+            r"\(at most (?P<max>\d+) items\)$"
+        ),
+        "repeating a value %(n)s times makes it too long (at most %(max)s items)",
+    ),
+    (
+        re.compile(r"^nested loops repeat (?P<n>\d+) times \(at most (?P<max>\d+)\)$"),
+        "nested loops repeat %(n)s times (at most %(max)s)",
+    ),
 ]
 
 
@@ -152,6 +179,8 @@ class Failure:
 
 def describe_failure(c: WebContext, exc: Exception) -> Failure:
     """A refusal of the engine as what the user is told."""
+    if isinstance(exc, PrintBusy):  # the user's own prints or every worker busy: retry
+        return Failure(429, c.gettext(exc.message), [])
     if isinstance(exc, PrintError):
         message = c.gettext(exc.message) if exc.problems else exc.message
         return Failure(422, message, problem_lines(c, exc.problems))
@@ -186,6 +215,8 @@ def failure(view: Any, exc: Exception, back: str | None = None) -> Response:
         page = view.render("uchet/print_error.html", failure=f, back=back or _back())
         response = Response(page, mimetype="text/html")
     response.status_code = f.status
+    if isinstance(exc, PrintBusy):
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     return response
 
 
