@@ -42,7 +42,7 @@ from uchet.configurations.revisions import NothingToSave, Preview, PurgeNotConfi
 from uchet.formdesigner.model import form_document
 from uchet.platform.model.config import Table, thaw
 from uchet.platform.model.errors import ConfigError, DestructiveChangeError, MigrationError
-from uchet.web.auth import here
+from uchet.web.auth import check_csrf, here
 from uchet.web.context import WebContext
 from uchet.web.formbase import SecureForm
 from uchet.web.screen import TranslatedRender
@@ -113,6 +113,14 @@ class ConfigureOnly(TranslatedRender, BaseView):
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=here()))
         abort(403)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and request.method == "POST":
+            # Every change is refused without the CSRF token before anything is looked up,
+            # with the site's usual 400 page (the forms' own check stays, next to the control).
+            check_csrf()
+        return refused
 
     # -- shared by the screens -------------------------------------------------------------
     @property

@@ -18,7 +18,7 @@ from decimal import InvalidOperation
 from typing import Any
 
 from flask import Flask, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from uchet.platform.model.numbers import INT64_MAX, as_count, as_id, as_int
@@ -64,7 +64,11 @@ def init_app(app: Flask) -> None:
     def refuse_nul() -> None:
         # A NUL character is never part of real input, and PostgreSQL refuses it in text
         # (a driver error deep inside a query otherwise): 400 for the whole request.
-        for values in (request.args, request.form):
+        try:
+            form = request.form
+        except RequestEntityTooLarge:
+            return  # the card says so in its own words, with what was typed (cardviews)
+        for values in (request.args, form):
             if any("\x00" in k or "\x00" in v for k, v in values.items(multi=True)):
                 raise BadRequest()  # the generic page, in the user's language
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from uchet.web.api import docs, limiting, lookup, resources, tokenviews, webhookviews
+from uchet.web.api import callers, docs, limiting, lookup, resources, tokenviews, webhookviews
 from uchet.web.api.problems import Problem
 from uchet.web.context import WebContext
 from uchet.web.security import error_page
@@ -42,6 +42,9 @@ def init_app(app: Flask, admin: Admin, c: WebContext) -> None:
 
     @resources.api_view
     def unknown(rest: str = "") -> Response:
+        # Who is asking comes first (401, or 403 for a session write without the CSRF
+        # token), as on every other API route: an unknown path tells a stranger nothing.
+        callers.caller(c)
         raise Problem(404)
 
     bp.add_url_rule("/", "root", unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
