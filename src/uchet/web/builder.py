@@ -7,7 +7,7 @@ built here from the configuration; nothing is per-table Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel, LazyString
 from flask_login import current_user
 from jinja2 import BytecodeCache
+from markupsafe import Markup
 
 from uchet.formdesigner import views as structureviews
 from uchet.platform.model.config import Table
@@ -35,6 +36,7 @@ from uchet.web import (
     security,
 )
 from uchet.web.context import CTX_KEY, WebContext, ctx
+from uchet.web.menucache import MenuCache
 from uchet.web.screen import TranslatedRender
 from uchet.web.settings import WebSettings
 from uchet.web.views import TableView
@@ -137,6 +139,20 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     api.init_app(app, admin, c)  # the REST API under /api/v1, tokens, webhooks (issue 18)
     adminviews.add_views(admin, c)
     structureviews.add_views(admin, c)  # the «Настройка» menu: structure editor (issue 14)
+
+    menus = MenuCache()
+    app.extensions["uchet_menus"] = menus
+
+    def cached_menu(admin_view: Any, render: Callable[[], str]) -> Markup:
+        # The menu depends on the version (this app), roles, locale, mount point and the
+        # active entry only: rendered once per such key (issue 12).
+        endpoint = getattr(admin_view, "endpoint", None)
+        if not current_user.is_authenticated or not isinstance(endpoint, str):
+            return Markup(render())
+        key = MenuCache.key(c.user().roles, c.locale(), request.script_root, endpoint)
+        return menus.get(key, render)
+
+    app.jinja_env.globals["uchet_cached_menu"] = cached_menu
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from uchet.platform.features.saved_views import SavedView
 from uchet.platform.model.config import Field
 from uchet.platform.query.listquery import QueryResult
 from uchet.web import prefs
+from uchet.web.listcells import RowRenderer
 from uchet.web.listfilters import FilterChip, filter_chips, filter_kind, range_input
 from uchet.web.liststate import OFFSET_LIMIT, ListState
 from uchet.web.screen import TableScreen
@@ -79,6 +80,10 @@ class ListPage:
     def width(self, f: Field) -> int | None:
         """The saved width of a column in pixels, if the user (or their role) set one."""
         return self.layout.widths.get(f.name)
+
+    def row_renderer(self) -> RowRenderer:
+        """The rows' HTML writer: per-column formatters built once per version (issue 12)."""
+        return self.view.row_renderer(self.columns, [bool(self.width(f)) for f in self.columns])
 
     def default_columns(self) -> list[str]:
         """The configuration's list columns (the preferences layer overrides them)."""

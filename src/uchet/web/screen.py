@@ -9,12 +9,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Field, Table
 from uchet.platform.records.permissions import Access
 from uchet.web.context import WebContext, ctx
+
+if TYPE_CHECKING:
+    from uchet.web.listcells import RowRenderer
 
 
 class TranslatedRender:
@@ -60,4 +64,8 @@ class TableScreen(Protocol):
 
     def cell(self, field: Field, row: dict[str, Any]) -> Any:
         """A field's value in ``row`` as list-cell HTML."""
+        ...
+
+    def row_renderer(self, columns: Sequence[Field], sized: Sequence[bool]) -> RowRenderer:
+        """The renderer of the list's rows for ``columns`` (``sized``: has a saved width)."""
         ...

@@ -10,9 +10,10 @@ see is "not found" (404), never "forbidden": its existence is not revealed. The 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from flask import abort, g, redirect, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_admin.model import BaseModelView
 from flask_babel import LazyString
 from flask_login import current_user
@@ -26,6 +27,7 @@ from uchet.web.display import display_html, display_text
 from uchet.web.duplicates import DuplicateRoutes
 from uchet.web.finding import LookupPanel
 from uchet.web.formbase import SecureForm
+from uchet.web.listcells import FormatterCache, RowRenderer, UrlTemplate
 from uchet.web.listroutes import ListRoutes
 from uchet.web.screen import TranslatedRender
 from uchet.web.security import ClosedScaffolding
@@ -45,6 +47,9 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
     def __init__(self, c: WebContext, table: Table, category: str | None = None):
         self.c, self.table = c, table
         self.types = c.runtime.types
+        # Cell formatters of the list, per column and locale: this app serves one
+        # configuration version, so they live as long as it does (issue 12).
+        self.cells = FormatterCache()
         name = LazyString(lambda: c.table_label(table))
         super().__init__(table, name=name, category=category,
                          endpoint=f"t_{table.name}", url=f"/{table.name}")  # fmt: skip
@@ -113,6 +118,14 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
     def cell(self, field: Field, row: dict[str, Any]) -> Any:
         return display_html(field, row, self.types, self.c.locale(), self.file_url,
                             self._yes_no())  # fmt: skip
+
+    def row_renderer(self, columns: Sequence[Field], sized: Sequence[bool]) -> RowRenderer:
+        """The list rows' renderer: this request's columns with the cached formatters."""
+        locale, yes_no, root = self.c.locale(), self._yes_no(), request.script_root
+        formatters = [self.cells.get(self.table.id, f, self.types, locale, yes_no,
+                                     self.file_url, root) for f in columns]  # fmt: skip
+        card = UrlTemplate(lambda record_id: self.get_url(".edit_view", id=record_id))
+        return RowRenderer(columns, formatters, sized, card)
 
     def text(self, field: Field, row: dict[str, Any]) -> str:
         return display_text(field, row, self.types, self.c.locale(), self._yes_no())
