@@ -21,6 +21,9 @@ from uchet.platform.model.config import Configuration
 from uchet.platform.model.errors import DataPresent
 from uchet.sample_crm.demo import SampleCrmDemo
 
+#: The name ``uchet init`` gives the administrator it creates, by the configuration's locale.
+ADMIN_NAMES = {"ru": "Администратор", "en": "Administrator"}
+
 
 @click.command("init", epilog=EXIT_CODES_HELP)
 @platform_options
@@ -109,7 +112,10 @@ def initialise(platform: Platform, admin_login: str, admin_password: str | None)
     password_note = created = None
     if admin is None:
         password = admin_password or secrets.token_urlsafe(12)
-        platform.users.create(admin_login, password, name="Administrator", roles=[role])
+        # The administrator's name in the configuration's own language (issue 21: the
+        # Russian CRM showed «Administrator» in its top bar and history).
+        name = ADMIN_NAMES.get(str(platform.config.manifest.default_locale), "Administrator")
+        platform.users.create(admin_login, password, name=name, roles=[role])
         created = password
         if admin_password is None:
             password_note = (

@@ -117,7 +117,7 @@ def child_list(view: CardScreen, tab_id: str, ref_field_id: str, record: dict[st
         return None
     endpoint = f"t_{child_ct.name}"
     # Full pages come back to this tab of the card; modal dialogs keep the parent fixed.
-    back = url_for(".edit_view", id=record["id"]) + f"#tab-{tab_id}"
+    back = url_for(".edit_view", id=record["id"]) + f"#tab={tab_id}"
     fixed = {ref.name: record["id"], "fixed": ref.name}
     add_url = modal_add_url = None
     if access.can("create"):

@@ -38,6 +38,7 @@ from uchet.platform.model.errors import (
     ValidationError,
 )
 from uchet.platform.model.numbers import as_int
+from uchet.platform.records import changerights
 from uchet.web import forms as cards
 from uchet.web.auth import check_csrf
 from uchet.web.cardajax import LookupRoutes, human_size
@@ -138,7 +139,12 @@ class CardRoutes(LookupRoutes, _Base):
                    ) -> Response:  # fmt: skip
         """The card again, as it was, with a clear message: nothing of the upload arrived."""
         form = form_cls(None)
-        cards.fill(form, record if record is not None else self._preset(fields), fields)
+        cards.fill(
+            form,
+            record if record is not None else self._preset(fields),
+            fields,
+            self.c.gettext("no access"),
+        )
         limit = human_size(self.c.runtime.max_file_size, self.c.locale())
         text = self.c.gettext(
             "The upload is too large: a file may have at most %(limit)s. Nothing was saved; "
@@ -209,7 +215,7 @@ class CardRoutes(LookupRoutes, _Base):
         fields, form_cls = self._form_parts()
         if request.method == "GET":
             form = form_cls(None)
-            cards.fill(form, self._preset(fields), fields)
+            cards.fill(form, self._preset(fields), fields, self.c.gettext("no access"))
             return self._card(None, form, fields)
         form = self._posted_form(form_cls)
         if form is None:
@@ -253,11 +259,17 @@ class CardRoutes(LookupRoutes, _Base):
             abort(404)
         record = self.get_one(record_id)
         fields, form_cls = self._form_parts()
+        # Fields this user may not change on this record (``changed_by``, S16: the assignee
+        # does not confirm their own task) show as values, and a posted value is not taken.
+        locked = set()
+        if record is not None:
+            locked = changerights.unchangeable_fields(self.records(), record_id)
+            fields = [f for f in fields if f.name not in locked]
         if request.method == "GET":
             if record is None:
                 abort(404)  # absent, or outside the user's rows: the same answer
-            form = form_cls(None)
-            cards.fill(form, record, fields)
+            form = _without(form_cls(None), locked)
+            cards.fill(form, record, fields, self.c.gettext("no access"))
             return self._card(record, form, fields)
         if not self.can("update"):
             abort(403)
@@ -266,6 +278,7 @@ class CardRoutes(LookupRoutes, _Base):
             if record is None:
                 abort(404)
             return self._too_large(form_cls, fields, record)
+        form = _without(form, locked)
         if not form.validate():
             if record is None:
                 abort(404)
@@ -355,3 +368,11 @@ class CardRoutes(LookupRoutes, _Base):
         if found is None:
             abort(404)
         return self.render("uchet/card_children.html", view=self, ch=found)
+
+
+def _without(form: Any, names: set[str]) -> Any:
+    """``form`` less the inputs of ``names`` (fields the user may not change here)."""
+    for name in names:
+        if name in form:
+            del form[name]
+    return form

@@ -84,8 +84,10 @@ def is_lookup(wf: wtforms.Field) -> bool:
     return "data-lookup" in (wf.render_kw or {})
 
 
-def fill(form: SecureForm, record: Mapping[str, Any], fields: list[Field]) -> None:
-    """Put a record's values into a fresh (GET) form."""
+def fill(form: SecureForm, record: Mapping[str, Any], fields: list[Field],
+         no_access: str = "") -> None:  # fmt: skip
+    """Put a record's values into a fresh (GET) form. A reference whose record the user may
+    not read shows ``no_access`` («нет доступа») rather than its id (issue 21)."""
     titles: dict[str, str] = {}
     for f in fields:
         wf = form[f.name]
@@ -94,7 +96,8 @@ def fill(form: SecureForm, record: Mapping[str, Any], fields: list[Field]) -> No
             continue
         if is_lookup(wf):
             if value is not None:
-                titles[f.name] = str(record.get(f.name + "__title") or value)
+                title = record.get(f.name + "__title")
+                titles[f.name] = str(title) if title is not None else (no_access or str(value))
             wf.data = "" if value is None else str(value)
             continue
         wf.data = input_value(value)

@@ -22,6 +22,7 @@ from uchet.platform.model.config import Field
 from uchet.platform.model.errors import NotFound, PermissionDenied
 from uchet.platform.query.listquery import Filter
 from uchet.platform.records.audit import AuditEntry
+from uchet.platform.records.users import SYSTEM
 from uchet.web.screen import TableScreen
 
 #: The newest entries a card shows; older ones stay in the trail.
@@ -85,6 +86,8 @@ def card_history(view: TableScreen, record_id: Any) -> list[HistoryEntry]:
         if e.action == "update" and not changes:
             continue  # only fields this user may not read changed
         who = names.get(e.user_id) if e.user_id is not None else None
+        if e.user_id is None and e.user_login == SYSTEM.login:
+            who = c.gettext("System")  # command-line tasks and the worker, not a person
         action = c.gettext(ACTIONS.get(e.action, e.action))
         result.append(HistoryEntry(e.at, who or e.user_login or "—", action, changes, locale))
     return result

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Field
 from uchet.platform.query.base import TITLE_SUFFIX
+from uchet.web.display import swatch
 
 #: A cell formatter: a row in, the cell's escaped HTML out ("" for an empty value).
 Formatter = Callable[[Mapping[str, Any]], str]
@@ -66,6 +67,7 @@ def column_formatter(
     locale: str,
     yes_no: tuple[str, str],
     file_url: Callable[[Any, str], str],
+    no_access: str = "",
 ) -> Formatter:
     """The function that renders ``field``'s cell of a row, as ``display_html`` would."""
     name = field.name
@@ -90,11 +92,13 @@ def column_formatter(
             return f'<a href="{escape(template.build(row["id"]))}">⬇</a>'
 
         return download
-    text = _text_formatter(field, types, locale, yes_no)
+    text = _text_formatter(field, types, locale, yes_no, no_access)
     if widget == "email":
         return _linked(name, text, "mailto:")
     if widget == "tel":
         return _linked(name, text, "tel:")
+    if widget == "color":
+        return lambda row: str(swatch(text(row))) if row.get(name) is not None else ""
     if widget == "url":
 
         def web(row: Mapping[str, Any]) -> str:
@@ -118,8 +122,8 @@ def _linked(name: str, text: Callable[[Mapping[str, Any]], str], scheme: str) ->
     return linked
 
 
-def _text_formatter(field: Field, types: FieldTypeRegistry, locale: str,
-                    yes_no: tuple[str, str]) -> Callable[[Mapping[str, Any]], str]:  # fmt: skip
+def _text_formatter(field: Field, types: FieldTypeRegistry, locale: str, yes_no: tuple[str, str],
+                    no_access: str) -> Callable[[Mapping[str, Any]], str]:  # fmt: skip
     """The plain text of the cell, as ``display_text`` gives it."""
     name, title_key = field.name, field.name + TITLE_SUFFIX
     fmt = types.get(field.type).format
@@ -131,7 +135,7 @@ def _text_formatter(field: Field, types: FieldTypeRegistry, locale: str,
             return ""
         if title_key in row:
             title = row[title_key]
-            return str(title if title is not None else value)
+            return str(title) if title is not None else (no_access or str(value))
         if value is True:
             return yes
         if value is False:
@@ -149,21 +153,21 @@ class FormatterCache:
     """
 
     def __init__(self) -> None:
-        self._items: dict[tuple[str, str, str, tuple[str, str], str], Formatter] = {}
+        self._items: dict[tuple[str, str, str, tuple[str, str], str, str], Formatter] = {}
         self._lock = threading.Lock()
 
     def get(self, table_id: str, field: Field, types: FieldTypeRegistry, locale: str,
             yes_no: tuple[str, str], file_url: Callable[[Any, str], str],
-            script_root: str = "") -> Formatter:  # fmt: skip
+            script_root: str = "", no_access: str = "") -> Formatter:  # fmt: skip
         """The formatter of ``field``'s column, built on first use.
 
         ``script_root`` is part of the key because a file column's URL template holds the
         prefix the app is mounted under, which a reverse proxy may set per request.
         """
-        key = (table_id, field.id, locale, yes_no, script_root)
+        key = (table_id, field.id, locale, yes_no, script_root, no_access)
         found = self._items.get(key)
         if found is None:
-            found = column_formatter(field, types, locale, yes_no, file_url)
+            found = column_formatter(field, types, locale, yes_no, file_url, no_access)
             with self._lock:
                 found = self._items.setdefault(key, found)
         return found

@@ -117,18 +117,20 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
 
     def cell(self, field: Field, row: dict[str, Any]) -> Any:
         return display_html(field, row, self.types, self.c.locale(), self.file_url,
-                            self._yes_no())  # fmt: skip
+                            self._yes_no(), self._no_access())  # fmt: skip
 
     def row_renderer(self, columns: Sequence[Field], sized: Sequence[bool]) -> RowRenderer:
         """The list rows' renderer: this request's columns with the cached formatters."""
         locale, yes_no, root = self.c.locale(), self._yes_no(), request.script_root
+        hidden = self._no_access()
         formatters = [self.cells.get(self.table.id, f, self.types, locale, yes_no,
-                                     self.file_url, root) for f in columns]  # fmt: skip
+                                     self.file_url, root, hidden) for f in columns]  # fmt: skip
         card = UrlTemplate(lambda record_id: self.get_url(".edit_view", id=record_id))
         return RowRenderer(columns, formatters, sized, card)
 
     def text(self, field: Field, row: dict[str, Any]) -> str:
-        return display_text(field, row, self.types, self.c.locale(), self._yes_no())
+        return display_text(field, row, self.types, self.c.locale(), self._yes_no(),
+                            self._no_access())  # fmt: skip
 
     def _yes_no(self) -> tuple[str, str]:
         # Asked for every cell of a list page: translate once per request.
@@ -136,6 +138,10 @@ class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, Looku
         if found is None:
             found = g.uchet_yes_no = (self.c.gettext("Yes"), self.c.gettext("No"))
         return found
+
+    def _no_access(self) -> str:
+        # What a reference the user may not read shows instead of its id (issue 21).
+        return self.c.gettext("no access")
 
     def label(self, field: Field) -> str:
         return self.c.label(field.label, field.name)

@@ -87,6 +87,7 @@ def _typed(input_type: str, **extra: Any) -> WidgetFactory:
 for _name, _type, _extra in (
     ("email", "email", {}),
     ("url", "url", {}),
+    ("color", "color", {}),
     ("tel", "tel", {}),
     ("integer", "number", {"step": 1}),
     ("decimal", "text", {"inputmode": "decimal"}),

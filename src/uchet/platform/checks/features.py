@@ -57,6 +57,8 @@ def check_features(config: Configuration, registry: FieldTypeRegistry) -> Iterat
             if f.stamp is not None:
                 for message, path in stamp_problems(table, f):
                     yield _issue(f.source, message, *path)
+            if f.changed_by:
+                yield from _check_changed_by(config, table, f)
         yield from _check_duplicates(table, registry)
         yield from _check_seed(table, registry)
         for i, rule in enumerate(table.notifications):
@@ -182,6 +184,16 @@ def _check_rule(
             except TemplateSyntaxError as e:
                 where = (key,) if locale == "*" else (key, locale)
                 yield _issue(source, f"template error: {e.message}", *where)
+
+
+def _check_changed_by(config: Configuration, table: Table, f: Field) -> Iterator[ConfigIssue]:
+    """A field's ``changed_by`` conditions: the same shapes and paths as a role's row rules."""
+    rules = [dict(c) for c in f.changed_by]
+    yield from _check_condition_shapes(rules, f.source, ("changed_by",))
+    for cond, path in iter_conditions(rules, ("changed_by",)):
+        found = _resolve(config, table, cond["field"])
+        if isinstance(found, str):
+            yield _issue(f.source, found, *path, "field")
 
 
 def _check_condition_shapes(

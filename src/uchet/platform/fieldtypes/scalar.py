@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_COLOR = re.compile(r"^#(?:[0-9a-f]{3}|[0-9a-f]{6})$")
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 _NON_DIGITS = re.compile(r"\D")
 #: Currency signs, codes and words, and the percent sign, around an imported number.
@@ -107,6 +108,28 @@ class UrlType(StringType):
             text = "https://" + text
         if not _URL.match(text):
             raise ParseError("invalid_url")
+        return text
+
+
+class ColorType(StringType):
+    """A colour as ``#rrggbb``: the browser's colour picker on cards, a swatch in lists
+    (issue 21: the CRM's category colours showed as raw «#6c757d»). ``#abc`` is stored as
+    ``#aabbcc``; the letters are stored in lower case."""
+
+    cacheable_parse = True
+    name = "color"
+    widget = "color"
+    default_length = 7
+
+    def parse(self, field: Field, value: Any) -> Any:
+        text = super().parse(field, value)
+        if text is None:
+            return None
+        text = text.strip().lower()
+        if not _COLOR.match(text):
+            raise ParseError("invalid_color")
+        if len(text) == 4:
+            text = "#" + "".join(ch * 2 for ch in text[1:])
         return text
 
 
@@ -454,6 +477,7 @@ SCALAR_TYPES: tuple[type[FieldType], ...] = (
     TextType,
     EmailType,
     UrlType,
+    ColorType,
     PhoneType,
     IntegerType,
     DecimalType,

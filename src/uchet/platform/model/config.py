@@ -145,6 +145,9 @@ class Field:
     default_from: str | None = None
     #: ``{"when": field id}`` or ``{}``: filled with the actor or the time (fill.py).
     stamp: Mapping[str, Any] | None = None
+    #: Row-rule conditions an existing record must meet for a user to change the value
+    #: (records/changerights.py); empty: the table's update right decides alone.
+    changed_by: tuple[Mapping[str, Any], ...] = ()
 
     def text(self, locale: str) -> str:
         """The field's label in ``locale``."""
@@ -365,6 +368,7 @@ def _build_field(data: Mapping[str, Any], source: Source) -> Field:
         numbering=freeze(data.get("numbering")),
         default_from=data.get("default_from"),
         stamp=freeze(data.get("stamp")),
+        changed_by=tuple(freeze(c) for c in data.get("changed_by", ())),
     )
 
 

@@ -28,6 +28,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invalid_boolean": {"en": "Not a valid yes/no value.", "ru": "Нужно «да» или «нет»."},
     "invalid_email": {"en": "Not a valid e-mail address.", "ru": "Неверный адрес e-mail."},
     "invalid_url": {"en": "Not a valid URL.", "ru": "Неверный адрес URL."},
+    "invalid_color": {"en": "Not a colour like #1a2b3c.", "ru": "Нужен цвет вида #1a2b3c."},
     "invalid_phone": {"en": "Not a valid phone number.", "ru": "Неверный номер телефона."},
     "invalid_text": {"en": "Not a valid text.", "ru": "Нужен текст."},
     "invalid_json": {"en": "Not valid JSON data.", "ru": "Неверные данные JSON."},
@@ -56,6 +57,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Слишком много цифр: не более {digits} до запятой.",
     },
     "read_only": {"en": "This field cannot be changed.", "ru": "Это поле нельзя изменить."},
+    "not_changed_by": {
+        "en": "Only the people responsible for this record may change this field.",
+        "ru": "Это поле в этой записи могут менять только ответственные за неё.",
+    },
     "no_write": {
         "en": "You may not change this field.",
         "ru": "У вас нет права изменять это поле.",

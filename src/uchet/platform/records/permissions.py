@@ -8,7 +8,7 @@ query, count and group count — never as a filter after the fact.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +162,11 @@ class Permissions:
             for rules in access.row_rules
         ]
         return sa.or_(*alternatives)
+
+    def conditions(self, user: User, ct: CompiledTable, rules: Iterable[Mapping[str, Any]]) -> Any:
+        """The SQL of conditions in the row-rule form, all of them holding, for ``user``
+        (``$user`` is their id). Row rules and fields' ``changed_by`` use it."""
+        return sa.and_(sa.true(), *(self._condition(user, ct, rule) for rule in rules))
 
     def _condition(self, user: User, ct: CompiledTable, rule: Mapping[str, Any]) -> Any:
         if "any" in rule:  # {"any": [...]}: one of the conditions (a task of my client OR mine)

@@ -23,7 +23,7 @@ from uchet.platform.query import listquery as q
 from uchet.platform.query.cache import model_cache
 from uchet.platform.query.names import Sight, TableSight
 from uchet.platform.records import aggregate as record_aggregate
-from uchet.platform.records import bulk
+from uchet.platform.records import bulk, changerights
 from uchet.platform.records.attachments import AttachmentMixin
 from uchet.platform.records.audit import audit_rows, changes_between
 from uchet.platform.records.bulk import BulkValidationError as BulkValidationError  # re-exported
@@ -266,6 +266,9 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         sql = self.ct.sql
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
+            refused = changerights.refused_changes(self, conn, record_id, old, data)
+            if refused:
+                raise ValidationError(refused)
             self.rt.pm.hook.uchet_before_update(
                 change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
             )

@@ -38,6 +38,7 @@ TYPE_SCHEMAS: dict[type[FieldType], dict[str, Any]] = {
     scalar.StringType: {"type": "string"},
     scalar.EmailType: {"type": "string", "format": "email"},
     scalar.UrlType: {"type": "string", "format": "uri"},
+    scalar.ColorType: {"type": "string", "pattern": "^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$"},
     scalar.PhoneType: {"type": "string", "format": "phone"},
     scalar.IntegerType: {"type": "integer"},
     # Decimals are answered as strings (no float rounding of money); numbers are accepted.

@@ -54,19 +54,27 @@
     });
   }
 
-  // A link to a card tab (#tab-contacts, after saving a child on a full page) opens it.
+  // The open tab is kept in the address as #tab=<id>, which names no element: the browser
+  // then does not scroll to it, so after saving (the fragment survives the redirect) the
+  // page opens at the top with «Запись сохранена» in view, on the same tab (issue 21).
+  // A link written as #tab-<id> (the tab pane's own id) opens the tab too.
   function showHashTab() {
-    if (location.hash.indexOf("#tab-") === 0) {
-      $('.uchet-tabs a[href="' + location.hash + '"]').tab("show");
+    var hash = location.hash, link = null;
+    if (hash.indexOf("#tab=") === 0) {
+      link = $('.uchet-tabs a[data-tab="' + hash.slice(5).replace(/[^\w-]/g, "") + '"]');
+    } else if (hash.indexOf("#tab-") === 0) {
+      link = $('.uchet-tabs a[href="' + hash.replace(/[^\w#-]/g, "") + '"]');
     }
+    if (link && link.length) { link.tab("show"); }
   }
 
   $(document).on("submit", "form.uchet-delete", function (e) {
     if (!window.confirm(this.getAttribute("data-confirm"))) { e.preventDefault(); }
   });
   $(document).on("shown.bs.tab", ".uchet-tabs a", function () {
-    if (this.getAttribute("href").indexOf("#tab-") === 0 && history.replaceState) {
-      history.replaceState(null, "", this.getAttribute("href"));
+    var tab = this.getAttribute("data-tab");
+    if (tab && history.replaceState) {
+      history.replaceState(null, "", "#tab=" + tab);
     }
   });
 
