@@ -106,10 +106,7 @@ def _keyed(value: Any) -> bool:
         return True
     if not isinstance(value, list) or not value:
         return isinstance(value, list)
-    for key in ITEM_KEYS:
-        if all(isinstance(v, Mapping) and key in v for v in value):
-            return True
-    return False
+    return any(all(isinstance(v, Mapping) and key in v for v in value) for key in ITEM_KEYS)
 
 
 def _key_of(items: list[Any]) -> str:

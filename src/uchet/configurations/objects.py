@@ -164,13 +164,14 @@ def subtree(objects: Mapping[str, Obj], root: str) -> Objects:
 
 
 def document_of(objects: Mapping[str, Obj], root: str) -> dict[str, Any]:
-    """The JSON document of top-level object ``root`` rebuilt from ``objects``."""
+    """The JSON document of object ``root`` and everything under it, rebuilt from
+    ``objects`` (a manifest section or a form tab as well as a top-level document)."""
     part = subtree(objects, root)
-    tree = unflatten(part)
     obj = objects[root]
     if obj.id == MANIFEST_ID:
-        return dict(tree["manifest"])
-    return dict(tree[obj.key][0])
+        return dict(unflatten(part)["manifest"])
+    part[root] = Obj(obj.id, obj.kind, None, "@root", obj.props, obj.containers)
+    return dict(unflatten(part)["@root"][0])
 
 
 def top_of(objects: Mapping[str, Obj], obj_id: str) -> str:

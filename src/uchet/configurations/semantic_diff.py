@@ -132,8 +132,9 @@ def diff_objects(a: Objects, b: Objects) -> Difference:
             result.moved.append((obj, before.parent, obj.parent))
         result.changed += property_changes(obj.kind, obj_id, before.props, obj.props)
     result.removed = [
-        a[i] for i in a if i in removed_ids and (a[i].parent is None or a[i].parent not in removed_ids)
-    ]
+        a[i] for i in a
+        if i in removed_ids and (a[i].parent is None or a[i].parent not in removed_ids)
+    ]  # fmt: skip
     return result
 
 
