@@ -84,3 +84,21 @@ def upgrade_report(engine: Engine, version: int) -> dict[str, Any] | None:
             sa.select(table.c.upgrade_report).where(table.c.version == version)
         ).first()
     return None if row is None or row[0] is None else thaw(row[0])
+
+
+def latest_overlay(engine: Engine) -> tuple[int, dict[str, Any]] | None:
+    """``(revision, document)`` of the database overlay's latest revision, or None.
+
+    Read without building any configuration: an upgrade needs the document before the new
+    base can take it (it may name objects the new base removed).
+    """
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("uchet_overlay_revisions"):
+            return None
+        table = define_system_tables(sa.MetaData())["uchet_overlay_revisions"]
+        row = conn.execute(
+            sa.select(table.c.revision, table.c.overlay)
+            .order_by(table.c.revision.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (row.revision, thaw(row.overlay))
