@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-
 from tests.upgrade_support import FIXTURE, fixture_json, write_v02
+
 from uchet import SYSTEM, Platform
 from uchet.cli import main
 from uchet.configurations import stored
