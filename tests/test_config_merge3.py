@@ -205,8 +205,10 @@ def test_conflicts_of_every_layer_are_reported_at_once() -> None:
                help="x", required=False)  # fmt: skip
     layers = [
         Overlay("a.json", {"set": {"clients.name": {"label": {"en": "N"}, "required": True}}}),
-        Overlay("database overlay, revision 3",
-                {"overlay": "database", "set": {"clients.name": {"help": "y"}}}),
+        Overlay(
+            "database overlay, revision 3",
+            {"overlay": "database", "set": {"clients.name": {"help": "y"}}},
+        ),
     ]
     result = upgrade(base_tree(), new, layers)
     assert [c.key for c in result.conflicts] == [
@@ -216,7 +218,11 @@ def test_conflicts_of_every_layer_are_reported_at_once() -> None:
     assert len(result.unresolved) == 3
     template = resolution_template(result, "t 1 -> 2")
     assert template["conflicts"]["database:clients.name:help"] == {
-        "base": "the name", "vendor": "x", "customer": "y", "choose": None}
+        "base": "the name",
+        "vendor": "x",
+        "customer": "y",
+        "choose": None,
+    }
 
 
 def test_resolutions_choose_a_side_or_write_a_value() -> None:
@@ -250,7 +256,8 @@ def test_semantic_diff_by_id() -> None:
     assert [o.id for o in d.added] == ["tab_more"]
     assert [o.id for o in d.removed] == ["clients.fax"]
     assert [(c.id, c.prop, c.old, c.new) for c in d.changed] == [
-        ("clients.name", "label.ru", "Имя", "ФИО")]
+        ("clients.name", "label.ru", "Имя", "ФИО")
+    ]
     assert d.lines() == [
         '+ tab tab_more "More" in form_client', '- field clients.fax "Fax" from clients',
         "~ field clients.name renamed: name -> full_name",

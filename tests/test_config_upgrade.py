@@ -86,9 +86,15 @@ def test_upgrade_to_v02_keeps_every_customer_record(db_url: str, tmp_path: Path)
     assert versions(db_url) == before and customer.read_bytes() == original
     filled: dict[str, Any] = json.loads(resolutions.read_text(encoding="utf-8"))
     assert set(filled["conflicts"]) == {
-        "customer.json:clients.email:label.ru", "database:clients.status:default"}
+        "customer.json:clients.email:label.ru",
+        "database:clients.status:default",
+    }
     assert filled["conflicts"]["database:clients.status:default"] == {
-        "base": "active", "vendor": "lead", "customer": "inactive", "choose": None}
+        "base": "active",
+        "vendor": "lead",
+        "customer": "inactive",
+        "choose": None,
+    }
     filled["conflicts"]["customer.json:clients.email:label.ru"]["choose"] = "customer"
     filled["conflicts"]["database:clients.status:default"]["choose"] = "vendor"
     resolutions.write_text(json.dumps(filled, ensure_ascii=False), encoding="utf-8")
@@ -133,7 +139,9 @@ def test_upgrade_to_v02_keeps_every_customer_record(db_url: str, tmp_path: Path)
         clients = config.table("clients")
         assert clients.field_by_id("clients.email").label["ru"] == "Почта"
         assert dict(clients.field_by_id("clients.name").label) == {
-            "ru": "Название", "en": "Client name"}
+            "ru": "Название",
+            "en": "Client name",
+        }
         site = clients.field_by_id("clients.website")
         assert site.name == "site" and site.help["ru"] == "Адрес сайта"
         status = clients.field_by_id("clients.status")

@@ -66,21 +66,45 @@ def _write_json(path: str | Path, data: Any) -> None:
 
 
 @click.command("upgrade", epilog=EXIT_CODES_HELP)
-@click.option("--base", "new_base", required=True,
-              help="The new base bundle: a directory or a .zip (or a built-in name).")
-@click.option("--old-base", default=None,
-              help="The base the customer's layers were made on (default: the one stored "
-              "with the applied version).")
-@click.option("--resolutions", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A resolution file: how each conflict is resolved.")
-@click.option("--write-resolutions", "resolutions_out", type=click.Path(dir_okay=False),
-              default=None, help="Where to write the resolution file while conflicts are "
-              f"open (default: the --resolutions file, else {DEFAULT_RESOLUTIONS}).")
-@click.option("--report", "report_out", type=click.Path(dir_okay=False), default=None,
-              help="Also write the merge report to this file.")
+@click.option(
+    "--base",
+    "new_base",
+    required=True,
+    help="The new base bundle: a directory or a .zip (or a built-in name).",
+)
+@click.option(
+    "--old-base",
+    default=None,
+    help="The base the customer's layers were made on (default: the one stored "
+    "with the applied version).",
+)
+@click.option(
+    "--resolutions",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A resolution file: how each conflict is resolved.",
+)
+@click.option(
+    "--write-resolutions",
+    "resolutions_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the resolution file while conflicts are "
+    f"open (default: the --resolutions file, else {DEFAULT_RESOLUTIONS}).",
+)
+@click.option(
+    "--report",
+    "report_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the merge report to this file.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the report and the plan; change nothing.")
-@click.option("--allow-destructive", is_flag=True,
-              help="Allow steps that lose data (a field the vendor removed). Back up first.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow steps that lose data (a field the vendor removed). Back up first.",
+)
 @database_option
 @long_overlay_option
 def upgrade_command(

@@ -100,8 +100,10 @@ def _walk(
     children: list[tuple[str, str, Mapping[str, Any]]] = []
     for prop, value in data.items():
         child_kind = CHILD_KINDS.get((kind, prop))
-        if child_kind and isinstance(value, list) and all(
-            isinstance(v, Mapping) and isinstance(v.get("id"), str) for v in value
+        if (
+            child_kind
+            and isinstance(value, list)
+            and all(isinstance(v, Mapping) and isinstance(v.get("id"), str) for v in value)
         ):
             containers.append(prop)
             children += [(child_kind, prop, v) for v in value]

@@ -75,15 +75,13 @@ class Difference:
 
         def name(o: Obj) -> str:
             label = o.label(locale)
-            return f'{o.kind} {o.id}' + (f' "{label}"' if label != o.id else "")
+            return f"{o.kind} {o.id}" + (f' "{label}"' if label != o.id else "")
 
         out = [f"+ {name(o)}" + (f" in {o.parent}" if o.parent else "") for o in self.added]
         out += [f"- {name(o)}" + (f" from {o.parent}" if o.parent else "") for o in self.removed]
         out += [f"~ {o.kind} {o.id} renamed: {a} -> {b}" for o, a, b in self.renamed]
         out += [f"~ {o.kind} {o.id} moved: {a} -> {b}" for o, a, b in self.moved]
-        out += [
-            f"~ {c.kind} {c.id} {c.prop}: {show(c.old)} -> {show(c.new)}" for c in self.changed
-        ]
+        out += [f"~ {c.kind} {c.id} {c.prop}: {show(c.old)} -> {show(c.new)}" for c in self.changed]
         return out
 
 

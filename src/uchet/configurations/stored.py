@@ -97,8 +97,6 @@ def latest_overlay(engine: Engine) -> tuple[int, dict[str, Any]] | None:
             return None
         table = define_system_tables(sa.MetaData())["uchet_overlay_revisions"]
         row = conn.execute(
-            sa.select(table.c.revision, table.c.overlay)
-            .order_by(table.c.revision.desc())
-            .limit(1)
+            sa.select(table.c.revision, table.c.overlay).order_by(table.c.revision.desc()).limit(1)
         ).first()
     return None if row is None else (row.revision, thaw(row.overlay))

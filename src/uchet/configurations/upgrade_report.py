@@ -51,9 +51,7 @@ def report_lines(result: UpgradeResult, title: str) -> list[str]:
     for layer, what, contents, reason in outcome.orphans:
         lines.append(f"  {layer}: {what}: {_show(contents)} ({reason})")
     if result.unknown_resolutions:
-        lines.append(
-            f"Resolutions that name no conflict ({len(result.unknown_resolutions)}):"
-        )
+        lines.append(f"Resolutions that name no conflict ({len(result.unknown_resolutions)}):")
         lines += [f"  {key}" for key in result.unknown_resolutions]
     return lines
 
