@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-
 from tests.conftest import copy_sqlite
 from tests.upgrade_support import FIXTURE, write_v02
+
 from uchet import Platform
 from uchet.cli import main
 from uchet.configurations import stored
