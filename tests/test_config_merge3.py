@@ -171,6 +171,15 @@ CASES: list[tuple[str, Vendor, dict[str, Any], dict[str, Any], list[str], list[s
      ["o.json:form_client:(object)"], []),
     ("removed by the customer and by the vendor: nothing left",
      lambda t: drop(t, "form_client"), {"remove": ["form_client"]}, {}, [], []),
+    ("the customer's own table and entries on it: kept as they are", same,
+     {"tables": [{"id": "tags", "name": "tags", "fields": [
+         {"id": "tags.name", "name": "name", "type": "string"}]}],
+      "set": {"tags.name": {"required": True}},
+      "unset": [{"target": "tags", "properties": ["label"]}], "hide": ["tags.name"]},
+     {"tables": [{"id": "tags", "name": "tags", "fields": [
+         {"id": "tags.name", "name": "name", "type": "string"}]}],
+      "set": {"tags.name": {"required": True}},
+      "unset": [{"target": "tags", "properties": ["label"]}], "hide": ["tags.name"]}, [], []),
     ("a menu section replaced by the customer, relabelled in English by the vendor",
      lambda t: edit(t, "sec_a", label={"ru": "А", "en": "Alpha"}),
      {"sections": [{"id": "sec_a", "label": {"ru": "Альфа", "en": "A"}}]},

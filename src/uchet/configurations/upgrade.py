@@ -185,6 +185,10 @@ def _layer(
         if target in old and target not in new:
             orphan(f"unset {target}", entry, f"the new base removed {target}")
             continue
+        if target not in new:  # an object of the customer's own layers
+            result.setdefault("unset", []).append(copy.deepcopy(entry))
+            outcome.kept += [(name, target, p, "(unset)") for p in entry["properties"]]
+            continue
         keep = []
         for prop in entry["properties"]:
             o = old[target].props.get(prop, ABSENT) if target in old else ABSENT
@@ -205,6 +209,10 @@ def _layer(
             result.setdefault("hide", []).append(target)
 
     for target in data.get("remove", ()):
+        if target not in old and target not in new:  # added by an earlier layer
+            outcome.kept.append((name, target, "(object)", "removed"))
+            result.setdefault("remove", []).append(target)
+            continue
         if target not in new:
             outcome.taken.add((target, "(object)"))  # the vendor removed it too
             continue
