@@ -102,7 +102,17 @@ def property_changes(kind: str, obj_id: str, old: Mapping[str, Any],
         a, b = old.get(prop, ABSENT), new.get(prop, ABSENT)
         if a == b:
             continue
-        if prop in LABEL_KEYS and isinstance(a, Mapping) and isinstance(b, Mapping):
+        key = _item_key(a, b)
+        if key is not None:
+            # A list of keyed items (choices by value): item by item, ``choices[paused]``.
+            before = {item[key]: item for item in a or ()}
+            after = {item[key]: item for item in b or ()}
+            for k in [*before, *(k for k in after if k not in before)]:
+                if before.get(k) != after.get(k):
+                    changes.append(
+                        PropertyChange(obj_id, kind, f"{prop}[{k}]", before.get(k), after.get(k))
+                    )
+        elif prop in LABEL_KEYS and isinstance(a, Mapping) and isinstance(b, Mapping):
             for loc in [*a, *(k for k in b if k not in a)]:
                 if a.get(loc) != b.get(loc):
                     changes.append(
@@ -111,6 +121,19 @@ def property_changes(kind: str, obj_id: str, old: Mapping[str, Any],
         else:
             changes.append(PropertyChange(obj_id, kind, prop, a, b))
     return changes
+
+
+def _item_key(a: Any, b: Any) -> str | None:
+    """``value`` or ``id`` when both lists' items all have it (scalar keys), else None."""
+    if not isinstance(a, list | type(None)) or not isinstance(b, list | type(None)):
+        return None
+    items = [*(a or ()), *(b or ())]
+    for key in ("value", "id"):
+        if items and all(
+            isinstance(i, Mapping) and isinstance(i.get(key), str | int) for i in items
+        ):
+            return key
+    return None
 
 
 def diff_objects(a: Objects, b: Objects) -> Difference:

@@ -33,8 +33,10 @@ def report_lines(result: UpgradeResult, title: str) -> list[str]:
     """The merge report for people, one item per line."""
     outcome = result.outcome
     in_conflict = {(c.target, c.prop) for c in outcome.conflicts}
+    # A conflict on ``choices`` hides the vendor's ``choices[paused]`` lines too.
     taken = [
-        line for line, key in _vendor_lines(result) if key not in in_conflict
+        line for line, (target, prop) in _vendor_lines(result)
+        if (target, prop) not in in_conflict and (target, prop.split("[")[0]) not in in_conflict
     ]  # fmt: skip
     lines = [title, f"Taken from the new base ({len(taken)}):"]
     lines += [f"  {line}" for line in taken]
