@@ -131,3 +131,40 @@ def test_upgrade_refuses_a_malformed_resolution_file(crm_db: str, tmp_path: Path
     result = run("config", "upgrade", "--base", str(v02), "-d", crm_db, "--resolutions", str(bad))
     # No conflict is named x: reported, and the plain merge goes on (nothing to resolve).
     assert "Resolutions that name no conflict (1):" in result.output
+
+
+def test_upgrade_of_file_overlays_only_migrates_and_stores_the_report(
+    crm_db: str, tmp_path: Path
+) -> None:
+    """No database overlay: the merged configuration is applied as ``uchet migrate`` does."""
+    customer = tmp_path / "customer.json"
+    customer.write_text((FIXTURE / "customer.json").read_text(encoding="utf-8"), "utf-8")
+    v02 = write_v02(tmp_path / "v02")
+    resolutions = tmp_path / "res.json"
+    args = ["config", "upgrade", "--base", str(v02), "-d", crm_db, "--overlay", str(customer)]
+    first = run(*args, "--write-resolutions", str(resolutions))
+    assert first.exit_code == 1 and "Conflicts (1, 1 open):" in first.output
+    resolutions.write_text(json.dumps({"conflicts": {
+        "customer.json:clients.email:label.ru": {"value": "Электронная почта"}}},
+        ensure_ascii=False), "utf-8")  # fmt: skip
+    done = run(*args, "--resolutions", str(resolutions), "--allow-destructive")
+    assert done.exit_code == 0, done.output
+    assert "add field clients.vip_level" in done.output
+    merged = json.loads(customer.read_text(encoding="utf-8"))
+    assert merged["set"]["clients.email"] == {"label": {"ru": "Электронная почта"}}
+    engine = sa.create_engine(crm_db)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(sa.text(
+                "select version, applied_by from uchet_config order by version desc limit 1"
+            )).one()  # fmt: skip
+        assert row.applied_by == "upgrade"
+        report = stored.upgrade_report(engine, row.version)
+        assert report is not None
+        assert report["conflicts"][0]["value"] == "Электронная почта"
+        assert report["orphans"][0]["what"] == "hide clients.messengers"
+    finally:
+        engine.dispose()
+    # Migrating the merged configuration again: nothing to do.
+    again = run("migrate", "--plan", "-c", str(v02), "-d", crm_db, "-o", str(customer))
+    assert "Nothing to do" in again.output, again.output

@@ -272,6 +272,12 @@ def test_semantic_diff_by_id() -> None:
         "~ field clients.name renamed: name -> full_name",
         '~ field clients.name label.ru: "Имя" -> "ФИО"',
     ]  # fmt: skip
+    # A choice list item by item, by value.
+    choices = edit(base_tree(), "clients.status", choices=CHOICES_ABC[1:])
+    assert [(c.prop, c.old, c.new) for c in diff_trees(base_tree(), choices).changed] == [
+        ("choices[a]", CHOICES_ABC[0], None),
+        ("choices[c]", None, CHOICES_ABC[2]),
+    ]
     # Reordering fields is not a change of anything.
     moved = copy.deepcopy(base_tree())
     moved["tables"][0]["fields"].reverse()
