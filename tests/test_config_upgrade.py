@@ -135,6 +135,10 @@ def test_upgrade_to_v02_keeps_every_customer_record(db_url: str, tmp_path: Path)
         assert platform.plan().is_empty
         latest = platform.overlay.latest()
         assert latest is not None and latest.action == "upgrade"
+        # Shown on the (Russian) structure history page.
+        assert latest.comment == (
+            "Обновление конфигурации поставщика: sample_crm 0.1.0 → sample_crm 0.2.0"
+        )
         config = platform.config
         clients = config.table("clients")
         assert clients.field_by_id("clients.email").label["ru"] == "Почта"

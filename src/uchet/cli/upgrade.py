@@ -49,6 +49,13 @@ def _label(tree: Mapping[str, Any]) -> str:
     return f"{manifest.get('name', '?')} {manifest.get('version', '?')}"
 
 
+def _comment(title: str) -> str:
+    """The revision's comment, shown on the (Russian) structure history page."""
+    return "Обновление конфигурации поставщика: " + title.removeprefix("Upgrade ").replace(
+        " -> ", " → "
+    )
+
+
 def read_resolutions(path: str) -> dict[str, Any]:
     """The ``conflicts`` mapping of a resolution file (or the file itself if it is one)."""
     data, issues = parse_json(Path(path).read_bytes(), path)
@@ -192,7 +199,7 @@ def _apply(
         return
     if preview is not None and document is not None and database_layer is not None:
         revision = platform.overlay.save(
-            document, base_revision=database_layer[0], user=UPGRADE_USER, comment=title,
+            document, base_revision=database_layer[0], user=UPGRADE_USER, comment=_comment(title),
             action="upgrade", preview=preview, allow_destructive=allow_destructive,
         )  # fmt: skip
         version = revision.config_version
