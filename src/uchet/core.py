@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from uchet.configurations import stored
 from uchet.configurations.loader import Loaded, load, manifest_plugins
 from uchet.configurations.overlay import Overlay
 from uchet.configurations.revisions import DatabaseOverlay
@@ -153,6 +154,8 @@ class Platform:
             allow_destructive=allow_destructive,
             on_conversion_error=on_conversion_error,
             applied_by=applied_by,
+            # The bundle before overlays goes with the version: an upgrade's old base.
+            on_applied=lambda conn, v: stored.record(conn, v, base_tree=self.overlay.base_tree),
         )  # fmt: skip
         self._checked_at = 0.0
         self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)

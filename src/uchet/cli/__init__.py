@@ -23,7 +23,8 @@ The package holds one module per command group; what they share (options, the er
 :func:`~uchet.cli.common.opened`) is in :mod:`uchet.cli.common`. This module only puts the
 groups together on :func:`main`:
 
-- :mod:`~uchet.cli.config`: ``uchet config check``
+- :mod:`~uchet.cli.config`: ``uchet config check``; :mod:`~uchet.cli.diff`: ``uchet config
+  diff``; :mod:`~uchet.cli.upgrade`: ``uchet config upgrade``
 - :mod:`~uchet.cli.migrate`: ``uchet migrate``
 - :mod:`~uchet.cli.init`: ``uchet init``; :mod:`~uchet.cli.serve`: ``uchet serve``
 - :mod:`~uchet.cli.users`: ``uchet users add|list``

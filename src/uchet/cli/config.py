@@ -11,12 +11,18 @@ from uchet.cli.common import (
     overlay_option,
     plural,
 )
+from uchet.cli.diff import diff_command
+from uchet.cli.upgrade import upgrade_command
 from uchet.configurations.loader import load
 
 
 @click.group("config")
 def config_group() -> None:
     """Work with configuration bundles."""
+
+
+config_group.add_command(diff_command)
+config_group.add_command(upgrade_command)
 
 
 @config_group.command("check", epilog=EXIT_CODES_HELP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -203,3 +204,21 @@ def build_checked(
     if issues:
         raise ConfigError(issues)
     return config
+
+
+def base_tree_of(name_or_path: str | Path) -> dict[str, Any]:
+    """The tree of a bundle before any overlay: a built-in name, a directory or a ``.zip``
+    (a zip made by "compress folder", with one top folder, works too).
+
+    Raises :class:`ConfigError` when the bundle is missing or a document is malformed.
+    """
+    try:
+        bundle = read_bundle(resolve_bundle_path(name_or_path))
+    except FileNotFoundError as e:
+        raise ConfigError([ConfigIssue(str(name_or_path), "", str(e))]) from None
+    except zipfile.BadZipFile:
+        raise ConfigError([ConfigIssue(str(name_or_path), "", "not a zip file")]) from None
+    tree, _, issues = parse_tree(bundle)
+    if issues:
+        raise ConfigError(issues)
+    return tree

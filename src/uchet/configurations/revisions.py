@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from uchet.configurations import stored
 from uchet.configurations.loader import Loaded, build_checked, parse_tree
 from uchet.configurations.overlay import Overlay
 from uchet.configurations.overlay_diff import (
@@ -55,7 +56,7 @@ AUDIT_TABLE = "uchet_overlay_revisions"
 #: ``uchet_audit.action`` of a revision.
 AUDIT_ACTION = "configure"
 #: What a revision records as its action.
-ACTIONS = ("save", "revert", "import", "purge")
+ACTIONS = ("save", "revert", "import", "purge", "upgrade")
 
 
 def overlay_file(revision: int | None) -> str:
@@ -135,6 +136,11 @@ class DatabaseOverlay:
         self.table = define_system_tables(sa.MetaData())[AUDIT_TABLE]
         self._audit = define_system_tables(sa.MetaData())["uchet_audit"]
         self._tree, self._sources, _ = parse_tree(loaded.bundle)
+
+    @property
+    def base_tree(self) -> dict[str, Any]:
+        """The bundle's tree before any overlay (stored with each applied version)."""
+        return self._tree
 
     # -- reading ---------------------------------------------------------------------------
     def revisions(self) -> list[Revision]:
@@ -279,6 +285,7 @@ class DatabaseOverlay:
                 "config_version": version, "base_revision": base_revision,
             }  # fmt: skip
             conn.execute(self.table.insert().values(**row))
+            stored.record(conn, version, base_tree=self._tree)
             before = self.document(latest)
             conn.execute(self._audit.insert().values(
                 at=now, user_id=row["user_id"], user_login=row["created_by"],

@@ -38,6 +38,7 @@ from uchet.platform.schema.operations import ConversionPolicy
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.runner import Runner
 from uchet.platform.schema.system import define_system_tables
+from uchet.platform.schema.system_columns import add_missing_columns
 
 __all__ = ["DataCheckError", "apply", "checksum", "current_version", "ensure_system_tables"]
 
@@ -61,10 +62,12 @@ def checksum(tree: Mapping[str, Any]) -> str:
 
 
 def ensure_system_tables(conn: Connection) -> None:
-    """Create the ``uchet_*`` tables that do not exist yet."""
+    """Create the ``uchet_*`` tables that do not exist yet, and add the nullable columns
+    a newer uchet gave the existing ones (:mod:`~uchet.platform.schema.system_columns`)."""
     md = sa.MetaData()
     define_system_tables(md)
     md.create_all(conn, checkfirst=True)
+    add_missing_columns(conn)
 
 
 def current_version(conn_or_engine: Connection | Engine) -> tuple[int, dict[str, Any]] | None:

@@ -62,6 +62,8 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("tree", JSON, nullable=False),
         Column("checksum", String(64), nullable=False),
         Column("plan", JSON),
+        Column("base_tree", JSON),  # the bundle before overlays: an upgrade's old base
+        Column("upgrade_report", JSON),  # the merge report of `uchet config upgrade`
     )
     users = Table(
         "uchet_users",
