@@ -136,6 +136,7 @@ class Platform:
         on_conversion_error: Any = "abort",
         applied_by: str | None = None,
         plan: planner.Plan | None = None,
+        source: str = "migrate",
     ) -> int:
         """Apply :meth:`plan` in one transaction and return the new version number.
 
@@ -145,6 +146,7 @@ class Platform:
 
         ``plan``, made by :meth:`plan` (to print it first), is applied as it is instead of
         planning again; if the database moved on since, it is refused (MigrationError).
+        ``source`` is recorded with the version (``uchet config history``).
         """
         if plan is None:
             plan = self.plan()
@@ -152,7 +154,7 @@ class Platform:
             self.engine, plan, self.config, self.types,
             allow_destructive=allow_destructive,
             on_conversion_error=on_conversion_error,
-            applied_by=applied_by,
+            applied_by=applied_by, source=source,
         )  # fmt: skip
         self._checked_at = 0.0
         self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uchet.configurations.bundle import Bundle, parse_json, read_bundle
+from uchet.configurations.bundle import Bundle, open_bundle_source, parse_json
 from uchet.configurations.overlay import Overlay, merge
 from uchet.platform.checks.configuration import check_configuration
 from uchet.platform.fieldtypes import FieldTypeRegistry
@@ -129,10 +129,7 @@ def load(
     The field types come from ``registry`` if given, else from a plugin manager with
     ``plugins``, the installed plug-ins and those the manifest names (:func:`manifest_plugins`).
     """
-    try:
-        bundle = read_bundle(resolve_bundle_path(name_or_path))
-    except FileNotFoundError as e:
-        raise ConfigError([ConfigIssue(str(name_or_path), "", str(e))]) from None
+    bundle = open_bundle_source(resolve_bundle_path(name_or_path))
     if registry is None:
         modules = manifest_plugins(bundle)
         missing = []

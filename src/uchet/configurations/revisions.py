@@ -292,7 +292,7 @@ class DatabaseOverlay:
         version = migrator.apply(
             self.engine, preview.plan, preview.config, self.types,
             applied_by=user.login if user else None, on_applied=record,
-            allow_destructive=allow_destructive,
+            allow_destructive=allow_destructive, source=f"overlay-{action}",
         )  # fmt: skip
         if self.after_apply is not None:
             self.after_apply(preview.plan, version)

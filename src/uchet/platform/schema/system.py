@@ -62,6 +62,10 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("tree", JSON, nullable=False),
         Column("checksum", String(64), nullable=False),
         Column("plan", JSON),
+        # Issue 16: where the version came from (``migrate``, ``init``, ``overlay-save``,
+        # ``rollback``...) and what it changed, counted (see schema/config_summary.py).
+        Column("source", String(50)),
+        Column("summary", JSON),
     )
     users = Table(
         "uchet_users",
