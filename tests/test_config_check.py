@@ -692,12 +692,18 @@ def test_every_schema_problem_is_reported(bundle: Path) -> None:
             (C, "/fields/6"),
             (K, "/title_field"),
             ("forms/client_card.json", ""),
+            # Issue 16: the later stages ran on the rest; what they found about the two
+            # left-out tables is counted on their files, not listed as a cascade.
+            (C, ""),
+            (K, ""),
         ]
     )
+    assert all("checked again once it is fixed" in i.message for i in issues if not i.pointer
+               and i.file != "forms/client_card.json")  # fmt: skip
     result = run_check(bundle)
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1] == f"4 problems in {bundle}"
-    assert len(result.output.splitlines()) == 5
+    assert result.output.splitlines()[-1] == f"6 problems in {bundle}"
+    assert len(result.output.splitlines()) == 7
 
 
 def test_every_semantic_problem_is_reported(bundle: Path) -> None:
