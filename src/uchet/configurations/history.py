@@ -32,8 +32,11 @@ SOURCES: dict[str, dict[str, str]] = {
 }
 UNKNOWN_SOURCE = {"en": "unknown", "ru": "неизвестно"}
 
-#: The optional columns read when the database has them.
-OPTIONAL = ("source", "summary", "upgrade_report")
+#: The optional columns, read when the database has them (a database not migrated since
+#: an upgrade of uchet lacks them; ``upgrade_report`` comes with the 3-way upgrade).
+OPTIONAL: dict[str, sa.types.TypeEngine[Any]] = {
+    "source": sa.String(50), "summary": sa.JSON(), "upgrade_report": sa.JSON(),
+}
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,8 @@ def applied_versions(engine: Engine, limit: int | None = None) -> list[AppliedVe
             return []
         columns = [table.c.version, table.c.applied_at, table.c.applied_by, table.c.name,
                    table.c.bundle_version, table.c.plan]  # fmt: skip
-        columns += [table.c[name] for name in OPTIONAL if name in present]
-        query = sa.select(*columns).order_by(table.c.version.desc())
+        columns += [sa.column(name, type_) for name, type_ in OPTIONAL.items() if name in present]
+        query = sa.select(*columns).select_from(table).order_by(table.c.version.desc())
         if limit is not None:
             query = query.limit(limit)
         rows = conn.execute(query).mappings().all()
