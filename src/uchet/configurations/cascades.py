@@ -20,11 +20,11 @@ from pathlib import PurePosixPath
 
 from uchet.platform.model.errors import ConfigIssue
 
-#: How the semantic checks word a reference that points nowhere. With a table left out,
-#: such a problem may be about it even when it names only a field that leads there (a row
-#: rule's ``'client' refers to a missing table``): it waits for the fix as well.
-DANGLING = ("missing table", "missing field", "no table with id", "no field with id",
-            "is not a table of this configuration", "is not a reference to")  # fmt: skip
+#: How the semantic checks word a reference that points nowhere without quoting its target
+#: (a row rule's ``'client' refers to a missing table``). With a table left out, such a
+#: problem may be about it, so it waits for the fix as well. A message that quotes its target
+#: (``no table with id 'deals'``) is kept unless the target is a left-out document.
+DANGLING = ("refers to a missing table", "names a missing field", "is not a reference to")
 
 
 def rejected_names(files: Mapping[str, bytes], issues: Iterable[ConfigIssue]) -> dict[str, set[str]]:
