@@ -90,8 +90,17 @@ def test_pack_refuses_a_broken_bundle(crm: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "x.zip").exists()
 
 
-@pytest.mark.parametrize("name", ["../evil.json", "tables/../../evil.json", "/etc/evil",
-                                  "C:/evil.json", "tables\\..\\evil.json", "a//b.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.json",
+        "tables/../../evil.json",
+        "/etc/evil",
+        "C:/evil.json",
+        "tables\\..\\evil.json",
+        "a//b.json",
+    ],
+)
 def test_zip_slip_is_refused(tmp_path: Path, name: str) -> None:
     archive = tmp_path / "slip.zip"
     with zipfile.ZipFile(archive, "w") as zf:

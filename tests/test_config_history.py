@@ -27,9 +27,9 @@ from uchet.configurations.rollback import (
     plan_rollback,
 )
 from uchet.platform.model.errors import DestructiveChangeError
+from uchet.platform.records.users import User
 from uchet.platform.schema.config_summary import count_words, summarize, summary_text
 from uchet.platform.schema.migrator import ensure_system_tables
-from uchet.platform.records.users import User
 
 SAMPLE = Path(str(resources.files("uchet") / "sample_crm"))
 ADMIN = User(id=None, login="anna", name="Анна", roles=("admin",))
@@ -72,12 +72,16 @@ def test_summary_counts_by_stable_id() -> None:
     new["tables"][0]["fields"][0]["label"] = {"ru": "Икс"}
     del new["tables"][1]
     assert summarize(tree, new) == {
-        "added": {"field": 2}, "removed": {"table": 1}, "changed": {"table": 1, "field": 1},
+        "added": {"field": 2},
+        "removed": {"table": 1},
+        "changed": {"table": 1, "field": 1},
     }
     assert summary_text(summarize(tree, new), "en") == (
-        "added: 2 fields; removed: 1 table; changed: 1 table, 1 field")
+        "added: 2 fields; removed: 1 table; changed: 1 table, 1 field"
+    )
     assert summary_text(summarize(tree, new), "ru") == (
-        "добавлено: 2 поля; удалено: 1 таблица; изменено: 1 таблица, 1 поле")
+        "добавлено: 2 поля; удалено: 1 таблица; изменено: 1 таблица, 1 поле"
+    )
     assert summary_text(summarize(tree, tree), "ru") == "без изменений"
     assert summary_text(None) == ""
 
@@ -112,7 +116,9 @@ def test_history_records_sources_and_summaries(db_url: str, tmp_path: Path) -> N
     finally:
         p.close()
     assert [(v.version, v.source, v.applied_by) for v in versions] == [
-        (4, "overlay-revert", "anna"), (3, "overlay-save", "anna"), (2, "migrate", "cli"),
+        (4, "overlay-revert", "anna"),
+        (3, "overlay-save", "anna"),
+        (2, "migrate", "cli"),
         (1, "init", "cli init"),
     ]
     assert versions[3].summary_text("en").startswith("first version: 20 tables, 154 fields")
@@ -169,7 +175,9 @@ def test_rollback_non_destructive(db_url: str, tmp_path: Path) -> None:
     p = Platform.open(bundle, database_url=db_url)
     try:
         p.migrate()
-        rid = p.records("clients", user=SYSTEM).create({"name": "ООО Ромашка", "kind": "company"})["id"]
+        rid = p.records("clients", user=SYSTEM).create({"name": "ООО Ромашка", "kind": "company"})[
+            "id"
+        ]
     finally:
         p.close()
     edit_clients(bundle, relabel=True)
@@ -206,7 +214,8 @@ def test_rollback_destructive_refused_then_consented(db_url: str, tmp_path: Path
     p = Platform.open(bundle, database_url=db_url)
     try:
         rid = p.records("clients", user=SYSTEM).create(
-            {"name": "ООО Ромашка", "kind": "company", "vip_note": "звонить утром"})["id"]
+            {"name": "ООО Ромашка", "kind": "company", "vip_note": "звонить утром"}
+        )["id"]
     finally:
         p.close()
     plan = cli("config", "rollback", "1", "-c", str(bundle), "-d", db_url, "--plan")

@@ -31,7 +31,7 @@ def test_admin_sees_versions_manager_gets_403(client: WebClient, web_platform: A
     r = client.get(URL)
     assert r.status_code == 200
     page = r.text
-    rows = page[page.index('id="uchet-config-versions"'):]
+    rows = page[page.index('id="uchet-config-versions"') :]
     # Newest first: the structure editor's save, then the first migrate.
     assert rows.index('data-version="2"') < rows.index('data-version="1"')
     assert 'data-source="overlay-save"' in rows and "редактор структуры" in rows
@@ -56,8 +56,10 @@ def test_last_upgrade_report_is_shown_escaped(client: WebClient, web_platform: A
     columns = {c["name"] for c in sa.inspect(engine).get_columns("uchet_config")}
     if "upgrade_report" not in columns:  # the upgrade's own column, once it is merged
         with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE uchet_config ADD COLUMN upgrade_report "
-                                 + ("JSONB" if engine.dialect.name == "postgresql" else "JSON"))
+            conn.exec_driver_sql(
+                "ALTER TABLE uchet_config ADD COLUMN upgrade_report "
+                + ("JSONB" if engine.dialect.name == "postgresql" else "JSON")
+            )
     table = sa.table("uchet_config", sa.column("version"), sa.column("upgrade_report", sa.JSON))
     report = {"text": "kept: 2\nconflicts: 1 <clients.city label>", "kept": 2}
     with engine.begin() as conn:
@@ -65,8 +67,8 @@ def test_last_upgrade_report_is_shown_escaped(client: WebClient, web_platform: A
     client.login("admin")
     page = client.get(URL).text
     assert "Отчёт последнего обновления (версия 1)" in page
-    shown = page[page.index('id="uchet-upgrade-report"'):]
-    shown = shown[shown.index(">") + 1: shown.index("</pre>")]
+    shown = page[page.index('id="uchet-upgrade-report"') :]
+    shown = shown[shown.index(">") + 1 : shown.index("</pre>")]
     assert "&lt;clients.city label&gt;" in shown and "<clients" not in shown
     assert html.unescape(shown) == report["text"]
 

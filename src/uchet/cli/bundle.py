@@ -16,8 +16,13 @@ from uchet.configurations.packing import manifest_of, pack, unpack
 
 @click.command("pack", epilog=EXIT_CODES_HELP)
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("-o", "--output", type=click.Path(), default=None,
-              help="The zip to write, or a folder for NAME-VERSION.zip (default: here).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=None,
+    help="The zip to write, or a folder for NAME-VERSION.zip (default: here).",
+)
 @click.option("--no-check", is_flag=True, help="Pack without checking the configuration.")
 def pack_command(directory: str, output: str | None, no_check: bool) -> None:  # fmt: skip
     """Pack the bundle DIRECTORY into a zip named after its manifest (NAME-VERSION.zip).

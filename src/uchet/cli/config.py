@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from uchet.cli.bundle import pack_command, unpack_command
 from uchet.cli.common import (
     EXIT_CODES_HELP,
     config_label,
@@ -11,7 +12,6 @@ from uchet.cli.common import (
     overlay_option,
     plural,
 )
-from uchet.cli.bundle import pack_command, unpack_command
 from uchet.cli.history import history_command, rollback_command
 from uchet.configurations.loader import load
 

@@ -64,8 +64,9 @@ class Bundle:
 def read_bundle(path: str | Path) -> Bundle:
     """Read a bundle from a directory or a ``.zip`` file.
 
-    Raises :class:`FileNotFoundError` when the path does not exist, and :class:`BundleRefused` for a zip that is not one, holds a member whose path leaves
-    the bundle, or is too big unpacked.
+    Raises :class:`FileNotFoundError` when the path does not exist, and
+    :class:`BundleRefused` for a zip that is not one, holds a member whose path leaves the
+    bundle, or is too big unpacked.
     """
     p = Path(path)
     if not p.exists():
@@ -75,7 +76,8 @@ def read_bundle(path: str | Path) -> Bundle:
         files = {
             f.relative_to(p).as_posix(): f.read_bytes()
             for f in sorted(p.rglob("*"))
-            if f.is_file() and "__pycache__" not in f.parts
+            if f.is_file()
+            and "__pycache__" not in f.parts
             and not any(part.startswith(".") for part in f.relative_to(p).parts)
         }
         return Bundle(str(p), files)

@@ -27,7 +27,9 @@ from uchet.platform.model.errors import ConfigIssue
 DANGLING = ("refers to a missing table", "names a missing field", "is not a reference to")
 
 
-def rejected_names(files: Mapping[str, bytes], issues: Iterable[ConfigIssue]) -> dict[str, set[str]]:
+def rejected_names(
+    files: Mapping[str, bytes], issues: Iterable[ConfigIssue]
+) -> dict[str, set[str]]:
     """Per bundle file with a problem: the ids and names of the documents in it (and of a
     table's fields), read leniently; the file's stem when it is not even JSON."""
     found: dict[str, set[str]] = {}

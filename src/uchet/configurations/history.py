@@ -35,7 +35,9 @@ UNKNOWN_SOURCE = {"en": "unknown", "ru": "неизвестно"}
 #: The optional columns, read when the database has them (a database not migrated since
 #: an upgrade of uchet lacks them; ``upgrade_report`` comes with the 3-way upgrade).
 OPTIONAL: dict[str, sa.types.TypeEngine[Any]] = {
-    "source": sa.String(50), "summary": sa.JSON(), "upgrade_report": sa.JSON(),
+    "source": sa.String(50),
+    "summary": sa.JSON(),
+    "upgrade_report": sa.JSON(),
 }
 
 
@@ -85,8 +87,8 @@ def applied_versions(engine: Engine, limit: int | None = None) -> list[AppliedVe
         present = _present(conn)
         if present is None:
             return []
-        columns = [table.c.version, table.c.applied_at, table.c.applied_by, table.c.name,
-                   table.c.bundle_version, table.c.plan]  # fmt: skip
+        fixed = ("version", "applied_at", "applied_by", "name", "bundle_version", "plan")
+        columns: list[sa.ColumnElement[Any]] = [table.c[name] for name in fixed]
         columns += [sa.column(name, type_) for name, type_ in OPTIONAL.items() if name in present]
         query = sa.select(*columns).select_from(table).order_by(table.c.version.desc())
         if limit is not None:
@@ -94,11 +96,16 @@ def applied_versions(engine: Engine, limit: int | None = None) -> list[AppliedVe
         rows = conn.execute(query).mappings().all()
     return [
         AppliedVersion(
-            version=r["version"], applied_at=r["applied_at"], applied_by=r["applied_by"],
-            name=r["name"], bundle_version=r["bundle_version"], source=r.get("source"),
-            summary=r.get("summary"), plan=list(r["plan"] or ()),
+            version=r["version"],
+            applied_at=r["applied_at"],
+            applied_by=r["applied_by"],
+            name=r["name"],
+            bundle_version=r["bundle_version"],
+            source=r.get("source"),
+            summary=r.get("summary"),
+            plan=list(r["plan"] or ()),
             upgrade_report=r.get("upgrade_report"),
-        )  # fmt: skip
+        )
         for r in rows
     ]
 

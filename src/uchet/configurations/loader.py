@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uchet.configurations.cascades import rejected_names, without_cascades
 from uchet.configurations.bundle import Bundle, open_bundle_source, parse_json
+from uchet.configurations.cascades import rejected_names, without_cascades
 from uchet.configurations.overlay import Overlay, merge
 from uchet.platform.checks.configuration import check_configuration
 from uchet.platform.fieldtypes import FieldTypeRegistry

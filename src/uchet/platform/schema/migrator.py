@@ -32,12 +32,12 @@ from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration, thaw
 from uchet.platform.model.errors import DestructiveChangeError, MigrationError
 from uchet.platform.schema import operations as ops
+from uchet.platform.schema.config_summary import summarize
 from uchet.platform.schema.data_checks import SAMPLE, DataCheckError, check_data
 from uchet.platform.schema.database import foreign_keys_off, is_sqlite
 from uchet.platform.schema.operations import ConversionPolicy
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.runner import Runner
-from uchet.platform.schema.config_summary import summarize
 from uchet.platform.schema.system import define_system_tables
 from uchet.platform.schema.system_columns import add_missing_columns
 
