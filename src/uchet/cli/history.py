@@ -14,6 +14,8 @@ import click
 
 from uchet.cli.common import (
     EXIT_CODES_HELP,
+    database_option,
+    handle_errors,
     opened,
     operation_line,
     platform_options,
@@ -21,6 +23,7 @@ from uchet.cli.common import (
 )
 from uchet.configurations.history import applied_versions
 from uchet.configurations.rollback import apply_rollback, files_match, plan_rollback
+from uchet.platform.schema.database import create_engine
 
 
 @click.command("history", epilog=EXIT_CODES_HELP)
@@ -28,18 +31,20 @@ from uchet.configurations.rollback import apply_rollback, files_match, plan_roll
               help="Show only the newest N versions.")  # fmt: skip
 @click.option("--locale", default="en", type=click.Choice(["en", "ru"]), show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, for tools.")
-@platform_options
-def history_command(
-    limit: int | None, locale: str, as_json: bool, config: str | None, database: str | None,
-    overlays: tuple[str, ...],
-) -> None:  # fmt: skip
+@database_option
+def history_command(limit: int | None, locale: str, as_json: bool, database: str | None) -> None:
     """List the configuration versions applied to the database, newest first.
 
     One line each: version, date (UTC), who, source (migrate, init, structure editor,
     upgrade, rollback...), bundle version, and what changed since the version before.
+    Only the database is read: the configuration files need not be valid.
     """
-    with opened(config, database, overlays) as platform:
-        versions = applied_versions(platform.engine, limit)
+    with handle_errors():
+        engine = create_engine(database)
+        try:
+            versions = applied_versions(engine, limit)
+        finally:
+            engine.dispose()
     if as_json:
         click.echo(json.dumps([
             {"version": v.version, "applied_at": v.applied_at.isoformat(),
