@@ -141,14 +141,13 @@ def test_history_records_sources_and_summaries(db_url: str, tmp_path: Path) -> N
     assert data[1]["summary_text"] == "добавлено: 1 поле" and data[1]["applied_by"] == "anna"
 
 
-def test_existing_database_gets_the_new_columns(tmp_path: Path) -> None:
+def test_existing_database_gets_the_new_columns(db_url: str) -> None:
     """A database made before issue 16 has no source/summary: reading the history still
     works (None), and the next migrate adds the columns, keeping every old row."""
-    url = f"sqlite:///{tmp_path}/old.db"
-    p = Platform.open("sample_crm", database_url=url)
+    p = Platform.open("sample_crm", database_url=db_url)
     p.migrate()
     p.close()
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(db_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE uchet_config DROP COLUMN source")
         conn.exec_driver_sql("ALTER TABLE uchet_config DROP COLUMN summary")
