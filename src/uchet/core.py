@@ -137,6 +137,7 @@ class Platform:
         on_conversion_error: Any = "abort",
         applied_by: str | None = None,
         plan: planner.Plan | None = None,
+        source: str = "migrate",
     ) -> int:
         """Apply :meth:`plan` in one transaction and return the new version number.
 
@@ -146,6 +147,7 @@ class Platform:
 
         ``plan``, made by :meth:`plan` (to print it first), is applied as it is instead of
         planning again; if the database moved on since, it is refused (MigrationError).
+        ``source`` is recorded with the version (``uchet config history``).
         """
         if plan is None:
             plan = self.plan()
@@ -153,7 +155,7 @@ class Platform:
             self.engine, plan, self.config, self.types,
             allow_destructive=allow_destructive,
             on_conversion_error=on_conversion_error,
-            applied_by=applied_by,
+            applied_by=applied_by, source=source,
             # The bundle before overlays goes with the version: an upgrade's old base.
             on_applied=lambda conn, v: stored.record(conn, v, base_tree=self.overlay.base_tree),
         )  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from uchet.cli.bundle import pack_command, unpack_command
 from uchet.cli.common import (
     EXIT_CODES_HELP,
     config_label,
@@ -12,6 +13,7 @@ from uchet.cli.common import (
     plural,
 )
 from uchet.cli.diff import diff_command
+from uchet.cli.history import history_command, rollback_command
 from uchet.cli.upgrade import upgrade_command
 from uchet.configurations.loader import load
 
@@ -50,3 +52,10 @@ def config_check(path: str, overlays: tuple[str, ...]) -> None:
         parts.append(plural(len(c.dashboards), "dashboard"))
     parts += [plural(len(c.roles), "role"), plural(len(loaded.overlays), "overlay")]
     click.echo(f"OK {config_label(c)}: {', '.join(parts)}")
+
+
+# Issue 16: the lifecycle commands live in their own modules.
+config_group.add_command(history_command)
+config_group.add_command(rollback_command)
+config_group.add_command(pack_command)
+config_group.add_command(unpack_command)

@@ -100,12 +100,13 @@ def initialise(platform: Platform, admin_login: str, admin_password: str | None)
     role = superuser_role(platform.config)
     current = platform.current_version()
     if current is None:
-        version = platform.migrate(applied_by="cli init")
+        version = platform.migrate(applied_by="cli init", source="init")
         click.echo(f"Initialised the database at version {version}.")
     else:
         version = current
         click.echo(f"The database is already initialised (version {version}).")
-        version = platform.migrate(applied_by="cli init")  # no-op when nothing changed
+        # A no-op when nothing changed.
+        version = platform.migrate(applied_by="cli init", source="init")
         if version != current:
             click.echo(f"The configuration changed: migrated to version {version}.")
     admin = platform.users.find(admin_login)

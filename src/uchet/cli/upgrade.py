@@ -205,7 +205,7 @@ def _apply(
         version = revision.config_version
     else:
         version = platform.migrate(allow_destructive=allow_destructive, applied_by="upgrade",
-                                   plan=plan)  # fmt: skip
+                                   plan=plan, source="upgrade")  # fmt: skip
     with engine.begin() as conn:
         stored.record(conn, version, report=report_json(result, title))
     written = []

@@ -1,22 +1,25 @@
 """Loading a configuration: bundle + overlays -> a checked, immutable Configuration.
 
 The stages run in order: JSON syntax and meta-schemas, then the overlay merge, then the
-semantic checks. Every problem of a stage is reported together; a later stage runs only when
-the earlier ones found nothing, so one mistake never shows up as a cascade of others.
+semantic checks, and every problem of every stage is reported in one run (issue 16). A
+document that fails its meta-schema is left out of the later stages, which go on with the
+rest; what they then report about the left-out document is a cascade, dropped and counted on
+its file (:mod:`~uchet.configurations.cascades`). A document an overlay made invalid stops
+the semantic checks, since they would read a document of unknown shape.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from uchet.configurations.bundle import Bundle, parse_json, read_bundle
+from uchet.configurations.bundle import Bundle, open_bundle_source, parse_json
+from uchet.configurations.cascades import rejected_names, without_cascades
 from uchet.configurations.overlay import Overlay, merge
 from uchet.platform.checks.configuration import check_configuration
 from uchet.platform.fieldtypes import FieldTypeRegistry
@@ -130,10 +133,7 @@ def load(
     The field types come from ``registry`` if given, else from a plugin manager with
     ``plugins``, the installed plug-ins and those the manifest names (:func:`manifest_plugins`).
     """
-    try:
-        bundle = read_bundle(resolve_bundle_path(name_or_path))
-    except FileNotFoundError as e:
-        raise ConfigError([ConfigIssue(str(name_or_path), "", str(e))]) from None
+    bundle = open_bundle_source(resolve_bundle_path(name_or_path))
     if registry is None:
         modules = manifest_plugins(bundle)
         missing = []
@@ -158,6 +158,15 @@ def load(
             loaded_overlays += more
             issues += problems
     if issues:
+        # The documents that passed go through the later stages too (issue 16, point 6),
+        # unless the manifest, which every check reads, is the broken one.
+        if not any(i.file == "manifest.json" for i in issues):
+            try:
+                build_checked(tree, sources, loaded_overlays, registry, set(bundle.files))
+            except ConfigError as later:
+                issues += without_cascades(later.issues, rejected_names(bundle.files, issues))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # a check tripped on what is missing: the first stage's problems stand
         raise ConfigError(issues)
     return Loaded(
         build_checked(tree, sources, loaded_overlays, registry, set(bundle.files)),
@@ -176,6 +185,7 @@ def build_checked(
     """Merge ``overlays`` into ``tree``, re-check what they touched, and run the semantic checks."""
     merged = merge(tree, sources, overlays)
     issues = list(merged.issues)
+    merge_issues = len(issues)
     # A "set" can make a valid document invalid: check the touched documents again and
     # point at the overlay entry that did it.
     for key, kind in (("tables", "table"), ("forms", "form"), ("print_forms", "print_form"),
@@ -197,10 +207,11 @@ def build_checked(
                             f"after this change, {doc['id']}{problem.pointer}: {problem.message}",
                         )
                     )
-    if issues:
-        raise ConfigError(issues)
+    if len(issues) > merge_issues:
+        raise ConfigError(issues)  # a document of unknown shape: no semantic checks on it
+    # An overlay entry whose target is gone was not applied; the rest is checked as well.
     config = build_configuration(merged.tree, merged.sources)
-    issues = check_configuration(config, registry, files)
+    issues += check_configuration(config, registry, files)
     if issues:
         raise ConfigError(issues)
     return config
@@ -212,12 +223,7 @@ def base_tree_of(name_or_path: str | Path) -> dict[str, Any]:
 
     Raises :class:`ConfigError` when the bundle is missing or a document is malformed.
     """
-    try:
-        bundle = read_bundle(resolve_bundle_path(name_or_path))
-    except FileNotFoundError as e:
-        raise ConfigError([ConfigIssue(str(name_or_path), "", str(e))]) from None
-    except zipfile.BadZipFile:
-        raise ConfigError([ConfigIssue(str(name_or_path), "", "not a zip file")]) from None
+    bundle = open_bundle_source(resolve_bundle_path(name_or_path))
     tree, _, issues = parse_tree(bundle)
     if issues:
         raise ConfigError(issues)

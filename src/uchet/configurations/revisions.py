@@ -300,6 +300,7 @@ class DatabaseOverlay:
             self.engine, preview.plan, preview.config, self.types,
             applied_by=user.login if user else None, on_applied=record,
             allow_destructive=allow_destructive,
+            source="upgrade" if action == "upgrade" else f"overlay-{action}",
         )  # fmt: skip
         if self.after_apply is not None:
             self.after_apply(preview.plan, version)

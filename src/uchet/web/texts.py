@@ -7,6 +7,7 @@ what uchet adds. A configuration's translation documents override both (S43).
 from __future__ import annotations
 
 from uchet.web.texts_settings import SETTINGS_TEXTS
+from uchet.web.texts_versions import VERSIONS_TEXTS
 
 UI_TEXTS: dict[str, dict[str, str]] = {
     "Log in": {"ru": "Войти"},
@@ -483,3 +484,6 @@ UI_TEXTS.update(
 
 # The structure editor, API tokens and webhooks (texts_settings.py).
 UI_TEXTS.update(SETTINGS_TEXTS)
+
+# The configuration versions page (issue 16, texts_versions.py).
+UI_TEXTS.update(VERSIONS_TEXTS)

@@ -32,6 +32,7 @@ from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration, thaw
 from uchet.platform.model.errors import DestructiveChangeError, MigrationError
 from uchet.platform.schema import operations as ops
+from uchet.platform.schema.config_summary import summarize
 from uchet.platform.schema.data_checks import SAMPLE, DataCheckError, check_data
 from uchet.platform.schema.database import foreign_keys_off, is_sqlite
 from uchet.platform.schema.operations import ConversionPolicy
@@ -62,12 +63,12 @@ def checksum(tree: Mapping[str, Any]) -> str:
 
 
 def ensure_system_tables(conn: Connection) -> None:
-    """Create the ``uchet_*`` tables that do not exist yet, and add the nullable columns
-    a newer uchet gave the existing ones (:mod:`~uchet.platform.schema.system_columns`)."""
+    """Create the ``uchet_*`` tables that do not exist yet, and add the (nullable) columns
+    a newer release added to those that do (:mod:`~uchet.platform.schema.system_columns`)."""
     md = sa.MetaData()
-    define_system_tables(md)
+    tables = define_system_tables(md)
     md.create_all(conn, checkfirst=True)
-    add_missing_columns(conn)
+    add_missing_columns(conn, tables)
 
 
 def current_version(conn_or_engine: Connection | Engine) -> tuple[int, dict[str, Any]] | None:
@@ -105,9 +106,14 @@ def apply(
     on_conversion_error: ConversionPolicy = "abort",
     applied_by: str | None = None,
     on_applied: Callable[[Connection, int], None] | None = None,
+    source: str | None = None,
 ) -> int:
     """Apply ``plan`` (made from the database's applied configuration to ``new_config``) and
     return the new configuration version (the current one if nothing at all changed).
+
+    ``source`` says where the version came from (``migrate``, ``init``, ``overlay-save``,
+    ``rollback``...); it is stored with the version, with the counts of what changed
+    (:func:`~uchet.platform.schema.config_summary.summarize`), for ``uchet config history``.
 
     ``on_applied(conn, version)`` runs last, inside the same transaction (the database
     overlay records its revision there, so the revision and the schema change commit or roll
@@ -132,7 +138,8 @@ def apply(
             conn.info["write"] = True  # BEGIN IMMEDIATE on SQLite: one writer from the start
             try:
                 with conn.begin():
-                    version = _apply(conn, plan, new_config, types, on_conversion_error, applied_by)
+                    version = _apply(conn, plan, new_config, types, on_conversion_error,
+                                     applied_by, source)  # fmt: skip
                     if on_applied is not None:
                         on_applied(conn, version)
                     return version
@@ -151,6 +158,7 @@ def _apply(
     types: FieldTypeRegistry,
     policy: ConversionPolicy,
     applied_by: str | None,
+    source: str | None = None,
 ) -> int:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
@@ -192,5 +200,6 @@ def _apply(
         applied_by=applied_by, name=new_config.manifest.name,
         bundle_version=new_config.manifest.version, tree=thaw(new_config.tree),
         checksum=checksum(new_config.tree), plan=[op.describe() for op in plan.operations],
+        source=source, summary=summarize(current[1] if current else None, new_config.tree),
     ))  # fmt: skip
     return version

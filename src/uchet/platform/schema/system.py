@@ -64,6 +64,10 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         Column("plan", JSON),
         Column("base_tree", JSON),  # the bundle before overlays: an upgrade's old base
         Column("upgrade_report", JSON),  # the merge report of `uchet config upgrade`
+        # Issue 16: where the version came from (``migrate``, ``init``, ``overlay-save``,
+        # ``rollback``...) and what it changed, counted (see schema/config_summary.py).
+        Column("source", String(50)),
+        Column("summary", JSON),
     )
     users = Table(
         "uchet_users",
