@@ -20,7 +20,6 @@ from uchet import Platform
 from uchet.cli import main
 from uchet.configurations import stored
 from uchet.configurations.bundle import read_bundle, write_bundle
-from uchet.platform.schema.system_columns import missing_columns
 
 
 def run(*args: str) -> Result:
@@ -87,15 +86,17 @@ def test_diff_of_applied_versions(crm_db: str, tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "no applied version 99" in unknown.output
 
 
+def _columns(engine: sa.Engine, table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+
+
 def test_old_database_gets_the_columns_and_asks_for_the_old_base(crm_db: str) -> None:
     engine = sa.create_engine(crm_db)
     try:
         with engine.begin() as conn:  # as a database migrated before issue 16
             conn.execute(sa.text("alter table uchet_config drop column base_tree"))
             conn.execute(sa.text("alter table uchet_config drop column upgrade_report"))
-        with engine.connect() as conn:
-            assert [c.name for c in missing_columns(conn)["uchet_config"]] == [
-                "base_tree", "upgrade_report"]  # fmt: skip
+        assert {"base_tree", "upgrade_report"}.isdisjoint(_columns(engine, "uchet_config"))
         applied = stored.applied_base(engine)
         assert applied is not None and applied[1] is None
         result = run("config", "upgrade", "--base", "sample_crm", "-d", crm_db)
@@ -112,8 +113,7 @@ def test_old_database_gets_the_columns_and_asks_for_the_old_base(crm_db: str) ->
             platform.migrate()
         finally:
             platform.close()
-        with engine.connect() as conn:
-            assert missing_columns(conn) == {}
+        assert {"base_tree", "upgrade_report"} <= _columns(engine, "uchet_config")
         applied = stored.applied_base(engine)
         assert applied is not None and applied[1] is not None
         assert applied[1]["manifest"]["name"] == "sample_crm"
