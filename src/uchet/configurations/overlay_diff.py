@@ -13,7 +13,8 @@ Pure functions over JSON data: no database, no Flask.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,8 @@ class Change:
     table: str | None = None
     #: Property names (``set`` and ``unset`` only).
     props: tuple[str, ...] = ()
+    #: (old, new) overlay value of each of ``props`` (``set`` only; None: not set there).
+    values: tuple[tuple[Any, Any], ...] = ()
 
 
 def diff(old: Doc, new: Doc) -> list[Change]:
@@ -111,7 +114,8 @@ def diff(old: Doc, new: Doc) -> list[Change]:
         if props == ("hidden",):
             changes.append(Change("hide" if b.get("hidden") else "show", target))
         elif props:
-            changes.append(Change("set", target, props=props))
+            values = tuple((a.get(k), b.get(k)) for k in props)
+            changes.append(Change("set", target, props=props, values=values))
     old_unset = {e["target"]: tuple(e["properties"]) for e in old.get("unset", ())}
     for entry in new.get("unset", ()):
         if old_unset.get(entry["target"]) != tuple(entry["properties"]):
@@ -189,22 +193,64 @@ def text_in(label: Any, locale: str) -> str:
     return str(label)
 
 
-def describe(change: Change, labels: Mapping[str, Any], locale: str = "ru") -> str:
-    """``change`` as a sentence in ``locale`` (``ru`` or ``en``), objects named by label."""
+#: Looks up a property's value under the database overlay: ``(object id, property)`` ->
+#: the value the files give it (None: they do not set it).
+Before = Callable[[str, str], Any]
+#: A value longer than this is cut in the sentences.
+VALUE_CHARS = 60
+
+
+def value_text(value: Any, lang: str) -> str:
+    """A property value in words: a label in ``lang``, yes/no, or short JSON, quoted."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        words = {"ru": ("да", "нет"), "en": ("yes", "no")}[lang]
+        return words[0] if value else words[1]
+    if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
+        text = text_in(value, lang)  # a label or help, per locale
+    elif isinstance(value, (Mapping, list)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    if len(text) > VALUE_CHARS:
+        text = text[: VALUE_CHARS - 1] + "…"
+    return f"«{text}»" if lang == "ru" else f'"{text}"'
+
+
+def describe(
+    change: Change, labels: Mapping[str, Any], locale: str = "ru", before: Before | None = None
+) -> str:
+    """``change`` as a sentence in ``locale`` (``ru`` or ``en``), objects named by label;
+    a changed property says its old and new value (``before`` gives the files' value of a
+    property the old document did not set)."""
     lang = locale if locale in ("ru", "en") else "en"
 
     def quoted(object_id: str | None) -> str:
         text = text_in(labels.get(object_id or "", object_id), lang)
         return f"«{text}»" if lang == "ru" else f'"{text}"'
 
-    props = ", ".join(PROPERTY_TEXTS.get(p, {}).get(lang, p) for p in change.props)
+    names = [PROPERTY_TEXTS.get(p, {}).get(lang, p) for p in change.props]
+    if change.values:
+        parts = []
+        for name, prop, (old, new) in zip(names, change.props, change.values, strict=True):
+            if old is None and before is not None:
+                old = before(change.target, prop)
+            if new is None and before is not None:
+                new = before(change.target, prop)  # the overlay stopped setting it
+            parts.append(f"{name} {value_text(old, lang)} → {value_text(new, lang)}")
+        props = "; ".join(parts)
+    else:
+        props = ", ".join(names)
     template = CHANGE_TEXTS[change.kind][lang]
     return template.format(what=quoted(change.target), where=quoted(change.table), props=props)
 
 
-def describe_all(old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru") -> list[str]:
+def describe_all(
+    old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru", before: Before | None = None
+) -> list[str]:
     """Every change from ``old`` to ``new`` as sentences (see :func:`describe`)."""
-    return [describe(c, labels, locale) for c in diff(old, new)]
+    return [describe(c, labels, locale, before) for c in diff(old, new)]
 
 
 def archive_dropped(current: Doc, target: Doc) -> dict[str, Any]:
