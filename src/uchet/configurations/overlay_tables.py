@@ -45,6 +45,14 @@ def new_table(
     return table
 
 
+def plain_label(label: Mapping[str, str]) -> dict[str, str]:
+    """A label as a document writes it: the model's every-locale key ``*`` (a label given
+    as a plain string) becomes the Russian and English label."""
+    if "*" in label:
+        return {"ru": label["*"], "en": label["*"]}
+    return dict(label)
+
+
 def add_table(doc: Doc, table: Mapping[str, Any]) -> dict[str, Any]:
     """``doc`` with ``table`` (a full table document) added."""
     result = copy.deepcopy(dict(doc))
@@ -73,7 +81,8 @@ def add_child_tab(
         "id": f"form_{parent_id}", "table": parent_id, "layout": []}  # fmt: skip
     tab_id = "tab_" + ref_field_id.replace(".", "_")
     if not any(t["id"] == tab_id for t in changed["layout"]):
-        changed["layout"].append({"id": tab_id, "label": dict(label), "children": ref_field_id})
+        changed["layout"].append({"id": tab_id, "label": plain_label(label),
+                                  "children": ref_field_id})  # fmt: skip
     result = copy.deepcopy(dict(doc))
     others = [f for f in result.get("forms", ()) if f["id"] != changed["id"]]
     result["forms"] = [*others, changed]
