@@ -90,6 +90,16 @@ def diff(old: Doc, new: Doc) -> list[Change]:
     new_fields = _added_fields(new)
     changes += [Change("add_field", f, t) for f, t in new_fields.items() if f not in old_fields]
     changes += [Change("drop_field", f, t) for f, t in old_fields.items() if f not in new_fields]
+    # An added table or field edited in place (renamed, relabelled): its properties changed.
+    old_docs = {**old_tables, **_added_field_docs(old)}
+    for obj_id, doc in {**new_tables, **_added_field_docs(new)}.items():
+        was = old_docs.get(obj_id)
+        if was is not None and was != doc:
+            props = tuple(sorted(k for k in {*was, *doc} if k != "fields"
+                                 and was.get(k) != doc.get(k)))  # fmt: skip
+            if props:
+                values = tuple((was.get(k), doc.get(k)) for k in props)
+                changes.append(Change("set", obj_id, props=props, values=values))
     for key in DOCUMENT_KEYS:
         before = {d["id"]: d for d in old.get(key, ())}
         after = {d["id"]: d for d in new.get(key, ())}
@@ -164,6 +174,14 @@ def _added_fields(doc: Doc) -> dict[str, str]:
     found = {f["id"]: t for t, fields in doc.get("fields", {}).items() for f in fields}
     for table in doc.get("tables", ()):
         found.update({f["id"]: table["id"] for f in table.get("fields", ())})
+    return found
+
+
+def _added_field_docs(doc: Doc) -> dict[str, Doc]:
+    """Field id -> field document of every field ``doc`` adds."""
+    found = {f["id"]: f for fields in doc.get("fields", {}).values() for f in fields}
+    for table in doc.get("tables", ()):
+        found.update({f["id"]: f for f in table.get("fields", ())})
     return found
 
 
