@@ -34,17 +34,26 @@ from uchet.platform.records.users import User
 
 CAR_FIELDS = [
     {"id": "cars.plate", "name": "plate", "type": "string", "label": {"ru": "Номер"}},
-    {"id": "cars.client", "name": "client", "type": "reference", "target": "clients",
-     "label": {"ru": "Клиент"}},
-]  # fmt: skip
+    {
+        "id": "cars.client",
+        "name": "client",
+        "type": "reference",
+        "target": "clients",
+        "label": {"ru": "Клиент"},
+    },
+]
 
 
 def cars_document(platform: Platform) -> dict[str, Any]:
     """The database overlay adding «Автомобили» with a reference to Клиенты, a tab on the
     client card and the manager's rights, as the editor builds it."""
     config = platform.config
-    doc = add_table(EMPTY_DOCUMENT, new_table("cars", {"ru": "Автомобили", "en": "Cars"},
-                                              "sec_clients", CAR_FIELDS, directory=False))  # fmt: skip
+    doc = add_table(
+        EMPTY_DOCUMENT,
+        new_table(
+            "cars", {"ru": "Автомобили", "en": "Cars"}, "sec_clients", CAR_FIELDS, directory=False
+        ),
+    )
     manager = next(r for r in config.roles if r.id == "manager")
     doc = grant(doc, thaw(manager.data), "cars", ["read", "create", "update"])
     form = form_document(config.forms, config.table("clients"))
@@ -71,23 +80,34 @@ def test_add_table_with_rights_and_child_tab(platform: Platform) -> None:
     assert form is not None
     tab = next(t for t in form.data["layout"] if t["id"] == "tab_cars_client")
     assert tab["children"] == "cars.client"
-    client = platform.records("clients", user=SYSTEM).create({"name": "ООО Авто", "kind": "company"})
+    client = platform.records("clients", user=SYSTEM).create(
+        {"name": "ООО Авто", "kind": "company"}
+    )
     car = platform.records("cars", user=SYSTEM).create({"plate": "А123ВС", "client": client["id"]})
     assert platform.records("cars", user=SYSTEM).get(car["id"])["client"] == client["id"]
     assert platform.overlay.describe(EMPTY_DOCUMENT, rev.overlay)[0] == (
-        "добавлена таблица «Автомобили»")
+        "добавлена таблица «Автомобили»"
+    )
 
 
 def test_archive_restore_and_purge_table_with_backup(platform: Platform) -> None:
     platform.overlay.save(cars_document(platform), base_revision=None)
-    client = platform.records("clients", user=SYSTEM).create({"name": "ООО Авто", "kind": "company"})
+    client = platform.records("clients", user=SYSTEM).create(
+        {"name": "ООО Авто", "kind": "company"}
+    )
     for plate in ("А1", "А2", "А3"):
         platform.records("cars", user=SYSTEM).create({"plate": plate, "client": client["id"]})
     # A field of another table refers to the new table: purging takes it (and its values).
     doc = platform.overlay.document()
-    doc.setdefault("fields", {})["clients"] = [{"id": "clients.car", "name": "car",
-                                                "type": "reference", "target": "cars",
-                                                "label": {"ru": "Машина"}}]  # fmt: skip
+    doc.setdefault("fields", {})["clients"] = [
+        {
+            "id": "clients.car",
+            "name": "car",
+            "type": "reference",
+            "target": "cars",
+            "label": {"ru": "Машина"},
+        }
+    ]
     platform.overlay.save(doc, base_revision=1)
     car_id = platform.records("cars", user=SYSTEM).query(limit=1).rows[0]["id"]
     platform.records("clients", user=SYSTEM).update(client["id"], {"car": car_id})
@@ -100,7 +120,7 @@ def test_archive_restore_and_purge_table_with_backup(platform: Platform) -> None
     # Dropping it by a plain save is refused: data would be lost.
     with pytest.raises(DestructiveChangeError):
         platform.overlay.save(without_table(platform.overlay.document(), "cars"), base_revision=4)
-    preview, loss = purge_table_preview(platform.overlay, "cars", 4)
+    _, loss = purge_table_preview(platform.overlay, "cars", 4)
     assert loss.rows == 3 and loss.references == [("clients", "clients.car", 1)]
     with pytest.raises(PurgeNotConfirmed):
         purge_table(platform.overlay, "cars", typed_name="Автомобили", base_revision=4)
@@ -113,8 +133,7 @@ def test_archive_restore_and_purge_table_with_backup(platform: Platform) -> None
     assert all(t.id != "cars" for t in config.tables)
     assert not config.table("clients").has_field("car")
     form = form_document(config.forms, config.table("clients"))
-    assert form is not None and all(t.get("children") != "cars.client"
-                                    for t in form.data["layout"])  # fmt: skip
+    assert form is not None and all(t.get("children") != "cars.client" for t in form.data["layout"])
     assert "cars" not in next(r for r in config.roles if r.id == "manager").data["tables"]
     # The rows and the reference values were copied to backup tables first.
     backups = {t for t in tables(platform) if t.startswith("uchet_bak_")}
@@ -132,8 +151,9 @@ def test_archive_and_restore_a_files_field_keeps_its_values(platform: Platform) 
     rid = svc.create({"name": "ООО Город", "kind": "company", "city": "Тверь"})["id"]
     platform.overlay.save(set_hidden(EMPTY_DOCUMENT, "clients.city", True), base_revision=None)
     assert platform.config.table("clients").field_by_name("city").hidden
-    platform.overlay.save(set_hidden(platform.overlay.document(), "clients.city", False),
-                          base_revision=1)  # fmt: skip
+    platform.overlay.save(
+        set_hidden(platform.overlay.document(), "clients.city", False), base_revision=1
+    )
     assert not platform.config.table("clients").field_by_name("city").hidden
     assert platform.records("clients", user=SYSTEM).get(rid)["city"] == "Тверь"
     with pytest.raises(KeyError):  # the files' field is never purged by an overlay
@@ -143,9 +163,16 @@ def test_archive_and_restore_a_files_field_keeps_its_values(platform: Platform) 
 def test_effective_value_and_its_layer(platform: Platform) -> None:
     """A file overlay and the database overlay set the same label: the database wins, and
     the editor can say so with each layer's value."""
-    file = Overlay("integrator.json", {"overlay": "integrator",
-                                       "set": {"clients.city": {"label": {"ru": "Населённый пункт"}},
-                                               "clients.phone": {"help": {"ru": "С кодом"}}}})  # fmt: skip
+    file = Overlay(
+        "integrator.json",
+        {
+            "overlay": "integrator",
+            "set": {
+                "clients.city": {"label": {"ru": "Населённый пункт"}},
+                "clients.phone": {"help": {"ru": "С кодом"}},
+            },
+        },
+    )
     platform.loaded.overlays.append(file)
     platform.overlay.__dict__.pop("files_layers", None)
     doc = set_properties(EMPTY_DOCUMENT, "clients.city", {"label": {"ru": "Город клиента"}})
@@ -154,7 +181,10 @@ def test_effective_value_and_its_layer(platform: Platform) -> None:
     assert city is not None and city.layer == DATABASE and city.contested
     assert city.value["ru"] == "Город клиента"
     assert [(n, v["ru"]) for n, v in city.history] == [
-        (BASE, "Город"), ("integrator.json", "Населённый пункт"), (DATABASE, "Город клиента")]
+        (BASE, "Город"),
+        ("integrator.json", "Населённый пункт"),
+        (DATABASE, "Город клиента"),
+    ]
     phone = layers.of("clients.phone", "help")
     assert phone is not None and phone.layer == "integrator.json" and not phone.contested
     name = layers.of("clients.name", "label")
@@ -190,7 +220,8 @@ def test_history_says_old_and_new_values(platform: Platform) -> None:
     assert "изменено у «Город»: обязательность — → да" in words
     back = set_properties(rev.overlay, "clients", {"label": {"ru": "Клиенты и партнёры"}})
     assert platform.overlay.describe(rev.overlay, back, "en") == [
-        'changed label "Контрагенты" → "Клиенты и партнёры" of "Clients"']
+        'changed label "Контрагенты" → "Клиенты и партнёры" of "Clients"'
+    ]
 
 
 def test_rights_only_for_the_roles_picked(platform: Platform) -> None:

@@ -101,11 +101,13 @@ def test_tables_archive_restore_hide_and_revert(page: Any, server: LiveServer) -
     assert platform.records("cars", user=SYSTEM).query().total == 1  # its rows are kept
     # 6. The same pages at phone size: nothing wider than the screen, Russian only.
     page.set_viewport_size({"width": 390, "height": 844})
-    for path, name in (("/-/structure/", "structure-phone.png"),
-                       ("/-/structure/table/clients", "structure-table-phone.png"),
-                       ("/-/structure/field/clients/city", "structure-field-phone.png"),
-                       ("/-/structure-tables/new", "structure-new-table-phone.png"),
-                       ("/-/structure-history/", "structure-history-phone.png")):  # fmt: skip
+    for path, name in (
+        ("/-/structure/", "structure-phone.png"),
+        ("/-/structure/table/clients", "structure-table-phone.png"),
+        ("/-/structure/field/clients/city", "structure-field-phone.png"),
+        ("/-/structure-tables/new", "structure-new-table-phone.png"),
+        ("/-/structure-history/", "structure-history-phone.png"),
+    ):
         page.goto(server.url + path)
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")

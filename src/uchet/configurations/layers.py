@@ -46,9 +46,12 @@ class Layers:
     database overlay (merged with the same pure merge as the loader)."""
 
     def __init__(
-        self, tree: Mapping[str, Any], sources: Mapping[str, Source],
-        file_overlays: Sequence[Overlay], database: Mapping[str, Any] | None,
-    ):  # fmt: skip
+        self,
+        tree: Mapping[str, Any],
+        sources: Mapping[str, Source],
+        file_overlays: Sequence[Overlay],
+        database: Mapping[str, Any] | None,
+    ):
         stages: list[tuple[str, list[Overlay]]] = [(BASE, [])]
         stages += [(o.file, list(file_overlays[: i + 1])) for i, o in enumerate(file_overlays)]
         if database is not None:

@@ -24,18 +24,30 @@ RIGHTS = ("read", "create", "update", "delete")
 
 
 def new_table(
-    table_id: str, label: Mapping[str, str], section: str | None,
-    fields: Sequence[Mapping[str, Any]], *, directory: bool,
-) -> dict[str, Any]:  # fmt: skip
+    table_id: str,
+    label: Mapping[str, str],
+    section: str | None,
+    fields: Sequence[Mapping[str, Any]],
+    *,
+    directory: bool,
+) -> dict[str, Any]:
     """The document of a new table. A directory (lookup) gets a required unique ``name``
     field first, its title; a document table is titled by its first text field, if any."""
     own = [dict(f) for f in fields]
     if directory and not any(f["name"] == "name" for f in own):
-        own.insert(0, {"id": f"{table_id}.name", "name": "name", "type": "string",
-                       "max_length": 200, "required": True, "unique": True,
-                       "label": {"ru": "Название", "en": "Name"}})  # fmt: skip
-    table: dict[str, Any] = {"id": table_id, "name": table_id, "label": dict(label),
-                             "fields": own}  # fmt: skip
+        own.insert(
+            0,
+            {
+                "id": f"{table_id}.name",
+                "name": "name",
+                "type": "string",
+                "max_length": 200,
+                "required": True,
+                "unique": True,
+                "label": {"ru": "Название", "en": "Name"},
+            },
+        )
+    table: dict[str, Any] = {"id": table_id, "name": table_id, "label": dict(label), "fields": own}
     if section:
         table["section"] = section
     title = next((f["id"] for f in own if f["type"] in ("string", "text")), None)
@@ -60,7 +72,9 @@ def add_table(doc: Doc, table: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def grant(doc: Doc, role: Mapping[str, Any], table_id: str, rights: Sequence[str]) -> dict[str, Any]:
+def grant(
+    doc: Doc, role: Mapping[str, Any], table_id: str, rights: Sequence[str]
+) -> dict[str, Any]:
     """``doc`` giving role ``role`` (its effective document) ``rights`` on ``table_id``.
 
     An overlay sets a property whole, so the entry carries the role's other tables too."""
@@ -70,19 +84,26 @@ def grant(doc: Doc, role: Mapping[str, Any], table_id: str, rights: Sequence[str
 
 
 def add_child_tab(
-    doc: Doc, form: Mapping[str, Any] | None, parent_id: str, ref_field_id: str,
+    doc: Doc,
+    form: Mapping[str, Any] | None,
+    parent_id: str,
+    ref_field_id: str,
     label: Mapping[str, str],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """``doc`` with a tab on ``parent_id``'s card listing the records whose ``ref_field_id``
     points at it. ``form`` is the parent's effective card form (None: it has none, and a form
     with only this tab is made; the card lays the fields out before it as without a form).
     An overlay replaces a form whole, so the document carries the whole form."""
-    changed = copy.deepcopy(dict(form)) if form else {
-        "id": f"form_{parent_id}", "table": parent_id, "layout": []}  # fmt: skip
+    changed: dict[str, Any] = (
+        copy.deepcopy(dict(form))
+        if form
+        else {"id": f"form_{parent_id}", "table": parent_id, "layout": []}
+    )
     tab_id = "tab_" + ref_field_id.replace(".", "_")
     if not any(t["id"] == tab_id for t in changed["layout"]):
-        changed["layout"].append({"id": tab_id, "label": plain_label(label),
-                                  "children": ref_field_id})  # fmt: skip
+        changed["layout"].append(
+            {"id": tab_id, "label": plain_label(label), "children": ref_field_id}
+        )
     result = copy.deepcopy(dict(doc))
     others = [f for f in result.get("forms", ()) if f["id"] != changed["id"]]
     result["forms"] = [*others, changed]
@@ -97,12 +118,19 @@ def added_table_ids(doc: Doc) -> set[str]:
 def referencing_fields(doc: Doc, table_id: str) -> list[tuple[str, str]]:
     """(table id, field id) of the fields the document adds to *other* tables that
     reference ``table_id``: a purge of the table drops them with it."""
-    found = [(t, f["id"]) for t, fs in doc.get("fields", {}).items() for f in fs
-             if f.get("target") == table_id and t != table_id]  # fmt: skip
+    found = [
+        (t, f["id"])
+        for t, fs in doc.get("fields", {}).items()
+        for f in fs
+        if f.get("target") == table_id and t != table_id
+    ]
     for table in doc.get("tables", ()):
         if table["id"] != table_id:
-            found += [(table["id"], f["id"]) for f in table.get("fields", ())
-                      if f.get("target") == table_id]  # fmt: skip
+            found += [
+                (table["id"], f["id"])
+                for f in table.get("fields", ())
+                if f.get("target") == table_id
+            ]
     return found
 
 

@@ -65,16 +65,25 @@ def purge_table_preview(
     prints = define_system_tables(sa.MetaData())["uchet_print_forms"]
     with overlay.engine.connect() as conn:
         if sa.inspect(conn).has_table(prints.name):
-            loss.templates = list(conn.execute(
-                sa.select(prints.c.name).where(prints.c.table_id == table_id)
-                .order_by(prints.c.name)).scalars())  # fmt: skip
+            loss.templates = list(
+                conn.execute(
+                    sa.select(prints.c.name)
+                    .where(prints.c.table_id == table_id)
+                    .order_by(prints.c.name)
+                ).scalars()
+            )
     return preview, loss
 
 
 def purge_table(
-    overlay: DatabaseOverlay, table_id: str, *, typed_name: str, base_revision: int | None,
-    user: User | None = None, comment: str | None = None,
-) -> Revision:  # fmt: skip
+    overlay: DatabaseOverlay,
+    table_id: str,
+    *,
+    typed_name: str,
+    base_revision: int | None,
+    user: User | None = None,
+    comment: str | None = None,
+) -> Revision:
     """Drop table ``table_id`` (added by the database overlay) with its rows, as a new
     revision. ``typed_name`` must be the table's name, typed by the user to confirm. The
     rows and the dropped reference values are backed up first (``uchet_bak_*``)."""
@@ -85,9 +94,15 @@ def purge_table(
     if typed_name.strip() != name:
         raise PurgeNotConfirmed(name)
     preview, _ = purge_table_preview(overlay, table_id, base_revision)
-    return overlay.save(preview.document, base_revision=base_revision, user=user,
-                        comment=comment or f"purge table {name}", action="purge",
-                        preview=preview, allow_destructive=True)  # fmt: skip
+    return overlay.save(
+        preview.document,
+        base_revision=base_revision,
+        user=user,
+        comment=comment or f"purge table {name}",
+        action="purge",
+        preview=preview,
+        allow_destructive=True,
+    )
 
 
 def _count(overlay: DatabaseOverlay, table_name: str, column: str | None) -> int:
@@ -104,13 +119,25 @@ def _count(overlay: DatabaseOverlay, table_name: str, column: str | None) -> int
 
 def describe_loss(loss: TableLoss, gettext: Any) -> list[str]:
     """What a purge loses, as sentences in the user's language (``gettext`` of the UI)."""
-    lines = [gettext("%(count)s rows of the table %(name)s will be deleted.",
-                     count=loss.rows, name=loss.name)]  # fmt: skip
+    lines = [
+        gettext(
+            "%(count)s rows of the table %(name)s will be deleted.", count=loss.rows, name=loss.name
+        )
+    ]
     for _, field_id, count in loss.references:
-        lines.append(gettext("The field %(field)s that refers to it is deleted with its "
-                             "%(count)s values.", field=field_id, count=count))  # fmt: skip
+        lines.append(
+            gettext(
+                "The field %(field)s that refers to it is deleted with its %(count)s values.",
+                field=field_id,
+                count=count,
+            )
+        )
     if loss.templates:
-        lines.append(gettext("Print templates made for it stop working: %(names)s.",
-                             names=", ".join(loss.templates)))  # fmt: skip
+        lines.append(
+            gettext(
+                "Print templates made for it stop working: %(names)s.",
+                names=", ".join(loss.templates),
+            )
+        )
     lines.append(gettext("A backup copy of the deleted data is kept in the database."))
     return lines

@@ -12,8 +12,13 @@ from uchet.configurations.layers import BASE, DATABASE
 
 #: The properties whose layers the field and table pages show, with their names (message
 #: ids of the interface texts).
-LAYERED = {"label": "Label", "help": "Help", "hidden": "Visibility", "required": "Required",
-           "default": "Default value"}  # fmt: skip
+LAYERED = {
+    "label": "Label",
+    "help": "Help",
+    "hidden": "Visibility",
+    "required": "Required",
+    "default": "Default value",
+}
 
 
 @dataclass(frozen=True)
@@ -39,12 +44,17 @@ def field_layers(overlay: Any, target: str, c: Any) -> list[LayerRow]:
         got = layers.of(target, prop)
         if got is None or all(layer == BASE for layer, _ in got.history):
             continue
-        rows.append(LayerRow(
-            prop, c.gettext(name), value_text(got.value, c), got.layer,
-            layer_name(got.layer, c.gettext),
-            [f"{layer_name(n, c.gettext)}: {value_text(v, c)}" for n, v in got.history[:-1]],
-            got.contested,
-        ))  # fmt: skip
+        rows.append(
+            LayerRow(
+                prop,
+                c.gettext(name),
+                value_text(got.value, c),
+                got.layer,
+                layer_name(got.layer, c.gettext),
+                [f"{layer_name(n, c.gettext)}: {value_text(v, c)}" for n, v in got.history[:-1]],
+                got.contested,
+            )
+        )
     return rows
 
 

@@ -38,10 +38,11 @@ from uchet.platform.model.config import Table, thaw
 from uchet.platform.model.errors import ConfigError, MigrationError
 from uchet.web.formbase import SecureForm
 
-
 #: The kinds of table the editor adds, in words (message ids of the interface texts).
-KINDS = {"directory": "Directory (a list of values to choose from)",
-         "document": "Document table (records with fields)"}  # fmt: skip
+KINDS = {
+    "directory": "Directory (a list of values to choose from)",
+    "document": "Document table (records with fields)",
+}
 
 
 class TableForm(SecureForm):
@@ -53,9 +54,12 @@ class TableForm(SecureForm):
     kind = SelectField("Kind of table", validate_choice=False)
     section = SelectField("Menu section", validate_choice=False)
     target = SelectField("Reference to", validate_choice=False)
-    roles = SelectMultipleField("Roles that may work with it", validate_choice=False,
-                                option_widget=widgets.CheckboxInput(),
-                                widget=widgets.ListWidget(prefix_label=False))  # fmt: skip
+    roles = SelectMultipleField(
+        "Roles that may work with it",
+        validate_choice=False,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
 
 
 class TablesView(ConfigureOnly):
@@ -81,8 +85,9 @@ class TablesView(ConfigureOnly):
                     page = self.preview_page(doc, self._base(), errors)
                     if page is not None:
                         return page
-        return self.render("uchet/structure_new_table.html", form=form, errors=errors,
-                           base=self.base_revision())  # fmt: skip
+        return self.render(
+            "uchet/structure_new_table.html", form=form, errors=errors, base=self.base_revision()
+        )
 
     @expose("/purge/<table_id>", methods=("POST",))
     def purge(self, table_id: str) -> Any:
@@ -105,14 +110,21 @@ class TablesView(ConfigureOnly):
             except (ConfigError, StaleRevision, NothingToSave) as exc:
                 problem = t("Nothing was saved: %(problem)s", problem=str(exc))
             else:
-                confirm = ConfirmForm(document=json.dumps(preview.document, ensure_ascii=False),
-                                      base="" if preview.base_revision is None
-                                      else str(preview.base_revision),
-                                      purge=table_id, typed_name=typed)  # fmt: skip
-                return self.render("uchet/structure_preview.html", preview=preview,
-                                   form=confirm, operations=self.operations(preview),
-                                   loss=" ".join(describe_loss(loss, t)), sql=self.sql(preview),
-                                   apply_url=url_for(".apply_purge"))  # fmt: skip
+                confirm = ConfirmForm(
+                    document=json.dumps(preview.document, ensure_ascii=False),
+                    base="" if preview.base_revision is None else str(preview.base_revision),
+                    purge=table_id,
+                    typed_name=typed,
+                )
+                return self.render(
+                    "uchet/structure_preview.html",
+                    preview=preview,
+                    form=confirm,
+                    operations=self.operations(preview),
+                    loss=" ".join(describe_loss(loss, t)),
+                    sql=self.sql(preview),
+                    apply_url=url_for(".apply_purge"),
+                )
         flash(problem, "error")
         return redirect(url_for("uchet_structure.table_view", table_id=table_id))
 
@@ -125,15 +137,24 @@ class TablesView(ConfigureOnly):
             return redirect(url_for("uchet_structure.index"))
         base = int(form.base.data) if (form.base.data or "").isdigit() else None
         try:
-            rev = purge_table(self.overlay, form.purge.data or "",
-                              typed_name=form.typed_name.data or "", base_revision=base,
-                              user=self.c.user(), comment=(form.comment.data or "").strip()
-                              or None)  # fmt: skip
+            rev = purge_table(
+                self.overlay,
+                form.purge.data or "",
+                typed_name=form.typed_name.data or "",
+                base_revision=base,
+                user=self.c.user(),
+                comment=(form.comment.data or "").strip() or None,
+            )
         except (KeyError, ConfigError, NothingToSave, PurgeNotConfirmed, MigrationError) as exc:
             flash(t("Nothing was saved: %(problem)s", problem=str(exc)), "error")
         except StaleRevision as exc:
-            flash(t("Someone changed the structure meanwhile: %(changes)s",
-                    changes="; ".join(exc.changes)), "error")  # fmt: skip
+            flash(
+                t(
+                    "Someone changed the structure meanwhile: %(changes)s",
+                    changes="; ".join(exc.changes),
+                ),
+                "error",
+            )
         else:
             flash(t("Saved as revision %(number)s.", number=rev.number), "success")
         return redirect(url_for("uchet_structure.index"))
@@ -156,11 +177,14 @@ class TablesView(ConfigureOnly):
         form.section.choices = [("", "—")] + [
             (s.id, self.c.label(s.get("label"), s.id)) for s in self.c.config.manifest.sections
         ]
-        form.target.choices = [("", "—")] + [(x.id, self.c.table_label(x))
-                                             for x in self.c.config.tables]  # fmt: skip
-        form.roles.choices = [(r.id, self.c.label(r.data.get("label") or {}, r.id))
-                              for r in self.c.config.roles
-                              if not r.data.get("superuser")]  # fmt: skip
+        form.target.choices = [("", "—")] + [
+            (x.id, self.c.table_label(x)) for x in self.c.config.tables
+        ]
+        form.roles.choices = [
+            (r.id, self.c.label(r.data.get("label") or {}, r.id))
+            for r in self.c.config.roles
+            if not r.data.get("superuser")
+        ]
         return form
 
     def _new_document(self, form: TableForm) -> dict[str, Any] | None:
@@ -181,8 +205,14 @@ class TablesView(ConfigureOnly):
             problem(form.name, "Latin lowercase letters, digits and _, starting with a letter.")
         elif name in taken or name.startswith("uchet_"):
             problem(form.name, "There is already a table with this name.")
-        label = {k: v for k, v in (("ru", (form.label_ru.data or "").strip()),
-                                   ("en", (form.label_en.data or "").strip())) if v}  # fmt: skip
+        label = {
+            k: v
+            for k, v in (
+                ("ru", (form.label_ru.data or "").strip()),
+                ("en", (form.label_en.data or "").strip()),
+            )
+            if v
+        }
         if not label:
             problem(form.label_ru, "A label is required.")
         sections = {s.id for s in config.manifest.sections}
@@ -199,20 +229,41 @@ class TablesView(ConfigureOnly):
         directory = form.kind.data == "directory"
         fields: list[dict[str, Any]] = []
         if not directory:
-            fields.append({"id": f"{name}.name", "name": "name", "type": "string",
-                           "max_length": 200, "label": {"ru": "Название", "en": "Name"}})  # fmt: skip
+            fields.append(
+                {
+                    "id": f"{name}.name",
+                    "name": "name",
+                    "type": "string",
+                    "max_length": 200,
+                    "label": {"ru": "Название", "en": "Name"},
+                }
+            )
         if target is not None:
-            fields.append({"id": f"{name}.{target.name}", "name": target.name,
-                           "type": "reference", "target": target.id,
-                           "label": plain_label(thaw(target.item_label or target.label))})  # fmt: skip
-        doc = add_table(self.overlay.document(),
-                        new_table(name, label, section, fields, directory=directory))  # fmt: skip
+            fields.append(
+                {
+                    "id": f"{name}.{target.name}",
+                    "name": target.name,
+                    "type": "reference",
+                    "target": target.id,
+                    "label": plain_label(thaw(target.item_label or target.label)),
+                }
+            )
+        doc = add_table(
+            self.overlay.document(), new_table(name, label, section, fields, directory=directory)
+        )
         for role_id in picked:
-            doc = grant(doc, thaw(roles[role_id].data), name, ("read", "create", "update", "delete"))
+            doc = grant(
+                doc, thaw(roles[role_id].data), name, ("read", "create", "update", "delete")
+            )
         if target is not None:
             parent = form_document(config.forms, target)
-            doc = add_child_tab(doc, thaw(parent.data) if parent else None, target.id,
-                                f"{name}.{target.name}", label)  # fmt: skip
+            doc = add_child_tab(
+                doc,
+                thaw(parent.data) if parent else None,
+                target.id,
+                f"{name}.{target.name}",
+                label,
+            )
         return doc
 
 

@@ -38,8 +38,8 @@ from uchet.configurations.overlay_edit import (
     set_part_hidden,
     set_properties,
 )
-from uchet.configurations.revisions import NothingToSave, Preview, PurgeNotConfirmed, StaleRevision
 from uchet.configurations.overlay_tables import add_child_tab, added_table_ids
+from uchet.configurations.revisions import NothingToSave, Preview, PurgeNotConfirmed, StaleRevision
 from uchet.formdesigner.model import form_document
 from uchet.formdesigner.provenance import field_layers
 from uchet.platform.model.config import Table, thaw
@@ -211,8 +211,8 @@ class StructureView(ConfigureOnly):
                 errors[action] += [str(e) for e in form.csrf_token.errors]
         return self.render("uchet/structure_table.html", table=table, add=add, edit=edit,
                            errors=errors, uses=self.uses, hide_form=ConfirmForm(),
-                           parts=self.parts(table), layers=field_layers(self.overlay, table.id, self.c),
-                           type_label=self.type_label,
+                           parts=self.parts(table), type_label=self.type_label,
+                           layers=field_layers(self.overlay, table.id, self.c),
                            purgeable=table.id in added_table_ids(self.overlay.document()),
                            base=self.base_revision())  # fmt: skip
 
@@ -244,7 +244,8 @@ class StructureView(ConfigureOnly):
                     return page
         return self.render("uchet/structure_field.html", table=table, field=f, form=form,
                            errors=errors, uses=self.uses(table, f), purgeable=purgeable,
-                           type_label=self.type_label, layers=field_layers(self.overlay, f.id, self.c))  # fmt: skip
+                           type_label=self.type_label,
+                           layers=field_layers(self.overlay, f.id, self.c))  # fmt: skip
 
     def _purge_page(self, f: Any, form: EditForm, errors: list[str]) -> Any:
         """The plan of purging ``f``, naming what is lost; the typed name is checked here
