@@ -85,9 +85,15 @@ def test_add_table_with_rights_and_child_tab(platform: Platform) -> None:
     )
     car = platform.records("cars", user=SYSTEM).create({"plate": "А123ВС", "client": client["id"]})
     assert platform.records("cars", user=SYSTEM).get(car["id"])["client"] == client["id"]
-    assert platform.overlay.describe(EMPTY_DOCUMENT, rev.overlay)[0] == (
-        "добавлена таблица «Автомобили»"
-    )
+    # The history in words: the tab on the card and the rights, not "a form was added".
+    assert platform.overlay.describe(EMPTY_DOCUMENT, rev.overlay) == [
+        "добавлена таблица «Автомобили»",
+        "добавлено поле «Номер» в «Автомобили»",
+        "добавлено поле «Клиент» в «Автомобили»",
+        "добавлена вкладка «Автомобили» на карточку «Карточка клиента»",
+        "изменено у «Менеджер»: права на таблицы: добавлено «Автомобили»",
+    ]
+    assert "removed tab" in " ".join(platform.overlay.describe(rev.overlay, EMPTY_DOCUMENT, "en"))
 
 
 def test_archive_restore_and_purge_table_with_backup(platform: Platform) -> None:

@@ -42,6 +42,14 @@ CHANGE_TEXTS: dict[str, dict[str, str]] = {
     "drop_doc": {"ru": "убрано: {what}", "en": "removed {what}"},
     "remove": {"ru": "удалено: {what}", "en": "deleted {what}"},
     "keep_remove": {"ru": "снова есть: {what}", "en": "restored {what}"},
+    "add_tab": {
+        "ru": "добавлена вкладка {what} на карточку {where}",
+        "en": "added tab {what} to {where}",
+    },
+    "drop_tab": {
+        "ru": "убрана вкладка {what} с карточки {where}",
+        "en": "removed tab {what} from {where}",
+    },
     "hide_part": {"ru": "скрыт раздел {what} карточки {where}", "en": "hid {what} of {where}"},
     "show_part": {
         "ru": "снова показан раздел {what} карточки {where}",
@@ -58,6 +66,8 @@ PROPERTY_TEXTS: dict[str, dict[str, str]] = {
     "default": {"ru": "значение по умолчанию", "en": "default"},
     "choices": {"ru": "варианты", "en": "choices"},
     "name": {"ru": "имя", "en": "name"},
+    "tables": {"ru": "права на таблицы", "en": "table rights"},
+    "section": {"ru": "раздел меню", "en": "menu section"},
 }
 
 #: Documents an overlay adds or replaces whole, keyed as in the overlay document.
@@ -79,8 +89,11 @@ class Change:
     values: tuple[tuple[Any, Any], ...] = ()
 
 
-def diff(old: Doc, new: Doc) -> list[Change]:
-    """The changes that turn overlay document ``old`` into ``new``, in a stable order."""
+def diff(old: Doc, new: Doc, base_forms: Mapping[str, Doc] | None = None) -> list[Change]:
+    """The changes that turn overlay document ``old`` into ``new``, in a stable order.
+
+    ``base_forms`` (form id -> the files' form) lets a form entry be compared with the form
+    it replaces, so adding a tab reads as that, not as a new form."""
     changes: list[Change] = []
     old_tables = {t["id"]: t for t in old.get("tables", ())}
     new_tables = {t["id"]: t for t in new.get("tables", ())}
@@ -104,13 +117,24 @@ def diff(old: Doc, new: Doc) -> list[Change]:
         before = {d["id"]: d for d in old.get(key, ())}
         after = {d["id"]: d for d in new.get(key, ())}
         if key == "forms":
-            # Hiding a tab or section replaces the form whole (overlay_edit.set_part_hidden):
-            # say which parts, and compare the rest without the flags. A form entry that
-            # only hides parts is not "added" or "removed" in words.
+            # An overlay replaces a form whole, to hide a part (overlay_edit.set_part_hidden)
+            # or add a child tab (overlay_tables.add_child_tab). Compare the effective forms
+            # (the files' form where a document has none), say which parts and tabs changed,
+            # and compare the rest without them. A form entry that only hides parts is not
+            # "added" or "removed" in words.
+            base = base_forms or {}
+            ids = [*after, *(k for k in before if k not in after)]
+            before = {k: before.get(k, base.get(k)) for k in ids if k in before or k in base}
+            after = {k: after.get(k, base.get(k)) for k in ids if k in after or k in base}
             changes += _form_parts(before, after)
+            tabs = _child_tabs(before, after)
+            changes += tabs
+            moved = {c.target for c in tabs}
             hiding = {k for k, v in [*before.items(), *after.items()] if hidden_parts(v)}
-            before = {k: _unhidden(v) for k, v in before.items() if k in after or k not in hiding}
-            after = {k: _unhidden(v) for k, v in after.items() if k in before or k not in hiding}
+            before = {k: _unhidden(v, moved) for k, v in before.items()
+                      if k in after or k not in hiding}  # fmt: skip
+            after = {k: _unhidden(v, moved) for k, v in after.items()
+                     if k in before or k not in hiding}  # fmt: skip
         for doc_id, doc in after.items():
             if doc_id not in before:
                 changes.append(Change("add_doc", doc_id))
@@ -159,9 +183,25 @@ def _form_parts(before: Mapping[str, Doc], after: Mapping[str, Doc]) -> list[Cha
     return changes
 
 
-def _unhidden(form: Doc) -> dict[str, Any]:
-    """A form document without its parts' ``hidden`` flags."""
+def _child_tab_ids(form: Doc) -> set[str]:
+    return {t["id"] for t in form.get("layout", ()) if t.get("children")}
+
+
+def _child_tabs(before: Mapping[str, Doc], after: Mapping[str, Doc]) -> list[Change]:
+    changes = []
+    for form_id in [*after, *(k for k in before if k not in after)]:
+        if form_id not in before or form_id not in after:
+            continue  # a whole form added or removed says so itself
+        was, now = _child_tab_ids(before[form_id]), _child_tab_ids(after[form_id])
+        changes += [Change("add_tab", t, form_id) for t in sorted(now - was)]
+        changes += [Change("drop_tab", t, form_id) for t in sorted(was - now)]
+    return changes
+
+
+def _unhidden(form: Doc, without: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+    """A form document without its parts' ``hidden`` flags and without tabs ``without``."""
     result = copy.deepcopy(dict(form))
+    result["layout"] = [t for t in result.get("layout", ()) if t["id"] not in without]
     for tab in result.get("layout", ()):
         tab.pop("hidden", None)
         for section in tab.get("sections", ()):
@@ -236,6 +276,31 @@ def value_text(value: Any, lang: str) -> str:
     return f"«{text}»" if lang == "ru" else f'"{text}"'
 
 
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _is_label(value: Mapping[str, Any]) -> bool:
+    return bool(value) and all(isinstance(v, str) for v in value.values())
+
+
+#: The words of a mapping's keys added, removed or changed, per locale.
+KEY_TEXTS = {"ru": ("добавлено", "убрано", "изменено"), "en": ("added", "removed", "changed")}
+
+
+def _keys_changed(old: Mapping[str, Any], new: Mapping[str, Any], quoted: Any, lang: str) -> str:
+    """What changed in a mapping property (a role's ``tables``), by key, keys by label."""
+    words = KEY_TEXTS[lang]
+    groups = (
+        [k for k in new if k not in old],
+        [k for k in old if k not in new],
+        [k for k in new if k in old and new[k] != old[k]],
+    )
+    pairs = zip(words, groups, strict=True)
+    found = [f"{w} {', '.join(quoted(k) for k in keys)}" for w, keys in pairs if keys]
+    return "; ".join(found) or "—"
+
+
 def describe(
     change: Change, labels: Mapping[str, Any], locale: str = "ru", before: Before | None = None
 ) -> str:
@@ -256,7 +321,10 @@ def describe(
                 old = before(change.target, prop)
             if new is None and before is not None:
                 new = before(change.target, prop)  # the overlay stopped setting it
-            parts.append(f"{name} {value_text(old, lang)} → {value_text(new, lang)}")
+            if _is_mapping(old) and _is_mapping(new) and not _is_label(old) and not _is_label(new):
+                parts.append(f"{name}: {_keys_changed(old, new, quoted, lang)}")
+            else:
+                parts.append(f"{name} {value_text(old, lang)} → {value_text(new, lang)}")
         props = "; ".join(parts)
     else:
         props = ", ".join(names)
@@ -265,10 +333,11 @@ def describe(
 
 
 def describe_all(
-    old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru", before: Before | None = None
-) -> list[str]:
+    old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru", before: Before | None = None,
+    base_forms: Mapping[str, Doc] | None = None,
+) -> list[str]:  # fmt: skip
     """Every change from ``old`` to ``new`` as sentences (see :func:`describe`)."""
-    return [describe(c, labels, locale, before) for c in diff(old, new)]
+    return [describe(c, labels, locale, before) for c in diff(old, new, base_forms)]
 
 
 def archive_dropped(current: Doc, target: Doc) -> dict[str, Any]:

@@ -212,7 +212,8 @@ class DatabaseOverlay:
         """The changes from document ``old`` to ``new`` in words, objects named by label."""
         labels = labels_of(self._tree)
         for doc in (old, new):
-            labels |= labels_of({"tables": doc.get("tables", ()), "manifest": {}})
+            labels |= labels_of({"tables": doc.get("tables", ()), "forms": doc.get("forms", ()),
+                                 "manifest": {}})  # fmt: skip
             for table_fields in doc.get("fields", {}).values():
                 labels |= {f["id"]: f.get("label", f["name"]) for f in table_fields}
         files = self.files_layers.stages[-1][1]
@@ -220,7 +221,8 @@ class DatabaseOverlay:
         def before(target: str, prop: str) -> Any:
             return files.get(target, {}).get(prop)
 
-        return describe_all(old, new, labels, locale, before)
+        forms = {k: v for k, v in files.items() if "layout" in v}  # the files' card forms
+        return describe_all(old, new, labels, locale, before, forms)
 
     # -- layers ----------------------------------------------------------------------------
     @functools.cached_property

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import LazyString
 from wtforms import SelectField, SelectMultipleField, StringField, widgets
 
 from uchet.configurations.overlay_tables import (
@@ -269,4 +270,5 @@ class TablesView(ConfigureOnly):
 
 def add_views(admin: Any, c: Any) -> None:
     """Register the table screens (no menu entry: the structure page links to them)."""
-    admin.add_view(TablesView(c, "tables", "uchet_structure_tables", "/-/structure-tables"))
+    name = LazyString(lambda: c.gettext("Structure"))  # the page heading, as its parent's
+    admin.add_view(TablesView(c, name, "uchet_structure_tables", "/-/structure-tables"))
