@@ -240,3 +240,39 @@ def test_rights_only_for_the_roles_picked(platform: Platform) -> None:
         platform.records("cars", user=accountant).create({"plate": "В1"})
     manager = User(id=None, login="m", name="Менеджер", roles=("manager",))
     assert platform.records("cars", user=manager).create({"plate": "В2"})["plate"] == "В2"
+
+
+def test_upgrade_removes_a_target_platform_still_opens(db_url: str, tmp_path: Any) -> None:
+    """A real upgrade: an integrator's overlay file added «Источник»; the editor relabelled
+    it; the next release drops the file. The platform opens, the editor's entry is kept and
+    reported (history page and ``uchet overlay history``), the rest still applies."""
+    import json
+
+    from click.testing import CliRunner
+
+    from uchet.cli import main
+
+    extra = tmp_path / "integrator.json"
+    extra.write_text(json.dumps({"overlay": "integrator", "fields": {"clients": [
+        {"id": "clients.origin", "name": "origin", "type": "string", "label": {"ru": "Источник"}}
+    ]}}), encoding="utf-8")  # fmt: skip
+    before = Platform.open("sample_crm", database_url=db_url, overlays=[extra])
+    try:
+        before.migrate()
+        doc = set_properties(EMPTY_DOCUMENT, "clients.origin", {"label": {"ru": "Откуда"}})
+        doc = set_properties(doc, "clients", {"label": {"ru": "Контрагенты"}})
+        before.overlay.save(doc, base_revision=None)
+    finally:
+        before.close()
+    after = Platform.open("sample_crm", database_url=db_url)  # the file is gone
+    try:
+        assert after.config.table("clients").label["ru"] == "Контрагенты"
+        assert not after.config.table("clients").has_field("origin")
+        assert [o.target for o in after.overlay.orphans()] == ["clients.origin"]
+        assert "clients.origin" in json.dumps(after.overlay.document())  # kept
+    finally:
+        after.close()
+    result = CliRunner().invoke(main, ["overlay", "history", "--database", db_url],
+                                catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "/set/clients.origin: no object 'clients.origin'" in result.output
