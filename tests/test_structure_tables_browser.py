@@ -37,6 +37,8 @@ def test_tables_archive_restore_hide_and_revert(page: Any, server: LiveServer) -
     page.fill("#label_ru", "Автомобили")
     page.click("#uchet-structure-table-add button[type=submit]")
     assert "Строчные латинские буквы" in page.inner_text("#uchet-structure-table-add")
+    page.goto(f"{server.url}/-/structure-tables/new")
+    page.fill("#label_ru", "Автомобили")
     page.fill("#label_en", "Cars")
     page.fill("#name", "cars")
     page.select_option("#kind", "document")
