@@ -83,7 +83,7 @@ def test_readable_diff_in_russian(platform: Platform) -> None:
     preview = platform.overlay.preview(doc, base_revision=None)
     assert preview.changes == [
         "добавлено поле «Дата визита» в «Клиенты»",
-        "изменено у «Клиенты»: название",
+        "изменено у «Клиенты»: название «Клиенты» → «Контрагенты»",
         "скрыто: «Сайт»",
     ]
     assert [type(op).__name__ for op in preview.plan.operations] == ["AddField"]

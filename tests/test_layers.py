@@ -63,13 +63,14 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
         "uchet.printeditor",
         "uchet.formdesigner.__init__",
         "uchet.formdesigner.model",
+        "uchet.formdesigner.provenance",
         "uchet.sample_crm",
     ),
     ("uchet.formdesigner.render",),  # the card layout rendered with url_for
     ("uchet.web",),  # the web's base modules: context, views, forms, lists, cards, auth
     # The print screens and the structure editor's screens (issue 14), built on the web base
     # and registered by the builder; the configuration versions page (issue 16) on the latter.
-    ("uchet.printeditor.views", "uchet.formdesigner.views"),
+    ("uchet.printeditor.views", "uchet.formdesigner.views", "uchet.formdesigner.tableviews"),
     ("uchet.formdesigner.versions",),
     ("uchet.web.builder",),  # the inner app of one configuration version
     ("uchet.web.app", "uchet.web.__init__"),  # the app factory and embedding

@@ -100,6 +100,12 @@ def history_command(
             click.echo(_headline(rev))
             for line in platform.overlay.describe(before, rev.overlay, locale):
                 click.echo(f"  {line}")
+        orphans = platform.overlay.orphans()
+        if orphans:
+            # Kept in the revision but not applied: their target is gone from the files.
+            click.echo("Not applied (their target is no longer in the configuration files):")
+            for o in orphans:
+                click.echo(f"  {o.pointer}: no object {o.target!r}")
 
 
 @overlay_group.command("revert", epilog=EXIT_CODES_HELP)

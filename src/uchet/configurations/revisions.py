@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from uchet.configurations import stored
+from uchet.configurations.layers import Layers
 from uchet.configurations.loader import Loaded, build_checked, parse_tree
 from uchet.configurations.overlay import Overlay
 from uchet.configurations.overlay_diff import (
@@ -36,10 +38,12 @@ from uchet.configurations.overlay_diff import (
     labels_of,
 )
 from uchet.configurations.overlay_edit import added_field_ids, without_field
+from uchet.configurations.overlay_orphans import Orphan, split_orphans
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration, build_configuration, thaw
 from uchet.platform.model.errors import (
     ConfigError,
+    ConfigIssue,
     DestructiveChangeError,
     MigrationError,
     UchetError,
@@ -200,7 +204,10 @@ class DatabaseOverlay:
         issues = list(iter_issues("overlay", document, name))
         if issues:
             raise ConfigError(issues)
-        overlays = [*self.loaded.overlays, Overlay(name, document)]
+        # Entries whose target the files no longer have are set aside, kept in the stored
+        # document and listed by :meth:`orphans` (the history page): never silently dropped.
+        applied, _ = split_orphans(document, self.files_ids)
+        overlays = [*self.loaded.overlays, Overlay(name, applied)]
         return build_checked(
             self._tree, self._sources, overlays, self.types, set(self.loaded.bundle.files)
         )
@@ -211,10 +218,41 @@ class DatabaseOverlay:
         """The changes from document ``old`` to ``new`` in words, objects named by label."""
         labels = labels_of(self._tree)
         for doc in (old, new):
-            labels |= labels_of({"tables": doc.get("tables", ()), "manifest": {}})
+            labels |= labels_of({"tables": doc.get("tables", ()), "forms": doc.get("forms", ()),
+                                 "manifest": {}})  # fmt: skip
             for table_fields in doc.get("fields", {}).values():
                 labels |= {f["id"]: f.get("label", f["name"]) for f in table_fields}
-        return describe_all(old, new, labels, locale)
+        files = self.files_layers.stages[-1][1]
+
+        def before(target: str, prop: str) -> Any:
+            return files.get(target, {}).get(prop)
+
+        forms = {k: v for k, v in files.items() if "layout" in v}  # the files' card forms
+        return describe_all(old, new, labels, locale, before, forms)
+
+    # -- layers ----------------------------------------------------------------------------
+    @functools.cached_property
+    def files_layers(self) -> Layers:
+        """The base bundle and each file overlay, merged one at a time (no database)."""
+        return Layers(self._tree, self._sources, self.loaded.overlays, None)
+
+    @functools.cached_property
+    def files_ids(self) -> set[str]:
+        """The ids the configuration files define (base bundle and file overlays)."""
+        return set(self.files_layers.stages[-1][1])
+
+    def layers(self, document: Mapping[str, Any] | None = None) -> Layers:
+        """Every layer including the database overlay ``document`` (default: the latest),
+        for :meth:`Layers.of`: a property's effective value and where it comes from."""
+        doc = self.document() if document is None else document
+        applied, _ = split_orphans(doc, self.files_ids)
+        return Layers(self._tree, self._sources, self.loaded.overlays, applied)
+
+    def orphans(self, document: Mapping[str, Any] | None = None) -> list[Orphan]:
+        """The entries of ``document`` (default: the latest) whose target the configuration
+        files no longer define: kept, not applied, and reported."""
+        return split_orphans(self.document() if document is None else document,
+                             self.files_ids)[1]  # fmt: skip
 
     # -- writing ---------------------------------------------------------------------------
     def preview(
@@ -233,6 +271,13 @@ class DatabaseOverlay:
             current = self.document(latest)
             if not diff(current, doc):
                 raise NothingToSave("nothing changed since the latest revision")
+            # Entries set aside since an upgrade may stay; a new one naming nothing is an error.
+            known = {o.target for o in self.orphans(current)}
+            fresh = [o for o in self.orphans(doc) if o.target not in known]
+            if fresh:
+                raise ConfigError([ConfigIssue(overlay_file(None), o.pointer,
+                                               f"no object with id {o.target!r}")
+                                   for o in fresh])  # fmt: skip
             config = self.effective(doc)
             found = migrator.current_version(conn)
             applied = build_configuration(found[1]) if found else None
@@ -328,6 +373,9 @@ class DatabaseOverlay:
         """Make an overlay file's document the database overlay, as a new revision on the
         latest one; what it lacks of the current document is archived, as by a revert."""
         issues = list(iter_issues("overlay", document, "import"))
+        # A file is checked strictly: an entry naming nothing is a mistake in it.
+        issues += [ConfigIssue("import", o.pointer, f"no object with id {o.target!r}")
+                   for o in split_orphans(document, self.files_ids)[1]]  # fmt: skip
         if issues:
             raise ConfigError(issues)
         latest = self.latest()

@@ -97,8 +97,8 @@ def child_list(view: CardScreen, tab_id: str, ref_field_id: str, record: dict[st
     for table in c.config.tables:
         if any(f.id == ref_field_id for f in table.fields):
             child_ct = table
-    if child_ct is None:
-        return None
+    if child_ct is None or child_ct.hidden:
+        return None  # an archived (hidden) table leaves every card, its rows kept
     ref = child_ct.field_by_id(ref_field_id)
     access = c.access(child_ct.id)
     if not access.can("read"):

@@ -38,8 +38,10 @@ from uchet.configurations.overlay_edit import (
     set_part_hidden,
     set_properties,
 )
+from uchet.configurations.overlay_tables import add_child_tab, added_table_ids
 from uchet.configurations.revisions import NothingToSave, Preview, PurgeNotConfirmed, StaleRevision
 from uchet.formdesigner.model import form_document
+from uchet.formdesigner.provenance import field_layers
 from uchet.platform.model.config import Table, thaw
 from uchet.platform.model.errors import ConfigError, DestructiveChangeError, MigrationError
 from uchet.web.auth import check_csrf, here
@@ -209,8 +211,9 @@ class StructureView(ConfigureOnly):
                 errors[action] += [str(e) for e in form.csrf_token.errors]
         return self.render("uchet/structure_table.html", table=table, add=add, edit=edit,
                            errors=errors, uses=self.uses, hide_form=ConfirmForm(),
-                           parts=self.parts(table),
-                           type_label=self.type_label,
+                           parts=self.parts(table), type_label=self.type_label,
+                           layers=field_layers(self.overlay, table.id, self.c),
+                           purgeable=table.id in added_table_ids(self.overlay.document()),
                            base=self.base_revision())  # fmt: skip
 
     @expose("/field/<table_id>/<field_name>", methods=("GET", "POST"))
@@ -241,7 +244,8 @@ class StructureView(ConfigureOnly):
                     return page
         return self.render("uchet/structure_field.html", table=table, field=f, form=form,
                            errors=errors, uses=self.uses(table, f), purgeable=purgeable,
-                           type_label=self.type_label)  # fmt: skip
+                           type_label=self.type_label,
+                           layers=field_layers(self.overlay, f.id, self.c))  # fmt: skip
 
     def _purge_page(self, f: Any, form: EditForm, errors: list[str]) -> Any:
         """The plan of purging ``f``, naming what is lost; the typed name is checked here
@@ -378,6 +382,12 @@ class StructureView(ConfigureOnly):
             except KeyError:
                 abort(404)
         field, ok = self._new_field(table, add)
+        if ok and field["type"] == "reference":
+            # The referenced table's card lists these records on a tab of its own.
+            parent = self.c.config.table(field["target"])
+            form = form_document(self.c.config.forms, parent)
+            doc = add_child_tab(doc, thaw(form.data) if form else None, parent.id, field["id"],
+                                thaw(table.label))  # fmt: skip
         return add_field(doc, table.id, field) if ok else None
 
     def _new_field(self, table: Table, form: FieldForm) -> tuple[dict[str, Any], bool]:
@@ -468,7 +478,8 @@ class HistoryView(ConfigureOnly):
             before = revisions[i + 1].overlay if i + 1 < len(revisions) else EMPTY_DOCUMENT
             rows.append((rev, self.overlay.describe(before, rev.overlay, self.c.locale())))
         return self.render("uchet/structure_history.html", rows=rows, form=ConfirmForm(),
-                           base=revisions[0].number if revisions else None)  # fmt: skip
+                           base=revisions[0].number if revisions else None,
+                           orphans=self.overlay.orphans())  # fmt: skip
 
     @expose("/revert", methods=("POST",))
     def revert(self) -> Any:

@@ -122,6 +122,70 @@ SETTINGS_TEXTS.update(
     }
 )
 
+# The structure editor's table screens and value layers (issue 14, uchet.formdesigner.tableviews).
+SETTINGS_TEXTS.update(
+    {
+        "Add a table": {"ru": "Добавить таблицу"},
+        "Kind of table": {"ru": "Вид таблицы"},
+        "Directory (a list of values to choose from)": {
+            "ru": "Справочник (список значений для выбора)"
+        },
+        "Document table (records with fields)": {"ru": "Таблица документов (записи с полями)"},
+        "Roles that may work with it": {"ru": "Роли, которым она доступна"},
+        "The chosen roles may read, add, change and delete its records; administrators always "
+        "may.": {
+            "ru": "Выбранные роли могут просматривать, добавлять, изменять и удалять её записи; "
+            "администраторы могут всегда."
+        },
+        "The table gets a list, a card and a menu entry. Add its fields on its page afterwards.": {
+            "ru": "У таблицы будут список, карточка и пункт меню. Поля добавьте потом на её "
+            "странице."
+        },
+        "There is already a table with this name.": {"ru": "Таблица с таким именем уже есть."},
+        "Choose a menu section.": {"ru": "Выберите раздел меню."},
+        "A hidden table keeps its rows; show it again at any time.": {
+            "ru": "Скрытая таблица сохраняет свои записи; её можно снова показать."
+        },
+        "Delete the table for good, with all its rows.": {
+            "ru": "Удалить таблицу навсегда вместе со всеми записями."
+        },
+        "Type the table's name %(name)s to confirm.": {
+            "ru": "Для подтверждения введите имя таблицы: %(name)s."
+        },
+        "%(count)s rows of the table %(name)s will be deleted.": {
+            "ru": "Будут удалены записи таблицы %(name)s: %(count)s."
+        },
+        "The field %(field)s that refers to it is deleted with its %(count)s values.": {
+            "ru": "Поле %(field)s, которое на неё ссылается, удаляется вместе со значениями: "
+            "%(count)s."
+        },
+        "Print templates made for it stop working: %(names)s.": {
+            "ru": "Печатные формы для неё перестанут работать: %(names)s."
+        },
+        "A backup copy of the deleted data is kept in the database.": {
+            "ru": "Резервная копия удаляемых данных сохранится в базе данных."
+        },
+        "Where the values come from": {"ru": "Откуда значения"},
+        "Property": {"ru": "Свойство"},
+        "Effective value": {"ru": "Действующее значение"},
+        "Set by": {"ru": "Задано"},
+        "Under it": {"ru": "Под ним"},
+        "configuration files": {"ru": "файлы конфигурации"},
+        "structure editor": {"ru": "редактор структуры"},
+        "overlay file %(name)s": {"ru": "файл-наложение %(name)s"},
+        "yes": {"ru": "да"},
+        "no": {"ru": "нет"},
+        "Some changes of the structure editor are not applied: what they change is no longer in "
+        "the configuration files (after an upgrade). They are kept; a later version may bring "
+        "their target back.": {
+            "ru": "Некоторые изменения редактора структуры не применяются: того, что они "
+            "меняют, больше нет в файлах конфигурации (после обновления). Они сохранены; "
+            "следующая версия может вернуть их цель."
+        },
+        "no object %(target)s": {"ru": "нет объекта %(target)s"},
+    }
+)
+
 # The REST API's screens (issue 18): personal API tokens and the link to the documentation.
 SETTINGS_TEXTS.update(
     {
