@@ -266,6 +266,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         sql = self.ct.sql
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
+            self._check_retired(data, old)
             self.rt.pm.hook.uchet_before_update(
                 change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
             )
