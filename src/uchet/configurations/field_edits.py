@@ -11,6 +11,7 @@ here imports Flask.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,12 +22,19 @@ import sqlalchemy as sa
 from uchet.configurations.overlay_edit import set_properties
 from uchet.configurations.rename import Renamed, as_overlay, rename_field
 from uchet.platform.model.config import Field
+from uchet.platform.records.users import User
 from uchet.platform.schema.data_checks import SAMPLE
-from uchet.platform.schema.operations import ConversionPolicy, convert_value
+from uchet.platform.schema.operations import (
+    BackupFields,
+    ConversionPolicy,
+    Operation,
+    RetypeField,
+    convert_value,
+)
 from uchet.platform.schema.state import iter_chunks
 
 if TYPE_CHECKING:
-    from uchet.configurations.revisions import DatabaseOverlay
+    from uchet.configurations.revisions import DatabaseOverlay, Preview, Revision
 
 #: Properties that belong to one kind of field type (see ``FieldType.properties``); a type
 #: change drops those the new type does not understand.
@@ -148,6 +156,49 @@ def conversion_report(
                     report.converted += 1
     report.empty = report.rows - report.converted - report.failed
     return report
+
+
+@dataclass
+class RetypePreview:
+    """The plan of a type change (with a backup of the old values first) and its report."""
+
+    preview: Preview
+    report: ConversionReport
+    field_id: str
+
+
+def retype_preview(
+    overlay: DatabaseOverlay, document: Mapping[str, Any], field_id: str,
+    base_revision: int | None, locale: str = "ru",
+) -> RetypePreview:  # fmt: skip
+    """Plan ``document`` (from :func:`retype_document`) and count what converts, writing
+    nothing. A narrowing change (text to number...) can lose what does not convert, so the
+    plan copies the column's old values to ``uchet_bak_<version>_<table>`` first."""
+    preview = overlay.preview(document, base_revision, locale)
+    ops: list[Operation] = []
+    report = ConversionReport(0, 0, 0, 0)
+    for op in preview.plan.operations:
+        if isinstance(op, RetypeField) and op.old.id == field_id:
+            report = conversion_report(overlay, op.table_name, op.old, op.new)
+            if op.destructive:
+                ops.append(BackupFields(op.table_id, op.table_name, (op.old.id,),
+                                        (op.old.name,)))  # fmt: skip
+        ops.append(op)
+    plan = dataclasses.replace(preview.plan, operations=tuple(ops))
+    return RetypePreview(dataclasses.replace(preview, plan=plan), report, field_id)
+
+
+def save_retype(
+    overlay: DatabaseOverlay, retype: RetypePreview, policy: ConversionPolicy,
+    user: User | None = None, comment: str | None = None,
+) -> Revision:  # fmt: skip
+    """Apply a previewed type change, all or nothing, with ``policy`` for the values that do
+    not convert. Its only data-losing operations may be type changes, whose old values the
+    plan backs up; anything else destructive is refused as by every save."""
+    allowed = all(isinstance(op, RetypeField) for op in retype.preview.plan.destructive)
+    return overlay.save(retype.preview.document, base_revision=retype.preview.base_revision,
+                        user=user, comment=comment, preview=retype.preview,
+                        allow_destructive=allowed, on_conversion_error=policy)  # fmt: skip
 
 
 def conversion_policy(choice: str, default: str | None = None) -> ConversionPolicy:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.config import label_text
+from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.i18n import Text, message
 from uchet.platform.records.permissions import Access
 
@@ -107,7 +107,8 @@ class WriteChecks:
         problems: dict[str, list[str]] = {}
         for f in self.table.fields:
             value = values.get(f.name)
-            if f.type != "choice" or value is None or (old is not None and old.get(f.name) == value):
+            unchanged = old is not None and old.get(f.name) == value
+            if f.type != "choice" or value is None or unchanged:
                 continue
             found = next((c for c in f.choices if c.value == value and c.retired), None)
             if found is not None:
