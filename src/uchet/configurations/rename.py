@@ -91,3 +91,12 @@ def _set_changed(doc: dict[str, Any], target: str, old: Mapping[str, Any],
     if props:
         doc.setdefault("set", {}).setdefault(target, {}).update(props)
 
+
+
+def template_rewriter(before: Mapping[str, Any], field_id: str, new_name: str) -> Renaming:
+    """A :class:`Renaming` over tree ``before`` (the names before the rename) whose
+    ``template(table_id, text)`` rewrites a print template's text (issue 14: print templates
+    that use the old placeholder get a new version)."""
+    renamed = rename_field(before, field_id, new_name)
+    return Renaming(copy.deepcopy(dict(before)), renamed.table_id, field_id, renamed.old,
+                    new_name)  # fmt: skip

@@ -18,6 +18,7 @@ from flask_babel import Babel, LazyString
 from flask_login import current_user
 from jinja2 import BytecodeCache
 
+from uchet.formdesigner import fieldviews
 from uchet.formdesigner import views as structureviews
 from uchet.platform.model.config import Table
 from uchet.platform.model.errors import NotFound
@@ -137,6 +138,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     api.init_app(app, admin, c)  # the REST API under /api/v1, tokens, webhooks (issue 18)
     adminviews.add_views(admin, c)
     structureviews.add_views(admin, c)  # the «Настройка» menu: structure editor (issue 14)
+    fieldviews.add_views(admin, c)  # its field page: rename, retype, choice lists
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:
