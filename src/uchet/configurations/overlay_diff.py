@@ -57,6 +57,20 @@ PROPERTY_TEXTS: dict[str, dict[str, str]] = {
     "default": {"ru": "значение по умолчанию", "en": "default"},
     "choices": {"ru": "варианты", "en": "choices"},
     "name": {"ru": "имя", "en": "name"},
+    "type": {"ru": "тип", "en": "type"},
+    "formula": {"ru": "формула", "en": "formula"},
+    "default_from": {"ru": "откуда берётся значение", "en": "default from"},
+    "seed": {"ru": "начальные записи", "en": "seed rows"},
+    "notifications": {"ru": "уведомления", "en": "notifications"},
+    "output_name": {"ru": "имя файла", "en": "file name"},
+    "max_length": {"ru": "длина", "en": "length"},
+    "pattern": {"ru": "формат", "en": "pattern"},
+    "numbering": {"ru": "нумерация", "en": "numbering"},
+    "target": {"ru": "ссылка на таблицу", "en": "reference target"},
+    "min": {"ru": "минимум", "en": "min"},
+    "max": {"ru": "максимум", "en": "max"},
+    "unique": {"ru": "уникальность", "en": "unique"},
+    "tables": {"ru": "права на таблицы", "en": "table rights"},
 }
 
 #: Documents an overlay adds or replaces whole, keyed as in the overlay document.
@@ -202,9 +216,16 @@ def describe(change: Change, labels: Mapping[str, Any], locale: str = "ru") -> s
     return template.format(what=quoted(change.target), where=quoted(change.table), props=props)
 
 
-def describe_all(old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru") -> list[str]:
-    """Every change from ``old`` to ``new`` as sentences (see :func:`describe`)."""
-    return [describe(c, labels, locale) for c in diff(old, new)]
+def describe_all(
+    old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru",
+    existing: frozenset[str] = frozenset(),
+) -> list[str]:  # fmt: skip
+    """Every change from ``old`` to ``new`` as sentences (see :func:`describe`). A document
+    of ``existing`` (the configuration files' own) that ``new`` carries is *replaced*, not
+    added (a field rename carries the reports it rewrites)."""
+    changes = [Change("change_doc", c.target) if c.kind == "add_doc" and c.target in existing
+               else c for c in diff(old, new)]  # fmt: skip
+    return [describe(c, labels, locale) for c in changes]
 
 
 def archive_dropped(current: Doc, target: Doc) -> dict[str, Any]:

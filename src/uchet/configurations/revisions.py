@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from uchet.configurations.loader import Loaded, build_checked, parse_tree
 from uchet.configurations.overlay import Overlay, merge
 from uchet.configurations.overlay_diff import (
+    DOCUMENT_KEYS,
     EMPTY_DOCUMENT,
     archive_dropped,
     describe_all,
@@ -215,7 +216,9 @@ class DatabaseOverlay:
             labels |= labels_of({"tables": doc.get("tables", ()), "manifest": {}})
             for table_fields in doc.get("fields", {}).values():
                 labels |= {f["id"]: f.get("label", f["name"]) for f in table_fields}
-        return describe_all(old, new, labels, locale)
+        existing = frozenset(d["id"] for key in DOCUMENT_KEYS if key != "sections"
+                             for d in self._tree.get(key, ()))  # fmt: skip
+        return describe_all(old, new, labels, locale, existing)
 
     # -- writing ---------------------------------------------------------------------------
     def preview(

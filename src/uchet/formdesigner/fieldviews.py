@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import Admin, expose
+from flask_babel import LazyString
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from uchet.configurations.field_edits import (
@@ -86,6 +87,10 @@ class FieldEditView(ConfigureOnly):
 
     def is_visible(self) -> bool:
         return False  # reached from the field's page of the structure editor
+
+    @expose("/")
+    def index(self) -> Any:
+        return redirect(url_for("uchet_structure.index"))
 
     @expose("/<table_id>/<field_id>", methods=("GET", "POST"))
     def edit(self, table_id: str, field_id: str) -> Any:
@@ -336,4 +341,5 @@ class FieldEditView(ConfigureOnly):
 
 def add_views(admin: Admin, c: WebContext) -> None:
     """Add the field page of the structure editor (no menu entry of its own)."""
-    admin.add_view(FieldEditView(c, "field", "uchet_structure_field", "/-/structure-field"))
+    name = LazyString(lambda: c.gettext("Structure"))
+    admin.add_view(FieldEditView(c, name, "uchet_structure_field", "/-/structure-field"))
