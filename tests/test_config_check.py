@@ -724,7 +724,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
     overlay = write_overlay(
         bundle,
         {
-            "set": {"clients.fax": {"label": "Fax"}, "clients.name": {"type": "text"}},
+            "set": {"clients.fax": {"label": "Fax"}, "clients": {"fields": []}},
             "fields": {
                 "deals": [{"id": "deals.total", "name": "total", "type": "money", "label": "T"}]
             },
@@ -737,7 +737,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
         "/fields/deals",
         "/hide/0",
         "/set/clients.fax",
-        "/set/clients.name/type",
+        "/set/clients/fields",
     ]
     result = run_check(bundle, [overlay])
     assert result.exit_code == 1

@@ -162,3 +162,27 @@ def test_rename_refuses_bad_names() -> None:
     with pytest.raises(RenameError, match="no field"):
         rename_field(tree, "clients.nope", "x")
     assert rename_field(tree, "clients.city", "city").changes == []
+
+
+def test_xlsx_template_rewritten_and_text_outside_blocks_kept() -> None:
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from uchet.configurations.rename import template_rewriter
+    from uchet.printeditor.rename_templates import rewritten
+
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "Город: {{ city }}"
+    sheet["A2"] = "{% for c in contacts %}{{ c.city }}{% endfor %}"
+    sheet["A3"] = "city"
+    out = io.BytesIO()
+    book.save(out)
+    ctx = template_rewriter(_tree(), "clients.city", "town")
+    data = rewritten("xlsx", out.getvalue(), lambda t: ctx.template("clients", t))
+    cells = load_workbook(io.BytesIO(data)).active
+    assert cells["A1"].value == "Город: {{ town }}"
+    # A loop variable is not the record: its paths are not the renamed field.
+    assert cells["A2"].value == "{% for c in contacts %}{{ c.city }}{% endfor %}"
+    assert cells["A3"].value == "city"

@@ -179,3 +179,31 @@ def test_choice_list_keeps_one_offered(platform: Platform) -> None:
     rows = [ChoiceEdit(v, v, retired=True) for v in ("lead", "active", "inactive")]
     with pytest.raises(EditError, match="at least one"):
         choices_document(platform.overlay, "clients.status", rows)
+
+
+def test_rename_rewrites_stored_print_templates_as_new_versions(platform: Platform) -> None:
+    from uchet.configurations.rename import template_rewriter
+    from uchet.printeditor import rename_templates
+    from uchet.printeditor.service import PrintForms
+
+    forms = PrintForms(platform, SYSTEM, "ru")
+    stored = forms.create("clients_short", {"ru": "Кратко"}, "clients")
+    data = forms.template(stored)
+    assert any("city" in t for t in rename_templates.texts("docx", data, stored.name))
+    before = platform.overlay.effective_tree(platform.overlay.document())
+    proposal = rename_document(platform.overlay, "clients.city", "town")
+    ctx = template_rewriter(before, "clients.city", "town")
+    found = {u.form.name: u for u in rename_templates.uses(forms, ctx)}
+    # The configuration files' client card and the stored form use it; the contract's
+    # {{ company.city }} is our company's city, another field: not listed.
+    assert set(found) == {"client_card", "clients_short"}
+    assert not found["client_card"].stored and found["clients_short"].stored
+    platform.overlay.save(proposal.document, base_revision=None)
+    forms = PrintForms(platform, SYSTEM, "ru")
+    done = rename_templates.rewrite_stored(forms, ctx, list(found.values()), "город → town")
+    assert [(f.name, v) for f, v in done] == [("clients_short", 2)]
+    new = forms.template(forms.get("clients_short"))
+    texts = rename_templates.texts("docx", new, "clients_short")
+    assert any("town" in t for t in texts)
+    assert all(ctx.template("clients", t) == t for t in texts)  # nothing left to rewrite
+    assert [v.version for v in forms.versions("clients_short")] == [2, 1]  # history kept

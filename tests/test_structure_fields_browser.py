@@ -129,3 +129,31 @@ def test_retype_text_to_integer_leaving_bad_values_empty(page: Any, server: Live
     page.wait_for_selector(".alert-success")
     fresh = platform.records("clients", user=SYSTEM)
     assert [fresh.get(i)["code"] for i in ids] == [101, None, 7, None, 42, None, None]
+
+
+def test_choice_list_retire_and_add(page: Any, server: LiveServer) -> None:
+    platform = server.platform
+    page.set_viewport_size(DESKTOP)
+    old = platform.records("clients", user=SYSTEM).create(
+        {"name": "ООО Давний лид", "kind": "company", "status": "lead"})  # fmt: skip
+    browser_login(page, server, "admin")
+    open_field_page(page, server, "Статус")
+    rows = page.locator("#uchet-field-choices tr.uchet-choice-row")
+    lead = page.locator("#uchet-field-choices tr[data-value=lead]")
+    lead.locator("input[type=checkbox]").check()
+    new = rows.nth(3)
+    new.locator("input[name=label_ru_3]").fill("Партнёр")
+    new.locator("input[name=label_en_3]").fill("Partner")
+    shot(page, "structure-field-choices.png")
+    page.click("#uchet-field-choices button[type=submit]")
+    page.wait_for_selector("#uchet-structure-changes")
+    assert "варианты" in page.inner_text("#uchet-structure-changes")
+    page.click("#uchet-structure-confirm button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    # A new client is not offered the retired status; the old one keeps and shows it.
+    page.goto(f"{server.url}/clients/new/")
+    options = page.locator("select#status option").all_inner_texts()
+    assert "Партнёр" in options and "Потенциальный" not in options
+    page.goto(f"{server.url}/clients/edit/?id={old['id']}")
+    selected = page.locator("select#status option:checked").inner_text()
+    assert selected == "Потенциальный"
