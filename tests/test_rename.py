@@ -113,7 +113,8 @@ def test_rename_rewrites_every_place_that_names_the_field() -> None:
     assert clients["list"] == original["tables"][0]["list"]
     assert t["forms"] == original["forms"]
     assert t["print_forms"][0]["output_name"] == (
-        "Клиент {{ name }} из {{ town }} {{ 'city' }} {{ region.city }}")
+        "Клиент {{ name }} из {{ town }} {{ 'city' }} {{ region.city }}"
+    )
     assert t["print_forms"][1]["output_name"] == "{{ city }} {{ client.town }}"
     rows = t["roles"][0]["tables"]["clients"]["rows"]
     assert rows == [{"field": "town", "op": "eq", "value": "city"},

@@ -71,9 +71,8 @@ def _walk(schema: Any, file: str, path: str, out: set[str], seen: set[str]) -> N
     exempt = "enum" in schema or "const" in schema or (types and types <= {
         "boolean", "integer", "number", "null", "object", "array"})  # fmt: skip
     untyped = not types and not structured and "description" in schema  # "default": any
-    if not exempt and ("string" in types or untyped):
-        if path:
-            out.add(f"{file}#{path}")
+    if not exempt and ("string" in types or untyped) and path:
+        out.add(f"{file}#{path}")
     if "object" in types and not structured and "properties" not in schema:
         out.add(f"{file}#{path}")  # free-form object: what is in it must be said
     for name, sub in schema.get("properties", {}).items():
@@ -85,9 +84,9 @@ def _walk(schema: Any, file: str, path: str, out: set[str], seen: set[str]) -> N
         _walk(extra, file, f"{path}{{}}", out, seen)
     names = schema.get("propertyNames")
     if isinstance(names, dict):
-        if names.get("$ref") == "common.json#/$defs/name":
-            out.add(f"{file}#{path}<>")
-        elif "$ref" not in names and "pattern" not in names:
+        # Keys that are names (a seed row's), or keys of any kind: they must be classified.
+        named = names.get("$ref") == "common.json#/$defs/name"
+        if named or ("$ref" not in names and "pattern" not in names):
             out.add(f"{file}#{path}<>")
 
 

@@ -155,7 +155,11 @@ def test_choice_list_add_rename_reorder_retire(platform: Platform) -> None:
     platform.overlay.save(doc, base_revision=None, user=ADMIN)
     status = platform.config.table("clients").field_by_id("clients.status")
     assert [(c.value, c.retired) for c in status.choices] == [
-        ("active", False), ("partner", False), ("inactive", False), ("lead", True)]
+        ("active", False),
+        ("partner", False),
+        ("inactive", False),
+        ("lead", True),
+    ]
     assert status.choices[0].label == {"ru": "Работаем", "en": "Working"}
     assert status.choices[2].label["en"] == "Inactive"  # the locale not edited is kept
     svc = platform.records("clients", user=SYSTEM)

@@ -101,8 +101,16 @@ def test_retype_text_to_integer_leaving_bad_values_empty(page: Any, server: Live
     platform = server.platform
     page.set_viewport_size(DESKTOP)
     doc = copy.deepcopy(EMPTY_DOCUMENT)
-    doc["fields"] = {"clients": [{"id": "clients.code", "name": "code", "type": "string",
-                                  "label": {"ru": "Код клиента", "en": "Client code"}}]}
+    doc["fields"] = {
+        "clients": [
+            {
+                "id": "clients.code",
+                "name": "code",
+                "type": "string",
+                "label": {"ru": "Код клиента", "en": "Client code"},
+            }
+        ]
+    }
     platform.overlay.save(doc, base_revision=None)
     svc = platform.records("clients", user=SYSTEM)
     values = ["101", "двадцать", "7", "12.5", "0042", "N-5", None]

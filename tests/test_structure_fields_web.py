@@ -100,11 +100,24 @@ def test_choice_list_edit_and_stale_save(client: WebClient, web_platform: Any) -
     url = "/-/structure-field/clients/clients.status"
     page = client.get(url).text
     assert page.count('class="uchet-choice-row"') == 3 + 3
-    rows = {"action": "choices", "rows": "6",
-            "value_0": "lead", "label_ru_0": "Потенциальный", "retired_0": "1", "order_0": "3",
-            "value_1": "active", "label_ru_1": "Работаем", "order_1": "1",
-            "value_2": "inactive", "label_ru_2": "Не работаем", "order_2": "2",
-            "value_3": "", "label_ru_3": "Партнёр", "label_en_3": "Partner", "order_3": "4"}
+    rows = {
+        "action": "choices",
+        "rows": "6",
+        "value_0": "lead",
+        "label_ru_0": "Потенциальный",
+        "retired_0": "1",
+        "order_0": "3",
+        "value_1": "active",
+        "label_ru_1": "Работаем",
+        "order_1": "1",
+        "value_2": "inactive",
+        "label_ru_2": "Не работаем",
+        "order_2": "2",
+        "value_3": "",
+        "label_ru_3": "Партнёр",
+        "label_en_3": "Partner",
+        "order_3": "4",
+    }
     r = client.post(url, {**rows, "value_2": ""})  # "inactive" left out: a new value instead
     assert "Вариант нельзя удалить, только вывести из употребления" in r.text
     r = client.post(url, rows)
@@ -118,7 +131,11 @@ def test_choice_list_edit_and_stale_save(client: WebClient, web_platform: Any) -
     client.post("/-/structure/apply", _hidden(r.text))
     status = web_platform.refresh_config().table("clients").field_by_id("clients.status")
     assert [(c.value, c.retired) for c in status.choices] == [
-        ("active", False), ("inactive", False), ("lead", True), ("partner", False)]
+        ("active", False),
+        ("inactive", False),
+        ("lead", True),
+        ("partner", False),
+    ]
     # The card no longer offers the retired value.
     form = client.get("/clients/new/").text
     assert 'value="partner"' in form and 'value="lead"' not in form

@@ -92,7 +92,6 @@ def _set_changed(doc: dict[str, Any], target: str, old: Mapping[str, Any],
         doc.setdefault("set", {}).setdefault(target, {}).update(props)
 
 
-
 def template_rewriter(before: Mapping[str, Any], field_id: str, new_name: str) -> Renaming:
     """A :class:`Renaming` over tree ``before`` (the names before the rename) whose
     ``template(table_id, text)`` rewrites a print template's text (issue 14: print templates

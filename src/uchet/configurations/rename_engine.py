@@ -178,5 +178,3 @@ def rule(name: str, *covers: str) -> Callable[[RuleFn], RuleFn]:
         return fn
 
     return register
-
-

@@ -127,8 +127,13 @@ class FieldEditView(ConfigureOnly):
         uses = self._template_uses(proposal, f)
         confirm = self._confirm("rename", preview, f, new_name=proposal.renamed.new,
                                 rewrite="1" if form.rewrite.data else "")  # fmt: skip
-        refs = list(dict.fromkeys(self._object(c.kind, c.object_id)
-                                  for c in proposal.renamed.changes if c.object_id != f.id))
+        refs = list(
+            dict.fromkeys(
+                self._object(c.kind, c.object_id)
+                for c in proposal.renamed.changes
+                if c.object_id != f.id
+            )
+        )
         return self.render("uchet/structure_field_preview.html", preview=preview, form=confirm,
                            operations=self.operations(preview), sql=self.sql(preview),
                            references=refs, templates=uses, field=f, table=table,

@@ -36,9 +36,7 @@ FIELD_TEXTS: dict[str, dict[str, str]] = {
     "Retired": {"ru": "Не используется"},
     "new": {"ru": "новый"},
     "References rewritten": {"ru": "Что будет переписано"},
-    "None: nothing names the field by its name.": {
-        "ru": "Ничего: поле нигде не названо по имени."
-    },
+    "None: nothing names the field by its name.": {"ru": "Ничего: поле нигде не названо по имени."},
     "Print templates that use the field": {"ru": "Печатные шаблоны с этим полем"},
     "a placeholder is split by the text formatting; correct the template by hand": {
         "ru": "поле в шаблоне разбито форматированием текста; исправьте шаблон вручную"
