@@ -69,7 +69,7 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("uchet.web",),  # the web's base modules: context, views, forms, lists, cards, auth
     # The print screens and the structure editor's screens (issue 14), built on the web base
     # and registered by the builder.
-    ("uchet.printeditor.views", "uchet.formdesigner.views"),
+    ("uchet.printeditor.views", "uchet.formdesigner.views", "uchet.formdesigner.fieldviews"),
     ("uchet.web.builder",),  # the inner app of one configuration version
     ("uchet.web.app", "uchet.web.__init__"),  # the app factory and embedding
     ("uchet.cli",),  # the command line
