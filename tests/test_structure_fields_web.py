@@ -51,6 +51,9 @@ def test_only_configurers_and_csrf(client: WebClient, web_platform: Any) -> None
 
 def test_rename_preview_lists_references_and_templates(client: WebClient,
                                                        web_platform: Any) -> None:  # fmt: skip
+    from uchet.printeditor.service import PrintForms
+
+    PrintForms(web_platform, SYSTEM, "ru").create("clients_short", {"ru": "Кратко"}, "clients")
     client.login("admin")
     page = client.get("/-/structure/field/clients/city").text
     assert "/-/structure-field/clients/clients.city" in page
@@ -65,6 +68,7 @@ def test_rename_preview_lists_references_and_templates(client: WebClient,
     assert "заменено: «Клиенты по городам»" in text
     assert "отчёт «Клиенты по городам»" in text
     assert "«Карточка клиента»" in text and "входит в файлы конфигурации" in text
+    assert "«Кратко»: получит новую версию шаблона с новым именем" in " ".join(text.split())
     assert "RENAME" in text.upper()
     assert web_platform.overlay.revisions() == []
     r = confirm(client, text, comment="город")
@@ -72,6 +76,10 @@ def test_rename_preview_lists_references_and_templates(client: WebClient,
     cols = {c["name"] for c in sa.inspect(web_platform.engine).get_columns("clients")}
     assert "town" in cols and "city" not in cols
     assert web_platform.overlay.latest().comment == "город"
+    done = client.get(r.headers["Location"]).text
+    assert "Печатная форма «Кратко»: новая версия шаблона 2." in done
+    forms = PrintForms(web_platform, SYSTEM, "ru")
+    assert [v.version for v in forms.versions("clients_short")] == [2, 1]
 
 
 def test_retype_preview_and_leave_empty(client: WebClient, web_platform: Any) -> None:

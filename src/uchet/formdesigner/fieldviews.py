@@ -285,9 +285,15 @@ class FieldEditView(ConfigureOnly):
         forms = PrintForms(self.c.platform, self.c.user(), self.c.locale())
         found = rename_templates.uses(forms, ctx)
         note = t("field renamed to %(name)s", name=new_name)
-        for form, version in rename_templates.rewrite_stored(forms, ctx, found, note):
+        done = rename_templates.rewrite_stored(forms, ctx, found, note)
+        for form, version in done:
             flash(t("Print form «%(label)s»: new template version %(version)s.",
                     label=form.text(self.c.locale()), version=version), "success")  # fmt: skip
+        rewritten = {form.id for form, _ in done}
+        for use in found:
+            if use.stored and use.form.id not in rewritten:
+                flash(t("Print form «%(label)s» still uses the old name: correct its template.",
+                        label=use.form.text(self.c.locale())), "error")  # fmt: skip
 
     # -- helpers -------------------------------------------------------------------------------
     def _field(self, table_id: str, field_id: str) -> tuple[Table, Field]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from uchet.configurations.rename_engine import Renaming
+from uchet.platform.model.errors import PermissionDenied
 from uchet.printeditor.errors import PrintError
 from uchet.printeditor.service import PrintForm, PrintForms
 
@@ -105,13 +106,17 @@ def rewrite_stored(forms: PrintForms, ctx: Renaming, found: list[TemplateUse],
                    note: str) -> list[tuple[PrintForm, int]]:  # fmt: skip
     """Give each stored form of ``found`` that can be rewritten a new template version;
     returns ``(form, version)`` of each. The print editor's own rules apply (the user may
-    edit the form; the new template passes the upload check)."""
+    edit the form; the new template passes the upload check): a form they refuse is left as
+    it was and is not returned, so the caller can say which were rewritten."""
     done = []
     for use in found:
         if not use.stored or use.unresolved:
             continue
         form = use.form
         data = rewritten(form.kind, forms.template(form), _for(ctx, form))
-        version = forms.upload(form.id, data, form.template, note)
+        try:
+            version = forms.upload(form.id, data, form.template, note)
+        except (PrintError, PermissionDenied):
+            continue  # refused by the print editor's rules: the form keeps its version
         done.append((form, version))
     return done

@@ -59,6 +59,9 @@ FIELD_TEXTS: dict[str, dict[str, str]] = {
     "Print form «%(label)s»: new template version %(version)s.": {
         "ru": "Печатная форма «%(label)s»: новая версия шаблона %(version)s."
     },
+    "Print form «%(label)s» still uses the old name: correct its template.": {
+        "ru": "Печатная форма «%(label)s» всё ещё использует прежнее имя: исправьте шаблон."
+    },
     "Change the type of «%(label)s» to «%(type)s»": {
         "ru": "Смена типа поля «%(label)s» на «%(type)s»"
     },
