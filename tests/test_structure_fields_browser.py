@@ -21,6 +21,7 @@ from uchet.configurations.overlay_diff import EMPTY_DOCUMENT
 
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 DESKTOP = {"width": 1366, "height": 850}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -130,6 +131,9 @@ def test_retype_text_to_integer_leaving_bad_values_empty(page: Any, server: Live
     assert "101" not in examples
     policy = page.inner_text("#uchet-retype-policy")
     assert "отменить изменение" in policy and "подставить значение" in policy
+    page.set_viewport_size(PHONE)  # the preview reads on a phone too
+    shot(page, "structure-field-retype-phone.png")
+    page.set_viewport_size(DESKTOP)
     page.get_by_label("оставить пустым").check()
     shot(page, "structure-field-retype.png")
     assert platform.overlay.latest().number == 1  # nothing applied before «Применить»
@@ -153,6 +157,9 @@ def test_choice_list_retire_and_add(page: Any, server: LiveServer) -> None:
     new.locator("input[name=label_ru_3]").fill("Партнёр")
     new.locator("input[name=label_en_3]").fill("Partner")
     shot(page, "structure-field-choices.png")
+    page.set_viewport_size(PHONE)
+    shot(page, "structure-field-choices-phone.png")
+    page.set_viewport_size(DESKTOP)
     page.click("#uchet-field-choices button[type=submit]")
     page.wait_for_selector("#uchet-structure-changes")
     assert "варианты" in page.inner_text("#uchet-structure-changes")
