@@ -196,7 +196,9 @@ def _overlay_fields_missing_table(b: Path) -> list[Path]:
 
 
 def _overlay_protected(b: Path) -> list[Path]:
-    return [write_overlay(b, {"set": {"clients.name": {"type": "text"}}})]
+    # A field's type may change (issue 14: the structure editor retypes); a table's fields
+    # are its structure, never set whole.
+    return [write_overlay(b, {"set": {"clients": {"fields": []}}})]
 
 
 def _overlay_makes_invalid(b: Path) -> list[Path]:
@@ -584,8 +586,8 @@ CASES = [
         "overlay changing a protected property",
         _overlay_protected,
         "@overlay",
-        "/set/clients.name/type",
-        "'type' cannot be changed by an overlay",
+        "/set/clients/fields",
+        "'fields' cannot be changed by an overlay",
     ),
     Case(
         "overlay making a field invalid",
@@ -728,7 +730,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
     overlay = write_overlay(
         bundle,
         {
-            "set": {"clients.fax": {"label": "Fax"}, "clients.name": {"type": "text"}},
+            "set": {"clients.fax": {"label": "Fax"}, "clients": {"fields": []}},
             "fields": {
                 "deals": [{"id": "deals.total", "name": "total", "type": "money", "label": "T"}]
             },
@@ -741,7 +743,7 @@ def test_every_overlay_problem_is_reported(bundle: Path) -> None:
         "/fields/deals",
         "/hide/0",
         "/set/clients.fax",
-        "/set/clients.name/type",
+        "/set/clients/fields",
     ]
     result = run_check(bundle, [overlay])
     assert result.exit_code == 1

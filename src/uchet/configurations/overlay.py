@@ -141,7 +141,9 @@ def _apply(overlay: Overlay, tree: Tree, index: _Index, result: MergeResult) -> 
             issue(at, f"no object with id {target!r} to set properties on")
             continue
         for key, value in props.items():
-            if key in PROTECTED:
+            if key in PROTECTED and not (key == "type" and found[0] == "field"):
+                # A field's type may change (issue 14): the planner retypes its column and
+                # the migrator converts the values, or refuses, before anything runs.
                 issue(at.child(key), f"{key!r} cannot be changed by an overlay")
             elif (
                 key in LABEL_KEYS

@@ -66,6 +66,19 @@ PROPERTY_TEXTS: dict[str, dict[str, str]] = {
     "default": {"ru": "значение по умолчанию", "en": "default"},
     "choices": {"ru": "варианты", "en": "choices"},
     "name": {"ru": "имя", "en": "name"},
+    "type": {"ru": "тип", "en": "type"},
+    "formula": {"ru": "формула", "en": "formula"},
+    "default_from": {"ru": "откуда берётся значение", "en": "default from"},
+    "seed": {"ru": "начальные записи", "en": "seed rows"},
+    "notifications": {"ru": "уведомления", "en": "notifications"},
+    "output_name": {"ru": "имя файла", "en": "file name"},
+    "max_length": {"ru": "длина", "en": "length"},
+    "pattern": {"ru": "формат", "en": "pattern"},
+    "numbering": {"ru": "нумерация", "en": "numbering"},
+    "target": {"ru": "ссылка на таблицу", "en": "reference target"},
+    "min": {"ru": "минимум", "en": "min"},
+    "max": {"ru": "максимум", "en": "max"},
+    "unique": {"ru": "уникальность", "en": "unique"},
     "tables": {"ru": "права на таблицы", "en": "table rights"},
     "section": {"ru": "раздел меню", "en": "menu section"},
 }
@@ -334,10 +347,14 @@ def describe(
 
 def describe_all(
     old: Doc, new: Doc, labels: Mapping[str, Any], locale: str = "ru", before: Before | None = None,
-    base_forms: Mapping[str, Doc] | None = None,
+    base_forms: Mapping[str, Doc] | None = None, existing: frozenset[str] = frozenset(),
 ) -> list[str]:  # fmt: skip
-    """Every change from ``old`` to ``new`` as sentences (see :func:`describe`)."""
-    return [describe(c, labels, locale, before) for c in diff(old, new, base_forms)]
+    """Every change from ``old`` to ``new`` as sentences (see :func:`describe`). A document
+    of ``existing`` (the configuration files' own) that ``new`` carries is *replaced*, not
+    added (a field rename carries the reports it rewrites)."""
+    changes = [Change("change_doc", c.target) if c.kind == "add_doc" and c.target in existing
+               else c for c in diff(old, new, base_forms)]  # fmt: skip
+    return [describe(c, labels, locale, before) for c in changes]
 
 
 def archive_dropped(current: Doc, target: Doc) -> dict[str, Any]:

@@ -29,8 +29,9 @@ from sqlalchemy.engine import Connection, Engine
 from uchet.configurations import stored
 from uchet.configurations.layers import Layers
 from uchet.configurations.loader import Loaded, build_checked, parse_tree
-from uchet.configurations.overlay import Overlay
+from uchet.configurations.overlay import Overlay, merge
 from uchet.configurations.overlay_diff import (
+    DOCUMENT_KEYS,
     EMPTY_DOCUMENT,
     archive_dropped,
     describe_all,
@@ -51,6 +52,7 @@ from uchet.platform.model.errors import (
 from uchet.platform.model.metaschema import iter_issues
 from uchet.platform.records.users import User
 from uchet.platform.schema import migrator
+from uchet.platform.schema.operations import ConversionPolicy
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.reconcile import plan_for_database
 from uchet.platform.schema.system import define_system_tables
@@ -212,6 +214,12 @@ class DatabaseOverlay:
             self._tree, self._sources, overlays, self.types, set(self.loaded.bundle.files)
         )
 
+    def effective_tree(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """The merged tree ``base + file overlays + document`` (unchecked plain data), for
+        the pure edits that rewrite it (:mod:`uchet.configurations.rename`)."""
+        overlays = [*self.loaded.overlays, Overlay(overlay_file(None), document)]
+        return merge(self._tree, self._sources, overlays).tree
+
     def describe(
         self, old: Mapping[str, Any], new: Mapping[str, Any], locale: str = "ru"
     ) -> list[str]:
@@ -228,7 +236,9 @@ class DatabaseOverlay:
             return files.get(target, {}).get(prop)
 
         forms = {k: v for k, v in files.items() if "layout" in v}  # the files' card forms
-        return describe_all(old, new, labels, locale, before, forms)
+        existing = frozenset(d["id"] for key in DOCUMENT_KEYS if key != "sections"
+                             for d in self._tree.get(key, ()))  # fmt: skip
+        return describe_all(old, new, labels, locale, before, forms, existing)
 
     # -- layers ----------------------------------------------------------------------------
     @functools.cached_property
@@ -294,6 +304,7 @@ class DatabaseOverlay:
         action: str = "save",
         preview: Preview | None = None,
         allow_destructive: bool = False,
+        on_conversion_error: ConversionPolicy = "abort",
     ) -> Revision:
         """Make ``document`` the database overlay: check, plan, apply and record it in one
         transaction, and return the new revision. On any error nothing has changed.
@@ -302,7 +313,9 @@ class DatabaseOverlay:
         the database moved on since, the save is refused. A plan that would lose data is
         refused (:class:`DestructiveChangeError`): the overlay hides, it never drops; only
         :meth:`purge_field` passes ``allow_destructive`` (the migrator then copies the dropped
-        data to ``uchet_bak_<version>_<table>`` first).
+        data to ``uchet_bak_<version>_<table>`` first). ``on_conversion_error`` is what a
+        type change does with values that will not convert, as ``uchet migrate
+        --on-conversion-error`` (``"abort"``, ``"set_null"``, ``("default", value)``).
         """
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")
@@ -344,7 +357,7 @@ class DatabaseOverlay:
         version = migrator.apply(
             self.engine, preview.plan, preview.config, self.types,
             applied_by=user.login if user else None, on_applied=record,
-            allow_destructive=allow_destructive,
+            allow_destructive=allow_destructive, on_conversion_error=on_conversion_error,
             source="upgrade" if action == "upgrade" else f"overlay-{action}",
         )  # fmt: skip
         if self.after_apply is not None:

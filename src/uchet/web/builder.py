@@ -19,7 +19,7 @@ from flask_login import current_user
 from jinja2 import BytecodeCache
 from markupsafe import Markup
 
-from uchet.formdesigner import tableviews
+from uchet.formdesigner import fieldviews, tableviews
 from uchet.formdesigner import versions as versionviews
 from uchet.formdesigner import views as structureviews
 from uchet.platform.model.config import Table
@@ -142,6 +142,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     adminviews.add_views(admin, c)
     structureviews.add_views(admin, c)  # the «Настройка» menu: structure editor (issue 14)
     tableviews.add_views(admin, c)  # its table screens: add, purge (issue 14)
+    fieldviews.add_views(admin, c)  # its field page: rename, retype, choice lists
     versionviews.add_views(admin, c)  # ... and the configuration versions (issue 16)
 
     menus = MenuCache()

@@ -105,13 +105,28 @@ def _checkbox(field: Field, wctx: WidgetContext) -> wtforms.Field:
     return wtforms.BooleanField(**kw)
 
 
+class _OfferedSelect(wtforms.SelectField):
+    """A select that leaves out retired choices (issue 14) unless the record holds one."""
+
+    def __init__(self, *args: Any, retired: frozenset[str] = frozenset(), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.retired = retired
+
+    def iter_choices(self) -> Any:
+        for choice in super().iter_choices():
+            if choice[0] not in self.retired or choice[2]:  # (value, label, selected, ...)
+                yield choice
+
+
 @register_widget("select")
 def _select(field: Field, wctx: WidgetContext) -> wtforms.Field:
     choices = [SelectChoice("", "—")] + [
         SelectChoice(c.value, label_text(c.label, wctx.locale, default=c.value))
         for c in field.choices
     ]
-    return wtforms.SelectField(choices=choices, validate_choice=False, **_kw(field, wctx))
+    retired = frozenset(c.value for c in field.choices if c.retired)
+    return _OfferedSelect(choices=choices, validate_choice=False, retired=retired,
+                          **_kw(field, wctx))  # fmt: skip
 
 
 def _lookup(field: Field, wctx: WidgetContext) -> wtforms.Field:

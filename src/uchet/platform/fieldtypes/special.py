@@ -57,7 +57,8 @@ class ChoiceType(FieldType):
         for c in field.choices:
             if any(folded == label.casefold() for label in c.label.values()):
                 return c.value
-        raise ParseError("choice", choices=", ".join(c.value for c in field.choices))
+        offered = (c.value for c in field.choices if not c.retired)
+        raise ParseError("choice", choices=", ".join(offered))
 
     def parse_cell(self, field: Field, value: Any) -> Any:
         # A file holds labels («Организация»): say which labels are known, in the user's
@@ -81,6 +82,10 @@ class ChoiceType(FieldType):
             yield f"choice value {v!r} is listed twice"
         if field.default is not None and field.default not in values:
             yield f"default {field.default!r} is not among the choices: {', '.join(values)}"
+        if any(c.retired and c.value == field.default for c in field.choices):
+            yield f"default {field.default!r} is a retired choice"
+        if field.choices and all(c.retired for c in field.choices):
+            yield "every choice is retired: keep at least one offered"
 
 
 #: The largest value of a BIGINT column (a larger Python int overflows the driver).
@@ -94,7 +99,8 @@ class _ChoiceLabels:
     field: Field
 
     def text(self, locale: str) -> str:
-        return ", ".join(label_text(c.label, locale, default=c.value) for c in self.field.choices)
+        return ", ".join(label_text(c.label, locale, default=c.value)
+                         for c in self.field.choices if not c.retired)  # fmt: skip
 
     def __str__(self) -> str:
         return self.text("en")

@@ -66,6 +66,7 @@ __all__ = [
     "iter_nodes",
     "parameters",
     "parse_syntax",
+    "path_spans",
     "references",
     "to_source",
 ]
@@ -334,3 +335,30 @@ def parse_syntax(text: str) -> Expr:
     expr, _ = parser.expression(0)
     parser.expect("end", "an operator or the end of the formula")
     return expr
+
+
+def path_spans(text: str) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """The field paths of formula ``text`` with the start of each of their names.
+
+    ``client.city = 'Тула'`` gives ``[(("client", "city"), (0, 7))]``. Function names, keywords,
+    ``$parameters`` and text literals are not paths. The rename of a field (issue 14) rewrites
+    exactly these spans, so the rest of the formula keeps its spelling and spacing. Raises
+    :class:`FormulaSyntaxError` on text the tokenizer refuses.
+    """
+    tokens = _tokenize(text)
+    found: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        after_dot = i > 0 and tokens[i - 1].kind == "."
+        if token.kind != "name" or after_dot or tokens[i + 1].kind == "(":
+            i += 1
+            continue
+        names, starts = [str(token.value)], [token.pos]
+        i += 1
+        while tokens[i].kind == "." and tokens[i + 1].kind == "name":
+            names.append(str(tokens[i + 1].value))
+            starts.append(tokens[i + 1].pos)
+            i += 2
+        found.append((tuple(names), tuple(starts)))
+    return found

@@ -93,6 +93,8 @@ class Choice:
     value: str
     label: Labels
     color: str | None = None
+    #: Kept on the records that hold it, never given to a record anew (issue 14).
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -351,7 +353,7 @@ def _build_field(data: Mapping[str, Any], source: Source) -> Field:
         scale=data.get("scale"),
         currency=data.get("currency"),
         choices=tuple(
-            Choice(c["value"], as_labels(c["label"]), c.get("color"))
+            Choice(c["value"], as_labels(c["label"]), c.get("color"), bool(c.get("retired")))
             for c in data.get("choices", ())
         ),
         target=data.get("target"),

@@ -52,6 +52,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Must be one of: {choices}.",
         "ru": "Допустимые значения: {choices}.",
     },
+    "choice_retired": {
+        "en": "The value «{label}» is no longer offered; choose another one.",
+        "ru": "Значение «{label}» больше не используется; выберите другое.",
+    },
     "too_many_digits": {
         "en": "Too many digits: at most {digits} before the decimal point.",
         "ru": "Слишком много цифр: не более {digits} до запятой.",

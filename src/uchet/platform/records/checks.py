@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from uchet.platform.model.config import label_text
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.i18n import Text, message
 from uchet.platform.records.permissions import Access
@@ -92,9 +93,29 @@ class WriteChecks:
             for name, default in self.defaults.items():
                 data.setdefault(name, default)
         loaded = load(data, row)
+        if creating:
+            self._check_retired(loaded, None, row)
         if self.file_fields:
             self._check_file_sizes(loaded, row)
         return loaded
+
+    def _check_retired(
+        self, values: Mapping[str, Any], old: Mapping[str, Any] | None, row: int | None = None
+    ) -> None:
+        """Refuse a retired choice (issue 14) given to a new record (``old`` None) or as a
+        changed value; a record that already holds it keeps it through other edits."""
+        problems: dict[str, list[str]] = {}
+        for f in self.table.fields:
+            value = values.get(f.name)
+            unchanged = old is not None and old.get(f.name) == value
+            if f.type != "choice" or value is None or unchanged:
+                continue
+            found = next((c for c in f.choices if c.value == value and c.retired), None)
+            if found is not None:
+                label = label_text(found.label, self.locale, default=found.value)
+                problems[f.name] = [message("choice_retired", self.locale, label=label)]
+        if problems:
+            raise ValidationError(problems, row)
 
     def _check_references(
         self, conn: Connection, rows: Sequence[Mapping[str, Any]]

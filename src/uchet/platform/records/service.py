@@ -269,6 +269,7 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
             refused = changerights.refused_changes(self, conn, record_id, old, data)
             if refused:
                 raise ValidationError(refused)
+            self._check_retired(data, old)
             self.rt.pm.hook.uchet_before_update(
                 change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
             )
