@@ -11,6 +11,8 @@ service's rights decide what is shown).
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from typing import Any
 
 from flask import abort, jsonify, redirect, request, url_for
@@ -20,7 +22,9 @@ from flask_login import current_user
 
 from uchet.platform.features.inbox import Inbox, Notification
 from uchet.platform.model.config import Field
+from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.numbers import as_id
+from uchet.platform.query.listquery import Filter
 from uchet.web.auth import check_csrf, safe_next
 from uchet.web.context import WebContext, ctx, here
 from uchet.web.screen import TranslatedRender
@@ -49,6 +53,77 @@ def record_url(c: WebContext, note: Notification) -> str | None:
     if table.hidden or not c.access(table.id).can("read"):
         return None
     return url_for(f"t_{table.name}.edit_view", id=note.record_id)
+
+
+def _key(note: Notification) -> tuple[str, int]:
+    return (note.table_id or "", note.record_id or 0)
+
+
+def record_titles(c: WebContext, notes: list[Notification]) -> dict[tuple[str, int], str | None]:
+    """(table id, record id) -> the record's title, or None for a record the user may not
+    read (one query per table, through the record service: a record outside the user's
+    rows shows as «нет доступа» and gets no link)."""
+    wanted: dict[str, set[int]] = {}
+    for n in notes:
+        if n.table_id is not None and n.record_id is not None:
+            wanted.setdefault(n.table_id, set()).add(n.record_id)
+    titles: dict[tuple[str, int], str | None] = {}
+    for table_id, ids in wanted.items():
+        try:
+            table = c.config.table(table_id)
+        except KeyError:
+            continue
+        if not table.title_field:
+            continue
+        title = table.field_by_id(table.title_field).name
+        with contextlib.suppress(PermissionDenied, ValidationError):
+            rows = c.records(table_id).query(
+                filters=[Filter("id", "in", sorted(ids))], columns=[title],
+                limit=len(ids), count=False,
+            ).rows  # fmt: skip
+            titles.update({(table_id, r["id"]): str(r[title]) for r in rows})
+    for n in notes:  # about a record the user cannot read: say so, never its id
+        if n.record_id is not None and _key(n) not in titles:
+            titles[_key(n)] = None
+    return titles
+
+
+def actor_names(c: WebContext, notes: list[Notification]) -> dict[int, str]:
+    """User id -> name, for whoever made the changes of ``notes``."""
+    users = c.platform.users
+    ids = {n.actor_id for n in notes if n.actor_id is not None}
+    return {i: u.name for i in ids if (u := users.get(i)) is not None}
+
+
+def table_label(c: WebContext, table_id: str | None) -> str | None:
+    """The singular label of a notification's table («Задача»), if the table still exists."""
+    if table_id is None:
+        return None
+    try:
+        table = c.config.table(table_id)
+    except KeyError:
+        return None
+    return c.label(table.item_label or table.label, table.name)
+
+
+def day_label(c: WebContext, day: dt.date, today: dt.date) -> str:
+    """The heading of a day's notifications: «Сегодня», «Вчера», or the date."""
+    if day == today:
+        return c.gettext("Today")
+    if day == today - dt.timedelta(days=1):
+        return c.gettext("Yesterday")
+    date = Field(id="day", name="day", type="date", label={})
+    return str(c.runtime.types.get("date").format(date, day, c.locale()))
+
+
+def by_day(items: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """``items`` (newest first) as (day heading, that day's items), in the same order."""
+    days: list[tuple[str, list[dict[str, Any]]]] = []
+    for item in items:
+        if not days or days[-1][0] != item["day"]:
+            days.append((item["day"], []))
+        days[-1][1].append(item)
+    return days
 
 
 def bell_count() -> str:
@@ -85,13 +160,26 @@ class NotificationsView(TranslatedRender, BaseView):
         return redirect(url_for("auth.login", next=here()))
 
     def _items(self, notes: list[Notification]) -> list[dict[str, Any]]:
+        """Each notification with its context (issue 21): the record it is about (its table
+        and title, as the user may read it), who made the change, when, and its day."""
         stamp = Field(id="created_at", name="created_at", type="datetime", label={})
         datetime, locale = self.c.runtime.types.get("datetime"), self.c.locale()
+        titles = record_titles(self.c, notes)
+        hidden = {k for k, v in titles.items() if v is None}
+        people = actor_names(self.c, notes)
+        today = dt.date.today()
         return [
             {
                 "note": n,
-                "url": record_url(self.c, n),
+                # No link to a record the user cannot open (its card would be "not found").
+                "url": record_url(self.c, n) if _key(n) not in hidden else None,
                 "when": datetime.format(stamp, n.created_at, locale),
+                "day": day_label(self.c, n.created_at.date(), today),
+                "record": titles[_key(n)] or self.c.gettext("no access")
+                if _key(n) in titles
+                else None,
+                "table": table_label(self.c, n.table_id),
+                "who": people.get(n.actor_id) if n.actor_id is not None else None,
             }
             for n in notes
         ]
@@ -109,9 +197,11 @@ class NotificationsView(TranslatedRender, BaseView):
             before=as_id(before),
         )
         shown = notes[:PAGE_SIZE]
+        items = self._items(shown)
         return self.render(
             "uchet/notifications.html",
-            items=self._items(shown),
+            items=items,
+            days=by_day(items),
             unread_only=unread_only,
             unread=box.unread_count(),
             # The next page starts below the last one shown (ids only grow).

@@ -56,6 +56,8 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Home": {"ru": "Главная"},
     "Yes": {"ru": "Да"},
     "no access": {"ru": "нет доступа"},
+    "Today": {"ru": "Сегодня"},
+    "Yesterday": {"ru": "Вчера"},
     "No matches found": {"ru": "Ничего не найдено"},
     "Searching…": {"ru": "Поиск…"},
     "Loading more results…": {"ru": "Загрузка…"},

@@ -26,6 +26,8 @@ class Notification:
     rule_id: str | None
     created_at: dt.datetime
     read_at: dt.datetime | None
+    #: The user whose change it is about (None: the system, a reminder, or an older row).
+    actor_id: int | None = None
 
 
 class Inbox:
@@ -84,5 +86,13 @@ class Inbox:
 
 def _notification(r: Any) -> Notification:
     return Notification(
-        r.id, r.title, r.body or "", r.table_id, r.record_id, r.rule_id, r.created_at, r.read_at
+        r.id,
+        r.title,
+        r.body or "",
+        r.table_id,
+        r.record_id,
+        r.rule_id,
+        r.created_at,
+        r.read_at,
+        getattr(r, "actor_id", None),
     )

@@ -215,6 +215,7 @@ def deliver(
                 "table_id": table.id,
                 "record_id": rid,
                 "created_at": created,
+                "actor_id": actor,
             }
         )
         if settings is not None and person.email:

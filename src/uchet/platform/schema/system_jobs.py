@@ -62,6 +62,10 @@ def define_job_tables(metadata: MetaData, id_type: Any) -> dict[str, Table]:
         Column("record_id", BigInteger),
         Column("created_at", DateTime, nullable=False),
         Column("read_at", DateTime),
+        # Who made the change the notification is about (issue 21: "who"); NULL for the
+        # system and for reminders. Nullable, so an older database gets it on migrate
+        # (system_columns.py).
+        Column("actor_id", BigInteger),
         Index("ix_uchet_notifications_user", "user_id", "read_at", "id"),
     )
     # One row per numbered field and period (a year, a month, or "" for never): the row is
