@@ -16,7 +16,7 @@ from uchet.platform.records.tokens import TokenStore
 
 #: The tables whose operations are fuzzed (a bounded run: every operation of the CRM would
 #: take minutes; these cover references, choices, rollups, files, phones and children).
-TABLES = ("/clients", "/contacts", "/client_categories", "/-/lookup")
+TABLES = ("/clients", "/contacts", "/client_categories", "/-/lookup", "/-/reports", "/-/dashboard")
 EXAMPLES = 5
 
 

@@ -14,8 +14,8 @@ import base64
 from typing import Any
 
 import sqlalchemy as sa
+from tests.api_support import _client
 
-from tests.test_api import _client, api  # noqa: F401  (the ``api`` fixture)
 from uchet import SYSTEM
 
 PROBLEM = "application/problem+json"
@@ -51,8 +51,11 @@ def test_bulk_update_changes_every_record_in_one_call(api: Any) -> None:
     assert r.status_code == 200 and r.json["data"][0]["version"] == 3
     audit = api.platform.runtime.audit
     with api.platform.engine.connect() as conn:
-        actions = conn.execute(sa.select(audit.c.action, audit.c.user_login).where(
-            audit.c.table_id == "clients", audit.c.record_id == a["id"]).order_by(audit.c.id)).all()
+        actions = conn.execute(
+            sa.select(audit.c.action, audit.c.user_login)
+            .where(audit.c.table_id == "clients", audit.c.record_id == a["id"])
+            .order_by(audit.c.id)
+        ).all()
     assert [tuple(x) for x in actions] == [("create", "admin"), ("update", "admin"),
                                            ("update", "admin")]  # fmt: skip
 
@@ -90,8 +93,11 @@ def test_bulk_update_refuses_invalid_rows_bad_bodies_and_foreign_rows(api: Any) 
     ])  # fmt: skip
     assert r.status_code == 422 and [row["row"] for row in r.json["rows"]] == [2]
     assert r.json["rows"][0]["errors"][0]["field"] == "loyalty"
-    repeated = api.call("PATCH", "/api/v1/clients", json=[{"id": own["id"], "version": 1},
-                                                          {"id": own["id"], "version": 1}])
+    repeated = api.call(
+        "PATCH",
+        "/api/v1/clients",
+        json=[{"id": own["id"], "version": 1}, {"id": own["id"], "version": 1}],
+    )
     assert repeated.status_code == 422 and repeated.json["rows"][0]["row"] == 2
     bad = api.call("PATCH", "/api/v1/clients", json=[{"id": own["id"], "city": "x"}])
     assert bad.status_code == 400 and bad.json["invalid_params"][0]["name"] == "[0].version"
