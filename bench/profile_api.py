@@ -31,9 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from uchet import Platform  # noqa: E402
-from uchet.platform.records.tokens import TokenStore  # noqa: E402
-from uchet.web import create_app  # noqa: E402
+from uchet import Platform
+from uchet.platform.records.tokens import TokenStore
+from uchet.web import create_app
 
 DEFAULT_URL = "/api/v1/clients?limit=25&fields=name,phone,email,city,category&count=false"
 
@@ -90,7 +90,8 @@ def main() -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     rss_end = rss_mib()
     print(f"{a.url}")
-    print(f"CPU per request: {cpu / a.requests * 1000:.2f} ms; wall: {wall / a.requests * 1000:.2f} ms")
+    per = 1000 / a.requests
+    print(f"CPU per request: {cpu * per:.2f} ms; wall: {wall * per:.2f} ms")
     print(f"RSS after 100 requests: {rss_100:.1f} MiB; after {a.requests + 100}: {rss_end:.1f} MiB")
     print(f"compiled-statement cache: {cache_before} -> {statement_cache_size(platform)} entries")
     profiler = cProfile.Profile()

@@ -19,10 +19,10 @@ the photo of another manager's client.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Blueprint, request
+from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Response
 
@@ -157,7 +157,7 @@ class Nested:
         return Problem(400, reason, invalid_params=[{"name": "file", "reason": reason}])
 
 
-def _disposition_name(headers: Mapping[str, str]) -> str | None:
+def _disposition_name(headers: Headers) -> str | None:
     """The file name of a ``Content-Disposition: attachment; filename=...`` request header."""
     raw = headers.get("Content-Disposition")
     if not raw:
