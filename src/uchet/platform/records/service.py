@@ -73,16 +73,13 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         self.table = self.ct.table
         self.user = user
         self.locale = locale or user.locale or runtime.config.default_locale
-        #: (field, type) of the fields that have a column, in table order.
-        self.stored_fields = [
-            (f, runtime.types.get(f.type))
-            for f in self.table.fields
-            if runtime.types.get(f.type).stored
-        ]
-        #: Defaults of stored fields, filled in on create when a value is not given.
-        self.defaults = {f.name: f.default for f, _ in self.stored_fields if f.default is not None}
-        #: File and image fields (their values are stored in ``uchet_files``).
-        self.file_fields = [f for f in self.table.fields if f.type in ("file", "image")]
+        # Derived from the table alone: worked out once per model version and shared by
+        # every service of the table (one is built per web or API request). Read-only.
+        #: (field, type) of the fields that have a column, in table order; the defaults of
+        #: stored fields, filled in on create; file and image fields (in ``uchet_files``).
+        self.stored_fields, self.defaults, self.file_fields = runtime.cached(
+            ("service_fields", self.table.id), lambda: _table_parts(runtime, self.table)
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def _access(self, action: str) -> Access:
@@ -428,3 +425,9 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+def _table_parts(rt: Runtime, table: Any) -> tuple[list[Any], dict[str, Any], list[Any]]:
+    stored = [(f, rt.types.get(f.type)) for f in table.fields if rt.types.get(f.type).stored]
+    defaults = {f.name: f.default for f, _ in stored if f.default is not None}
+    return stored, defaults, [f for f in table.fields if f.type in ("file", "image")]

@@ -138,7 +138,7 @@ class Resources:
         meta: dict[str, Any] = {"next_cursor": result.next_cursor}
         if parsed.options["count"]:
             meta.update(total=result.total, total_capped=result.total_capped)
-        data = [writer.record(r, parsed.fields, parsed.expand) for r in result.rows]
+        data = writer.records(result.rows, parsed.fields, parsed.expand)
         return json_response({"data": data, "meta": meta})
 
     def _bad_query(self, exc: ValidationError, parsed: p.ListParams, locale: str) -> Problem:
@@ -227,7 +227,7 @@ class Resources:
             changes.append((rid, values, version))
         records = service.update_many(changes)
         writer = self.writers[table]
-        return json_response({"data": [writer.record(r) for r in records]})
+        return json_response({"data": writer.records(records)})
 
     # -- helpers ---------------------------------------------------------------------------
     def _body_object(self, who: ApiCaller) -> dict[str, Any]:
