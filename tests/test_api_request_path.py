@@ -114,3 +114,24 @@ def test_record_services_share_their_tables_parts(web_platform: Any) -> None:
     assert a.stored_fields is b.stored_fields and a.file_fields is b.file_fields
     assert [f.name for f in a.file_fields] == ["photo"]
     assert "name" in {f.name for f, _ in a.stored_fields}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_title_filter_by_ids_still_hides_what_the_caller_may_not_see(api: Any) -> None:
+    """``filter[client]=<title>`` now selects the ids titled so (an index range): a client
+    outside the caller's rows must still match nothing, as its title is hidden from them."""
+    anna, boris = api.users["anna"], api.users["boris"]
+    clients = api.platform.records("clients", user=SYSTEM)
+    theirs = clients.create({"name": "Борин клиент", "manager": boris.id})
+    mine = clients.create({"name": "Аннин клиент", "manager": anna.id})
+    work = api.platform.records("work", user=SYSTEM)
+    for client in (theirs, mine):  # both tasks are Anna's, so she sees both rows
+        work.create({"title": "Позвонить", "client": client["id"], "assignee": anna.id})
+    url = "/api/v1/work?fields=client&filter[client]="
+    assert len(api.call("GET", url + "Борин клиент").json["data"]) == 1  # the admin
+    assert api.call("GET", url + "Борин клиент", login="anna").json["data"] == []
+    found = api.call("GET", url + "Аннин клиент", login="anna").json["data"]
+    assert [d["client"] for d in found] == [mine["id"]]
+    listed = api.call("GET", "/api/v1/work?fields=client&filter[client][in]=Аннин клиент,x",
+                      login="anna").json["data"]  # fmt: skip
+    assert [d["client"] for d in listed] == [mine["id"]]
