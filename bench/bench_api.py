@@ -189,6 +189,40 @@ RAW = {
 }
 
 
+def workers_of(master: int) -> list[int]:
+    """The pids of gunicorn's workers (the children of ``master``), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` so far, seconds (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def rss_mib(pids: list[int]) -> list[float]:
+    """Each pid's resident memory, MiB."""
+    out = []
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out.append(int(line.split()[1]) / 1024)
+    return out
+
+
 def raw_ms(db: Path, query: str, repeat: int = 30) -> float:
     """Raw sqlite3: the page and its exact count (the peers' figures), median ms."""
     conn = sqlite3.connect(db)
@@ -260,16 +294,29 @@ def main() -> None:
         paths["q2"] = follow(conn, headers, paths["q2"], 199)
         paths["q4"] = follow(conn, headers, paths["q4"], 2)
         print(f"{args.rows} clients, gunicorn -w {workers}, {args.seconds:.0f} s a cell\n")
-        print("| query | uchet API p50 @1 | uchet API rps @8 | raw SQLite page + count |")
-        print("|---|---|---|---|")
+        workers_pids = workers_of(server.pid)
+        rss_start = rss_mib(workers_pids)
+        print(
+            "| query | uchet API p50 @1 | uchet API rps @8 | worker CPU / request | raw SQLite page + count |"
+        )
+        print("|---|---|---|---|---|")
         for q in ORDER:
             for w in (1, 8):  # warm every worker's statements
                 timed(args.port, headers, paths[q], 1.0, w)
             p50, _ = timed(args.port, headers, paths[q], args.seconds, 1)
+            cpu = cpu_seconds(workers_pids)
+            started = time.perf_counter()
             _, rps = timed(args.port, headers, paths[q], args.seconds, 8)
+            served = rps * (time.perf_counter() - started)
+            per = (cpu_seconds(workers_pids) - cpu) / max(served, 1) * 1000
             print(
-                f"| {q} | {p50:.2f} ms | {rps:.0f} rps | {raw_ms(args.db, q):.2f} ms |  <!-- {QUERIES[q][0]} -->"
+                f"| {q} | {p50:.2f} ms | {rps:.0f} rps | {per:.2f} ms | {raw_ms(args.db, q):.2f} ms |  <!-- {QUERIES[q][0]} -->"
             )
+        rss_end = rss_mib(workers_pids)
+        print(
+            "\nworker RSS at the start / end (MiB): "
+            + ", ".join(f"{a:.0f} / {b:.0f}" for a, b in zip(rss_start, rss_end, strict=False))
+        )
     finally:
         server.terminate()
         server.wait()

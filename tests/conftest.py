@@ -14,7 +14,12 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.pg_server", "tests.web_support", "tests.crm_support"]
+pytest_plugins = [
+    "tests.pg_server",
+    "tests.web_support",
+    "tests.crm_support",
+    "tests.api_support",
+]
 
 
 @pytest.fixture(autouse=True, scope="session")

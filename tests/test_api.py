@@ -13,43 +13,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.api_support import _client
 from tests.web_support import WebClient
 
 from uchet import SYSTEM
-from uchet.platform.records.tokens import TokenStore, token_hash
+from uchet.platform.records.tokens import token_hash
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def api(web_platform: Any) -> Any:
-    """The sample CRM app, its token store and a token per test user."""
-    from uchet.web import create_app
-
-    app = create_app(web_platform, secret_key="api-secret-" + "a" * 21)
-    store = TokenStore(web_platform.engine, web_platform.runtime.model.system["uchet_api_tokens"],
-                       web_platform.users)  # fmt: skip
-    secrets = {login: store.create(u.id, "test")[1] for login, u in web_platform.test_users.items()}
-
-    class Api:
-        platform, tokens, client = web_platform, store, app.test_client()
-        users = web_platform.test_users
-
-        def call(self, method: str, url: str, login: str = "admin", lang: str = "en",
-                 **kw: Any) -> Any:  # fmt: skip
-            headers = {"Authorization": f"Bearer {secrets[login]}", "Accept-Language": lang,
-                       **kw.pop("headers", {})}  # fmt: skip
-            return self.client.open(url, method=method, headers=headers, **kw)
-
-    Api.secrets = secrets  # type: ignore[attr-defined]
-    Api.app = app  # type: ignore[attr-defined]
-    return Api()
-
-
-def _client(api: Any, **values: Any) -> dict[str, Any]:
-    r = api.call("POST", "/api/v1/clients", json={"name": "ООО Ромашка", **values})
-    assert r.status_code == 201, r.text
-    return r.json  # type: ignore[no-any-return]
 
 
 def test_crud_round_trip_is_audited_as_the_tokens_user(api: Any) -> None:

@@ -15,8 +15,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from uchet.platform.records.tokens import TokenStore
 
 #: The tables whose operations are fuzzed (a bounded run: every operation of the CRM would
-#: take minutes; these cover references, choices, rollups, files, phones and children).
-TABLES = ("/clients", "/contacts", "/client_categories", "/-/lookup")
+#: take minutes; these cover references, choices, rollups, files, phones, children, the
+#: batch update, file uploads, the reports and the dashboard).
+TABLES = ("/clients", "/contacts", "/client_categories", "/-/lookup", "/-/reports", "/-/dashboard")
 EXAMPLES = 5
 
 

@@ -64,7 +64,8 @@ def test_document_per_caller(docs: Any) -> None:
     for doc in (manager, viewer, nobody):
         validate(doc)
     # A user without roles reads no table: the document has no table at all.
-    assert set(nobody["paths"]) == {"/-/lookup/phone"}
+    assert set(nobody["paths"]) == {"/-/lookup/phone", "/-/reports", "/-/dashboard",
+                                    "/-/dashboard/{dashboard_id}"}  # fmt: skip
     assert "clients" not in nobody["components"]["schemas"]
     # The viewer may not read the clients' tax id and writes nothing.
     assert "tax_id" in admin["components"]["schemas"]["clients"]["properties"]
@@ -75,6 +76,18 @@ def test_document_per_caller(docs: Any) -> None:
     assert "post" in manager["paths"]["/clients"]
     assert "delete" not in manager["paths"]["/clients/{record_id}"]
     assert "delete" in admin["paths"]["/clients/{record_id}"]
+    # Batch update, children, files and reports follow the same rights (issue 18).
+    assert "patch" in manager["paths"]["/clients"] and "patch" not in viewer["paths"]["/clients"]
+    assert set(manager["paths"]["/clients/{record_id}/contacts"]) >= {"get", "post"}
+    assert set(viewer["paths"]["/clients/{record_id}/photo"]) == {"get", "parameters"}
+    assert {"get", "put", "delete"} <= set(manager["paths"]["/clients/{record_id}/photo"])
+    # The manager reads an invoice's payments but may not create one.
+    assert set(manager["paths"]["/invoices/{record_id}/payments"]) == {"get", "parameters"}
+    assert "post" in admin["paths"]["/invoices/{record_id}/payments"]
+    sales = admin["paths"]["/-/reports/report_sales_by_month"]["get"]
+    assert [p["name"] for p in sales["parameters"]] == ["date_from", "date_to"]
+    assert sales["parameters"][0]["schema"]["format"] == "date"
+    assert not [p for p in nobody["paths"] if p.startswith("/-/reports/")]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

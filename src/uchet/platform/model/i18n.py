@@ -152,6 +152,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Запись удалена другим пользователем, пока вы её редактировали.",
     },
     "not_found": {"en": "{table} #{id} not found", "ru": "Запись не найдена."},
+    "batch_too_large": {
+        "en": "at most {limit} records in one batch",
+        "ru": "В одном пакете не больше {limit} записей.",
+    },
+    "batch_repeated_id": {
+        "en": "record #{id} is already changed earlier in this batch",
+        "ru": "Запись №{id} уже изменяется выше в этом пакете.",
+    },
     # -- API tokens (issue 18) ---------------------------------------------------------------
     "webhook_url": {
         "en": "Give an http:// or https:// address.",

@@ -270,6 +270,10 @@ def _title_value(op: Operator, value: Any) -> Any:
     return value.strip()
 
 
+#: Operators on a title that a NULL title fails, so that "the reference is among the ids
+#: whose title matches" selects the same rows (``ne`` keeps empty references: not here).
+_TITLE_BY_IDS = frozenset({"eq", "in"})
+
 #: ``bind(value, type)``: a bound parameter holding ``value`` (see :class:`PlannedFilter`).
 Bind = Callable[[Any, Any], Any]
 
@@ -343,6 +347,11 @@ class PlannedFilter:
         """The SQL condition."""
         if self.by_title:
             assert self.target.title is not None
+            if self.op.name in _TITLE_BY_IDS:
+                # "category = 'VIP'": the ids titled so, then the reference's index, rather
+                # than the title looked up row by row (a count of 15,000 clients took 80 ms).
+                op, value = self.op, self.value
+                return self.target.title.matching(self.target.expr, lambda t: op(t, value))
             return self.op(self.target.title.lookup(self.target.expr), self.value)
         if self.op.match is not None:
             return self.op.match.condition(self.target.expr, self.value, self.index)

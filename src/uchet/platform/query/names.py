@@ -110,6 +110,14 @@ class TitleSource:
         """The conditions on ``alias`` under which its title may be shown (a join's ON)."""
         return [] if self.rows is None else [ClauseAdapter(alias).traverse(self.rows)]
 
+    def matching(self, key: Any, condition: Callable[[Any], Any]) -> Any:
+        """``key`` among the ids of the records whose title meets ``condition`` (given the
+        title expression): the same rows as ``condition(lookup(key))`` for a condition that
+        a NULL title fails, but an index range on ``key`` instead of a subquery per row."""
+        alias = self.table.alias()
+        ids = sa.select(alias.c.id).where(condition(self.on(alias)), *self.visible(alias))
+        return key.in_(ids)
+
     def lookup(self, key: Any) -> Any:
         """A scalar subquery: the title of the record whose id is ``key``."""
         alias = self.table.alias()

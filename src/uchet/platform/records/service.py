@@ -9,7 +9,7 @@ with the row condition it supplies), so none of them can skip a permission.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from uchet.platform.query import listquery as q
 from uchet.platform.query.cache import model_cache
 from uchet.platform.query.names import Sight, TableSight
 from uchet.platform.records import aggregate as record_aggregate
-from uchet.platform.records import bulk, changerights
+from uchet.platform.records import bulk, bulk_update, changerights
 from uchet.platform.records.attachments import AttachmentMixin
 from uchet.platform.records.audit import audit_rows, changes_between
 from uchet.platform.records.bulk import BulkValidationError as BulkValidationError  # re-exported
@@ -73,16 +73,13 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         self.table = self.ct.table
         self.user = user
         self.locale = locale or user.locale or runtime.config.default_locale
-        #: (field, type) of the fields that have a column, in table order.
-        self.stored_fields = [
-            (f, runtime.types.get(f.type))
-            for f in self.table.fields
-            if runtime.types.get(f.type).stored
-        ]
-        #: Defaults of stored fields, filled in on create when a value is not given.
-        self.defaults = {f.name: f.default for f, _ in self.stored_fields if f.default is not None}
-        #: File and image fields (their values are stored in ``uchet_files``).
-        self.file_fields = [f for f in self.table.fields if f.type in ("file", "image")]
+        # Derived from the table alone: worked out once per model version and shared by
+        # every service of the table (one is built per web or API request). Read-only.
+        #: (field, type) of the fields that have a column, in table order; the defaults of
+        #: stored fields, filled in on create; file and image fields (in ``uchet_files``).
+        self.stored_fields, self.defaults, self.file_fields = runtime.cached(
+            ("service_fields", self.table.id), lambda: _table_parts(runtime, self.table)
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def _access(self, action: str) -> Access:
@@ -263,53 +260,54 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         access = self._access("update")
         self._check_writable(values, access)
         data = self._prepare(values, creating=False)
-        sql = self.ct.sql
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
-            refused = changerights.refused_changes(self, conn, record_id, old, data)
-            if refused:
-                raise ValidationError(refused)
-            self._check_retired(data, old)
-            self.rt.pm.hook.uchet_before_update(
-                change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
-            )
-            problems = self._check_references(conn, [data])
-            if problems:
-                raise ValidationError(problems[0])
-            self._check_unique(conn, data, exclude=record_id)
-            self._store_files(conn, data)
-            changes = changes_between(self, old, data)
-            new_version = old["version"] + 1
-            stmt = (
-                sql.update()
-                .where(sql.c.id == record_id, sql.c.version == old["version"])
-                .values(
-                    {
-                        **data,
-                        "version": new_version,
-                        "updated_at": _now(),
-                        "updated_by": self.user.id,
-                    }
-                )
-            )
-            if conn.execute(stmt).rowcount != 1:
-                raise ConflictError(self.table.name, record_id, version, self._current(record_id))
-            merged = {**old, **data}
-            self._maintain_rollups(conn, [(old, merged)])
-            if any(self.table.field_by_id(fid).name in data for fid in self.table.search_fields):
-                self._write_terms(conn, record_id, merged, replace=True)
-            self._ensure_visible(conn, record_id, access)
-            if changes:
-                conn.execute(
-                    self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)])
-                )
-            record = {**merged, "version": new_version}
-            self.rt.pm.hook.uchet_after_update(
-                change=RecordChange(
-                    service=self, record_id=record_id, old=old, new=record, conn=conn
-                )
-            )
+            self._write_update(conn, record_id, old, data, version, access)
         return self.get(record_id)
+
+    def _write_update(
+        self,
+        conn: Connection,
+        record_id: Any,
+        old: dict[str, Any],
+        data: dict[str, Any],
+        version: int | None,
+        access: Access,
+    ) -> None:
+        """Write the prepared ``data`` over the locked row ``old`` in ``conn``'s transaction
+        (hooks, references, unique values, files, rollups, terms, audit): one record of
+        :meth:`update` or of :meth:`update_many`."""
+        sql = self.ct.sql
+        refused = changerights.refused_changes(self, conn, record_id, old, data)
+        if refused:
+            raise ValidationError(refused)
+        self._check_retired(data, old)
+        self.rt.pm.hook.uchet_before_update(
+            change=RecordChange(service=self, record_id=record_id, old=old, new=data, conn=conn)
+        )
+        problems = self._check_references(conn, [data])
+        if problems:
+            raise ValidationError(problems[0])
+        self._check_unique(conn, data, exclude=record_id)
+        self._store_files(conn, data)
+        changes = changes_between(self, old, data)
+        new_version = old["version"] + 1
+        stmt = sql.update().where(sql.c.id == record_id, sql.c.version == old["version"])
+        stmt = stmt.values({**data, "version": new_version, "updated_at": _now(),
+                            "updated_by": self.user.id})  # fmt: skip
+        if conn.execute(stmt).rowcount != 1:
+            raise ConflictError(self.table.name, record_id, version, self._current(record_id))
+        merged = {**old, **data}
+        self._maintain_rollups(conn, [(old, merged)])
+        if any(self.table.field_by_id(fid).name in data for fid in self.table.search_fields):
+            self._write_terms(conn, record_id, merged, replace=True)
+        self._ensure_visible(conn, record_id, access)
+        if changes:
+            conn.execute(self.rt.audit.insert(), audit_rows(self, "update", [(record_id, changes)]))
+        record = {**merged, "version": new_version}
+        self.rt.pm.hook.uchet_after_update(
+            change=RecordChange(service=self, record_id=record_id, old=old, new=record, conn=conn)
+        )
 
     def _delete(self, record_id: Any, version: int | None = None) -> None:
         access = self._access("delete")
@@ -366,6 +364,12 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         data use; :mod:`uchet.platform.records.bulk` explains how it is fast.
         """
         return bulk.create_many(self, rows)
+
+    def update_many(self, changes: Sequence[tuple[Any, Mapping[str, Any], int]]) -> list[dict]:
+        """Change many records, each ``(id, values, version)``, in one transaction: all of
+        them or none. Stale versions raise :class:`~.bulk_update.BulkConflictError` naming
+        every stale record; see :func:`uchet.platform.records.bulk_update.update_many`."""
+        return retrying(lambda: bulk_update.update_many(self, changes))
 
     # -- helpers ---------------------------------------------------------------------------
     def _maintain_rollups(
@@ -425,3 +429,9 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+def _table_parts(rt: Runtime, table: Any) -> tuple[list[Any], dict[str, Any], list[Any]]:
+    stored = [(f, rt.types.get(f.type)) for f in table.fields if rt.types.get(f.type).stored]
+    defaults = {f.name: f.default for f, _ in stored if f.default is not None}
+    return stored, defaults, [f for f in table.fields if f.type in ("file", "image")]

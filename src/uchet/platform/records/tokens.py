@@ -8,10 +8,13 @@ only (256 random bits need no slow hash, and every API request checks one).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +30,17 @@ TOKEN_PREFIX = "uchet_"
 #: ``last_used_at`` is written at most this often per token: a busy token would otherwise
 #: write a row on every request (and take SQLite's write lock for it).
 LAST_USE_GRANULARITY = dt.timedelta(minutes=1)
+#: A token found valid is trusted this many seconds without asking the database again: the
+#: look-up was the largest single cost of an API request. A revoke in this process takes
+#: effect at once (it drops the token from the memo); one made by another process (another
+#: gunicorn worker, the CLI), a user disabled or given other roles, within this many
+#: seconds. Expiry is checked on every request all the same.
+RECHECK_SECONDS = 2.0
+#: At most this many tokens are remembered per process (then the memo starts afresh).
+MAX_REMEMBERED = 10_000
+#: The memo: (database, token hash) -> (when checked, on the store's clock; the caller).
+#: Per process, shared by every store, so a revoke through any store reaches it.
+_recent: dict[tuple[str, str], tuple[float, Caller]] = {}
 
 
 @dataclass(frozen=True)
@@ -69,8 +83,17 @@ def utcnow() -> dt.datetime:
 class TokenStore:
     """The ``uchet_api_tokens`` table, for the API and the token screens."""
 
-    def __init__(self, engine: Engine, table: sa.Table, users: UserStore):
+    def __init__(
+        self,
+        engine: Engine,
+        table: sa.Table,
+        users: UserStore,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.engine, self.table, self.users = engine, table, users
+        #: The clock of the memo (tests pass their own).
+        self.clock = clock
+        self._database = engine.url.render_as_string(hide_password=True)
 
     @staticmethod
     def _token(row: sa.Row) -> ApiToken:
@@ -149,6 +172,9 @@ class TokenStore:
         with self.engine.begin() as conn:
             if conn.execute(stmt.values(revoked_at=now or utcnow())).rowcount != 1:
                 raise NotFound(Text("not_found", table="uchet_api_tokens", id=token_id))
+        for key, (_, caller) in list(_recent.items()):
+            if key[0] == self._database and caller.token.id == token_id:
+                _recent.pop(key, None)
 
     @functools.cached_property
     def _lookup(self) -> sa.Select[Any]:
@@ -171,16 +197,39 @@ class TokenStore:
 
     def authenticate(self, secret: str, now: dt.datetime | None = None) -> Caller | None:
         """The caller a token secret stands for; None when it is unknown, revoked or expired,
-        or its user is disabled. Notes the use (at most once a minute)."""
+        or its user is disabled. Notes the use (at most once a minute). A valid token is
+        remembered for :data:`RECHECK_SECONDS` (see there)."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         now = now or utcnow()
-        with self.engine.connect() as conn:
-            row = conn.execute(self._lookup, {"hash": token_hash(secret)}).first()
-        if row is None or not row.active:
+        key = (self._database, token_hash(secret))
+        checked = self.clock()
+        hit = _recent.get(key)
+        if hit is not None and checked - hit[0] < RECHECK_SECONDS:
+            found: Caller | None = hit[1]
+            checked = hit[0]
+        else:
+            found = self._look_up(key[1])
+        if found is None or not found.token.active(now):
+            _recent.pop(key, None)
             return None
-        token = self._token(row)
-        if not token.active(now):
+        last = found.token.last_used_at
+        if last is None or now - last >= LAST_USE_GRANULARITY:
+            t = self.table
+            with self.engine.begin() as conn:
+                conn.execute(t.update().where(t.c.id == found.token.id).values(last_used_at=now))
+            found = Caller(found.user, dataclasses.replace(found.token, last_used_at=now))
+        if len(_recent) >= MAX_REMEMBERED:
+            _recent.clear()
+        _recent[key] = (checked, found)
+        return found
+
+    def _look_up(self, digest: str) -> Caller | None:
+        """The token of hash ``digest`` and its user, from the database (None: no such
+        token, or its user is disabled)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(self._lookup, {"hash": digest}).first()
+        if row is None or not row.active:
             return None
         user = User(
             row.user_id,
@@ -191,8 +240,4 @@ class TokenStore:
             email=row.email,
             active=True,
         )
-        if token.last_used_at is None or now - token.last_used_at >= LAST_USE_GRANULARITY:
-            t = self.table
-            with self.engine.begin() as conn:
-                conn.execute(t.update().where(t.c.id == token.id).values(last_used_at=now))
-        return Caller(user, token)
+        return Caller(user, self._token(row))

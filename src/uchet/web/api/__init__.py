@@ -15,7 +15,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
-from uchet.web.api import callers, docs, limiting, lookup, resources, tokenviews, webhookviews
+from uchet.web.api import (
+    callers,
+    docs,
+    figures,
+    limiting,
+    lookup,
+    nested,
+    resources,
+    tokenviews,
+    webhookviews,
+)
 from uchet.web.api.problems import Problem
 from uchet.web.context import WebContext
 from uchet.web.security import error_page
@@ -38,7 +48,8 @@ def init_app(app: Flask, admin: Admin, c: WebContext) -> None:
     bp = Blueprint("api", __name__, url_prefix=PREFIX)
     lookup.register(bp, c)
     docs.register(bp, c)
-    resources.register(bp, c)
+    figures.register(bp, c)
+    nested.register(bp, resources.register(bp, c))
 
     @resources.api_view
     def unknown(rest: str = "") -> Response:

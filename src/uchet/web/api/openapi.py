@@ -26,6 +26,7 @@ from uchet.platform.model.config import Field, Table
 from uchet.platform.query.filters import OPERATORS
 from uchet.platform.records.permissions import Access
 from uchet.platform.records.users import User
+from uchet.web.api import openapi_more as more
 from uchet.web.context import WebContext
 
 LOCAL_DATE_TIME = {
@@ -78,6 +79,7 @@ PROBLEM = {
         "errors": {"type": "array", "items": {"type": "object"}},
         "rows": {"type": "array", "items": {"type": "object"}},
         "current": {"type": ["object", "null"]},
+        "conflicts": {"type": "array", "items": {"type": "object"}},
     },
     "required": ["title", "status"],
 }
@@ -370,6 +372,7 @@ def build_document(c: WebContext, user: User, locale: str, server: str) -> dict[
             spec.components.schema(
                 f"{name}Update", schema=input_schema(c, table, access, locale, False)
             )
+            collection["patch"] = more.bulk_update(table, tag, _problem, _json)
             item["patch"] = {
                 "tags": [tag],
                 "operationId": f"update_{name}",
@@ -403,6 +406,8 @@ def build_document(c: WebContext, user: User, locale: str, server: str) -> dict[
             }
         spec.path(f"/{name}", operations=collection)
         spec.path(f"/{name}/{{record_id}}", operations=item, parameters=[item_id])
+        more.add_nested(spec, c, user, table, access, errors, _problem, _json, _list_parameters)
+    more.add_figures(spec, c, user, locale, errors, _json)
     spec.path(
         "/-/lookup/phone",
         operations={

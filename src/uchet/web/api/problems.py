@@ -24,6 +24,7 @@ from uchet.platform.model.errors import (
 )
 from uchet.platform.model.i18n import localized
 from uchet.platform.records.bulk import BulkValidationError
+from uchet.platform.records.bulk_update import BulkConflictError
 from uchet.web.api.jsonvalues import dumps
 from uchet.web.api.texts import api_text
 from uchet.web.context import WebContext
@@ -37,6 +38,7 @@ TITLES: dict[int, tuple[str, str]] = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
     422: ("invalid-record", "Invalid record"),
     428: ("precondition-required", "Precondition required"),
     429: ("too-many-requests", "Too many requests"),
@@ -113,6 +115,19 @@ def from_engine_error(
     if isinstance(exc, ValidationError):
         errors = field_errors(c, locale, table, exc.messages)
         return Problem(422, "; ".join(m for e in errors for m in e["messages"]), errors=errors)
+    if isinstance(exc, BulkConflictError):
+        stale = [
+            {"id": s.record_id, "version": s.expected,
+             "current": json.loads(dumps(shown(s.current))) if s.current else None}
+            for s in exc.stale
+        ]  # fmt: skip
+        ids = ", ".join(f"#{s.record_id}" for s in exc.stale)
+        return Problem(
+            409,
+            api_text(c, locale, "Records %(ids)s were changed or deleted by someone else; "
+                     "nothing was saved.", ids=ids),
+            conflicts=stale,
+        )  # fmt: skip
     if isinstance(exc, ConflictError):
         return Problem(
             409,

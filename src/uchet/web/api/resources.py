@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from uchet.platform.model.config import Table
 from uchet.platform.model.errors import UchetError, ValidationError
 from uchet.platform.model.i18n import localized
+from uchet.platform.query.filters import Filter
 from uchet.platform.records.service import RecordService
 from uchet.web.api import params as p
 from uchet.web.api.callers import ApiCaller, caller, request_locale
@@ -121,8 +122,14 @@ class Resources:
 
     # -- views -----------------------------------------------------------------------------
     def list(self, table: str) -> Response:
+        return self.listing(table)
+
+    def listing(self, table: str, scope: Filter | None = None) -> Response:
+        """A page of ``table``'s records (``scope``: only those under a parent record)."""
         service, who = self.service(table)
         parsed = p.parse_list(request.args, service.table, self.references[table])
+        if scope is not None:
+            parsed.options["filters"].append(scope)
         try:
             result = service.query(**parsed.options)
         except ValidationError as exc:
@@ -131,7 +138,7 @@ class Resources:
         meta: dict[str, Any] = {"next_cursor": result.next_cursor}
         if parsed.options["count"]:
             meta.update(total=result.total, total_capped=result.total_capped)
-        data = [writer.record(r, parsed.fields, parsed.expand) for r in result.rows]
+        data = writer.records(result.rows, parsed.fields, parsed.expand)
         return json_response({"data": data, "meta": meta})
 
     def _bad_query(self, exc: ValidationError, parsed: p.ListParams, locale: str) -> Problem:
@@ -193,6 +200,35 @@ class Resources:
         ids = service.create_many(rows)
         return json_response({"ids": ids}, 201)
 
+    def bulk_update(self, table: str) -> Response:
+        """``PATCH`` on the collection: ``[{id, version, ...values}, ...]`` changed in one
+        transaction through the record service; one stale version refuses them all (409
+        naming each stale record), an invalid change refuses them all (422 by row)."""
+        service, who = self.service(table)
+        rows = request.get_json(silent=True)
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise Problem(
+                400, api_text(self.c, who.locale, "The body must be a JSON array of objects.")
+            )
+        changes = []
+        for n, row in enumerate(rows):
+            values = dict(row)
+            rid, version = values.pop("id", None), values.pop("version", None)
+            for key, value in (("id", rid), ("version", version)):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    reason = api_text(
+                        self.c, who.locale, "Each object needs its id and version as whole numbers."
+                    )
+                    raise Problem(400, reason, invalid_params=[{"name": f"[{n}].{key}",
+                                                                "reason": reason}])  # fmt: skip
+            if not 0 < rid <= MAX_ID:
+                missing = "The record does not exist, or you may not see it."
+                raise Problem(404, api_text(self.c, who.locale, missing))
+            changes.append((rid, values, version))
+        records = service.update_many(changes)
+        writer = self.writers[table]
+        return json_response({"data": writer.records(records)})
+
     # -- helpers ---------------------------------------------------------------------------
     def _body_object(self, who: ApiCaller) -> dict[str, Any]:
         try:
@@ -237,7 +273,11 @@ def register(bp: Blueprint, c: WebContext) -> Resources:
     res = Resources(c)
     bp.add_url_rule("/<table>", "list", api_view(res.list), methods=["GET"])
     bp.add_url_rule("/<table>", "create", api_view(res.create), methods=["POST"])
+    bp.add_url_rule("/<table>", "bulk_update", api_view(res.bulk_update), methods=["PATCH"])
     bp.add_url_rule("/<table>/-/bulk", "bulk_create", api_view(res.bulk_create), methods=["POST"])
+    bp.add_url_rule(
+        "/<table>/-/bulk", "bulk_update_alias", api_view(res.bulk_update), methods=["PATCH"]
+    )
     one = "/<table>/<api_id:record_id>"  # any digits: a view answers a huge id with 404
     bp.add_url_rule(one, "get", api_view(res.get), methods=["GET"])
     bp.add_url_rule(one, "update", api_view(res.update), methods=["PATCH"])

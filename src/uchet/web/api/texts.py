@@ -21,6 +21,27 @@ API_TEXTS: dict[str, dict[str, str]] = {
     "Invalid record": {"ru": "Запись заполнена с ошибками"},
     "Too many requests": {"ru": "Слишком много запросов"},
     "Server error": {"ru": "Ошибка сервера"},
+    "Payload too large": {"ru": "Слишком большой запрос"},
+    "Records %(ids)s were changed or deleted by someone else; nothing was saved.": {
+        "ru": "Записи %(ids)s изменены или удалены другим пользователем; ничего не сохранено."
+    },
+    "Each object needs its id and version as whole numbers.": {
+        "ru": "У каждого объекта должны быть id и version — целые числа."
+    },
+    "No such field or child table.": {"ru": "Нет такого поля или подчинённой таблицы."},
+    "The child record must reference its parent.": {
+        "ru": "Подчинённая запись должна ссылаться на свою родительскую."
+    },
+    "The field holds no file.": {"ru": "В поле нет файла."},
+    "Send the file as the body with ?name=, or as the multipart part file.": {
+        "ru": "Передайте файл телом запроса с ?name= или частью file формы multipart."
+    },
+    "No report %(name)s, or you may not run it.": {
+        "ru": "Отчёта %(name)s нет, или у вас нет права его строить."
+    },
+    "No dashboard %(name)s, or you may not open it.": {
+        "ru": "Панели %(name)s нет, или у вас нет права её открывать."
+    },
     "Invalid query parameter": {"ru": "Неверный параметр запроса"},
     "Unknown query parameter.": {"ru": "Неизвестный параметр запроса."},
     "Not a whole number.": {"ru": "Нужно целое число."},
