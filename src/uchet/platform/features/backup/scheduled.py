@@ -11,6 +11,7 @@ until the next occasion: a full disk would not get better by trying five times.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -74,6 +75,7 @@ def run(rt: Runtime, job: Job, conn: Connection | None) -> None:
     keep = int(schedule.payload.get("keep", DEFAULT_KEEP))
     outcome: dict[str, Any]
     try:
+        Path(folder).mkdir(parents=True, exist_ok=True)  # a file in the way: OSError, told
         path, manifest = create_backup(rt.engine, folder, at=at)
         removed = rotate(folder, keep)
         outcome = {"status": "done", "path": path, "manifest": manifest, "removed": removed}
