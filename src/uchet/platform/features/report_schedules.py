@@ -49,12 +49,14 @@ def check_setup(rt: Runtime, user: User, report_id: str, recipients: Sequence[in
     no recipients, or other recipients than themselves without being an administrator."""
     spec = find_report(rt, report_id)  # NotFound names the known reports
     if not can_run(rt, spec, user):
-        raise ScheduleError(f"report: you may not run the report {spec.id!r}")
+        raise ScheduleError(f"report: you may not run the report {spec.id!r}", "report")
     if not recipients:
-        raise ScheduleError("recipients: choose at least one user")
+        raise ScheduleError("recipients: choose at least one user", "recipients")
     others = set(recipients) - {user.id}
     if others and not (user.is_system or rt.permissions.is_superuser(user)):
-        raise ScheduleError("recipients: only an administrator sends reports to other users")
+        raise ScheduleError(
+            "recipients: only an administrator sends reports to other users", "recipients"
+        )
 
 
 def save(

@@ -34,7 +34,12 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class ScheduleError(UchetError):
-    """A schedule that cannot be kept: the message names the setting."""
+    """A schedule that cannot be kept: the message names the setting, and ``field`` is its
+    key (a screen shows its own text for it, in the user's language)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -49,13 +54,15 @@ class Recurrence:
     def check(self) -> Recurrence:
         """Self, when valid; ScheduleError naming the wrong setting otherwise."""
         if self.frequency not in FREQUENCIES:
-            raise ScheduleError(f"frequency: one of {', '.join(FREQUENCIES)}, not {self.frequency!r}")
+            raise ScheduleError(
+                f"frequency: one of {', '.join(FREQUENCIES)}, not {self.frequency!r}", "frequency"
+            )
         if not _TIME.match(self.at_time or ""):
-            raise ScheduleError(f"time: HH:MM (00:00 to 23:59), not {self.at_time!r}")
+            raise ScheduleError(f"time: HH:MM (00:00 to 23:59), not {self.at_time!r}", "at_time")
         if self.frequency == "weekly" and self.weekday not in range(7):
-            raise ScheduleError("weekday: 0 (Monday) to 6 (Sunday) for a weekly schedule")
+            raise ScheduleError("weekday: 0 (Monday) to 6 (Sunday) for a weekly schedule", "weekday")
         if self.frequency == "monthly" and self.monthday not in range(1, 32):
-            raise ScheduleError("day of the month: 1 to 31 for a monthly schedule")
+            raise ScheduleError("day of the month: 1 to 31 for a monthly schedule", "monthday")
         return self
 
     def _on(self, day: dt.date) -> dt.datetime:

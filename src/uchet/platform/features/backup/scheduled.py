@@ -21,7 +21,13 @@ from uchet.platform.features.backup.archive import BackupError
 from uchet.platform.features.backup.folder import rotate
 from uchet.platform.features.backup.service import create_backup
 from uchet.platform.features.jobs import Job
-from uchet.platform.features.schedules import Recurrence, Schedule, Schedules, record_outcome
+from uchet.platform.features.schedules import (
+    Recurrence,
+    Schedule,
+    ScheduleError,
+    Schedules,
+    record_outcome,
+)
 from uchet.platform.records.runtime import Runtime
 from uchet.platform.schema.database import write_transaction
 
@@ -51,13 +57,12 @@ def save_settings(
     user_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> int:
-    """Set (or replace) the backup schedule. ScheduleError/BackupError name a wrong
-    setting."""
+    """Set (or replace) the backup schedule; ScheduleError names a wrong setting."""
     folder = (folder or "").strip()
     if not folder:
-        raise BackupError("folder: give the folder to keep the backups in")
+        raise ScheduleError("folder: give the folder to keep the backups in", "folder")
     if not 1 <= int(keep) <= MAX_KEEP:
-        raise BackupError(f"keep: from 1 to {MAX_KEEP} copies")
+        raise ScheduleError(f"keep: from 1 to {MAX_KEEP} copies", "keep")
     current = settings(schedules)
     return schedules.save(
         "backup", {"folder": folder, "keep": int(keep)}, recurrence,
