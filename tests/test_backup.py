@@ -13,15 +13,20 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from tests.conftest import copy_sqlite
 
 from uchet import SYSTEM, Platform
 from uchet.cli import main
-from uchet.platform.features.backup import BackupError, create_backup, restore_backup, verify
-from uchet.platform.features.backup import pgtools
+from uchet.platform.features.backup import (
+    BackupError,
+    create_backup,
+    pgtools,
+    restore_backup,
+    verify,
+)
 from uchet.platform.features.backup.archive import MANIFEST
 from uchet.platform.model.errors import NotFound
 from uchet.platform.schema.system import SYSTEM_SCHEMA_VERSION
-from tests.conftest import copy_sqlite
 
 PDF = b"%PDF-1.4 \x00\x01\x02 binary \xff\xfe" * 100
 

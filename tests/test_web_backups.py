@@ -6,9 +6,9 @@ Russian; a manager schedules a report for herself and downloads only her own del
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
-import io
 from typing import Any
 
 from tests.web_support import WebClient
@@ -29,12 +29,22 @@ def test_backups_page_admin_only_downloads_and_no_traversal(
     assert page.status_code == 200 and "Резервные копии" in page.text
     assert "Копий пока нет." in page.text
     # Wrong settings: told in Russian, nothing saved.
-    r = client.post("/-/backups/settings/", {"folder": str(folder), "frequency": "daily",
-                                              "at_time": "25:00", "keep": "3", "active": "1"})
+    r = client.post(
+        "/-/backups/settings/",
+        {
+            "folder": str(folder),
+            "frequency": "daily",
+            "at_time": "25:00",
+            "keep": "3",
+            "active": "1",
+        },
+    )
     assert r.status_code == 302
     page = client.get("/-/backups/").text
     assert "Не сохранено: Время — ЧЧ:ММ, от 00:00 до 23:59." in page
-    assert scheduled_backup.settings(scheduled_backup.backup_schedules(web_platform.runtime)) is None
+    assert (
+        scheduled_backup.settings(scheduled_backup.backup_schedules(web_platform.runtime)) is None
+    )
     r = client.post("/-/backups/settings/", {"folder": str(folder), "frequency": "weekly",
                                               "at_time": "03:30", "weekday": "6", "keep": "3",
                                               "active": "1"})  # fmt: skip
@@ -81,14 +91,27 @@ def test_report_schedule_screen_and_own_files_only(client: WebClient, web_platfo
     assert f'id="uchet-recipient-{boris.id}"' not in form  # a manager sends to herself only
     assert f'id="uchet-recipient-{anna.id}"' in form
     # Trying anyway (a crafted form) is refused in Russian.
-    client.post("/-/report-schedules/", {"report": "report_clients_by_city",
-                                          "frequency": "daily", "at_time": "07:00",
-                                          "recipients": [str(anna.id), str(boris.id)]})
+    client.post(
+        "/-/report-schedules/",
+        {
+            "report": "report_clients_by_city",
+            "frequency": "daily",
+            "at_time": "07:00",
+            "recipients": [str(anna.id), str(boris.id)],
+        },
+    )
     page = client.get("/-/report-schedules/").text
     assert "Не сохранено: Выберите получателей" in page
-    client.post("/-/report-schedules/", {"report": "report_clients_by_city",
-                                          "frequency": "monthly", "at_time": "07:00",
-                                          "monthday": "31", "recipients": str(anna.id)})
+    client.post(
+        "/-/report-schedules/",
+        {
+            "report": "report_clients_by_city",
+            "frequency": "monthly",
+            "at_time": "07:00",
+            "monthday": "31",
+            "recipients": str(anna.id),
+        },
+    )
     page = client.get("/-/report-schedules/").text
     assert "Отчёт будет отправляться по расписанию." in page
     assert page.count("uchet-schedule-row") == 1 and "Каждый месяц, 31, 07:00" in page

@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from uchet.configurations.loader import Loaded, load, manifest_plugins
 from uchet.configurations.overlay import Overlay
 from uchet.configurations.revisions import DatabaseOverlay
+from uchet.platform.features import schedules
 from uchet.platform.features.dashboards import Clock, DashboardResult, run_dashboard
 from uchet.platform.features.inbox import Inbox
-from uchet.platform.features import schedules
 from uchet.platform.features.jobs import Worker
 from uchet.platform.features.reports import ReportResult, run_report
 from uchet.platform.model.config import Configuration, build_configuration

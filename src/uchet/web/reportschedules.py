@@ -82,6 +82,8 @@ class ReportSchedulesView(TranslatedRender, BaseView):
         ids = form.getlist("recipients")
         if not all(i.isdigit() and len(i) <= 18 for i in ids):
             abort(400)
+        if me.id is None:
+            abort(403)
         recipients = [int(i) for i in ids] or [me.id]
         try:
             report_schedules.save(
@@ -90,8 +92,8 @@ class ReportSchedulesView(TranslatedRender, BaseView):
         except ScheduleError as e:
             flash(schedule_error(self.c, e), "error")
         except NotFound:
-            flash(self.c.gettext("Not saved: %(error)s",
-                                 error=self.c.gettext("There is no such report.")), "error")  # fmt: skip
+            missing = self.c.gettext("There is no such report.")
+            flash(self.c.gettext("Not saved: %(error)s", error=missing), "error")
         else:
             flash(self.c.gettext("The report will be sent on schedule."), "success")
 

@@ -79,9 +79,7 @@ def people(rt: Runtime, conn: Connection, ids: list[int] | None = None) -> list[
     stmt = sa.select(users).where(users.c.active.is_(True)).order_by(users.c.id)
     if ids is not None:
         stmt = stmt.where(users.c.id.in_(ids))
-    return [
-        Person(r.id, r.locale or rt.config.default_locale, r.email) for r in conn.execute(stmt)
-    ]
+    return [Person(r.id, r.locale or rt.config.default_locale, r.email) for r in conn.execute(stmt)]
 
 
 def superusers(rt: Runtime, conn: Connection) -> list[Person]:

@@ -27,9 +27,9 @@ from uchet.platform.features import jobs as queue
 from uchet.platform.features import notices
 from uchet.platform.features.mailer import send_mail, smtp_settings
 from uchet.platform.features.reports import can_run, export_xlsx, find_report, run_report
-from uchet.platform.features.schedules import Recurrence, Schedules, ScheduleError, record_outcome
-from uchet.platform.model.errors import UchetError
+from uchet.platform.features.schedules import Recurrence, ScheduleError, Schedules, record_outcome
 from uchet.platform.model.config import label_text
+from uchet.platform.model.errors import UchetError
 from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.users import User
 
@@ -136,7 +136,9 @@ def _store(
             size=len(data), data=data, created_at=queue.now(), created_by=user.id,
         )
     )  # fmt: skip
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def report_file(rt: Runtime, file_id: int, user: User) -> tuple[str, bytes] | None:

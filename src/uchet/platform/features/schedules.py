@@ -60,7 +60,9 @@ class Recurrence:
         if not _TIME.match(self.at_time or ""):
             raise ScheduleError(f"time: HH:MM (00:00 to 23:59), not {self.at_time!r}", "at_time")
         if self.frequency == "weekly" and self.weekday not in range(7):
-            raise ScheduleError("weekday: 0 (Monday) to 6 (Sunday) for a weekly schedule", "weekday")
+            raise ScheduleError(
+                "weekday: 0 (Monday) to 6 (Sunday) for a weekly schedule", "weekday"
+            )
         if self.frequency == "monthly" and self.monthday not in range(1, 32):
             raise ScheduleError("day of the month: 1 to 31 for a monthly schedule", "monthday")
         return self
@@ -162,7 +164,9 @@ class Schedules:
         with write_transaction(self.engine) as conn:
             if schedule_id is None:
                 values |= {"kind": self.kind, "created_by": created_by, "created_at": moment}
-                return int(conn.execute(t.insert().values(**values)).inserted_primary_key[0])
+                key = conn.execute(t.insert().values(**values)).inserted_primary_key
+                assert key is not None
+                return int(key[0])
             done = conn.execute(
                 t.update().where(t.c.id == schedule_id, t.c.kind == self.kind).values(**values)
             )

@@ -16,7 +16,9 @@ from pathlib import Path
 from uchet.platform.features.backup.archive import SUFFIX, BackupError
 
 #: A backup's file name: plain characters only, so a name is never a path.
-NAME = re.compile(r"^(before-restore-)?uchet-[A-Za-z0-9_.-]+-(\d{8}-\d{6})" + re.escape(SUFFIX) + "$")
+NAME = re.compile(
+    r"^(before-restore-)?uchet-[A-Za-z0-9_.-]+-(\d{8}-\d{6})" + re.escape(SUFFIX) + "$"
+)
 
 
 @dataclass(frozen=True)

@@ -164,15 +164,15 @@ def create_backup(
         manifest = write_archive(path, lambda d: _manifest(backend, facts[0], d, at), dump_sqlite)
         return path, manifest
     # PostgreSQL: the facts and the dump come from one exported snapshot.
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        with conn.begin():
-            snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
-            pg_facts = _facts(conn)
-            manifest = write_archive(
-                path,
-                lambda d: _manifest(backend, pg_facts, d, at),
-                lambda d: pgtools.dump(engine.url, d, snapshot),
-            )
+    reader = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with reader as conn, conn.begin():
+        snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+        pg_facts = _facts(conn)
+        manifest = write_archive(
+            path,
+            lambda d: _manifest(backend, pg_facts, d, at),
+            lambda d: pgtools.dump(engine.url, d, snapshot),
+        )
     return path, manifest
 
 
@@ -238,10 +238,8 @@ def restore_backup(
     manifest = verify(archive)
     check_restorable(manifest, engine, config_name, bundle_version)
     backend = backend_of(engine)
-    if backend == "sqlite" and not _sqlite_path(engine).exists():
-        empty = True
-    else:
-        empty = is_empty(engine)
+    missing = backend == "sqlite" and not _sqlite_path(engine).exists()
+    empty = missing or is_empty(engine)
     if not empty and not force:
         raise BackupError(
             "the database is not empty: restore into an empty database, or add --force to "
