@@ -80,7 +80,15 @@ class BackupsView(SuperuserOnly):
             backups=list_backups(folder) if folder else [],
             frequencies=[(f, self.c.gettext(FREQUENCY_LABELS[f])) for f in FREQUENCIES],
             weekdays=[self.c.gettext(d) for d in WEEKDAYS],
+            size_text=self._size,
         )
+
+    def _size(self, size: int) -> str:
+        """A file's size for people: KB below a megabyte, MB with one decimal above."""
+        if size < 1024 * 1024:
+            return self.c.gettext("%(n)s KB", n=max(1, round(size / 1024)))
+        mb = f"{size / 1048576:.1f}"
+        return self.c.gettext("%(n)s MB", n=mb.replace(".", ",") if self.c.locale() == "ru" else mb)
 
     @expose("/settings/", methods=("POST",))
     def save(self) -> Any:

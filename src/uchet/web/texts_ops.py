@@ -23,7 +23,10 @@ OPS_TEXTS: dict[str, dict[str, str]] = {
     "No copies yet.": {"ru": "Копий пока нет."},
     "Made": {"ru": "Сделана"},
     "File": {"ru": "Файл"},
-    "Size, MB": {"ru": "Размер, МБ"},
+    "Size": {"ru": "Размер"},
+    "%(n)s KB": {"ru": "%(n)s КБ"},
+    "%(n)s MB": {"ru": "%(n)s МБ"},
+    "HH:MM": {"ru": "ЧЧ:ММ"},
     "before a restore": {"ru": "перед восстановлением"},
     "To restore a copy, stop the web servers and workers and run: uchet restore FILE --force": {
         "ru": "Чтобы восстановить копию, остановите веб-серверы и обработчики заданий и "
