@@ -233,3 +233,16 @@ def test_backup_folder_names_cannot_escape(tmp_path: Path):
                 "uchet-crm-20310304-020001.uchet-backup"]:  # fmt: skip
         with pytest.raises(BackupError):
             resolve(tmp_path, bad)
+
+
+def test_backup_outcome_is_e_mailed_to_administrators(platform, staff, tmp_path, smtp_server):
+    platform.users.update(staff["admin"].id, email="admin@example.test")
+    store = scheduled_backup.backup_schedules(platform.runtime)
+    scheduled_backup.save_settings(store, str(tmp_path), 1, Recurrence("daily", "02:00"), now=T0)
+    # The backup job, then the e-mail job it queued (sent after the transaction).
+    assert platform.worker().run_once(at=dt.datetime(2031, 3, 4, 2, 0)) == 2
+    [mail] = [email.message_from_bytes(e.content, policy=email.policy.default)
+              for e in smtp_server]  # fmt: skip
+    assert mail["To"] == "admin@example.test"
+    assert mail["Subject"].startswith("Резервная копия готова: uchet-")
+    assert "файлов из базы: 0" in mail.get_content()
