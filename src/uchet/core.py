@@ -22,6 +22,7 @@ from uchet.configurations import stored
 from uchet.configurations.loader import Loaded, load, manifest_plugins
 from uchet.configurations.overlay import Overlay
 from uchet.configurations.revisions import DatabaseOverlay
+from uchet.platform.features import schedules
 from uchet.platform.features.dashboards import Clock, DashboardResult, run_dashboard
 from uchet.platform.features.inbox import Inbox
 from uchet.platform.features.jobs import Worker
@@ -237,9 +238,13 @@ class Platform:
 
     def worker(self, **options: Any) -> Worker:
         """A job worker on this database (see :class:`uchet.platform.features.jobs.Worker` for
-        ``worker_id``, ``lease``, ``batch``); ``.run_once()`` or ``.run(interval)``."""
-        return Worker(self.engine, self._system["uchet_jobs"], self.jobs, lambda: self.runtime,
-                      **options)  # fmt: skip
+        ``worker_id``, ``lease``, ``batch``); ``.run_once()`` or ``.run(interval)``. Each
+        pass first enqueues the occasions of scheduled backups and reports that have come."""
+        jobs, table = self._system["uchet_jobs"], self._system["uchet_schedules"]
+        options.setdefault(
+            "tickers", [lambda at: schedules.enqueue_due(self.engine, table, jobs, at)]
+        )
+        return Worker(self.engine, jobs, self.jobs, lambda: self.runtime, **options)
 
     def run_jobs(self) -> int:
         """Run the jobs that are due now, once; returns how many completed."""

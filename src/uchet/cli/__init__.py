@@ -33,12 +33,14 @@ groups together on :func:`main`:
 - :mod:`~uchet.cli.overlay`: ``uchet overlay export|import|history|revert``
 
 - :mod:`~uchet.cli.imports`: ``uchet import``, ``uchet undo-import``
+- :mod:`~uchet.cli.backup`: ``uchet backup``, ``uchet restore``
 """
 
 from __future__ import annotations
 
 import click
 
+from uchet.cli.backup import COMMANDS as BACKUP_COMMANDS
 from uchet.cli.common import EXIT_CODES_HELP
 from uchet.cli.config import config_group
 from uchet.cli.imports import COMMANDS as IMPORT_COMMANDS
@@ -70,5 +72,6 @@ for _command in (
     *RUNTIME_COMMANDS,
     overlay_group,
     *IMPORT_COMMANDS,
+    *BACKUP_COMMANDS,
 ):
     main.add_command(_command)

@@ -53,7 +53,8 @@ def worker(
     once: bool,
     interval: float,
 ) -> None:
-    """Run background jobs: reminders, notifications, e-mail (SMTP: UCHET_SMTP_HOST…).
+    """Run background jobs: reminders, notifications, e-mail (SMTP: UCHET_SMTP_HOST…),
+    scheduled backups and reports.
 
     Any number of workers may run at once, on any machines: each job runs once. A job
     held by a worker that died is run again when its lease expires.

@@ -30,10 +30,12 @@ from uchet.web import (
     adminviews,
     api,
     auth,
+    backupviews,
     converters,
     dashboard,
     findview,
     notifications,
+    reportschedules,
     reportviews,
     security,
 )
@@ -140,6 +142,8 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
             item.name = LazyString(lambda labels=labels, sid=section.id: c.label(labels, sid))
     api.init_app(app, admin, c)  # the REST API under /api/v1, tokens, webhooks (issue 18)
     adminviews.add_views(admin, c)
+    backupviews.add_views(admin, c)  # the administrator's backups (issue 20)
+    reportschedules.add_views(admin, c)  # reports sent on a schedule (issue 20)
     structureviews.add_views(admin, c)  # the «Настройка» menu: structure editor (issue 14)
     tableviews.add_views(admin, c)  # its table screens: add, purge (issue 14)
     fieldviews.add_views(admin, c)  # its field page: rename, retype, choice lists

@@ -21,6 +21,7 @@ from flask_babel import LazyString
 from flask_login import current_user
 
 from uchet.platform.features.inbox import Inbox, Notification
+from uchet.platform.features.report_schedules import FILE_TABLE
 from uchet.platform.model.config import Field
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.model.numbers import as_id
@@ -46,6 +47,8 @@ def record_url(c: WebContext, note: Notification) -> str | None:
     user may open it (whether the record itself is theirs, the card decides: 404)."""
     if note.table_id is None or note.record_id is None:
         return None
+    if note.table_id == FILE_TABLE:  # a scheduled report's file (issue 20)
+        return url_for("uchet_report_schedules.file", file_id=note.record_id)
     try:
         table = c.config.table(note.table_id)
     except KeyError:

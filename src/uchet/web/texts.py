@@ -7,6 +7,7 @@ what uchet adds. A configuration's translation documents override both (S43).
 from __future__ import annotations
 
 from uchet.web.texts_fields import FIELD_TEXTS
+from uchet.web.texts_ops import OPS_TEXTS
 from uchet.web.texts_settings import SETTINGS_TEXTS
 from uchet.web.texts_versions import VERSIONS_TEXTS
 
@@ -491,3 +492,4 @@ UI_TEXTS.update(SETTINGS_TEXTS)
 # The configuration versions page (issue 16, texts_versions.py).
 UI_TEXTS.update(VERSIONS_TEXTS)
 UI_TEXTS.update(FIELD_TEXTS)  # its field page: rename, retype, choice lists
+UI_TEXTS.update(OPS_TEXTS)

@@ -1,7 +1,8 @@
 """The engine's built-in record features, registered as a default plugin through the same
 hooks an ISV uses (like the built-in field types): stamps, defaults from references and
 document numbers before an insert; notification rules after a write; attachment clean-up
-after a delete; seed rows after a table is created; the ``reminder`` and ``email`` jobs.
+after a delete; seed rows after a table is created; the ``reminder`` and ``email`` jobs,
+and the occasions of scheduled backups and reports (issue 20).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from uchet.hookspecs import InsertBatch, RecordChange, hookimpl
-from uchet.platform.features import notify, webhooks
+from uchet.platform.features import notices, notify, report_schedules, schedules, webhooks
+from uchet.platform.features.backup import scheduled as scheduled_backup
 from uchet.platform.features.fill import fill_from_references, stamp_created, stamp_updated
 from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.features.numbering import fill_numbers
@@ -81,3 +83,9 @@ class FeaturesPlugin:
         registry.register("reminder", notify.run_reminder)
         registry.register("email", notify.run_email, external=True)
         registry.register(webhooks.JOB_KIND, webhooks.run_delivery, external=True)
+        # A backup writes a file, not the database: external, it tells the outcome itself.
+        registry.register(
+            schedules.job_kind(scheduled_backup.KIND), scheduled_backup.run, external=True
+        )
+        registry.register(schedules.job_kind(report_schedules.KIND), report_schedules.run)
+        registry.register(notices.MAIL_WITH_FILE, report_schedules.send_with_file, external=True)

@@ -217,14 +217,24 @@ class Worker:
         lease: float = DEFAULT_LEASE,
         batch: int = 10,
         max_attempts: int = MAX_ATTEMPTS,
+        tickers: Sequence[Callable[[dt.datetime], Any]] = (),
     ):
         self.engine, self.jobs, self.registry, self.context = engine, jobs, registry, context
+        #: Called with the time at the start of each pass, before jobs are claimed: they
+        #: enqueue the occasions of recurring work that have come (schedules.enqueue_due).
+        self.tickers = tuple(tickers)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease, self.batch, self.max_attempts = lease, batch, max_attempts
 
     def run_once(self, at: dt.datetime | None = None) -> int:
-        """Claim and run the jobs due now; returns how many completed."""
+        """Claim and run the jobs due now (``at``: an injected clock); returns how many
+        completed."""
         done = 0
+        for tick in self.tickers:
+            try:
+                tick(at or now())
+            except Exception:  # one broken schedule must not stop the jobs
+                log.exception("worker %s: a ticker failed", self.worker_id)
         while True:
             claimed = claim(
                 self.engine, self.jobs, self.worker_id, limit=self.batch, lease=self.lease, at=at

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -57,11 +57,26 @@ def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings | None:
     )
 
 
-def send_mail(settings: SmtpSettings, to: str, subject: str, body: str) -> None:
-    """Send one plain-text message; smtplib's exceptions propagate (the job is retried)."""
+#: A file sent with a message: (file name, MIME type "maintype/subtype", content).
+Attachment = tuple[str, str, bytes]
+
+
+def send_mail(
+    settings: SmtpSettings,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """Send one plain-text message, with ``attachments`` (a scheduled report's xlsx);
+    smtplib's exceptions propagate (the job is retried)."""
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = settings.sender, to, subject
     msg.set_content(body or subject)
+    for name, mime, data in attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
+                           filename=name)  # fmt: skip
     cls = smtplib.SMTP_SSL if settings.ssl else smtplib.SMTP
     with cls(settings.host, settings.port, timeout=TIMEOUT) as smtp:
         if settings.starttls and not settings.ssl:

@@ -25,10 +25,19 @@ from sqlalchemy import (
 from uchet.platform.schema.system_api import API_TABLE_NAMES, define_api_tables
 from uchet.platform.schema.system_imports import IMPORT_TABLE_NAMES, define_import_tables
 from uchet.platform.schema.system_jobs import JOB_TABLE_NAMES, define_job_tables
+from uchet.platform.schema.system_schedules import (
+    SCHEDULE_TABLE_NAMES,
+    define_schedule_tables,
+)
 
 #: Integer primary keys: BIGINT on PostgreSQL, and INTEGER on SQLite, where only "INTEGER
 #: PRIMARY KEY" aliases the rowid (and so autoincrements).
 ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+#: The layout of the ``uchet_*`` tables, written into every backup (issue 20): raise it when
+#: a change to these tables means an older uchet could not work on a newer database, so a
+#: restore refuses a backup made by a newer layout than the code knows.
+SYSTEM_SCHEMA_VERSION = 1
 
 SYSTEM_TABLE_NAMES = (
     "uchet_config",
@@ -46,6 +55,7 @@ SYSTEM_TABLE_NAMES = (
     *JOB_TABLE_NAMES,
     *API_TABLE_NAMES,
     *IMPORT_TABLE_NAMES,
+    *SCHEDULE_TABLE_NAMES,
 )
 
 
@@ -189,6 +199,7 @@ def define_system_tables(metadata: MetaData) -> dict[str, Table]:
         | define_job_tables(metadata, ID_TYPE)
         | define_api_tables(metadata, ID_TYPE)
         | define_import_tables(metadata, ID_TYPE)
+        | define_schedule_tables(metadata, ID_TYPE)
     )
 
 
