@@ -21,7 +21,7 @@ describe only once it exists.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -29,8 +29,21 @@ from sqlalchemy.engine import Connection
 from uchet.platform.model.i18n import message
 
 if TYPE_CHECKING:
-    from uchet.platform.model.config import Field
-    from uchet.platform.records.service import RecordService
+    from uchet.platform.model.config import Field, Table
+    from uchet.platform.records.runtime import Runtime
+    from uchet.platform.records.users import User
+    from uchet.platform.schema.compiler import CompiledTable
+
+
+class RecordService(Protocol):
+    """What these checks need of the record service (a protocol: the service imports this
+    module)."""
+
+    rt: Runtime
+    ct: CompiledTable
+    table: Table
+    user: User
+    locale: str
 
 
 def guarded_fields(service: RecordService) -> list[Field]:
