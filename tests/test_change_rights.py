@@ -125,3 +125,21 @@ def test_the_configuration_check_names_a_bad_changed_by_path(tmp_path: Path) -> 
         pointer == f"/fields/{index}/changed_by/0/any/1/field" and "nowhere" in message
         for pointer, message in pointers
     ), pointers
+
+
+def test_a_field_rename_rewrites_changed_by() -> None:
+    """Renaming a field that ``changed_by`` names (directly or through a path) follows it."""
+    from uchet.configurations.loader import base_tree_of
+    from uchet.configurations.rename import rename_field
+
+    def rules(tree: dict[str, Any]) -> Any:
+        work = next(t for t in tree["tables"] if t["id"] == "work")
+        return next(f for f in work["fields"] if f["id"] == "work.confirmed")["changed_by"]
+
+    base = base_tree_of("sample_crm")
+    assert rules(rename_field(base, "work.author", "creator").tree)[0]["any"][0]["field"] == (
+        "creator"
+    )
+    assert rules(rename_field(base, "clients.manager", "owner").tree)[0]["any"][1]["field"] == (
+        "client.owner"
+    )

@@ -51,6 +51,11 @@ def _walk(schema: Any, file: str, path: str, out: set[str], seen: set[str]) -> N
             return
         if not pointer:
             return  # a whole document (overlay "tables"): walked as its own file
+        # Each place that uses a shared definition is a location of its own: a rule that
+        # rewrites role row rules does not rewrite a field's changed_by, though both are
+        # "conditions". (Definitions used once, from their own file, need no second name.)
+        if USES.get(canonical, 0) > 1:
+            out.add(f"{file}#{path}->{canonical}")
         if canonical not in seen:
             seen.add(canonical)
             node: Any = _load(target)
@@ -88,6 +93,27 @@ def _walk(schema: Any, file: str, path: str, out: set[str], seen: set[str]) -> N
         named = names.get("$ref") == "common.json#/$defs/name"
         if named or ("$ref" not in names and "pattern" not in names):
             out.add(f"{file}#{path}<>")
+
+
+def _count_uses(schema: Any, file: str, counts: dict[str, int]) -> None:
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            target, pointer = _resolve(schema["$ref"], file)
+            if pointer:
+                key = f"{target}#{pointer}"
+                counts[key] = counts.get(key, 0) + 1
+        for value in schema.values():
+            _count_uses(value, file, counts)
+    elif isinstance(schema, list):
+        for value in schema:
+            _count_uses(value, file, counts)
+
+
+#: How many places use each shared definition (a condition is used by roles and fields).
+USES: dict[str, int] = {}
+for _entry in SCHEMAS.iterdir():
+    if _entry.name.endswith(".json"):
+        _count_uses(_load(_entry.name), _entry.name, USES)
 
 
 def schema_locations() -> set[str]:

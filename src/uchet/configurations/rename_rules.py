@@ -55,6 +55,14 @@ NOT_FIELD_NAMES: dict[str, str] = {
     "dashboard.json#/$defs/value[]": "a list of values",
     "translation.json#/locale": "a locale code",
     "translation.json#/messages{}": "interface texts, keyed by message id",
+    # Places that use a shared definition (``->``), where the definition's own parts are
+    # rewritten by the rules below, or hold no field name at all.
+    "dashboard.json#/$defs/condition/value->dashboard.json#/$defs/value": "a value",
+    "dashboard.json#/$defs/widget/params{}->dashboard.json#/$defs/value": "a value",
+    "table.json#/fields[]->table.json#/$defs/field": "a field's definition: its parts are "
+    "rewritten by the field rules, which run over the effective tree",
+    "overlay.json#/fields{}[]->table.json#/$defs/field": "a field an overlay adds: merged "
+    "into the effective tree, where the field rules rewrite it",
 }
 
 
@@ -113,7 +121,9 @@ def _output_names(ctx: Renaming) -> None:
                        ctx.template(doc["table"], doc["output_name"]))  # fmt: skip
 
 
-@rule("role row rules", "role.json#/$defs/condition/field")
+@rule("role row rules", "role.json#/$defs/condition/field",
+      "role.json#/$defs/table_rights/rows[]->role.json#/$defs/condition",
+      "role.json#/$defs/condition/any[]->role.json#/$defs/condition")  # fmt: skip
 def _roles(ctx: Renaming) -> None:
     for role in ctx.tree.get("roles", ()):
         tables = role.get("tables") or {}
@@ -127,6 +137,7 @@ def _roles(ctx: Renaming) -> None:
     "reports",
     "report.json#/group_by[]", "report.json#/group_by[]/field", "report.json#/columns[]",
     "report.json#/condition", "report.json#/sort[]", "report.json#/measures[]/field",
+    "report.json#/filters[]->role.json#/$defs/condition",
     "report.json#/gantt/start", "report.json#/gantt/end", "report.json#/gantt/label",
     "report.json#/gantt/progress", "report.json#/series[]", "report.json#/categories",
 )  # fmt: skip
@@ -216,3 +227,11 @@ def _labels(value: Any, fn: Any) -> Any:
     if isinstance(value, str):
         return fn(value)
     return {k: fn(v) for k, v in value.items()}
+
+
+@rule("who may change a field", "table.json#/$defs/field/changed_by[]->role.json#/$defs/condition")
+def _changed_by(ctx: Renaming) -> None:
+    for table in ctx.tree.get("tables", ()):
+        for f in table["fields"]:
+            if f.get("changed_by"):
+                ctx.update("field", f, "changed_by", ctx.conditions(table["id"], f["changed_by"]))
