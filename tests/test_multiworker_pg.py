@@ -192,7 +192,8 @@ def check_numbers_and_totals(platform: Platform) -> None:
         numbers = list(conn.execute(sa.text("SELECT number FROM invoices")).scalars())
         sums = conn.execute(sa.text(
             "SELECT i.id, i.total, i.paid, "
-            " (SELECT coalesce(sum(l.amount), 0) FROM invoice_lines l WHERE l.invoice = i.id),"
+            " (SELECT coalesce(sum(round(l.quantity * coalesce(l.unit_price, 0), 2)), 0)"
+            "  FROM invoice_lines l WHERE l.invoice = i.id),"
             " (SELECT coalesce(sum(p.amount), 0) FROM payments p WHERE p.invoice = i.id) "
             "FROM invoices i")).all()  # fmt: skip
     assert len(numbers) == len(set(numbers)), "duplicate invoice number"
