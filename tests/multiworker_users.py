@@ -142,7 +142,7 @@ class SimUser(threading.Thread):
 
     def pay(self, invoice: int | None) -> None:
         if invoice is None:
-            return
+            return self.idle()
         form = self.session.open_card(f"/payments/new/?invoice={invoice}")
         assert form is not None
         form |= {"invoice": str(invoice), "amount": str(self.rnd.randint(1, 500)),
@@ -150,10 +150,14 @@ class SimUser(threading.Thread):
         answer = self.session.request("/payments/new/", form)
         assert answer.status == 302, f"{self.login}: new payment answered {answer.status}"
 
+    def idle(self) -> None:
+        """Nothing to work on yet: look at a list instead (never a busy loop)."""
+        self.session.request("/clients/")
+
     def edit(self, table: str, rid: int | None) -> None:
         """Open the card, think a little, write unique notes and save: 302 or a 409."""
         if rid is None:
-            return
+            return self.idle()
         path = f"/{table}/edit/?id={rid}"
         form = self.session.open_card(path)
         assert form is not None, f"{self.login} could not open {path}"

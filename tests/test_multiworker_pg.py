@@ -136,6 +136,13 @@ def run_load(platform: Platform, site: Site, folder: Path) -> None:
         site.start_job_worker()
 
     shared = Shared(products=products)
+    with platform.engine.connect() as conn:  # the demo's own rows are worked on from the start
+        for login, kind, rid in conn.execute(sa.text(
+            "SELECT u.login, 'clients', c.id FROM clients c JOIN uchet_users u ON u.id = c.manager "
+            "UNION ALL SELECT u.login, 'invoices', i.id FROM invoices i "
+            "JOIN clients c ON c.id = i.client JOIN uchet_users u ON u.id = c.manager "
+            "ORDER BY 3")):  # fmt: skip
+            getattr(shared, kind).setdefault(login, []).append(rid)
     stop = threading.Event()
     deadline = time.monotonic() + DURATION
     users = [SimUser(site.base, login, shared, deadline, seed=i, stop=stop)
