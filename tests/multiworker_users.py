@@ -77,7 +77,8 @@ class SimUser(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.session.login(self.login)
+            if not any(c.name == "uchet_session" for c in self.session.jar):
+                self.session.login(self.login)
             while time.monotonic() < self.deadline and not self.stop_event.is_set():
                 self.step()
                 self.steps += 1

@@ -220,9 +220,11 @@ def check_jobs(platform: Platform, site: Site, reminders: list[int], slow: int,
     jobs = platform.runtime.model.system["uchet_jobs"]
     state = platform.runtime.model.system["uchet_state"]
 
+    ours = sa.or_(jobs.c.id == slow, jobs.c.key.in_([f"work.remind:{i}" for i in reminders]))
+
     def all_done() -> bool:
         with platform.engine.connect() as conn:
-            left = conn.execute(sa.select(sa.func.count()).where(jobs.c.status != "done"))
+            left = conn.execute(sa.select(sa.func.count()).where(ours, jobs.c.status != "done"))
             return left.scalar_one() == 0
 
     assert queue.wait_until(all_done, timeout=120), site.log("worker1.log")
@@ -230,9 +232,10 @@ def check_jobs(platform: Platform, site: Site, reminders: list[int], slow: int,
     with platform.engine.connect() as conn:
         ran = list(conn.execute(sa.select(state.c.key).where(state.c.key.like("mw.ran.%"))
                                 ).scalars())  # fmt: skip
-        rows: list[Any] = conn.execute(sa.select(jobs)).mappings().all()
+        rows: list[Any] = conn.execute(sa.select(jobs).where(ours)).mappings().all()
     assert ran == [f"mw.ran.{slow}.{survivor}"]  # once, by the survivor
     by_id = {r["id"]: r for r in rows}
+    assert len(rows) == REMINDERS + 1 and all(r["status"] == "done" for r in rows)
     assert by_id[slow]["attempts"] == 2 and by_id[slow]["locked_by"].split(":")[1] == str(
         survivor
     )
