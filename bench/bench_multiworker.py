@@ -29,13 +29,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+import sqlalchemy as sa  # noqa: E402
 from tests.multiworker import Session, Site, p95  # noqa: E402
 from tests.multiworker_users import USERS, Shared, SimUser  # noqa: E402
-from tests.pg_server import _admin_execute, _Cluster, _find_bindir, _run_as_prefix, _url  # noqa: E402
-from tests.pg_server import pg_database  # noqa: E402
+from tests.pg_server import (  # noqa: E402
+    _admin_execute,
+    _Cluster,
+    _find_bindir,
+    _run_as_prefix,
+    _url,
+    pg_database,
+)
 from tests.test_multiworker_pg import change_configuration, prepare  # noqa: E402
-
-import sqlalchemy as sa  # noqa: E402
 
 from uchet import Platform  # noqa: E402
 

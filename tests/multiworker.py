@@ -97,7 +97,7 @@ class Site:
             if self.gunicorn.poll() is not None:
                 raise RuntimeError("gunicorn exited:\n" + self.log("gunicorn.log"))
             try:
-                status, headers, _ = Session(self.base).get("/login")
+                status, _, _ = Session(self.base).get("/login")
                 if status == 200 and len(self.web_pids()) == self.web_workers:
                     return
             except OSError:
@@ -224,4 +224,4 @@ def record_id(location: str) -> int:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from tests.web_support import PASSWORD, WebClient, csrf
 
 from uchet.web import create_app
-from uchet.web.auth import SEEN_KEY
 
 SECRET = "auth-test-secret-" + "z" * 20
 

@@ -137,8 +137,8 @@ class UsersView(SuperuserOnly):
         try:
             screenlock.save_idle_minutes(self.c, int(raw))
         except ValueError:
-            flash(self.c.gettext(
-                "The idle time must be a whole number of minutes from 0 to 1440."), "error")
+            text = "The idle time must be a whole number of minutes from 0 to 1440."
+            flash(self.c.gettext(text), "error")
             return redirect(url_for(".index"))
         flash(self.c.gettext("The screen lock setting was saved."), "success")
         return redirect(url_for(".index"))

@@ -166,6 +166,7 @@ def unlock() -> Any:
 
 
 def _answer(text: str, status: int, headers: dict[str, str] | None = None) -> Any:
+    response: Response
     if _wants_json():
         response = jsonify(error=text, locked=True)
         response.status_code = status

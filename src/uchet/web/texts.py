@@ -35,9 +35,7 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "Please log in to continue.": {"ru": "Войдите, чтобы продолжить."},
     # Issue 20: the idle lock of the screen (S48).
     "The screen is locked": {"ru": "Экран заблокирован"},
-    "The screen is locked. Enter your password.": {
-        "ru": "Экран заблокирован. Введите пароль."
-    },
+    "The screen is locked. Enter your password.": {"ru": "Экран заблокирован. Введите пароль."},
     "Enter your password to go on; what you typed is kept.": {
         "ru": "Введите пароль, чтобы продолжить; введённое на странице сохранится."
     },
