@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,12 +50,13 @@ OPEN_WHILE_LOCKED = {
 }  # fmt: skip
 
 bp = Blueprint("screenlock", __name__)
-_cache: dict[int, tuple[float, int | None]] = {}
+#: platform -> (when read, minutes); weak, so a closed platform's entry goes with it.
+_cache: weakref.WeakKeyDictionary[Any, tuple[float, int | None]] = weakref.WeakKeyDictionary()
 
 
 def stored_idle_minutes(c: WebContext) -> int | None:
     """The administrator's idle time, or None when none was saved (cached a few seconds)."""
-    key = id(c.platform)
+    key = c.platform
     found = _cache.get(key)
     if found and time.monotonic() - found[0] < IDLE_CACHE_SECONDS:
         return found[1]
@@ -84,7 +86,7 @@ def save_idle_minutes(c: WebContext, minutes: int) -> None:
         )
         if not updated.rowcount:
             conn.execute(state.insert().values(key=IDLE_STATE_KEY, value=str(minutes)))
-    _cache.pop(id(c.platform), None)
+    _cache.pop(c.platform, None)
 
 
 def _wants_json() -> bool:
