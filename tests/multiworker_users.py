@@ -74,6 +74,8 @@ class SimUser(threading.Thread):
         self.stop_event = stop or threading.Event()
         self.error: BaseException | None = None
         self.steps = 0
+        #: ``time.perf_counter()`` when this user stopped working.
+        self.finished = 0.0
 
     def run(self) -> None:
         try:
@@ -84,6 +86,8 @@ class SimUser(threading.Thread):
                 self.steps += 1
         except BaseException as e:  # reported by the test, never swallowed
             self.error = e
+        finally:
+            self.finished = time.perf_counter()
 
     # -- what each role does ---------------------------------------------------------------
     def step(self) -> None:
