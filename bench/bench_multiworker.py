@@ -64,7 +64,8 @@ def propagation(site: Site, platform: Platform) -> tuple[float, float]:
     raise RuntimeError("not every worker served the new version")
 
 
-def run(port: int, workers: int, seconds: float, folder: Path, measure: bool) -> dict[str, float]:
+def run(port: int, workers: int, seconds: float, folder: Path, measure: bool,
+        logins: list[str]) -> dict[str, float]:  # fmt: skip
     with pg_database(port, template=TEMPLATE) as url:
         platform = Platform.open("sample_crm", database_url=url)
         site = Site(url, folder, web_workers=workers, job_workers=0)
@@ -79,7 +80,7 @@ def run(port: int, workers: int, seconds: float, folder: Path, measure: bool) ->
             for login, rid in rows:
                 shared.clients.setdefault(login, []).append(rid)
             users = [SimUser(site.base, login, shared, float("inf"), seed=i)
-                     for i, login in enumerate(USERS)]  # fmt: skip
+                     for i, login in enumerate(logins)]  # fmt: skip
             for u in users:  # log everyone in first: argon2 is not what is measured
                 u.session.login(u.login)
                 u.session.answers.clear()
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="load per run")
     parser.add_argument("--workers", default="1,2,4", help="gunicorn worker counts")
+    parser.add_argument("--users", type=int, default=len(USERS),
+                        help="how many of the eight simulated users work (1-8)")  # fmt: skip
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="bench-mw-"))
@@ -130,12 +133,15 @@ def main(argv: list[str] | None = None) -> None:
 
         _admin_execute(port, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
         prepare(_url(port, TEMPLATE)).close()
-        print(f"{os.cpu_count()} CPUs; 8 simulated users; {args.seconds:g} s per run")
+        load = os.getloadavg()[0]
+        print(f"{os.cpu_count()} CPUs, load average {load:.1f}; {args.users} simulated users; "
+              f"{args.seconds:g} s per run")  # fmt: skip
         print("| workers | requests | req/s | median ms | p95 ms | 5xx | stale/saves | scaling |")
         print("|---|---|---|---|---|---|---|---|")
         base = None
         for n in counts:
-            r = run(port, n, args.seconds, folder, measure=n == max(counts))
+            r = run(port, n, args.seconds, folder, measure=n == max(counts),
+                    logins=USERS[: args.users])  # fmt: skip
             base = base or r["rps"]
             print(f"| {n} | {r['requests']:.0f} | {r['rps']:.1f} | {r['median_ms']:.0f} | "
                   f"{r['p95_ms']:.0f} | {r['errors']:.0f} | {r['stale']:.0f}/{r['saves']:.0f} "
