@@ -64,6 +64,22 @@ def propagation(site: Site, platform: Platform) -> tuple[float, float]:
     raise RuntimeError("not every worker served the new version")
 
 
+WARM_PAGES = ("/clients/", "/clients/new/", "/invoices/new/", "/invoice_lines/new/", "/invoices/")
+
+
+def warm_up(site: Site) -> None:
+    """Until every worker has served each page the users open: the first page of a worker
+    builds its app and compiles templates, which is start-up, not throughput."""
+    session = Session(site.base)
+    session.login("director")
+    pids, served = site.web_pids(), set()
+    for _ in range(2000):
+        for page in WARM_PAGES:
+            served.add((int(session.request(page).headers["X-Worker-Pid"]), page))
+        if len(served) >= len(pids) * len(WARM_PAGES):
+            return
+
+
 def run(port: int, workers: int, seconds: float, folder: Path, measure: bool,
         logins: list[str]) -> dict[str, float]:  # fmt: skip
     with pg_database(port, template=TEMPLATE) as url:
@@ -71,6 +87,7 @@ def run(port: int, workers: int, seconds: float, folder: Path, measure: bool,
         site = Site(url, folder, web_workers=workers, job_workers=0)
         try:
             site.start_web()
+            warm_up(site)
             with platform.engine.connect() as conn:
                 products = list(conn.execute(sa.text("SELECT id FROM products")).scalars())
                 rows = conn.execute(sa.text(
