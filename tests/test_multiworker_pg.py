@@ -33,7 +33,7 @@ import pytest
 import sqlalchemy as sa
 from tests.multiworker import Session, Site, p95
 from tests.multiworker_plugin import KIND
-from tests.multiworker_users import USERS, Shared, SimUser
+from tests.multiworker_users import USERS, Save, Shared, SimUser
 from tests.pg_server import pg_database
 
 from uchet import SYSTEM, Platform
@@ -101,6 +101,25 @@ def watch_new_version(site: Site, stop: threading.Event) -> set[int]:
     return served
 
 
+def stale_save_on_purpose(site: Site, shared: Shared) -> None:
+    """Two users open the same card and both save: the second is refused (409), whichever
+    gunicorn workers serve them. So the load's checks always include one stale save."""
+    manager = min(login for login in shared.clients if login.startswith("manager"))
+    rid = shared.clients[manager][0]
+    path = f"/clients/edit/?id={rid}"
+    first, second = Session(site.base), Session(site.base)
+    first.login("director")
+    second.login(manager)
+    opened = [first.open_card(path), second.open_card(path)]
+    for session, form, text in zip((first, second), opened, ("первая", "вторая")):
+        assert form is not None
+        answer = session.request(path, form | {"notes": f"{text} правка"})
+        shared.saves.append(
+            Save("clients", rid, int(form["uchet_version"]), answer.status, f"{text} правка")
+        )
+    assert [s.status for s in shared.saves[-2:]] == [302, 409]
+
+
 def kill_the_slow_one(site: Site, folder: Path, job: int) -> int:
     """SIGKILL the worker process that started the slow job, while it runs; its pid."""
     pids = {p.pid for p in site.workers}
@@ -144,6 +163,7 @@ def run_load(platform: Platform, site: Site, folder: Path) -> None:
             "JOIN clients c ON c.id = i.client JOIN uchet_users u ON u.id = c.manager "
             "ORDER BY 3")):  # fmt: skip
             getattr(shared, kind).setdefault(login, []).append(rid)
+    stale_save_on_purpose(site, shared)
     stop = threading.Event()
     deadline = time.monotonic() + DURATION
     users = [SimUser(site.base, login, shared, deadline, seed=i, stop=stop)
@@ -183,7 +203,7 @@ def check_saves(platform: Platform, shared: Shared) -> None:
     """Every save either won from the version it was opened at, or was refused (409)."""
     accepted = [s for s in shared.saves if s.status == 302]
     stale = [s for s in shared.saves if s.status == 409]
-    assert accepted and len(accepted) + len(stale) == len(shared.saves)
+    assert accepted and stale and len(accepted) + len(stale) == len(shared.saves)
     bases = Counter((s.table, s.record, s.base_version) for s in accepted)
     assert [k for k, n in bases.items() if n > 1] == [], "two saves won from one version"
     # The last accepted save of a record is what it holds, at the version after it.
