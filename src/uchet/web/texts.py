@@ -29,9 +29,6 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "The database is busy, try again.": {"ru": "База занята, попробуйте ещё раз."},
     "Service unavailable": {"ru": "Сервис недоступен"},
     "Exists at another manager": {"ru": "есть у другого менеджера"},
-    "Your session was locked after a period of inactivity. Log in again.": {
-        "ru": "Сеанс заблокирован из-за бездействия. Войдите снова."
-    },
     "Please log in to continue.": {"ru": "Войдите, чтобы продолжить."},
     # Issue 20: the idle lock of the screen (S48).
     "The screen is locked": {"ru": "Экран заблокирован"},
