@@ -17,6 +17,15 @@
   var last = Date.now();
   var lastPing = Date.now();
   var locked = false;
+  // Activity in any tab of this site counts: a tab left in the background must not lock the
+  // session while the user works in another one.
+  var SHARED = "uchet-last-activity";
+
+  function lastActivity() {
+    var other = 0;
+    try { other = parseInt(window.localStorage.getItem(SHARED) || "0", 10) || 0; } catch (e) {}
+    return Math.max(last, other);
+  }
 
   function post(url, body) {
     return fetch(url, {
@@ -57,6 +66,7 @@
   function activity(event) {
     if (locked || (event && box.contains(event.target))) { return; }
     last = Date.now();
+    try { window.localStorage.setItem(SHARED, String(last)); } catch (e) {}
     if (idleMs && last - lastPing > Math.min(60000, idleMs / 2)) {
       lastPing = last;
       post(box.dataset.aliveUrl).then(function (r) {
@@ -70,7 +80,7 @@
       document.addEventListener(name, activity, true);
     });
     setInterval(function () {
-      if (!locked && Date.now() - last >= idleMs) { lock(); }
+      if (!locked && Date.now() - lastActivity() >= idleMs) { lock(); }
     }, 1000);
   }
 
