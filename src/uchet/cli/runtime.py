@@ -13,6 +13,7 @@ import click
 
 from uchet.cli.common import fail, opened, platform_options
 from uchet.core import Platform
+from uchet.platform.features.jobs import DEFAULT_LEASE
 from uchet.platform.features.reports import export_xlsx
 from uchet.platform.records.users import SYSTEM, User
 
@@ -46,12 +47,21 @@ as_option = click.option(
     type=float,
     help="Seconds between looks for due jobs.",
 )
+@click.option(
+    "--lease",
+    default=DEFAULT_LEASE,
+    show_default=True,
+    type=click.FloatRange(min=1.0),
+    help="Seconds a claimed job stays this worker's; a job of a worker that died is run "
+    "again by another one after this long. Longer than your slowest job.",
+)
 def worker(
     config: str | None,
     database: str | None,
     overlays: tuple[str, ...],
     once: bool,
     interval: float,
+    lease: float,
 ) -> None:
     """Run background jobs: reminders, notifications, e-mail (SMTP: UCHET_SMTP_HOST…),
     scheduled backups and reports.
@@ -60,7 +70,7 @@ def worker(
     held by a worker that died is run again when its lease expires.
     """
     with opened(config, database, overlays, migrated=True) as platform:
-        w = platform.worker()
+        w = platform.worker(lease=lease)
         if once:
             click.echo(f"Ran {w.run_once()} job(s).")
             return

@@ -36,6 +36,7 @@ from uchet.platform.model.errors import ValidationError
 from uchet.platform.model.numbers import as_id
 from uchet.platform.records.permissions import ACTIONS
 from uchet.platform.records.users import User
+from uchet.web import screenlock
 from uchet.web.auth import check_csrf, here
 from uchet.web.context import WebContext
 from uchet.web.formbase import SecureForm
@@ -125,7 +126,22 @@ class UsersView(SuperuserOnly):
     @expose("/")
     def index(self) -> Any:
         users = self.c.platform.users.all()
-        return self.render("uchet/admin_users.html", users=users, role_label=self.role_label)
+        return self.render("uchet/admin_users.html", users=users, role_label=self.role_label,
+                           idle_minutes=screenlock.idle_minutes(self.c))  # fmt: skip
+
+    @expose("/screen-lock/", methods=("POST",))
+    def screen_lock_view(self) -> Any:
+        """«Блокировка экрана»: the idle minutes of every session of the site (S48)."""
+        check_csrf()
+        raw = request.form.get("idle_minutes", "").strip()
+        try:
+            screenlock.save_idle_minutes(self.c, int(raw))
+        except ValueError:
+            text = "The idle time must be a whole number of minutes from 0 to 1440."
+            flash(self.c.gettext(text), "error")
+            return redirect(url_for(".index"))
+        flash(self.c.gettext("The screen lock setting was saved."), "success")
+        return redirect(url_for(".index"))
 
     def role_label(self, role_id: str) -> str:
         for role in self.c.config.roles:

@@ -250,6 +250,9 @@ def _safe_next(target: str | None) -> str:
 
 #: The public name of the check, for other views that redirect to a ``next`` the browser gave.
 safe_next = _safe_next
+#: Throttling shared with the screen lock's password check (:mod:`uchet.web.screenlock`).
+record_failure = _record_failure
+clear_failures = _clear_failures
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -306,22 +309,17 @@ def init_app(app: Flask, c: WebContext) -> None:
         return redirect(url_for("auth.login", next=here()))
 
     @app.before_request
-    def idle_lock() -> Response | None:
+    def session_lifetime() -> Response | None:
+        """The absolute lifetime ends a session (the idle lock is :mod:`uchet.web.screenlock`'s,
+        which locks the screen instead of logging out)."""
         if not current_user.is_authenticated:
             return None
-        idle, hours = c.settings.idle_minutes, c.settings.session_hours
-        now = c.settings.clock()
-        seen, born = float(session.get(SEEN_KEY, 0.0)), float(session.get(BORN_KEY, 0.0))
-        if hours and now - born > hours * 3600:
-            message = "Your session has ended. Log in again."
-        elif idle and now - seen > idle * 60:
-            message = "Your session was locked after a period of inactivity. Log in again."
-        else:
-            session[SEEN_KEY] = now
+        hours, now = c.settings.session_hours, c.settings.clock()
+        if not hours or now - float(session.get(BORN_KEY, now)) <= hours * 3600:
             return None
         logout_user()
         session.clear()
-        flash(c.gettext(message))
+        flash(c.gettext("Your session has ended. Log in again."))
         return redirect(url_for("auth.login", next=here()))
 
     app.register_blueprint(bp)

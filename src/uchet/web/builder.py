@@ -37,6 +37,7 @@ from uchet.web import (
     notifications,
     reportschedules,
     reportviews,
+    screenlock,
     security,
 )
 from uchet.web.context import CTX_KEY, WebContext, ctx
@@ -117,6 +118,7 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     app.extensions[CTX_KEY] = c
     Babel(app, locale_selector=c.locale)
     auth.init_app(app, c)
+    screenlock.init_app(app, c)  # the idle lock of the screen (S48)
     security.init_app(app)
 
     config = runtime.config

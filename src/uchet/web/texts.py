@@ -32,10 +32,23 @@ UI_TEXTS: dict[str, dict[str, str]] = {
     "The database is busy, try again.": {"ru": "База занята, попробуйте ещё раз."},
     "Service unavailable": {"ru": "Сервис недоступен"},
     "Exists at another manager": {"ru": "есть у другого менеджера"},
-    "Your session was locked after a period of inactivity. Log in again.": {
-        "ru": "Сеанс заблокирован из-за бездействия. Войдите снова."
-    },
     "Please log in to continue.": {"ru": "Войдите, чтобы продолжить."},
+    # Issue 20: the idle lock of the screen (S48).
+    "The screen is locked": {"ru": "Экран заблокирован"},
+    "The screen is locked. Enter your password.": {"ru": "Экран заблокирован. Введите пароль."},
+    "Enter your password to go on; what you typed is kept.": {
+        "ru": "Введите пароль, чтобы продолжить; введённое на странице сохранится."
+    },
+    "Unlock": {"ru": "Разблокировать"},
+    "Wrong password.": {"ru": "Неверный пароль."},
+    "Screen lock": {"ru": "Блокировка экрана"},
+    "Lock the screen after this many idle minutes (0: never)": {
+        "ru": "Блокировать экран после стольких минут бездействия (0 — никогда)"
+    },
+    "The idle time must be a whole number of minutes from 0 to 1440.": {
+        "ru": "Время бездействия — целое число минут от 0 до 1440."
+    },
+    "The screen lock setting was saved.": {"ru": "Настройка блокировки экрана сохранена."},
     "Search": {"ru": "Поиск"},
     "Create": {"ru": "Создать"},
     "Save": {"ru": "Сохранить"},
