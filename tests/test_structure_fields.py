@@ -211,3 +211,34 @@ def test_rename_rewrites_stored_print_templates_as_new_versions(platform: Platfo
     assert any("town" in t for t in texts)
     assert all(ctx.template("clients", t) == t for t in texts)  # nothing left to rewrite
     assert [v.version for v in forms.versions("clients_short")] == [2, 1]  # history kept
+
+
+def test_rename_carries_saved_views_and_list_layouts(platform: Platform) -> None:
+    """Users' saved views and list layouts name fields by name: a rename rewrites them in
+    the migration's transaction (schema/stored_names.py), so a saved «Москва, by city» view
+    still filters and sorts, and a layout still shows the column with its width."""
+    from uchet.platform.features.preferences import Preferences
+    from uchet.platform.features.saved_views import SavedViews
+
+    system = platform._system
+    anna = platform.users.create("anna2", "secret-pass-1", name="Анна", roles=["manager"])
+    views = SavedViews(platform.engine, system["uchet_saved_views"], ["manager"])
+    state = [["f.city.eq", "Москва"], ["f.name.startswith", "ООО"], ["sort", "-city,name"],
+             ["group", "city"], ["cols", "name,city,phone"], ["q", "city"]]  # fmt: skip
+    view = views.save("clients", anna, "Москва", state)
+    other = views.save("contacts", anna, "Контакты", [["sort", "city"]])  # another table
+    prefs = Preferences(platform.engine, system["uchet_prefs"])
+    prefs.set_for_user("clients", anna, "columns", ["name", "city"])
+    prefs.set_for_user("clients", anna, "widths", {"city": 120, "name": 200})
+    proposal = rename_document(platform.overlay, "clients.city", "town")
+    platform.overlay.save(proposal.document, base_revision=None, user=ADMIN)
+    saved = {v.id: v for v in views.visible("clients", anna)}[view.id]
+    assert [list(p) for p in saved.state] == [
+        ["f.town.eq", "Москва"], ["f.name.startswith", "ООО"], ["sort", "-town,name"],
+        ["group", "town"], ["cols", "name,town,phone"], ["q", "city"],  # the search text stays
+    ]  # fmt: skip
+    assert [list(p) for p in views.visible("contacts", anna)[0].state] == [["sort", "city"]]
+    assert other.id == views.visible("contacts", anna)[0].id
+    layout = prefs.resolve("clients", anna, ["columns", "widths"])
+    assert layout["columns"].value == ["name", "town"]
+    assert layout["widths"].value == {"town": 120, "name": 200}

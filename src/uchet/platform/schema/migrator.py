@@ -38,6 +38,7 @@ from uchet.platform.schema.database import foreign_keys_off, is_sqlite
 from uchet.platform.schema.operations import ConversionPolicy
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.runner import Runner
+from uchet.platform.schema.stored_names import rename_stored_names
 from uchet.platform.schema.system import define_system_tables
 from uchet.platform.schema.system_columns import add_missing_columns
 
@@ -187,6 +188,8 @@ def _apply(
         except Exception as exc:
             msg = f"step {i} ({op.describe()}) failed, nothing was changed: {exc}"
             raise MigrationError(msg) from exc
+    # Users' saved views and list layouts name fields by name: a rename carries them along.
+    rename_stored_names(conn, plan.operations)
     if is_sqlite(conn) and not all(isinstance(op, FK_NEUTRAL) for op in plan.operations):
         # The check reads every reference of the database (6 s at a million rows), so it
         # runs only when an operation rebuilt a table or rewrote values.
