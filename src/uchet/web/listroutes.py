@@ -8,7 +8,9 @@
 * ``prefs/`` (POST, JSON, CSRF header) the user's columns, their order and widths, or a
   role's defaults (administrators);
 * ``views/save/`` and ``views/<id>/delete/`` (POST forms with CSRF) named saved views;
-* ``export/<fmt>/`` the list as CSV or XLSX.
+* ``export/<fmt>/`` the list as a file (xlsx, ods, csv, json, xml, html, docx), for roles
+  with the ``export`` right; a grouped list gets a header row per group where the format
+  has rows for it.
 
 Every read goes through the record service as the current user (rule 5); every write
 checks the CSRF token.
@@ -31,6 +33,7 @@ from uchet.web import prefs
 from uchet.web.auth import check_csrf
 from uchet.web.context import WebContext
 from uchet.web.export import EXPORTERS, iter_rows, max_rows
+from uchet.web.export_sections import GroupSections
 from uchet.web.listpage import ListPage, query_options
 from uchet.web.liststate import ListState
 
@@ -171,6 +174,9 @@ class ListRoutes:
         exporter = EXPORTERS.get(fmt)
         if exporter is None:
             return _error(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}", 404)
+        if not self.c.access(self.table.id).can("export"):
+            # The role's own right (issue 17): reading a list is not taking it away.
+            return _error(self.c.gettext("You may not export this list."), 403)
         try:
             page = ListPage(self, request.args, run=False)  # type: ignore[arg-type]
             service = self.records()  # type: ignore[attr-defined]
@@ -181,8 +187,13 @@ class ListRoutes:
         limit = max_rows(self.c.settings.extra)
         headers = [self.label(f) for f in page.columns]  # type: ignore[attr-defined]
 
+        groups = [self.table.field_by_name(g) for g in page.state.group]
+        sections = GroupSections(groups, self.label, self.text)  # type: ignore[attr-defined]
+
         def cells() -> Any:
             for row in iter_rows(service, options, limit):
+                if groups and exporter.sections:
+                    yield from sections.starting(row)
                 yield [self._export_cell(f, row, exporter.as_text) for f in page.columns]
 
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")

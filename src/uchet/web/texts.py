@@ -6,6 +6,7 @@ what uchet adds. A configuration's translation documents override both (S43).
 
 from __future__ import annotations
 
+from uchet.web.texts_import import IMPORT_TEXTS
 from uchet.web.texts_settings import SETTINGS_TEXTS
 
 UI_TEXTS: dict[str, dict[str, str]] = {
@@ -475,3 +476,6 @@ UI_TEXTS.update(
 
 # The structure editor, API tokens and webhooks (texts_settings.py).
 UI_TEXTS.update(SETTINGS_TEXTS)
+
+# The import screens and the export right (texts_import.py, issue 17).
+UI_TEXTS.update(IMPORT_TEXTS)

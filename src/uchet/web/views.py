@@ -26,13 +26,15 @@ from uchet.web.display import display_html, display_text
 from uchet.web.duplicates import DuplicateRoutes
 from uchet.web.finding import LookupPanel
 from uchet.web.formbase import SecureForm
+from uchet.web.importviews import ImportRoutes
 from uchet.web.listroutes import ListRoutes
 from uchet.web.screen import TranslatedRender
 from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
 
 
-class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, LookupPanel,
+class TableView(ListRoutes, ImportRoutes, TranslatedRender, CardRoutes, DuplicateRoutes,
+                LookupPanel,
                 ClosedScaffolding, BaseModelView):  # fmt: skip
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 
