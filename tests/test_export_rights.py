@@ -1,0 +1,96 @@
+"""The ``export`` right on every export path, and grouped lists exported as sections
+(issue 17, point 7), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from tests.test_export_formats import rows_of
+from tests.web_support import WebClient
+
+from uchet import SYSTEM
+from uchet.web.export import EXPORTERS
+
+CITIES = {"Москва": 3, "Тверь": 2}
+
+
+@pytest.fixture
+def clients(web_platform: Any) -> None:
+    anna = web_platform.test_users["anna"]
+    web_platform.records("clients", user=SYSTEM).create_many(
+        [{"kind": "company", "name": f"{city} {i}", "city": city, "manager": anna.id}
+         for city, n in CITIES.items() for i in range(n)]
+    )  # fmt: skip
+
+
+def login(web_app: Any, name: str) -> WebClient:
+    c = WebClient(web_app)
+    assert c.login(name).status_code == 302
+    return c
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORTERS))
+def test_every_format_needs_the_export_right(web_app: Any, clients: None, fmt: str) -> None:
+    anna, vera = login(web_app, "anna"), login(web_app, "vera")
+    assert anna.get(f"/clients/export/{fmt}/").status_code == 200
+    # Vera may read contracts (her role's default) but not export them; clients she may.
+    assert vera.get(f"/clients/export/{fmt}/").status_code == 200
+    refused = vera.get(f"/contracts/export/{fmt}/")
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "У вас нет права выгружать этот список."
+
+
+def test_the_list_offers_export_only_with_the_right(web_app: Any) -> None:
+    vera = login(web_app, "vera")
+    assert 'id="uchet-export-btn"' in vera.get("/clients/").text
+    page = vera.get("/contracts/")
+    assert page.status_code == 200 and 'id="uchet-export-btn"' not in page.text
+
+
+def test_a_role_without_the_right_in_its_default(web_platform: Any) -> None:
+    access = web_platform.runtime.permissions.access
+    users = web_platform.test_users
+    assert access(users["anna"], "contacts").can("export")  # the manager's default grants it
+    assert not access(users["vera"], "contacts").can("export")
+    assert access(users["admin"], "contacts").can("export")  # superuser
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "html", "docx"])
+def test_a_grouped_list_exports_a_header_row_per_group(
+    web_app: Any, clients: None, fmt: str
+) -> None:
+    admin = login(web_app, "admin")
+    r = admin.get(f"/clients/export/{fmt}/?group=city&sort=name&cols=name,city")
+    assert r.status_code == 200
+    if fmt == "html":  # group rows are <tr class="group-0"><th colspan=…>
+        html = r.data.decode()
+        titles = re.findall(r'<tr class="group-0"><th colspan="2">(.*?)</th></tr>', html)
+        assert titles == ["Город: Москва", "Город: Тверь"]
+        assert html.index("Город: Тверь") > html.index("Москва 2")
+        return
+    # (python-docx lists a cell spanning the table once per grid column: dict.fromkeys.)
+    rows = [[c for c in dict.fromkeys(row) if c not in ("", "None")]
+            for row in rows_of(fmt, r.data)]  # fmt: skip
+    assert rows == [
+        ["Наименование", "Город"],
+        ["Город: Москва"], ["Москва 0", "Москва"], ["Москва 1", "Москва"], ["Москва 2", "Москва"],
+        ["Город: Тверь"], ["Тверь 0", "Тверь"], ["Тверь 1", "Тверь"],
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xml"])
+def test_data_formats_keep_one_record_per_row_when_grouped(
+    web_app: Any, clients: None, fmt: str
+) -> None:
+    r = login(web_app, "admin").get(f"/clients/export/{fmt}/?group=city&sort=name&cols=name")
+    if fmt == "csv":
+        import csv
+
+        rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    else:
+        rows = rows_of(fmt, r.data)
+    assert len(rows) == 1 + sum(CITIES.values())
+    assert not any("Город:" in " ".join(map(str, row)) for row in rows)
