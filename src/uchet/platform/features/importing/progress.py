@@ -98,12 +98,14 @@ def clear_progress(rt: Runtime, job_id: int) -> None:
 
 
 def reporter(
-    rt: Runtime, job_id: int, clock: Callable[[], float] = time.monotonic
+    rt: Runtime, job_id: int, clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
 ) -> Callable[[str, int, int], None]:
     """An :class:`Importer` progress callback that keeps the job's progress, at most every
     :data:`EVERY` seconds by ``clock`` (and always at a stage's end). Rows count twice, read
-    then written, so the bar moves over both stages."""
-    started = time.time()
+    then written, so the bar moves over both stages. ``wall`` stamps the reports (readers in
+    other processes compute the rate from those stamps)."""
+    started = wall()
     last = [float("-inf")]
     rows = [0]  # the file's rows, known from the read stage
 
@@ -118,7 +120,7 @@ def reporter(
             overall = rows[0] + (rows[0] * done // total if total else rows[0])
         data = {"stage": stage, "stage_done": done, "stage_total": total, "done": overall,
                 "total": len(STAGES) * rows[0], "rows": rows[0], "started": started,
-                "at": time.time()}  # fmt: skip
+                "at": wall()}  # fmt: skip
         write_progress(rt, job_id, data)
 
     return progress
