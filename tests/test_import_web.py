@@ -176,8 +176,9 @@ def test_duplicate_option_refuses_rows_the_card_would_warn_of(
 ) -> None:
     anna = web_platform.test_users["anna"]
     service = web_platform.records("clients", user=anna)
-    service.create({"name": "ООО Ромашка", "kind": "company", "phone": "+7 900 111-22-33",
-                    "manager": anna.id})
+    service.create(
+        {"name": "ООО Ромашка", "kind": "company", "phone": "+7 900 111-22-33", "manager": anna.id}
+    )
     data = csv_bytes([["Наименование", "Вид", "Телефон рабочий"],
                       ["ООО Лютик", "Организация", "8 (900) 111-22-33"],
                       ["ооо ромашка", "Организация", ""],

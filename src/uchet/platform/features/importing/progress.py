@@ -98,7 +98,9 @@ def clear_progress(rt: Runtime, job_id: int) -> None:
 
 
 def reporter(
-    rt: Runtime, job_id: int, clock: Callable[[], float] = time.monotonic,
+    rt: Runtime,
+    job_id: int,
+    clock: Callable[[], float] = time.monotonic,
     wall: Callable[[], float] = time.time,
 ) -> Callable[[str, int, int], None]:
     """An :class:`Importer` progress callback that keeps the job's progress, at most every
