@@ -94,3 +94,56 @@ def test_data_formats_keep_one_record_per_row_when_grouped(
         rows = rows_of(fmt, r.data)
     assert len(rows) == 1 + sum(CITIES.values())
     assert not any("Город:" in " ".join(map(str, row)) for row in rows)
+
+
+@pytest.fixture
+def job_app(web_platform: Any) -> Any:
+    """The app with a low job threshold: lists above 3 rows export as jobs."""
+    from uchet.web import create_app
+
+    return create_app(web_platform, secret_key="test-secret-" + "x" * 20, export_job_rows=3)
+
+
+def test_a_large_export_runs_as_a_job_with_a_download_link(
+    web_platform: Any, job_app: Any, clients: None
+) -> None:
+    from openpyxl import load_workbook
+
+    admin = login(job_app, "admin")
+    # Two rows stay a streamed download; five are queued.
+    small = admin.get("/clients/export/csv/?f.city=Тверь")
+    assert small.status_code == 200 and small.mimetype.startswith("text/csv")
+    r = admin.get("/clients/export/xlsx/?group=city&sort=name&cols=name")
+    assert r.status_code == 302 and "/clients/export/job/" in r.headers["Location"]
+    page = admin.get(r.headers["Location"])
+    assert "файл готовится в фоне" in page.text and 'http-equiv="refresh"' in page.text
+    assert web_platform.run_jobs() == 1
+    page = admin.get(r.headers["Location"])
+    assert "Файл готов (строк: 5)." in page.text
+    link = re.search(r'id="uchet-export-download" href="([^"]+)"', page.text).group(1)
+    book = load_workbook(io.BytesIO(admin.get(link).data))
+    rows = [[c for c in row if c is not None] for row in book.active.iter_rows(values_only=True)]
+    assert rows == [["Наименование"], ["Город: Москва"], ["Москва 0"], ["Москва 1"],
+                    ["Москва 2"], ["Город: Тверь"], ["Тверь 0"], ["Тверь 1"]]  # fmt: skip
+    # Another user learns nothing of it, whatever their rights.
+    anna = WebClient(job_app)
+    assert anna.login("anna").status_code == 302
+    assert anna.get(r.headers["Location"]).status_code == 404
+    assert anna.get(link).status_code == 404
+
+
+def test_an_export_job_holds_only_what_its_user_may_read(
+    web_platform: Any, job_app: Any, clients: None
+) -> None:
+    """The job reads as the user who asked: vera's file has no tax ids; and with the
+    right taken away the job's routes answer 403."""
+    vera = login(job_app, "vera")
+    r = vera.get("/clients/export/csv/?cols=name,tax_id")
+    assert r.status_code == 302
+    web_platform.run_jobs()
+    page = vera.get(r.headers["Location"])
+    link = re.search(r'id="uchet-export-download" href="([^"]+)"', page.text).group(1)
+    text = vera.get(link).data.decode("utf-8-sig")
+    assert text.splitlines()[0] == "Наименование" and len(text.splitlines()) == 6
+    assert vera.get("/contracts/export/job/1/").status_code == 403
+    assert vera.get("/contracts/export/file/1/").status_code == 403

@@ -76,6 +76,21 @@ def iter_rows(
         after = result.next_cursor
 
 
+def export_cell(
+    f: Field, row: dict[str, Any], as_text: bool, text: Callable[[Field, dict[str, Any]], str]
+) -> Any:
+    """One exported cell: the text people see (``as_text`` formats, and references,
+    choices, users, files and json everywhere), else the typed value."""
+    value = row.get(f.name)
+    if as_text or value is None or isinstance(value, str | bool) or f.type in (
+        "choice", "reference", "user", "file", "image", "json"
+    ):  # fmt: skip
+        if f.type in ("file", "image") and value is not None:
+            return "✓"
+        return text(f, row)
+    return value
+
+
 def plain_value(value: Any) -> Any:
     """A value a spreadsheet cell can hold: numbers and dates stay typed."""
     if value is None or isinstance(value, bool | int | float | Decimal | dt.date | dt.time):

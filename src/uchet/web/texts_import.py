@@ -88,5 +88,11 @@ IMPORT_TEXTS: dict[str, dict[str, str]] = {
     "The import was undone: %(count)s record(s) taken back.": {
         "ru": "Импорт отменён: возвращено записей: %(count)s."
     },
+    "The list is large: the file is being prepared in the background. This page shows the "
+    "link when it is ready.": {
+        "ru": "Список большой: файл готовится в фоне. Когда он будет готов, здесь появится ссылка."
+    },
+    "The file is ready (%(rows)s rows).": {"ru": "Файл готов (строк: %(rows)s)."},
+    "The export failed.": {"ru": "Выгрузка не удалась."},
     "You may not export this list.": {"ru": "У вас нет права выгружать этот список."},
 }
