@@ -155,4 +155,3 @@ def export_file(rt: Runtime, file_id: int, table_id: str, user: User) -> Any:
                 files.c.created_by == user.id,
             )
         ).first()
-
