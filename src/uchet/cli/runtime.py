@@ -70,6 +70,9 @@ def worker(
     held by a worker that died is run again when its lease expires.
     """
     with opened(config, database, overlays, migrated=True) as platform:
+        from uchet.web.export_jobs import register  # the export formats live in the web layer
+
+        register(platform.jobs)
         w = platform.worker(lease=lease)
         if once:
             click.echo(f"Ran {w.run_once()} job(s).")

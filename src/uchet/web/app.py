@@ -22,6 +22,7 @@ from uchet.core import Platform
 from uchet.platform.records.runtime import Runtime
 from uchet.web.auth import session_config
 from uchet.web.builder import build_app
+from uchet.web.export_jobs import register as register_export_jobs
 from uchet.web.hotswap import HotSwap
 from uchet.web.settings import WebSettings
 
@@ -34,6 +35,7 @@ class UchetAdmin:
     def __init__(self, platform: Platform, **settings: Any):
         self.platform = platform
         self._settings = settings
+        register_export_jobs(platform.jobs)  # large exports run as jobs (issue 17)
         self.settings: WebSettings | None = None
         self.hotswap: HotSwap | None = None
 

@@ -39,6 +39,7 @@ from uchet.platform.features.cellsafety import (
 )
 from uchet.platform.model.config import Field
 from uchet.platform.records.service import RecordService
+from uchet.web.export_sections import Section
 from uchet.web.export_zipped import DOCX_MIME, ODS_MIME, write_docx, write_ods
 
 #: Rows read per query while exporting.
@@ -75,6 +76,21 @@ def iter_rows(
         after = result.next_cursor
 
 
+def export_cell(
+    f: Field, row: dict[str, Any], as_text: bool, text: Callable[[Field, dict[str, Any]], str]
+) -> Any:
+    """One exported cell: the text people see (``as_text`` formats, and references,
+    choices, users, files and json everywhere), else the typed value."""
+    value = row.get(f.name)
+    if as_text or value is None or isinstance(value, str | bool) or f.type in (
+        "choice", "reference", "user", "file", "image", "json"
+    ):  # fmt: skip
+        if f.type in ("file", "image") and value is not None:
+            return "✓"
+        return text(f, row)
+    return value
+
+
 def plain_value(value: Any) -> Any:
     """A value a spreadsheet cell can hold: numbers and dates stay typed."""
     if value is None or isinstance(value, bool | int | float | Decimal | dt.date | dt.time):
@@ -92,6 +108,9 @@ class Exporter:
     write: Callable[[list[str], Iterable[list[Any]]], Iterator[bytes]]
     #: Whether cells are the text people see (True) or typed values (False).
     as_text: bool = True
+    #: Whether a grouped list gets a header row per group (:class:`Section` items among
+    #: the rows); the data formats keep one record per row.
+    sections: bool = False
 
 
 def write_csv(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
@@ -123,6 +142,11 @@ def write_xlsx(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]
         head.append(cell)
     sheet.append(head)
     for row in rows:
+        if isinstance(row, Section):
+            cell = neutralise_xlsx_cell(WriteOnlyCell(sheet, value=_xlsx_safe(row.title)))
+            cell.font = bold
+            sheet.append([None] * row.depth + [cell])
+            continue
         sheet.append([_xlsx_cell(sheet, v) for v in row])
     with tempfile.TemporaryFile() as tmp:
         book.save(tmp)
@@ -216,6 +240,10 @@ def write_html(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]
         f'<body><table border="1">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
     ]
     for n, row in enumerate(rows, start=1):
+        if isinstance(row, Section):
+            title = _html_cell(row.title, "th").replace("<th", f'<th colspan="{len(headers)}"', 1)
+            parts.append(f'<tr class="group-{row.depth}">{title}</tr>\n')
+            continue
         parts.append(f"<tr>{''.join(_html_cell(v) for v in row)}</tr>\n")
         if n % 200 == 0:
             yield "".join(parts).encode()
@@ -231,10 +259,11 @@ EXPORTERS: dict[str, Exporter] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         write_xlsx,
         as_text=False,
+        sections=True,
     ),
-    "ods": Exporter("ods", ODS_MIME, write_ods, as_text=False),
-    "docx": Exporter("docx", DOCX_MIME, write_docx),
+    "ods": Exporter("ods", ODS_MIME, write_ods, as_text=False, sections=True),
+    "docx": Exporter("docx", DOCX_MIME, write_docx, sections=True),
     "json": Exporter("json", "application/json", write_json, as_text=False),
     "xml": Exporter("xml", "application/xml", write_xml),
-    "html": Exporter("html", "text/html; charset=utf-8", write_html),
+    "html": Exporter("html", "text/html; charset=utf-8", write_html, sections=True),
 }

@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+from uchet.web.export_sections import Section
+
 #: Characters XML 1.0 does not allow.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 CHUNK = 64 * 1024
@@ -87,6 +89,10 @@ def _ods_rows(out: IO[bytes], headers: list[str], rows: Iterable[list[Any]]) -> 
     head = "".join(_ods_cell(str(h)) for h in headers)
     buffer = [f"<table:table-row>{head}</table:table-row>"]
     for n, row in enumerate(rows, start=1):
+        if isinstance(row, Section):  # a group header row: its title in the group's column
+            buffer.append("<table:table-row>" + "<table:table-cell/>" * row.depth
+                          + _ods_cell(row.title) + "</table:table-row>")  # fmt: skip
+            continue
         buffer.append("<table:table-row>" + "".join(map(_ods_cell, row)) + "</table:table-row>")
         if n % 200 == 0:
             out.write("".join(buffer).encode())
@@ -138,6 +144,11 @@ def write_docx(headers: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]
                           f"{head}</w:tr>".encode())  # fmt: skip
                 buffer: list[str] = []
                 for n, row in enumerate(rows, start=1):
+                    if isinstance(row, Section):  # one bold cell across the table
+                        span = f'<w:tcPr><w:gridSpan w:val="{len(headers)}"/></w:tcPr>'
+                        cell = _docx_cell(row.title, bold=True).replace("<w:tc>", "<w:tc>" + span)
+                        buffer.append(f"<w:tr>{cell}</w:tr>")
+                        continue
                     buffer.append("<w:tr>" + "".join(map(_docx_cell, row)) + "</w:tr>")
                     if n % 200 == 0:
                         out.write("".join(buffer).encode())

@@ -8,7 +8,9 @@
 * ``prefs/`` (POST, JSON, CSRF header) the user's columns, their order and widths, or a
   role's defaults (administrators);
 * ``views/save/`` and ``views/<id>/delete/`` (POST forms with CSRF) named saved views;
-* ``export/<fmt>/`` the list as CSV or XLSX.
+* ``export/<fmt>/`` the list as a file (xlsx, ods, csv, json, xml, html, docx), for roles
+  with the ``export`` right; a grouped list gets a header row per group where the format
+  has rows for it.
 
 Every read goes through the record service as the current user (rule 5); every write
 checks the CSRF token.
@@ -30,7 +32,9 @@ from uchet.platform.model.numbers import as_id
 from uchet.web import prefs
 from uchet.web.auth import check_csrf
 from uchet.web.context import WebContext
-from uchet.web.export import EXPORTERS, iter_rows, max_rows
+from uchet.web.export import EXPORTERS, export_cell, iter_rows, max_rows
+from uchet.web.export_jobs import JOB_ROWS, enqueue_export, export_file, export_job
+from uchet.web.export_sections import GroupSections
 from uchet.web.listpage import ListPage, query_options
 from uchet.web.liststate import ListState
 
@@ -171,6 +175,9 @@ class ListRoutes:
         exporter = EXPORTERS.get(fmt)
         if exporter is None:
             return _error(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}", 404)
+        if not self.c.access(self.table.id).can("export"):
+            # The role's own right (issue 17): reading a list is not taking it away.
+            return _error(self.c.gettext("You may not export this list."), 403)
         try:
             page = ListPage(self, request.args, run=False)  # type: ignore[arg-type]
             service = self.records()  # type: ignore[attr-defined]
@@ -179,10 +186,19 @@ class ListRoutes:
         except (ValidationError, PermissionDenied) as exc:
             return _error(str(exc), 400)
         limit = max_rows(self.c.settings.extra)
+        threshold = int(self.c.settings.extra.get("export_job_rows", JOB_ROWS))
+        counted = service.query(**options, limit=1, count=True)
+        if counted.total_capped or min(counted.total or 0, limit) > threshold:
+            return self._export_job(fmt, page, options, limit)
         headers = [self.label(f) for f in page.columns]  # type: ignore[attr-defined]
+
+        groups = [self.table.field_by_name(g) for g in page.state.group]
+        sections = GroupSections(groups, self.label, self.text)  # type: ignore[attr-defined]
 
         def cells() -> Any:
             for row in iter_rows(service, options, limit):
+                if groups and exporter.sections:
+                    yield from sections.starting(row)
                 yield [self._export_cell(f, row, exporter.as_text) for f in page.columns]
 
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
@@ -194,14 +210,42 @@ class ListRoutes:
         )
 
     def _export_cell(self, f: Any, row: dict[str, Any], as_text: bool) -> Any:
-        value = row.get(f.name)
-        if as_text or value is None or isinstance(value, str | bool) or f.type in (
-            "choice", "reference", "user", "file", "image", "json"
-        ):  # fmt: skip
-            if f.type in ("file", "image") and value is not None:
-                return "✓"
-            return self.text(f, row)  # type: ignore[attr-defined]
-        return value
+        return export_cell(f, row, as_text, self.text)  # type: ignore[attr-defined]
+
+    def _export_job(self, fmt: str, page: ListPage, options: dict[str, Any], limit: int) -> Any:
+        """Queue an export too large to stream in the request; its page links the file."""
+        c = self.c
+        job = enqueue_export(c.runtime, self.table.id, c.user(), fmt, options,
+                             [f.name for f in page.columns], list(page.state.group), limit,
+                             c.locale())  # fmt: skip
+        return redirect(url_for(".export_job_view", job=job))
+
+    @expose("/export/job/<int:job>/")
+    def export_job_view(self, job: int) -> Any:
+        """A queued export: waiting (the page reloads itself), or the link to its file."""
+        c = self.c
+        if not c.access(self.table.id).can("export"):
+            abort(403)
+        state = export_job(c.runtime, job, self.table.id, c.user())
+        if state is None:
+            abort(404)
+        return self.render("uchet/export_job.html", view=self, job=job,  # type: ignore[attr-defined]
+                           state=state)  # fmt: skip
+
+    @expose("/export/file/<int:file_id>/")
+    def export_file_download(self, file_id: int) -> Response:
+        """The file an export job wrote (its owner only, with the export right)."""
+        c = self.c
+        if not c.access(self.table.id).can("export"):
+            abort(403)
+        found = export_file(c.runtime, file_id, self.table.id, c.user())
+        if found is None:
+            abort(404)
+        return Response(
+            bytes(found.data),
+            mimetype=found.content_type,
+            headers={"Content-Disposition": f'attachment; filename="{found.name}"'},
+        )
 
 
 def _token(value: Any) -> str:

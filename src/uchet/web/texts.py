@@ -7,6 +7,7 @@ what uchet adds. A configuration's translation documents override both (S43).
 from __future__ import annotations
 
 from uchet.web.texts_fields import FIELD_TEXTS
+from uchet.web.texts_import import IMPORT_TEXTS
 from uchet.web.texts_ops import OPS_TEXTS
 from uchet.web.texts_settings import SETTINGS_TEXTS
 from uchet.web.texts_versions import VERSIONS_TEXTS
@@ -506,3 +507,5 @@ UI_TEXTS.update(SETTINGS_TEXTS)
 UI_TEXTS.update(VERSIONS_TEXTS)
 UI_TEXTS.update(FIELD_TEXTS)  # its field page: rename, retype, choice lists
 UI_TEXTS.update(OPS_TEXTS)
+# The import screens and the export right (texts_import.py, issue 17).
+UI_TEXTS.update(IMPORT_TEXTS)

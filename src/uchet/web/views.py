@@ -27,6 +27,7 @@ from uchet.web.display import display_html, display_text
 from uchet.web.duplicates import DuplicateRoutes
 from uchet.web.finding import LookupPanel
 from uchet.web.formbase import SecureForm
+from uchet.web.importviews import ImportRoutes
 from uchet.web.listcells import FormatterCache, RowRenderer, UrlTemplate
 from uchet.web.listroutes import ListRoutes
 from uchet.web.screen import TranslatedRender
@@ -34,7 +35,8 @@ from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
 
 
-class TableView(ListRoutes, TranslatedRender, CardRoutes, DuplicateRoutes, LookupPanel,
+class TableView(ListRoutes, ImportRoutes, TranslatedRender, CardRoutes, DuplicateRoutes,
+                LookupPanel,
                 ClosedScaffolding, BaseModelView):  # fmt: skip
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 

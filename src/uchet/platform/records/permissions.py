@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 ACTIONS = ("create", "read", "update", "delete")
 #: Rights a role grants beyond the record actions (issue 17): ``import`` lets a role load
-#: files into a table it may also create or update records of. Off unless granted.
-EXTRA_RIGHTS = ("import",)
+#: files into a table it may also create or update records of; ``export`` lets it download
+#: the table's lists as files (only what it may read). Off unless granted.
+EXTRA_RIGHTS = ("import", "export")
 RIGHTS = ACTIONS + EXTRA_RIGHTS
 #: Field right levels, weakest first.
 LEVELS = ("none", "read", "write")

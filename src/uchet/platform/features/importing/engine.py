@@ -78,6 +78,9 @@ class Options:
     all_or_nothing: bool = True
     mapping: Mapping | None = None
     file_name: str = ""
+    #: Refuse new rows that duplicate an existing record by the table's ``duplicates``
+    #: rule, the card's duplicate warning (S25): each is reported, none is created.
+    duplicates: bool = False
 
 
 @dataclass
@@ -365,12 +368,18 @@ class Importer:
         # Rows with unreadable cells are judged too (their other problems are reported),
         # without those cells; rows refused by their key are not judged again.
         new = [r for r in rows if r.record_id is None and (not r.bad or r.unread)]
+        for name, value in self._own_defaults().items():
+            for r in new:
+                if r.values.get(name) is None:
+                    r.values[name] = value
         prepared, problems = bulk.check_rows(self.service, conn, [r.values for r in new])
         for i, per_field in problems.items():
             unread = new[i].unread
             shown = {k: v for k, v in per_field.items() if k not in unread}
             self._field_problems(report, new[i], shown, by_field)
         good = [(r, p) for r, p in zip(new, prepared) if p is not None and not r.bad]
+        if options.duplicates and self.table.duplicates:
+            good = self._without_duplicates(report, good, by_field)
         self._preview(report, good, columns)
         # Once a row failed, an all-or-nothing run will roll back: the new rows are judged
         # already, so only the updates below still have something to tell.
@@ -388,6 +397,43 @@ class Importer:
                 self._field_problems(report, row, e.messages, by_field)
             if done % CHUNK == 0:
                 self.progress("write", done, len(changed))
+
+    def _without_duplicates(
+        self, report: Report, good: list[tuple[_Row, dict[str, Any]]], by_field: dict[str, str]
+    ) -> list[tuple[_Row, dict[str, Any]]]:
+        """The rows that duplicate no existing record; the others are reported with the
+        field that matched, by the card's rule (``find_duplicates``: phones by their digits,
+        text ignoring case, as the user may see them)."""
+        compared = [self.table.field_by_id(fid) for fid in self.table.duplicates]
+        kept = []
+        for row, data in good:
+            values = {f.name: data[f.name] for f in compared if data.get(f.name) not in (None, "")}
+            found = self.service.find_duplicates(values) if values else []
+            if not found:
+                kept.append((row, data))
+                continue
+            matched = self.table.field_by_id(found[0].matched[0]) if found[0].matched else None
+            name = matched.name if matched is not None else next(iter(values))
+            label = (matched or self.table.field_by_name(name)).text(self.locale)
+            self._problem(report, row, by_field.get(name, name),
+                          text("duplicate", self.locale, field=label))  # fmt: skip
+        return kept
+
+    def _own_defaults(self) -> dict[str, Any]:
+        """What makes a new record the importing user's, where their row rule asks for it
+        (``manager eq $user``): a manager's imported clients are their own, as a client
+        they create on the card is, unless the file names a manager."""
+        access = self.rt.permissions.access(self.user, self.table.id)
+        if access.unrestricted or any(not rules for rules in access.row_rules):
+            return {}
+        for rules in access.row_rules:
+            for rule in rules:
+                name = rule.get("field")
+                if (rule.get("op") == "eq" and rule.get("value") == "$user"
+                        and isinstance(name, str) and self.table.has_field(name)
+                        and self.table.field_by_name(name).type == "user"):  # fmt: skip
+                    return {name: self.user.id}
+        return {}
 
     def _field_problems(
         self, report: Report, row: _Row, messages: dict[str, list[str]], by_field: dict[str, str]

@@ -19,8 +19,10 @@ from sqlalchemy.engine import Connection
 
 from uchet.platform.features.importing.engine import Importer, Options, Report
 from uchet.platform.features.importing.mapping import Mapping
+from uchet.platform.features.importing.progress import clear_progress, reporter
 from uchet.platform.features.importing.reading import read_sheet
 from uchet.platform.features.jobs import Job, enqueue
+from uchet.platform.model.i18n import Text
 from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.users import SYSTEM, User
 from uchet.platform.schema.database import write_transaction
@@ -49,6 +51,7 @@ def enqueue_import(
             "table": rt.config.table(table).id, "user_id": user.id, "file_id": file_id,
             "file_name": file_name, "mode": options.mode, "key": options.key,
             "all_or_nothing": options.all_or_nothing, "locale": locale,
+            "duplicates": options.duplicates,
             "mapping": options.mapping.to_json() if options.mapping else None,
         }  # fmt: skip
         enqueue(conn, jobs, KIND, payload, key=f"{KIND}:{file_id}")
@@ -74,16 +77,20 @@ def run_import_job(rt: Runtime, job: Job, conn: Connection | None) -> None:
     user = _user(rt, conn, p.get("user_id"))
     options = Options(mode=p["mode"], key=p.get("key"), all_or_nothing=p["all_or_nothing"],
                       mapping=Mapping.from_json(p["mapping"]) if p.get("mapping") else None,
-                      file_name=p["file_name"])  # fmt: skip
-    importer = Importer(rt, p["table"], user, p.get("locale"))
+                      file_name=p["file_name"],
+                      duplicates=bool(p.get("duplicates")))  # fmt: skip
+    importer = Importer(rt, p["table"], user, p.get("locale"), reporter(rt, job.id))
     try:
         report = importer.run(read_sheet(data, p["file_name"], importer.locale), options,
                               conn=conn)  # fmt: skip
         result = report_json(report)
     except Exception as e:  # a refusal (rights, mapping) is the job's answer, not a retry
         messages = getattr(e, "messages", None)
+        if messages is None and e.args and isinstance(e.args[0], Text):
+            messages = {"_import": [e.args[0].localized(importer.locale)]}
         result = {"error": messages if messages is not None else str(e)}
     conn.execute(files.delete().where(files.c.id == p["file_id"]))
+    clear_progress(rt, job.id)
     key = f"import_job:{job.id}"
     conn.execute(state.delete().where(state.c.key == key))
     conn.execute(state.insert().values(key=key, value=json.dumps(result, ensure_ascii=False,
@@ -99,6 +106,17 @@ def report_json(report: Report) -> dict[str, Any]:
         "problems": [asdict(p) for p in report.problems], "preview": report.preview,
         "mapping": report.mapping.to_json(),
     }  # fmt: skip
+
+
+def import_job_owner(rt: Runtime, job_id: int) -> tuple[str, int | None] | None:
+    """(table id, user id) of an import job, or None when there is no such import job."""
+    jobs = rt.model.system["uchet_jobs"]
+    with rt.engine.connect() as conn:
+        row = conn.execute(sa.select(jobs.c.kind, jobs.c.payload).where(jobs.c.id == job_id)
+                           ).first()  # fmt: skip
+    if row is None or row.kind != KIND:
+        return None
+    return row.payload["table"], row.payload.get("user_id")
 
 
 def import_job_state(rt: Runtime, job_id: int) -> dict[str, Any]:

@@ -68,6 +68,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "{records}.",
         "ru": "Эти записи изменены после загрузки, отмена потеряла бы изменения: {records}.",
     },
+    "duplicate": {
+        "en": "Possible duplicate: a record with the same {field} already exists.",
+        "ru": "Возможен дубликат: запись с тем же значением «{field}» уже есть.",
+    },
+    "report_rows": {"en": "File", "ru": "Файл"},
+    "report_problems": {"en": "Problems", "ru": "Ошибки"},
+    "col_row": {"en": "Row", "ru": "Строка"},
+    "col_column": {"en": "Column", "ru": "Столбец"},
+    "col_value": {"en": "Value", "ru": "Значение"},
+    "col_message": {"en": "Message", "ru": "Сообщение"},
     "unknown_import": {"en": "There is no import {id}.", "ru": "Загрузки {id} нет."},
 }
 
