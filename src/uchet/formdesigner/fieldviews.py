@@ -303,10 +303,6 @@ class FieldEditView(ConfigureOnly):
         except KeyError:
             abort(404)
 
-    def _base(self) -> int | None:
-        raw = request.form.get("base", "")
-        return int(raw) if raw.isdigit() else self.base_revision()
-
     def _preview(self, document: dict[str, Any], errors: list[str]) -> Any:
         try:
             return self.overlay.preview(document, self._base(), self.c.locale())

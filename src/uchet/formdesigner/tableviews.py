@@ -35,7 +35,7 @@ from uchet.configurations.revisions import NothingToSave, PurgeNotConfirmed, Sta
 from uchet.configurations.table_purge import describe_loss, purge_table, purge_table_preview
 from uchet.formdesigner.model import form_document
 from uchet.formdesigner.views import NAME, ConfigureOnly, ConfirmForm
-from uchet.platform.model.config import Table, thaw
+from uchet.platform.model.config import thaw
 from uchet.platform.model.errors import ConfigError, MigrationError
 from uchet.web.formbase import SecureForm
 
@@ -161,16 +161,6 @@ class TablesView(ConfigureOnly):
         return redirect(url_for("uchet_structure.index"))
 
     # -- helpers ---------------------------------------------------------------------------
-    def _table(self, table_id: str) -> Table:
-        try:
-            return self.c.config.table(table_id)
-        except KeyError:
-            abort(404)
-
-    def _base(self) -> int | None:
-        raw = request.form.get("base", "")
-        return int(raw) if raw.isdigit() else self.base_revision()
-
     def _table_form(self, data: Any) -> TableForm:
         t = self.c.gettext
         form = TableForm(data)

@@ -133,6 +133,19 @@ class ConfigureOnly(TranslatedRender, BaseView):
         latest = self.overlay.latest()
         return latest.number if latest else None
 
+    def _table(self, table_id: str) -> Table:
+        """The table of the URL, or 404."""
+        try:
+            return self.c.config.table(table_id)
+        except KeyError:
+            abort(404)
+
+    def _base(self) -> int | None:
+        """The revision the posted form started from (else the latest): a stale save is
+        refused with what changed."""
+        raw = request.form.get("base", "")
+        return int(raw) if raw.isdigit() else self.base_revision()
+
     def preview_page(self, document: dict[str, Any], base: int | None, errors: list[str]) -> Any:
         """The plan of ``document`` for confirmation, or None with ``errors`` filled in (in
         the user's language) when it cannot be saved."""
@@ -329,16 +342,6 @@ class StructureView(ConfigureOnly):
         return redirect(url_for(".index"))
 
     # -- helpers ---------------------------------------------------------------------------
-    def _table(self, table_id: str) -> Table:
-        try:
-            return self.c.config.table(table_id)
-        except KeyError:
-            abort(404)
-
-    def _base(self) -> int | None:
-        raw = request.form.get("base", "")
-        return int(raw) if raw.isdigit() else self.base_revision()
-
     def _labels(self, labels: Any) -> dict[str, str]:
         labels = thaw(labels) if not isinstance(labels, str) else {"ru": labels, "en": labels}
         return {"label_ru": labels.get("ru", ""), "label_en": labels.get("en", "")}
