@@ -70,8 +70,12 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("uchet.web",),  # the web's base modules: context, views, forms, lists, cards, auth
     # The print screens and the structure editor's screens (issue 14), built on the web base
     # and registered by the builder; the configuration versions page (issue 16) on the latter.
-    ("uchet.printeditor.views", "uchet.formdesigner.views", "uchet.formdesigner.tableviews",
-     "uchet.formdesigner.fieldviews"),
+    (
+        "uchet.printeditor.views",
+        "uchet.formdesigner.views",
+        "uchet.formdesigner.tableviews",
+        "uchet.formdesigner.fieldviews",
+    ),
     ("uchet.formdesigner.versions",),
     ("uchet.web.builder",),  # the inner app of one configuration version
     ("uchet.web.app", "uchet.web.__init__"),  # the app factory and embedding

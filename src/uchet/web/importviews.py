@@ -79,10 +79,11 @@ class ImportRoutes:
     @expose("/import/", methods=("GET", "POST"))
     def import_start(self) -> Any:
         """The upload form and the latest imports (GET); the upload (POST)."""
+        if request.method == "POST":
+            check_csrf()  # before anything is looked up, as on every form (issue 13)
         importer = self._importer()
         rt = self.c.runtime
         if request.method == "POST":
-            check_csrf()
             try:
                 sent = request.files.get("file")
             except RequestEntityTooLarge:
@@ -117,6 +118,8 @@ class ImportRoutes:
     @expose("/import/<int:upload>/", methods=("GET", "POST"))
     def import_map(self, upload: int) -> Any:
         """The mapping screen of an upload, and its buttons."""
+        if request.method == "POST":
+            check_csrf()  # before anything is looked up, as on every form (issue 13)
         importer = self._importer()
         rt, user = self.c.runtime, self.c.user()
         found = store.load_upload(rt, upload, self.table.id, user)
@@ -127,7 +130,6 @@ class ImportRoutes:
         saved = store.saved_mappings(rt, self.table.id)
         action = request.form.get("action", "") if request.method == "POST" else ""
         if request.method == "POST":
-            check_csrf()
             form = MappingForm.from_form(request.form, sheet.headers, fields)
         else:
             mapping = None

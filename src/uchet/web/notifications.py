@@ -86,9 +86,19 @@ def record_titles(c: WebContext, notes: list[Notification]) -> dict[tuple[str, i
             ).rows  # fmt: skip
             titles.update({(table_id, r["id"]): str(r[title]) for r in rows})
     for n in notes:  # about a record the user cannot read: say so, never its id
-        if n.record_id is not None and _key(n) not in titles:
-            titles[_key(n)] = None
+        key = _key(n)
+        if n.record_id is not None and key not in titles and _titled(c, n.table_id):
+            titles[key] = None
     return titles
+
+
+def _titled(c: WebContext, table_id: str | None) -> bool:
+    """Whether ``table_id`` is a configuration table with a title (a notification may also
+    be about a system object, such as a scheduled report's file, which has its own link)."""
+    try:
+        return bool(c.config.table(table_id or "").title_field)
+    except KeyError:
+        return False
 
 
 def actor_names(c: WebContext, notes: list[Notification]) -> dict[int, str]:
