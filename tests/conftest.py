@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.pg_server",
     "tests.web_support",
     "tests.crm_support",
+    "tests.delivery_support",
     "tests.api_support",
 ]
 

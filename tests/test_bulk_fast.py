@@ -80,7 +80,14 @@ def test_large_load_stores_what_single_create_stores(platform, monkeypatch):
     monkeypatch.setattr(bulk_insert.DriverInsert, "_copy", spy)
     ids = clients.create_many(rows)  # 40 rows into a table of 3: a large load
     if platform.engine.dialect.name == "sqlite":
-        assert sum("DROP INDEX" in s for s in statements) == len(before) == 8
+        # The plain indexes are dropped and built after the rows; the folded keys (tk_,
+        # issue 12) stay and are kept up row by row.
+        plain = [name for name, _ in before if not name.startswith("tk_")]
+        assert sum("DROP INDEX" in s for s in statements) == len(plain) == 8
+        assert len(before) - len(plain) == 4  # city, and the three phones' text
+        with platform.engine.connect() as conn:  # the planner has statistics now
+            stats = conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'clients'")
+            assert "ix_clients_clients_manager_clients_name" in {r[0] for r in stats}
         assert not copied
     else:
         assert not [s for s in statements if "DROP INDEX" in s]

@@ -292,4 +292,6 @@ def test_every_environment_variable_is_documented() -> None:
     deploy = (SRC.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"\| `(UCHET_[A-Z_]+)` \|", deploy))
     assert used, "no UCHET_ variables found in the code"
+    # A family named by its prefix (``UCHET_SMS_*`` in a docstring) is documented by its members.
+    used = {v for v in used if not v.endswith("_") or not any(d.startswith(v) for d in documented)}
     assert not used - documented, f"docs/deploy.md does not describe: {sorted(used - documented)}"

@@ -70,7 +70,7 @@ def test_zip_works_wherever_a_directory_does(crm: Path, tmp_path: Path) -> None:
     archive = tmp_path / "crm.zip"
     assert cli("config", "pack", str(crm), "-o", str(archive)).exit_code == 0
     r = cli("config", "check", str(archive))
-    assert r.exit_code == 0 and r.output.startswith("OK sample_crm 2.3.1: 20 tables")
+    assert r.exit_code == 0 and r.output.startswith("OK sample_crm 2.3.1: 22 tables")
     r = cli("config", "check", env={"UCHET_CONFIG": str(archive)})
     assert r.exit_code == 0 and "OK sample_crm 2.3.1" in r.output
     url = f"sqlite:///{tmp_path}/z.db"

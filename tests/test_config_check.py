@@ -758,7 +758,7 @@ def test_sample_passes() -> None:
     assert result.exit_code == 0, result.output
     assert (
         result.output
-        == "OK sample_crm 0.1.0: 20 tables, 154 fields, 8 forms, 6 print forms, 7 reports, "
+        == "OK sample_crm 0.1.0: 22 tables, 186 fields, 10 forms, 6 print forms, 7 reports, "
         "1 dashboard, 4 roles, 0 overlays\n"
     )
 
@@ -766,7 +766,7 @@ def test_sample_passes() -> None:
 def test_copied_directory_passes(bundle: Path) -> None:
     result = run_check(bundle)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables, 154 fields")
+    assert result.output.startswith("OK sample_crm 0.1.0: 22 tables, 186 fields")
 
 
 @pytest.mark.parametrize("top_folder", [False, True], ids=["flat", "with-top-folder"])
@@ -777,10 +777,10 @@ def test_zip_bundle(bundle: Path, tmp_path: Path, top_folder: bool) -> None:
             if path.is_file():
                 name = path.relative_to(bundle).as_posix()
                 zf.write(path, f"crm/{name}" if top_folder else name)
-    assert len(load(archive).config.tables) == 20
+    assert len(load(archive).config.tables) == 22
     result = run_check(archive)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK sample_crm 0.1.0: 20 tables")
+    assert result.output.startswith("OK sample_crm 0.1.0: 22 tables")
 
 
 def test_broken_zip_names_the_file_inside(bundle: Path, tmp_path: Path) -> None:
@@ -832,7 +832,7 @@ def test_valid_overlay_applies(bundle: Path) -> None:
     result = run_check(bundle, [overlay])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "OK sample_crm 0.1.0: 20 tables, 155 fields, 8 forms, 6 print forms, 7 reports, "
+        "OK sample_crm 0.1.0: 22 tables, 187 fields, 10 forms, 6 print forms, 7 reports, "
         "1 dashboard, 4 roles, 1 overlay\n"
     )
 

@@ -121,7 +121,7 @@ def test_history_records_sources_and_summaries(db_url: str, tmp_path: Path) -> N
         (2, "migrate", "cli"),
         (1, "init", "cli init"),
     ]
-    assert versions[3].summary_text("en").startswith("first version: 20 tables, 154 fields")
+    assert versions[3].summary_text("en").startswith("first version: 22 tables, 186 fields")
     assert versions[2].summary_text("en") == "added: 1 field; changed: 1 field"
     assert versions[1].summary_text("ru") == "добавлено: 1 поле"
     # The revert archives the field (hidden, data kept): a change, not a removal.

@@ -76,6 +76,32 @@ def test_other_process_sees_new_version(platform: Platform, db_url: str) -> None
         other.close()
 
 
+def test_the_saving_process_keeps_the_configuration_it_checked(
+    platform: Platform, monkeypatch: Any
+) -> None:
+    """Issue 15 (save + hot swap): after its own save a process neither rebuilds the
+    effective configuration nor builds the applied one again from the stored tree; what
+    it keeps is what the database holds for that version."""
+    import uchet.core
+    from uchet.platform.model.config import build_configuration
+    from uchet.platform.schema import migrator
+
+    assert platform.runtime  # the old version's runtime, built before the save
+    rev = platform.overlay.save(with_visit(EMPTY_DOCUMENT), base_revision=None)
+    built: list[int] = []
+    monkeypatch.setattr(uchet.core, "build_configuration",
+                        lambda tree: built.append(1) or build_configuration(tree))  # fmt: skip
+    monkeypatch.setattr(platform.overlay, "effective", lambda *a: built.append(2) or None)
+    assert platform.runtime.version == rev.config_version
+    assert platform.config is platform.runtime.config
+    assert platform.refresh_config() is platform.config  # the latest revision: kept
+    assert built == []
+    stored = migrator.current_version(platform.engine)
+    assert stored is not None and stored[0] == rev.config_version
+    assert build_configuration(stored[1]).tree == platform.runtime.config.tree
+    assert platform.runtime.config.table("clients").field_by_name("visit_date")
+
+
 def test_readable_diff_in_russian(platform: Platform) -> None:
     doc = with_visit(EMPTY_DOCUMENT)
     doc["set"] = {"sec_clients": {"label": {"ru": "Контрагенты"}}}

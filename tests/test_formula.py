@@ -278,7 +278,7 @@ def test_wrong_argument_count(text: str, message: str) -> None:
 def test_function_registry_lists_the_language() -> None:
     assert set(FUNCTIONS) == {
         "today", "now", "if", "coalesce", "round", "abs", "min", "max",
-        "lower", "upper", "length", "concat", "days", "year", "month",
+        "lower", "upper", "length", "concat", "number", "days", "year", "month",
     }  # fmt: skip
     for name, spec in FUNCTIONS.items():
         assert isinstance(spec, FunctionSpec)
@@ -673,6 +673,21 @@ CASES: list[tuple[str, int, Any]] = [
     ("concat(name, ': ', qty)", 1, "Widget: 3"),
     ('concat(\'it\\\'s\', " \\"ok\\"")', 1, 'it\'s "ok"'),
     ("concat('Привет, ', first_name)", 1, "Привет, Ivan"),
+    # number(): text that spells a number (a choice such as a VAT rate "22"), else null
+    ("number('22')", 1, 22),
+    ("number(' -1.5 ')", 1, Decimal("-1.5")),
+    ("number('none')", 1, None),
+    ("number('')", 1, None),
+    ("number('1.2.3')", 1, None),
+    ("number('1-2')", 1, None),
+    ("number(null)", 1, None),
+    ("number(qty)", 1, 3),
+    (
+        "round(100 * coalesce(number('22'), 0) / (100 + coalesce(number('22'), 0)), 2)",
+        1,
+        Decimal("18.03"),
+    ),
+    ("coalesce(number(name), 0)", 1, 0),
     # dotted paths through a correlated subquery
     ("client.city", 1, "Moscow"),
     ("client.city", 2, None),

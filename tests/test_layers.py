@@ -63,6 +63,9 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
         "uchet.printeditor",
         "uchet.formdesigner.__init__",
         "uchet.formdesigner.model",
+        "uchet.formdesigner.layout",
+        "uchet.formdesigner.designops",
+        "uchet.formdesigner.listdesign",
         "uchet.formdesigner.provenance",
         "uchet.sample_crm",
     ),
@@ -75,6 +78,8 @@ PACKAGE_LAYERS: tuple[tuple[str, ...], ...] = (
         "uchet.formdesigner.views",
         "uchet.formdesigner.tableviews",
         "uchet.formdesigner.fieldviews",
+        "uchet.formdesigner.designviews",
+        "uchet.formdesigner.listdesigner",
     ),
     ("uchet.formdesigner.versions",),
     ("uchet.web.builder",),  # the inner app of one configuration version

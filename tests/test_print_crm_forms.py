@@ -196,7 +196,9 @@ def test_invoice_has_bank_details_lines_vat_totals_words_and_signatures(crm):
     assert crm["invoice"]["total"] == Decimal("216200.00")  # the rollup agrees
     assert label_values(totals) == {
         "Итого:": "216 200,00",
-        "В том числе НДС (20 %):": "36 033,33",  # 216 200 × 20 / 120, rounded half up
+        # Each line's VAT at its rate (goods name 22 %, services take the company's default
+        # 22 %): amount × 22 / 122 rounded half up per line, then summed (issue 21).
+        "В том числе НДС (22 %):": "38 986,88",
         "Всего к оплате:": "216 200,00",
     }
     assert "Всего наименований 5, на сумму 216 200,00 руб." in paragraphs
@@ -210,21 +212,57 @@ def test_invoice_has_bank_details_lines_vat_totals_words_and_signatures(crm):
     assert images(doc) == [png("logo"), png("signature"), png("stamp")]
 
 
+def set_line_rates(crm: dict[str, Any], rates: dict[str, str | None]) -> dict[str, Any]:
+    """Give the invoice's lines of the named products these VAT rates; returns the old ones."""
+    lines = crm["p"].records("invoice_lines", user=SYSTEM)
+    old = {}
+    mine = [{"field": "invoice", "op": "eq", "value": crm["invoice"]["id"]}]
+    for row in lines.query(filters=mine).rows:
+        if row["product__title"] in rates:
+            old[row["product__title"]] = row["vat_rate"]
+            lines.update(row["id"], {"vat_rate": rates[row["product__title"]]})
+    return old
+
+
 def test_invoice_without_vat_and_without_a_chief_accountant(crm):
-    """A company without a VAT rate prints «Без налога (НДС)»; without a chief accountant
-    the director signs for both."""
+    """Lines «без НДС» print «Без НДС»; without a chief accountant the director signs for
+    both."""
     company = crm["p"].records("our_company", user=SYSTEM)
     row = company.query(limit=1).rows[0]
-    company.update(row["id"], {"vat_rate": None, "chief_accountant": None})
+    company.update(row["id"], {"chief_accountant": None})
+    old = set_line_rates(crm, {name: "none" for name, _, _ in LINES})
     try:
         data = PrintForms(crm["p"], SYSTEM).render("invoice", crm["invoice"]["id"]).data
+        assert crm["p"].records("invoices", user=SYSTEM).get(crm["invoice"]["id"])["vat"] == 0
     finally:
-        company.update(row["id"], {"vat_rate": 20, "chief_accountant": row["chief_accountant"]})
+        set_line_rates(crm, old)
+        company.update(row["id"], {"chief_accountant": row["chief_accountant"]})
     _, tables, doc = read_docx(data)
-    assert label_values(tables[4])["Без налога (НДС):"] == "—"
+    assert label_values(tables[4]) == {
+        "Итого:": "216 200,00", "Без НДС:": "—", "Всего к оплате:": "216 200,00"}  # fmt: skip
     assert tables[5][1][:4:3] == ["Бухгалтер", "Соколов А. В."]
     # In document order: the stamp's cell spans both rows and starts in the first.
     assert images(doc) == [png("logo"), png("signature"), png("stamp"), png("signature")]
+
+
+def test_invoice_with_mixed_rates_prints_one_vat_line_per_rate(crm):
+    """A line at 10 % and a line «без НДС» among lines at 22 %: one VAT line per rate, each
+    with the VAT of its lines; the invoice's «В том числе НДС» field totals them."""
+    old = set_line_rates(crm, {"Картридж чёрный": "10", "Аудит ИТ-инфраструктуры": "none"})
+    try:
+        data = PrintForms(crm["p"], SYSTEM).render("invoice", crm["invoice"]["id"]).data
+        vat = crm["p"].records("invoices", user=SYSTEM).get(crm["invoice"]["id"])["vat"]
+    finally:
+        set_line_rates(crm, old)
+    _, tables, _ = read_docx(data)
+    assert label_values(tables[4]) == {
+        "Итого:": "216 200,00",
+        "В том числе НДС (10 %):": "954,55",  # 10 500 × 10 / 110
+        "В том числе НДС (22 %):": "28 978,69",  # 24 849,18 + 3 245,90 + 883,61
+        "Без НДС:": "—",
+        "Всего к оплате:": "216 200,00",
+    }
+    assert vat == Decimal("29933.24")  # 954,55 + 28 978,69
 
 
 # -- act and waybill: the services and the goods of the invoice ------------------------------
@@ -243,7 +281,7 @@ def test_act_lists_the_services_with_their_own_totals(crm):
     ]
     assert label_values(tables[3]) == {
         "Итого:": "63 000,00",
-        "В том числе НДС (20 %):": "10 500,00",
+        "В том числе НДС (22 %):": "11 360,65",  # 3 245,90 + 8 114,75
         "Всего к оплате:": "63 000,00",
     }
     assert "Всего оказано услуг 2, на сумму 63 000,00 руб." in paragraphs
@@ -263,7 +301,7 @@ def test_waybill_lists_the_goods_with_their_articles(crm):
         ["2", skus["Бумага А4, 500 л."], "Бумага А4, 500 л.", "шт", "10", "490,00", "4 900,00"],
         ["3", skus["Картридж чёрный"], "Картридж чёрный", "шт", "3", "3 500,00", "10 500,00"],
     ]
-    assert label_values(tables[3])["В том числе НДС (20 %):"] == "25 533,33"
+    assert label_values(tables[3])["В том числе НДС (22 %):"] == "27 626,23"
     assert "Всего наименований 3, на сумму 153 200,00 руб." in paragraphs
     assert "Сто пятьдесят три тысячи двести рублей 00 копеек" in paragraphs
 
@@ -284,7 +322,7 @@ def test_contract_has_both_parties_details_and_its_invoices(crm):
     assert f"и {CLIENT}, именуемое в дальнейшем «Заказчик»" in text
     assert "«Поставка оборудования»" in text
     assert (
-        "составляет 500 000,00 руб. (Пятьсот тысяч рублей 00 копеек), в том числе НДС 20 %." in text
+        "составляет 500 000,00 руб. (Пятьсот тысяч рублей 00 копеек), в том числе НДС 22 %." in text
     )
     assert "вступает в силу «01» марта 2024 г. и действует до «28» февраля 2025 г." in text
 
@@ -341,7 +379,7 @@ def test_price_list_is_grouped_by_category_with_subtotals(crm, list_name):
     ws = load_workbook(io.BytesIO(document.data))["Прайс-лист"]
     assert ws["A1"].value == "ООО «ТехноСервис»"
     assert ws["A4"].value == f"Прайс-лист «{list_name}»"
-    assert ws["A5"].value.endswith("Цены указаны в рублях, включая НДС 20 %.")
+    assert ws["A5"].value.endswith("Цены указаны в рублях, включая НДС 22 %.")
 
     # What the list should hold, from the database: active products by category.
     items = (

@@ -187,3 +187,21 @@ def test_xlsx_template_rewritten_and_text_outside_blocks_kept() -> None:
     # A loop variable is not the record: its paths are not the renamed field.
     assert cells["A2"].value == "{% for c in contacts %}{{ c.city }}{% endfor %}"
     assert cells["A3"].value == "city"
+
+
+def test_rename_rewrites_the_automatic_message_rules() -> None:
+    """Issue 19: a message rule names its date or watched field by name in its own table;
+    a rule of another table naming a field of the same name keeps it."""
+    tree = _tree()
+    tree["manifest"]["settings"] = {"message_rules": [
+        {"id": "r1", "table": "clients", "template": "t", "channel": "email",
+         "when": {"changed": "city", "to": "Тула"}},
+        {"id": "r2", "table": "clients", "template": "t", "channel": "sms",
+         "when": {"before": "city", "hours": 2}},
+        {"id": "r3", "table": "contacts", "template": "t", "channel": "email",
+         "when": {"yearly": "city"}},
+    ]}  # fmt: skip
+    rules = rename_field(tree, "clients.city", "town").tree["manifest"]["settings"]["message_rules"]
+    assert rules[0]["when"] == {"changed": "town", "to": "Тула"}
+    assert rules[1]["when"] == {"before": "town", "hours": 2}
+    assert rules[2]["when"] == {"yearly": "city"}

@@ -213,10 +213,12 @@ def test_roles_screen_shows_rights_in_words_and_holders(client: WebClient) -> No
     assert "ИНН: скрыто" in viewer and "Vera (vera)" in viewer
     main = html[html.index('data-role="main"') : html.index('data-role="manager"')]
     assert "Полный доступ" in main and "Admin (admin)" in main
-    # The clients row of the manager: may create, read, update; not delete.
+    # The clients row of the manager: may create, read, update; not delete; may send
+    # messages (the mail right, issue 19).
     row = re.search(r"<tr>\s*<td>Клиенты</td>(.*?)</tr>", manager, re.S).group(1)
     marks = re.findall(r'data-action="(\w+)">(.)<', row)
-    assert marks == [("create", "✓"), ("read", "✓"), ("update", "✓"), ("delete", "—")]
+    assert marks == [("create", "✓"), ("read", "✓"), ("update", "✓"), ("delete", "—"),
+                     ("mail", "✓")]  # fmt: skip
 
 
 def test_administration_in_english(client: WebClient) -> None:

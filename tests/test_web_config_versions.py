@@ -35,7 +35,7 @@ def test_admin_sees_versions_manager_gets_403(client: WebClient, web_platform: A
     # Newest first: the structure editor's save, then the first migrate.
     assert rows.index('data-version="2"') < rows.index('data-version="1"')
     assert 'data-source="overlay-save"' in rows and "редактор структуры" in rows
-    assert "добавлено: 1 поле" in rows and "первая версия: 20 таблиц, 154 поля" in rows
+    assert "добавлено: 1 поле" in rows and "первая версия: 22 таблицы, 186 полей" in rows
     assert "sample_crm 0.1.0" in rows and ">admin<" in rows
     assert "uchet-upgrade-report" not in page  # no upgrade yet
     for english in ("Configuration versions", "Source", "What changed", "structure editor"):

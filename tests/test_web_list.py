@@ -68,8 +68,10 @@ def as_user(web_app: Any, login: str) -> WebClient:
 
 
 def row_names(html: str) -> list[str]:
-    """The first cell's text of each list row."""
-    return re.findall(r'<tr class="uchet-row"[^>]*>\s*<td[^>]*><a [^>]*>([^<]*)</a>', html)
+    """The first cell's text of each list row (after the row's bulk selection box)."""
+    return re.findall(
+        r'<tr class="uchet-row"[^>]*>\s*<td[^>]*>(?:<input [^>]*> )?<a [^>]*>([^<]*)</a>', html
+    )
 
 
 def headers(html: str) -> list[str]:

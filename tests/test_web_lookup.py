@@ -278,7 +278,10 @@ def test_suggestions_find_own_client_by_phone_in_any_format(client, crm):
     client.login("anna")
     for typed in ("8 (495) 123-45-67", "+7495 1234567", "8 903 555-44-33"):  # and a contact's
         items = suggest(client, typed).json["items"]
-        assert [i["title"] for i in items] == ["ООО «Ромашка»"], typed
+        # A contact's mobile finds the client through it and, as contacts are findable
+        # (issue 21), the contact itself.
+        contact = ["Иван Иванов"] if typed.startswith("8 903") else []
+        assert [i["title"] for i in items] == ["ООО «Ромашка»", *contact], typed
         assert items[0]["visible"] and items[0]["url"].endswith(
             f"/clients/edit/?id={crm['anna']['id']}"
         )
@@ -405,3 +408,35 @@ def test_a_manager_cannot_read_another_managers_client_details(client, crm, rout
     _clean(text, crm)
     if "/export/" in url or "/values/" in url or url.startswith("/contacts/lookup"):
         assert "Ромашка" not in text and "Москва" not in text
+
+
+def test_an_orders_contact_is_chosen_among_its_clients_contacts(crm: dict[str, Any], client):
+    """``lookup_match`` (orders.contact: contacts.client = orders.client): the card sends the
+    client it shows, the look-up offers only that client's contacts; with no client chosen
+    yet it offers every contact the user may read; a forged value finds nothing."""
+    p, anna = crm["platform"], p_users(crm)["anna"]
+    other = p.records("clients", user=anna).create({"name": "ООО «Лютик»", "manager": anna.id})
+    p.records("contacts", user=anna).create({"client": other["id"], "name": "Пётр Лютиков"})
+    client.login("anna")
+    card = client.get("/orders/new/").text
+    assert re.search(
+        r'name="contact"[^>]*data-match="client"|data-match="client"[^>]*name="contact"', card
+    )
+
+    def names(query: str) -> list[str]:
+        return sorted(
+            r["text"] for r in client.get(f"/orders/lookup/contact/{query}").json["results"]
+        )
+
+    assert names("") == ["Иван Иванов", "Пётр Лютиков"]
+    assert names(f"?m.client={crm['anna']['id']}") == ["Иван Иванов"]
+    assert names(f"?q=Пёт&m.client={other['id']}") == ["Пётр Лютиков"]
+    assert names(f"?q=Иван&m.client={other['id']}") == []
+    assert names("?m.client=abc") == []  # not an id: nothing, not an error page
+    # Boris may not read Anna's contacts, whatever client he names.
+    client.login("boris")
+    assert names(f"?m.client={crm['anna']['id']}") == []
+
+
+def p_users(crm: dict[str, Any]) -> dict[str, Any]:
+    return crm["platform"].test_users

@@ -54,7 +54,9 @@ def main() -> None:
     line(
         5,
         "{% if valid_from %}Действует с {{ valid_from }}. {% endif %}Цены указаны в рублях"
-        "{% if company.raw.vat_rate %}, включая НДС {{ company.raw.vat_rate|number(2, trim=True) }}"
+        "{% if company.raw.vat_default not in (None, 'none') %}, включая НДС "
+        "{{ company.raw.vat_default }} %{% elif not company.raw.vat_default and "
+        "company.raw.vat_rate %}, включая НДС {{ company.raw.vat_rate|number(2, trim=True) }}"
         " %{% else %}, НДС не облагается{% endif %}.",
         size=10,
     )

@@ -132,31 +132,41 @@ def lines_table(doc: Any, items: str, columns: list[tuple[str, str, float, Any]]
         valign(cell, "top")
 
 
+#: Whether a group of lines (``g``, by their VAT rate) carries no VAT: «Без НДС», or an
+#: older line without a rate when the company had no rate either.
+NO_VAT = "g.grouper == 'none' or (g.grouper == '' and not company.raw.vat_rate)"
+
+
 def totals(doc: Any, total: str, last_width: float = 2.9) -> None:
-    """Итого, the VAT line (from the company's rate) and the amount due, right-aligned."""
-    t = table(doc, 3, [WIDTH - last_width - 6.4, 6.4, last_width], borders=False)
+    """Итого, one VAT line per rate of the lines (issue 21: the rate each line carries,
+    22 %, 10 %, 0 % or «Без НДС»), and the amount due, right-aligned. Lines made before
+    lines carried a rate use the company's rate of that time (``our_company.vat_rate``)."""
+    t = table(doc, 5, [WIDTH - last_width - 6.4, 6.4, last_width], borders=False)
     rows = [
-        ("Итого:", f"{{{{ {total}|number(2) }}}}"),
+        (0, "Итого:", f"{{{{ {total}|number(2) }}}}"),
         (
-            "{% if vat_rate %}В том числе НДС ({{ vat_rate|number(2, trim=True) }} %):"
-            "{% else %}Без налога (НДС):{% endif %}",
-            "{% if vat_rate %}{{ vat|number(2) }}{% else %}—{% endif %}",
+            2,
+            f"{{% if {NO_VAT} %}}Без НДС:{{% else %}}В том числе НДС ("
+            "{% if g.grouper %}{{ g.grouper }}{% else %}"
+            "{{ company.raw.vat_rate|number(2, trim=True) }}{% endif %} %):{% endif %}",
+            f"{{% if {NO_VAT} %}}—{{% elif g.grouper %}}"
+            "{{ g.list|sum(attribute='raw.vat_amount')|number(2) }}{% else %}"
+            "{{ ((g.list|sum(attribute='raw.amount')) * company.raw.vat_rate"
+            " / (100 + company.raw.vat_rate))|number(2) }}{% endif %}",
         ),
-        ("Всего к оплате:", f"{{{{ {total}|number(2) }}}}"),
+        (4, "Всего к оплате:", f"{{{{ {total}|number(2) }}}}"),
     ]
-    for row, (label, value) in zip(t.rows, rows):
-        cell_text(row.cells[1], label, bold=True, align=RIGHT)
-        cell_text(row.cells[2], value, bold=True, align=RIGHT)
+    loop_rows(t, 1, "for g in vat_groups", 3)
+    for i, label, value in rows:
+        cell_text(t.rows[i].cells[1], label, bold=True, align=RIGHT)
+        cell_text(t.rows[i].cells[2], value, bold=True, align=RIGHT)
     para(doc, after=4)
 
 
-def set_vat(doc: Any, total: str) -> None:
-    """``{%p set %}`` paragraphs (removed when printing) working out the VAT in ``total``."""
-    para(doc, "{%p set vat_rate = company.raw.vat_rate %}")
-    para(
-        doc,
-        f"{{%p set vat = ({total} or 0) * vat_rate / (100 + vat_rate) if vat_rate else 0 %}}",
-    )
+def set_vat(doc: Any, items: str) -> None:
+    """A ``{%p set %}`` paragraph (removed when printing): the lines of ``items`` grouped by
+    their VAT rate, for :func:`totals`."""
+    para(doc, f"{{%p set vat_groups = {items}|groupby('raw.vat_rate', default='') %}}")
 
 
 def signature_row(t: Any, i: int, role: str, name: str, signature: str) -> None:
@@ -251,7 +261,7 @@ def invoice() -> Any:
             ),
         ],
     )
-    set_vat(doc, "raw.total")
+    set_vat(doc, "invoice_lines")
     lines_table(doc, "invoice_lines", LINE_COLUMNS)
     totals(doc, "raw.total")
     para(
@@ -301,7 +311,7 @@ def act() -> Any:
     para(doc, "{%p set services = invoice_lines|selectattr('product.raw.kind', 'equalto', "
               "'service')|list %}")  # fmt: skip
     para(doc, "{%p set services_total = services|sum(attribute='raw.amount') %}")
-    set_vat(doc, "services_total")
+    set_vat(doc, "services")
     columns = list(LINE_COLUMNS)
     columns[1] = ("Наименование работ, услуг", "{{ l.product.name }}", 8.2, None)
     lines_table(doc, "services", columns)
@@ -343,7 +353,7 @@ def waybill() -> Any:
     para(doc, "{%p set goods = invoice_lines|selectattr('product.raw.kind', 'equalto', "
               "'good')|list %}")  # fmt: skip
     para(doc, "{%p set goods_total = goods|sum(attribute='raw.amount') %}")
-    set_vat(doc, "goods_total")
+    set_vat(doc, "goods")
     columns = [
         ("№", "{{ loop.index }}", 0.9, CENTER),
         ("Артикул", "{{ l.product.sku }}", 2.2, None),
@@ -375,9 +385,10 @@ CONTRACT_TEXT = [
     ]),
     ("2. СТОИМОСТЬ И ПОРЯДОК РАСЧЁТОВ", [
         "2.1. Общая стоимость договора составляет {{ raw.amount|number(2) }} руб. "
-        "({{ amount_in_words(raw.amount) }}){% if company.raw.vat_rate %}, в том числе НДС "
-        "{{ company.raw.vat_rate|number(2, trim=True) }} %"
-        "{% else %}, НДС не облагается{% endif %}.",
+        "({{ amount_in_words(raw.amount) }}){% if company.raw.vat_default not in (None, 'none')"
+        " %}, в том числе НДС {{ company.raw.vat_default }} %{% elif not company.raw.vat_default"
+        " and company.raw.vat_rate %}, в том числе НДС {{ company.raw.vat_rate|number(2, "
+        "trim=True) }} %{% else %}, НДС не облагается{% endif %}.",
         "2.2. Заказчик оплачивает счета Исполнителя в течение 10 (десяти) банковских дней с "
         "даты их выставления путём перечисления денежных средств на расчётный счёт "
         "Исполнителя.",

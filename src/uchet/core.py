@@ -8,6 +8,7 @@ when another process migrates, the next call notices the new version and swaps r
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -27,9 +28,17 @@ from uchet.platform.features.dashboards import Clock, DashboardResult, run_dashb
 from uchet.platform.features.inbox import Inbox
 from uchet.platform.features.jobs import Worker
 from uchet.platform.features.reports import ReportResult, run_report
+from uchet.platform.messaging import rules as message_rules
+from uchet.platform.messaging.contract import ChannelRegistry
+from uchet.platform.messaging.settings import ChannelSettingsStore
 from uchet.platform.model.config import Configuration, build_configuration
 from uchet.platform.model.errors import NotFound, UchetError
-from uchet.platform.plugins import field_type_registry, job_registry, make_plugin_manager
+from uchet.platform.plugins import (
+    channel_registry,
+    field_type_registry,
+    job_registry,
+    make_plugin_manager,
+)
 from uchet.platform.records.audit import AuditEntry, history
 from uchet.platform.records.lookup import Found
 from uchet.platform.records.runtime import Runtime
@@ -49,6 +58,11 @@ class NotMigrated(UchetError):
     """The database holds no applied configuration yet: run ``uchet migrate`` (or ``init``)."""
 
 
+#: Built-in plugins that need the Platform itself, as ``module:function(platform)``: the
+#: print side's message templates offered to delivery (issue 19).
+BUILTIN_PLUGIN_FACTORIES: tuple[str, ...] = ("uchet.printeditor.plugin:install",)
+
+
 class Platform:
     """A configuration bound to a database. Create it with :meth:`open`."""
 
@@ -56,15 +70,25 @@ class Platform:
         self.loaded = loaded
         self.engine = engine
         self.pm = make_plugin_manager(plugins, modules=manifest_plugins(loaded.bundle))
+        for factory in BUILTIN_PLUGIN_FACTORIES:
+            # By name: these live in layers above the Platform (tests/test_layers.py).
+            module, _, attr = factory.partition(":")
+            getattr(importlib.import_module(module), attr)(self)
         self.types = field_type_registry(self.pm)
         self.jobs = job_registry(self.pm)
         self._runtime: Runtime | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._system = define_system_tables(sa.MetaData())
+        #: The administrator's settings of the message channels (issue 19).
+        self.channel_settings = ChannelSettingsStore(engine, self._system["uchet_state"])
+        #: The message channels (issue 19): e-mail, SMS and the plug-ins' ones.
+        self.channels: ChannelRegistry = channel_registry(self.pm, self.channel_settings.get)
         #: End users' changes kept in the database, layered after the file overlays.
         self.overlay = DatabaseOverlay(engine, loaded, self.types, self._after_overlay_save)
         self._effective: tuple[int | None, Configuration] | None = None
+        #: The version this process's overlay save just applied, with its configuration.
+        self._just_applied: tuple[int, Configuration] | None = None
 
     @classmethod
     def open(
@@ -164,10 +188,19 @@ class Platform:
         self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)
         return version
 
-    def _after_overlay_save(self, plan: planner.Plan, version: int) -> None:
-        """A database overlay revision was applied: as after :meth:`migrate`."""
+    def _after_overlay_save(self, plan: planner.Plan, version: int, revision: int) -> None:
+        """A database overlay revision was applied: as after :meth:`migrate`. The save has
+        just built and checked the configuration it applied (``plan.new``, the tree stored
+        as ``version``): this process keeps it as the effective configuration and builds
+        the new runtime from it, instead of building it twice more from the database (the
+        designer's save and hot swap, issue 15). Other processes read it from the database."""
         self._checked_at = 0.0
-        self._effective = None
+        with self._lock:
+            # Another process may have saved a later revision that a thread here has read
+            # already: never go back to ours.
+            if self._effective is None or (self._effective[0] or 0) < revision:
+                self._effective = (revision, plan.new)
+            self._just_applied = (version, plan.new)
         self.pm.hook.uchet_after_migrate(platform=self, plan=plan, version=version)
 
     # -- runtime ------------------------------------------------------------------------------
@@ -195,9 +228,12 @@ class Platform:
             if version is None:
                 raise NotMigrated("the database has no applied configuration: run `uchet migrate`")
             if rt is None or rt.version != version:
-                applied = self.applied()
+                just, self._just_applied = self._just_applied, None
+                applied = just if just is not None and just[0] == version else self.applied()
                 assert applied is not None
-                new = Runtime(self.engine, applied[1], self.types, self.pm, applied[0])
+                new = Runtime(
+                    self.engine, applied[1], self.types, self.pm, applied[0], self.channels
+                )
                 self._runtime = new
                 if rt is not None:
                     rt.dispose()
@@ -242,7 +278,12 @@ class Platform:
         pass first enqueues the occasions of scheduled backups and reports that have come."""
         jobs, table = self._system["uchet_jobs"], self._system["uchet_schedules"]
         options.setdefault(
-            "tickers", [lambda at: schedules.enqueue_due(self.engine, table, jobs, at)]
+            "tickers",
+            [
+                lambda at: schedules.enqueue_due(self.engine, table, jobs, at),
+                # Issue 19: the automatic message rules due by time (messaging/rules.py).
+                lambda at: message_rules.tick(self.runtime, at),
+            ],
         )
         return Worker(self.engine, jobs, self.jobs, lambda: self.runtime, **options)
 

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from uchet.core import Platform
     from uchet.platform.features.jobs import JobRegistry
     from uchet.platform.fieldtypes import FieldTypeRegistry
+    from uchet.platform.messaging.contract import ChannelRegistry, PreparedTemplate
     from uchet.platform.model.config import Table
+    from uchet.platform.records.runtime import Runtime
     from uchet.platform.records.service import RecordService
     from uchet.platform.records.users import User
     from uchet.platform.schema.planner import Plan
@@ -111,6 +113,28 @@ def uchet_register_field_types(registry: FieldTypeRegistry) -> None:
 @hookspec
 def uchet_register_job_kinds(registry: JobRegistry) -> None:
     """Register background job kinds: call ``registry.register(kind, handler)``."""
+
+
+@hookspec
+def uchet_register_message_channels(registry: ChannelRegistry) -> None:
+    """Register message channels (issue 19): call ``registry.register(MyChannel())``; a
+    channel named like a built-in one (``"sms"``) replaces it."""
+
+
+@hookspec(firstresult=True)
+def uchet_prepare_message_template(
+    runtime: Runtime, name: str, user: User
+) -> PreparedTemplate | None:
+    """The message template ``name`` compiled for ``user`` (issue 19), or None when this
+    plugin has no such template. Delivery (the outbox, mailings, automatic rules) prepares
+    templates only through this hook; the first plugin to answer wins. Raise
+    ``KeyError`` for an unknown name only when no other plugin could know it."""
+
+
+@hookspec
+def uchet_message_templates(runtime: Runtime, table_id: str) -> list[tuple[str, str]] | None:
+    """The message templates of ``table_id`` a plugin offers, as (name, label) pairs, for
+    the «Отправить сообщение» and mailing screens to choose from (issue 19)."""
 
 
 # -- records -------------------------------------------------------------------------------

@@ -70,9 +70,11 @@ def worker(
     held by a worker that died is run again when its lease expires.
     """
     with opened(config, database, overlays, migrated=True) as platform:
+        from uchet.printeditor.printjob import register as register_print
         from uchet.web.export_jobs import register  # the export formats live in the web layer
 
         register(platform.jobs)
+        register_print(platform.jobs, platform)  # mass print to one PDF (issue 21)
         w = platform.worker(lease=lease)
         if once:
             click.echo(f"Ran {w.run_once()} job(s).")

@@ -4,7 +4,7 @@ A bundle holds ``manifest.json`` and folders of documents::
 
     manifest.json
     tables/*.json  forms/*.json  print_forms/*.json  roles/*.json  reports/*.json
-    dashboards/*.json
+    dashboards/*.json  message_templates/*.json
     translations/*.json  templates/...   (print-form templates and other binary files)
 
 A document file holds one document, or a JSON array of documents of that kind.
@@ -41,6 +41,7 @@ FOLDERS = {
     "reports": "report",
     "dashboards": "dashboard",
     "translations": "translation",
+    "message_templates": "message_template",
 }
 
 

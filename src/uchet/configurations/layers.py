@@ -93,7 +93,7 @@ def _objects(tree: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for table in tree.get("tables", ()):
         found[table["id"]] = table
         found.update({f["id"]: f for f in table.get("fields", ())})
-    for key in ("forms", "print_forms", "roles", "reports", "dashboards"):
+    for key in ("forms", "print_forms", "roles", "reports", "dashboards", "message_templates"):
         found.update({d["id"]: d for d in tree.get(key, ())})
     found.update({s["id"]: s for s in tree.get("manifest", {}).get("sections", ())})
     return found

@@ -190,7 +190,8 @@ def build_checked(
     # point at the overlay entry that did it.
     for key, kind in (("tables", "table"), ("forms", "form"), ("print_forms", "print_form"),
                       ("roles", "role"), ("reports", "report"),
-                      ("dashboards", "dashboard")):  # fmt: skip
+                      ("dashboards", "dashboard"),
+                      ("message_templates", "message_template")):  # fmt: skip
         for doc in merged.tree.get(key, ()):
             touched = [
                 t

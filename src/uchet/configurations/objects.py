@@ -33,6 +33,7 @@ TOP_KINDS = {
     "reports": "report",
     "dashboards": "dashboard",
     "translations": "translation",
+    "message_templates": "message_template",
 }
 #: (parent kind, property) -> kind of the id-bearing objects listed in that property.
 CHILD_KINDS: dict[tuple[str, str], str] = {

@@ -18,7 +18,7 @@ from uchet.platform.model.errors import ConfigIssue
 Tree = dict[str, Any]
 
 #: Tree keys of documents that an overlay may add, replace or remove whole.
-REPLACEABLE = ("forms", "print_forms", "roles", "reports", "dashboards")
+REPLACEABLE = ("forms", "print_forms", "roles", "reports", "dashboards", "message_templates")
 #: Properties merged per locale instead of replaced.
 LABEL_KEYS = frozenset({"label", "help", "item_label", "related_label", "title"})
 #: Properties an overlay may not set or unset (they define identity or structure).

@@ -84,7 +84,9 @@ PROPERTY_TEXTS: dict[str, dict[str, str]] = {
 }
 
 #: Documents an overlay adds or replaces whole, keyed as in the overlay document.
-DOCUMENT_KEYS = ("forms", "print_forms", "roles", "reports", "dashboards", "sections")
+DOCUMENT_KEYS = (
+    "forms", "print_forms", "roles", "reports", "dashboards", "message_templates", "sections",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def labels_of(tree: Doc) -> dict[str, Any]:
         found[table["id"]] = table.get("label", table.get("name"))
         for f in table.get("fields", ()):
             found[f["id"]] = f.get("label", f.get("name"))
-    for key in ("forms", "print_forms", "roles", "reports", "dashboards"):
+    for key in ("forms", "print_forms", "roles", "reports", "dashboards", "message_templates"):
         for doc in tree.get(key, ()):
             found[doc["id"]] = doc.get("label", doc.get("title", doc.get("name", doc["id"])))
     for form in tree.get("forms", ()):

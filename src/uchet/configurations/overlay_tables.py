@@ -150,6 +150,7 @@ def without_table(doc: Doc, table_id: str) -> dict[str, Any]:
         if form.get("table") == table_id:
             continue
         form["layout"] = [t for t in form["layout"] if t.get("children") not in ids]
+        _drop_child_tabs(form.get("role_layouts"), ids)
         forms.append(form)
     result["forms"] = forms
     for target in list(result.get("set", {})):
@@ -158,8 +159,17 @@ def without_table(doc: Doc, table_id: str) -> dict[str, Any]:
             del result["set"][target]
         elif isinstance(entry.get("tables"), dict):
             entry["tables"].pop(table_id, None)
+        _drop_child_tabs(entry.get("role_layouts"), ids)  # a form's layouts per role
     if "hide" in result:
         result["hide"] = [t for t in result["hide"] if t not in ids]
     if "unset" in result:
         result["unset"] = [e for e in result["unset"] if e["target"] not in ids]
     return {k: v for k, v in result.items() if v or k == "overlay"}
+
+
+def _drop_child_tabs(role_layouts: Any, ids: set[str]) -> None:
+    """Take the child tabs listing a field of ``ids`` out of a form's layouts per role
+    (issue 15), in place."""
+    if isinstance(role_layouts, dict):
+        for role, tabs in role_layouts.items():
+            role_layouts[role] = [t for t in tabs if t.get("children") not in ids]

@@ -42,8 +42,11 @@ NOT_FIELD_NAMES: dict[str, str] = {
     "table.json#/$defs/field/options": "plug-in settings (a plug-in type owns them)",
     "table.json#/$defs/field/numbering/pattern": "{seq}, {year}... placeholders only",
     "table.json#/$defs/notification/at": "a time of day",
+    "table.json#/$defs/field/stamp/equals": "a stored value of the watched field",
     "print_form.json#/name": "the print form's machine name",
     "print_form.json#/template": "a path in the bundle",
+    "message_template.json#/name": "the message template's machine name",
+    "message_template.json#/channel": "a channel's name",
     "report.json#/name": "the report's machine name",
     "report.json#/parameters[]/name": "a parameter's name ($name in conditions)",
     "report.json#/parameters[]/default": "a value",
@@ -63,6 +66,13 @@ NOT_FIELD_NAMES: dict[str, str] = {
     "rewritten by the field rules, which run over the effective tree",
     "overlay.json#/fields{}[]->table.json#/$defs/field": "a field an overlay adds: merged "
     "into the effective tree, where the field rules rewrite it",
+    "form.json#/layout[]->form.json#/$defs/tab": "a card tab: its rows name fields by id "
+    "(ids never change)",
+    "manifest.json#/$defs/message_rule/template": "a message template's id (issue 19)",
+    "manifest.json#/$defs/message_rule/channel": "a channel's name (issue 19)",
+    "manifest.json#/$defs/message_rule/when/to": "the value that fires the rule",
+    "form.json#/role_layouts{}[]->form.json#/$defs/tab": "a role's card tab (issue 15): its "
+    "rows name fields by id (ids never change)",
 }
 
 
@@ -113,6 +123,31 @@ def _notifications(ctx: Renaming) -> None:
         ctx.update("table", table, "notifications", rules)
 
 
+@rule(
+    "automatic message rules",
+    "manifest.json#/$defs/message_rule/when/before",
+    "manifest.json#/$defs/message_rule/when/changed",
+    "manifest.json#/$defs/message_rule/when/yearly",
+)  # fmt: skip
+def _message_rules(ctx: Renaming) -> None:
+    # Issue 19: a rule names its date or watched field by name, within its own table.
+    manifest = ctx.tree.get("manifest") or {}
+    settings = manifest.get("settings") or {}
+    if not settings.get("message_rules"):
+        return
+    rules = []
+    for r in settings["message_rules"]:
+        r = dict(r)
+        if r.get("table") == ctx.table_id:
+            when = dict(r.get("when") or {})
+            for key in ("before", "changed", "yearly"):
+                if when.get(key) == ctx.old:
+                    when[key] = ctx.new
+            r["when"] = when
+        rules.append(r)
+    ctx.update("manifest", settings, "message_rules", rules)
+
+
 @rule("print file names", "print_form.json#/output_name")
 def _output_names(ctx: Renaming) -> None:
     for doc in ctx.tree.get("print_forms", ()):
@@ -139,7 +174,8 @@ def _roles(ctx: Renaming) -> None:
     "report.json#/condition", "report.json#/sort[]", "report.json#/measures[]/field",
     "report.json#/filters[]->role.json#/$defs/condition",
     "report.json#/gantt/start", "report.json#/gantt/end", "report.json#/gantt/label",
-    "report.json#/gantt/progress", "report.json#/series[]", "report.json#/categories",
+    "report.json#/gantt/progress", "report.json#/gantt/detail", "report.json#/series[]",
+    "report.json#/categories",
 )  # fmt: skip
 def _reports(ctx: Renaming) -> None:
     for report in ctx.tree.get("reports", ()):
@@ -235,3 +271,22 @@ def _changed_by(ctx: Renaming) -> None:
         for f in table["fields"]:
             if f.get("changed_by"):
                 ctx.update("field", f, "changed_by", ctx.conditions(table["id"], f["changed_by"]))
+
+
+@rule(
+    "message templates",
+    "message_template.json#/recipient/address", "message_template.json#/recipient/name",
+    "message_template.json#/recipient/opt_out", "message_template.json#/subject",
+    "message_template.json#/body",
+)  # fmt: skip
+def _message_templates(ctx: Renaming) -> None:
+    """Issue 19: a template's recipient paths and its subject and body placeholders."""
+    for doc in ctx.tree.get("message_templates", ()):
+        recipient = dict(doc.get("recipient", {}))
+        for key in ("address", "name", "opt_out"):
+            if recipient.get(key):
+                recipient[key] = ctx.path(doc["table"], recipient[key])
+        ctx.update("message_template", doc, "recipient", recipient)
+        for key in ("subject", "body"):
+            if doc.get(key):
+                ctx.update("message_template", doc, key, ctx.template(doc["table"], doc[key]))

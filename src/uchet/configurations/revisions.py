@@ -55,7 +55,7 @@ from uchet.platform.schema import migrator
 from uchet.platform.schema.operations import ConversionPolicy
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.reconcile import plan_for_database
-from uchet.platform.schema.system import define_system_tables
+from uchet.platform.schema.system import system_table
 
 #: ``uchet_audit.table_id`` of revision rows (``record_id`` is the revision number).
 AUDIT_TABLE = "uchet_overlay_revisions"
@@ -133,14 +133,14 @@ class DatabaseOverlay:
         engine: Engine,
         loaded: Loaded,
         types: FieldTypeRegistry,
-        after_apply: Callable[[Plan, int], None] | None = None,
+        after_apply: Callable[[Plan, int, int], None] | None = None,
     ):
         self.engine = engine
         self.loaded = loaded
         self.types = types
         self.after_apply = after_apply
-        self.table = define_system_tables(sa.MetaData())[AUDIT_TABLE]
-        self._audit = define_system_tables(sa.MetaData())["uchet_audit"]
+        self.table = system_table(AUDIT_TABLE)
+        self._audit = system_table("uchet_audit")
         self._tree, self._sources, _ = parse_tree(loaded.bundle)
 
     @property
@@ -291,7 +291,12 @@ class DatabaseOverlay:
             config = self.effective(doc)
             found = migrator.current_version(conn)
             applied = build_configuration(found[1]) if found else None
-            plan = plan_for_database(conn, applied, config, self.types)
+            if migrator.schema_unchanged(applied, config):
+                # Only forms, lists, roles... changed (the card designer's saves): nothing to
+                # reflect or migrate, so the live schema is not read (issue 15).
+                plan = Plan(applied, config, (), self.types)
+            else:
+                plan = plan_for_database(conn, applied, config, self.types)
         return Preview(doc, config, plan, base_revision, self.describe(current, doc, locale))
 
     def save(
@@ -354,14 +359,23 @@ class DatabaseOverlay:
             ))  # fmt: skip
             recorded.append(_revision(_Row(row)))
 
-        version = migrator.apply(
-            self.engine, preview.plan, preview.config, self.types,
-            applied_by=user.login if user else None, on_applied=record,
-            allow_destructive=allow_destructive, on_conversion_error=on_conversion_error,
-            source="upgrade" if action == "upgrade" else f"overlay-{action}",
-        )  # fmt: skip
+        source = "upgrade" if action == "upgrade" else f"overlay-{action}"
+        login = user.login if user else None
+        if preview.plan.is_empty and migrator.schema_unchanged(preview.plan.applied,
+                                                               preview.config):  # fmt: skip
+            # A layout-only revision: recorded with its configuration version, no migration.
+            version = migrator.record_unchanged_schema(
+                self.engine, preview.plan, preview.config, applied_by=login,
+                on_applied=record, source=source,
+            )  # fmt: skip
+        else:
+            version = migrator.apply(
+                self.engine, preview.plan, preview.config, self.types, applied_by=login,
+                on_applied=record, allow_destructive=allow_destructive,
+                on_conversion_error=on_conversion_error, source=source,
+            )  # fmt: skip
         if self.after_apply is not None:
-            self.after_apply(preview.plan, version)
+            self.after_apply(preview.plan, version, recorded[0].number)
         return recorded[0]
 
     def revert(

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from uchet.platform.model.config import thaw
-from uchet.platform.schema.system import define_system_tables
+from uchet.platform.schema.system import system_table
 
 
 def _table() -> sa.Table:
-    return define_system_tables(sa.MetaData())["uchet_config"]
+    return system_table("uchet_config")
 
 
 def record(
@@ -95,7 +95,7 @@ def latest_overlay(engine: Engine) -> tuple[int, dict[str, Any]] | None:
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table("uchet_overlay_revisions"):
             return None
-        table = define_system_tables(sa.MetaData())["uchet_overlay_revisions"]
+        table = system_table("uchet_overlay_revisions")
         row = conn.execute(
             sa.select(table.c.revision, table.c.overlay).order_by(table.c.revision.desc()).limit(1)
         ).first()

@@ -18,6 +18,8 @@ from uchet.formdesigner.model import (
     Tab,
     child_tab_ref,
     form_document,
+    layout_role,
+    user_roles,
 )
 from uchet.formdesigner.model import (
     card_layout as layout_tabs,
@@ -45,6 +47,14 @@ class CardContext(LayoutTexts, Protocol):
         """The record service of ``table_id`` acting as the current user."""
         ...
 
+    def is_superuser(self) -> bool:
+        """Whether the current user holds a superuser role (sees every part of a card)."""
+        ...
+
+    def user(self) -> Any:
+        """The logged-in user (its ``roles`` are role ids)."""
+        ...
+
 
 class CardScreen(Protocol):
     """The screen a card is rendered on (a Flask-Admin view of ``table``)."""
@@ -57,6 +67,9 @@ class CardScreen(Protocol):
 
     #: The Flask-Admin instance; its views format the cells of child lists.
     admin: Any
+    #: The view's endpoint: the card's own URLs are built with it, so that a child list
+    #: drawn on another page (the designer's canvas, issue 15) links to the real card.
+    endpoint: str
 
     def cell(self, field: Field, row: dict[str, Any]) -> Any:
         """A field's value in ``row`` as list-cell HTML."""
@@ -69,13 +82,18 @@ def card_layout(view: CardScreen, record: dict[str, Any] | None, shown: set[str]
     fields the card shows (inputs, and read-only values). See
     :func:`uchet.formdesigner.model.card_layout`."""
     doc = form_document(view.c.config.forms, view.table)
+    role = layout_role(doc, user_roles(view.c.config, view.c.user().roles))
 
     def children(tab_id: str, ref_field_id: str) -> ChildList | None:
         assert record is not None  # the model asks only for an existing record's children
         return child_list(view, tab_id, ref_field_id, record)
 
+    # Parts limited to roles (issue 15) are left out for users without them; a superuser
+    # sees every part.
+    roles = None if view.c.is_superuser() else set(view.c.user().roles)
     return layout_tabs(view.c, view.table, doc, shown, existing=record is not None,
-                       modal=modal, children=children)  # fmt: skip
+                       modal=modal, children=children, role=role,
+                       roles=roles)  # fmt: skip
 
 
 def child_tab(
@@ -97,9 +115,16 @@ def child_list(view: CardScreen, tab_id: str, ref_field_id: str, record: dict[st
     for table in c.config.tables:
         if any(f.id == ref_field_id for f in table.fields):
             child_ct = table
-    if child_ct is None or child_ct.hidden:
-        return None  # an archived (hidden) table leaves every card, its rows kept
+    if child_ct is None:
+        return None
+    if child_ct.grid is not None and child_ct.grid.parent == ref_field_id:
+        return None  # edited as a grid on the card's first tab instead (issue 21)
     ref = child_ct.field_by_id(ref_field_id)
+    if child_ct.hidden and ref.on_delete != "cascade":
+        # An archived (hidden) table leaves every card, its rows kept. A hidden table whose
+        # rows are deleted with the parent (invoice or order lines) is a part of the parent's
+        # document: hidden from the menu, it is edited only on the parent's card.
+        return None
     access = c.access(child_ct.id)
     if not access.can("read"):
         return None
@@ -117,7 +142,7 @@ def child_list(view: CardScreen, tab_id: str, ref_field_id: str, record: dict[st
         return None
     endpoint = f"t_{child_ct.name}"
     # Full pages come back to this tab of the card; modal dialogs keep the parent fixed.
-    back = url_for(".edit_view", id=record["id"]) + f"#tab={tab_id}"
+    back = url_for(f"{view.endpoint}.edit_view", id=record["id"]) + f"#tab={tab_id}"
     fixed = {ref.name: record["id"], "fixed": ref.name}
     add_url = modal_add_url = None
     if access.can("create"):
@@ -138,9 +163,11 @@ def child_list(view: CardScreen, tab_id: str, ref_field_id: str, record: dict[st
         modal_edit_url=lambda rid: url_for(
             f"{endpoint}.edit_view", id=rid, fixed=ref.name, modal=1
         ),
-        refresh_url=url_for(".children", tab=tab_id, id=record["id"]),
+        refresh_url=url_for(f"{view.endpoint}.children", tab=tab_id, id=record["id"]),
         cell=cell,
-        more_url=url_for(".children", tab=tab_id, id=record["id"], after=result.next_cursor)
+        more_url=url_for(
+            f"{view.endpoint}.children", tab=tab_id, id=record["id"], after=result.next_cursor
+        )
         if result.next_cursor
         else None,
         list_url=url_for(f"{endpoint}.index_view", **{f"f.{ref.name}": record["id"]}),

@@ -96,6 +96,8 @@ class ConfirmForm(SecureForm):
     #: A purge: the field's id and the name the user typed (applied by ``purge_field``).
     purge = HiddenField()
     typed_name = HiddenField()
+    #: Where to go after applying (the card designer's «Новое поле…» comes back to it).
+    back = HiddenField()
 
 
 class ConfigureOnly(TranslatedRender, BaseView):
@@ -164,7 +166,8 @@ class ConfigureOnly(TranslatedRender, BaseView):
             errors.append(t("Nothing changed."))
             return None
         form = ConfirmForm(document=json.dumps(preview.document, ensure_ascii=False),
-                           base="" if base is None else str(base))  # fmt: skip
+                           base="" if base is None else str(base),
+                           back=local_url(request.args.get("back")) or "")  # fmt: skip
         return self.render("uchet/structure_preview.html", preview=preview, form=form,
                            operations=self.operations(preview),
                            sql=self.sql(preview) if preview.plan.operations else "")  # fmt: skip
@@ -181,6 +184,13 @@ class ConfigureOnly(TranslatedRender, BaseView):
     def type_label(self, name: str) -> str:
         """A field type in words in the user's language; a plug-in's type by its name."""
         return self.c.gettext(TYPE_LABELS[name]) if name in TYPE_LABELS else name
+
+
+def local_url(url: str | None) -> str | None:
+    """``url`` if it is a path on this site (never another site's address), else None."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return None
 
 
 def can_configure(c: WebContext) -> bool:
@@ -339,6 +349,8 @@ class StructureView(ConfigureOnly):
             flash(t("Nothing was saved: %(problem)s", problem=str(exc)), "error")
         else:
             flash(t("Saved as revision %(number)s.", number=rev.number), "success")
+            if local_url(form.back.data):
+                return redirect(str(form.back.data))
         return redirect(url_for(".index"))
 
     # -- helpers ---------------------------------------------------------------------------

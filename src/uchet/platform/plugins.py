@@ -22,6 +22,9 @@ from uchet.platform.features.defaults import FeaturesPlugin
 from uchet.platform.features.importing.plugin import ImportLogPlugin
 from uchet.platform.features.jobs import JobRegistry
 from uchet.platform.fieldtypes import BUILTIN_TYPES, FieldTypeRegistry
+from uchet.platform.messaging import channels_email, channels_sms
+from uchet.platform.messaging.contract import ChannelRegistry, SettingsSource
+from uchet.platform.messaging.plugin import MessagingPlugin
 from uchet.platform.model.errors import UchetError
 
 #: The environment variable that names plug-in modules, comma-separated.
@@ -41,6 +44,16 @@ class DefaultPlugin:
     def uchet_register_field_types(self, registry: FieldTypeRegistry) -> None:
         for cls in BUILTIN_TYPES:
             registry.register(cls())
+
+    @hookimpl(tryfirst=True)  # first, so a plugin's channel of the same name replaces it
+    def uchet_register_message_channels(self, registry: ChannelRegistry) -> None:
+        # E-mail over SMTP and SMS over a generic HTTP gateway (issue 19); each reads the
+        # administrator's settings at send time, the environment when none are saved.
+        saved = registry.settings
+        registry.register(channels_email.EmailChannel(
+            lambda: channels_email.settings_from(saved("email"))))  # fmt: skip
+        registry.register(channels_sms.HttpSmsChannel(
+            lambda: channels_sms.settings_from(saved("sms"))))  # fmt: skip
 
 
 def plugin_module_names(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -73,6 +86,7 @@ def make_plugin_manager(
     pm.register(DefaultPlugin(), name="uchet.default")
     pm.register(FeaturesPlugin(), name="uchet.features")
     pm.register(ImportLogPlugin(), name="uchet.imports")  # tags an import's writes
+    pm.register(MessagingPlugin(), name="uchet.messaging")  # mailings and automatic rules
     if entry_points:
         pm.load_setuptools_entrypoints("uchet")
         for name in plugin_module_names():
@@ -100,4 +114,15 @@ def job_registry(pm: pluggy.PluginManager) -> JobRegistry:
     """Collect the background job kinds every plugin registers."""
     registry = JobRegistry()
     pm.hook.uchet_register_job_kinds(registry=registry)
+    return registry
+
+
+def channel_registry(
+    pm: pluggy.PluginManager, settings: SettingsSource | None = None
+) -> ChannelRegistry:
+    """Collect the message channels every plugin registers (issue 19); ``settings`` reads
+    the administrator's saved channel settings. The default plugin registers first, so a
+    plugin's channel of the same name replaces the built-in one."""
+    registry = ChannelRegistry(settings)
+    pm.hook.uchet_register_message_channels(registry=registry)
     return registry

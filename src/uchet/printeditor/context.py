@@ -26,7 +26,7 @@ per file field), never one query per row. Image fields carry their bytes whereve
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from uchet.platform.model.config import Configuration, Field, Table, label_text
@@ -103,13 +103,23 @@ class ContextBuilder:
         return self._services[table_id]
 
     # -- the public entry point ----------------------------------------------------------
-    def build(self, table_id: str, record_id: Any, form: Mapping[str, Any] | None = None) -> dict:
-        """The context of one record; :class:`NotFound` if the user may not see it."""
+    def build(
+        self,
+        table_id: str,
+        record_id: Any,
+        form: Mapping[str, Any] | None = None,
+        lists: Collection[str] | None = None,
+    ) -> dict:
+        """The context of one record; :class:`NotFound` if the user may not see it.
+
+        ``lists`` names the child lists to read (a message template reads only those it
+        uses: a client has a dozen, each a query); None reads every one."""
         table = self.config.find_table(table_id)
         row = self.service(table.id).get(record_id)
         [record] = self.records(table, [row], RECORD_DEPTH)
         for name, child, via in child_lists(self.config, table.id):
-            record._values[name] = self.children(child, via, row["id"])
+            if lists is None or name in lists:
+                record._values[name] = self.children(child, via, row["id"])
         context: dict[str, Any] = {k: v for k, v in record._values.items() if k not in HELPERS}
         context.update(self.helpers(form))
         context["record"] = record

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from uchet.hookspecs import hookimpl
+from uchet.platform.features.derive import derive
 from uchet.platform.fieldtypes import FileValue
 from uchet.platform.model.errors import DataPresent
 from uchet.platform.records.users import SYSTEM
@@ -48,6 +49,7 @@ PRODUCTS = [
 ]
 WORK_TITLES, EVENT_SUBJECTS = _WORDS["work_titles"], _WORDS["event_subjects"]
 STAFF = [tuple(s) for s in _WORDS["staff"]]
+ORDER_SUBJECTS = _WORDS["order_subjects"]
 #: The demo's own company: details and pictures for the bundled print forms.
 _DEMO_DATA = resources.files("uchet") / "sample_crm" / "demo_data"
 DEMO_COMPANY = json.loads((_DEMO_DATA / "company.json").read_text("utf-8"))
@@ -113,6 +115,7 @@ class Demo:
         self.events(clients)
         self.documents(clients, products)
         self.notes(clients)
+        self.orders(clients, products)
         return {
             "counts": self.counts,
             "seconds": round(time.monotonic() - started, 1),
@@ -163,6 +166,8 @@ class Demo:
                         "unit": "усл." if kind == "service" else "шт",
                         "price": Decimal(price),
                         "sku": f"{category[:3].upper()}-{i + 1:03d}",
+                        # Goods name their rate; services take the company's default (22 %).
+                        "vat_rate": "22" if kind == "good" else None,
                     }
                 )
         ids = self.load("products", rows)
@@ -287,6 +292,9 @@ class Demo:
                 "done": done,
                 "percent": 100 if done else r.choice((0, 10, 30, 50, 70, 90)),
             }
+            # The board's column (issue 21), from what is drawn above: no extra random draw,
+            # so the rest of the demo stays as it was.
+            row["status"] = "done" if done else "new" if row["percent"] == 0 else "in_progress"
             if done:
                 row["done_at"] = min(due + dt.timedelta(hours=r.randint(-20, 30)), now)
                 row["confirmed"] = r.random() < 0.7
@@ -418,6 +426,48 @@ class Demo:
                 for c in picks[:50]
             ],
         )
+
+    def orders(self, clients: list[tuple[int, int, str]], products: list) -> None:
+        """Orders (заявки, S18) at every stage, with lines and the date each stage was
+        reached; an invoice made from each handed-over order through the derive rule, as
+        the «Выставить счёт» button does. Runs last, so the earlier demo data stays the
+        same for a seed."""
+        r = self.rnd
+        stages = ["new", "in_work", "ready", "handed_over", "cancelled"]
+        reached = {"new": "new_on", "in_work": "in_work_on", "ready": "ready_on",
+                   "handed_over": "handed_over_on", "cancelled": "cancelled_on"}  # fmt: skip
+        rows: list[dict[str, Any]] = []
+        for _ in range(min(max(36, self.n // 5), 3000)):
+            cid, manager, _kind = r.choice(clients)
+            stage = r.choices(stages, [20, 30, 15, 30, 5])[0]
+            date = self.today - dt.timedelta(days=r.randint(0, 60))
+            row: dict[str, Any] = {
+                "client": cid, "date": date, "stage": stage, "responsible": manager,
+                "subject": r.choice(ORDER_SUBJECTS),
+                "due_date": date + dt.timedelta(days=r.choice((3, 5, 7, 14))),
+            }  # fmt: skip
+            # The stages passed on the way, each a few days after the one before.
+            day = date
+            path = ["cancelled"] if stage == "cancelled" else stages[: stages.index(stage) + 1]
+            row["new_on"] = date
+            for passed in path[1:]:
+                day = min(day + dt.timedelta(days=r.randint(0, 4)), self.today)
+                row[reached[passed]] = day
+            rows.append(row)
+        rows.sort(key=lambda o: o["date"])  # numbers follow the dates within a year
+        ids = self.load("orders", rows)
+        lines = [
+            {"sales_order": oid, "product": pid, "quantity": r.choice((1, 1, 2, 3, 5))}
+            for oid in ids
+            for pid, _price in r.sample(products, r.randint(1, 3))
+        ]  # the price comes from the product (default_from)
+        self.load("order_lines", lines)
+        made = 0
+        for oid, row in zip(ids, rows):
+            if row["stage"] == "handed_over":
+                derive(self.p.runtime, SYSTEM, "orders", "orders.make_invoice", oid)
+                made += 1
+        self.counts["invoices"] = self.counts.get("invoices", 0) + made
 
 
 class SampleCrmDemo:

@@ -48,7 +48,10 @@ ACTION_LABELS = {
     "read": "May read",
     "update": "May change",
     "delete": "May delete",
+    "mail": "May send messages",  # issue 19
 }
+#: The rights the roles page shows per table.
+SHOWN_RIGHTS = (*ACTIONS, "mail")
 LEVEL_LABELS = {"none": "hidden", "read": "read only", "write": "read and write"}
 MIN_PASSWORD = 8
 
@@ -328,7 +331,7 @@ class RolesView(SuperuserOnly):
                     "holders": holders,
                 }
             )
-        actions = [(a, self.c.gettext(ACTION_LABELS[a])) for a in ACTIONS]
+        actions = [(a, self.c.gettext(ACTION_LABELS[a])) for a in SHOWN_RIGHTS]
         return self.render("uchet/admin_roles.html", roles=roles, actions=actions)
 
     def rights(self, role_id: str) -> list[TableRights]:
@@ -354,7 +357,7 @@ class RolesView(SuperuserOnly):
             out.append(
                 TableRights(
                     self.c.table_label(table),
-                    tuple(a for a in ACTIONS if access.can(a)),
+                    tuple(a for a in SHOWN_RIGHTS if access.can(a)),
                     fields,
                     rows,
                 )

@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from uchet.core import Platform
 from uchet.platform.records.runtime import Runtime
+from uchet.printeditor.printjob import register as register_print_jobs
 from uchet.web.auth import session_config
 from uchet.web.builder import build_app
 from uchet.web.export_jobs import register as register_export_jobs
@@ -36,6 +37,7 @@ class UchetAdmin:
         self.platform = platform
         self._settings = settings
         register_export_jobs(platform.jobs)  # large exports run as jobs (issue 17)
+        register_print_jobs(platform.jobs, platform)  # mass print to one PDF (issue 21)
         self.settings: WebSettings | None = None
         self.hotswap: HotSwap | None = None
 

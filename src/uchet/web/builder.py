@@ -19,21 +19,26 @@ from flask_login import current_user
 from jinja2 import BytecodeCache
 from markupsafe import Markup
 
-from uchet.formdesigner import fieldviews, tableviews
+from uchet.formdesigner import designviews, fieldviews, tableviews
+from uchet.formdesigner import listdesigner as listdesignerviews
 from uchet.formdesigner import versions as versionviews
 from uchet.formdesigner import views as structureviews
 from uchet.platform.model.config import Table
 from uchet.platform.model.errors import NotFound
 from uchet.platform.records.runtime import Runtime
 from uchet.printeditor.views import editor as printviews
+from uchet.printeditor.views import messages as messageviews
 from uchet.web import (
     adminviews,
     api,
     auth,
     backupviews,
+    boardviews,
+    channelviews,
     converters,
     dashboard,
     findview,
+    mailingviews,
     notifications,
     reportschedules,
     reportviews,
@@ -41,6 +46,7 @@ from uchet.web import (
     security,
 )
 from uchet.web.context import CTX_KEY, WebContext, ctx
+from uchet.web.lazyrules import LazyBuilderRule
 from uchet.web.menucache import MenuCache
 from uchet.web.screen import TranslatedRender
 from uchet.web.settings import WebSettings
@@ -107,6 +113,8 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
         static_url_path="/_uchet",
         template_folder="templates",
     )
+    # URL builders compiled when first used, not 700 of them per version (hot swap).
+    app.url_rule_class = LazyBuilderRule
     converters.init_app(app)  # bounded <int:...> before any route is added
     app.config.update(
         **auth.session_config(settings),
@@ -132,10 +140,12 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     sections = {s.id: s for s in config.manifest.sections}
     for table in menu_order(config.tables, [s.id for s in config.manifest.sections]):
         admin.add_view(TableView(c, table, category=table.section))
+        boardviews.add_views(admin, c, table)  # its calendar and kanban board (issue 21)
     printviews.init_app(app, admin, c)  # print menus, documents, the print-form editor
     notifications.init_app(app, admin, c)  # the bell and the list of notifications
     reportviews.init_app(admin, c)  # the "Reports" menu and pages
     findview.init_app(app, admin, c)  # the top bar's Find box and its page (S25, S36)
+    mailingviews.init_app(app, admin, c)  # messages, mailings, unsubscribe (issue 19)
     # Menu categories were keyed by section id; show the section's label per locale.
     for item in admin.menu():
         section = sections.get(item.name) if isinstance(item.name, str) else None
@@ -150,6 +160,10 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
     tableviews.add_views(admin, c)  # its table screens: add, purge (issue 14)
     fieldviews.add_views(admin, c)  # its field page: rename, retype, choice lists
     versionviews.add_views(admin, c)  # ... and the configuration versions (issue 16)
+    designviews.add_views(admin, c)  # the card designer, reached from cards (issue 15)
+    listdesignerviews.add_views(admin, c)  # the list layout designer (issue 15)
+    messageviews.add_views(admin, c)  # ... and the message templates (issue 19)
+    channelviews.add_views(admin, c)  # the administrator's e-mail and SMS settings (issue 19)
 
     menus = MenuCache()
     app.extensions["uchet_menus"] = menus
@@ -167,6 +181,12 @@ def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Fl
 
     @app.context_processor
     def uchet_globals() -> dict[str, Any]:
-        return {"uchet": ctx(), "_t": ctx().gettext}
+        return {"uchet": ctx(), "_t": ctx().gettext, "designer_url": designer_url}
+
+    def designer_url(table: Any) -> str | None:
+        """The card designer of ``table`` for those who may configure (issue 15), else None."""
+        if not structureviews.can_configure(c):
+            return None
+        return url_for("uchet_designer.designer", table_id=table.id)
 
     return app

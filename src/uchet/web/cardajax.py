@@ -20,7 +20,7 @@ from flask_admin.base import expose
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.config import Field
-from uchet.platform.model.errors import NotFound, PermissionDenied
+from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
 from uchet.platform.model.numbers import as_id
 from uchet.platform.query.listquery import Filter
 
@@ -67,10 +67,24 @@ class LookupRoutes(_Base):
             options["search"] = text
         elif text:
             options["filters"] = [Filter(title, "startswith", text)]
+        # lookup_match: the card sends its current values as m.<own field>=<value>; only
+        # the configured pairs are read, and the record service checks the rights.
+        for their_id, own_id in f.lookup_match.items():
+            text = request.args.get("m." + self.table.field_by_id(own_id).name, "").strip()
+            if not text:
+                continue
+            their = target.field_by_id(their_id)
+            # A reference compares ids (a string would compare the title); not an id: none.
+            value = as_id(text) if their.type in ("reference", "user") else text
+            if value is None:
+                return jsonify(results=[])
+            options.setdefault("filters", []).append(Filter(their.name, "eq", value))
         try:
             rows = self.records(target.id).query(**options).rows
         except PermissionDenied:
             abort(403)
+        except ValidationError:  # a value that is no id (m.client=abc): nothing matches
+            rows = []
         return jsonify(results=[{"id": str(r["id"]), "text": str(r[title])} for r in rows])
 
     def _user_lookup(self) -> Response:

@@ -62,6 +62,10 @@ class CardRoutes(LookupRoutes, _Base):
             locale=locale or self.c.locale(),
             lookup_url=lambda name: url_for(".lookup", field=name),
             max_file_size=self.c.runtime.max_file_size,
+            # Once per configuration version, not per form (issue 12).
+            field_names=self.c.runtime.model.cached(
+                ("field_names", self.table.id), lambda: {f.id: f.name for f in self.table.fields}
+            ),
         )
 
     def _form_parts(self) -> tuple[list[Field], type]:
@@ -121,6 +125,7 @@ class CardRoutes(LookupRoutes, _Base):
             template, view=self, form=form, record=record, fields=fields,
             card_tabs=card_layout(self, record, shown, modal), fixed=fixed, modal=modal,
             loose=list(loose), conflict=conflict, reupload=set(reupload), duplicates=duplicates,
+            grids=self.card_grids(record, modal),
             title=self.card_title(record) if not (conflict and conflict.gone)
             else self.c.label(self.table.item_label or self.table.label, self.table.name),
         )  # fmt: skip
@@ -158,10 +163,16 @@ class CardRoutes(LookupRoutes, _Base):
         the user's row rule requires (a manager's own clients), then values given in the
         URL (``?client=5`` when adding a contact from a client's tab)."""
         fields = list(fields)
-        preset: dict[str, Any] = {f.name: f.default for f in fields if f.default is not None}
+        preset: dict[str, Any] = {
+            f.name: self._default_value(f) for f in fields if f.default is not None
+        }
         me = self.c.user()
         users = {f.name for f in fields if f.type == "user"}
-        for name in self._own_user_fields() & users:
+        # A user field stamped with the actor on create («Ответственный») shows them at once
+        # (issue 21: a new invoice's responsible person), as the save would fill it.
+        stamped = {f.name for f in fields if f.type == "user" and f.stamp is not None
+                   and not f.stamp.get("when")}  # fmt: skip
+        for name in (self._own_user_fields() & users) | stamped:
             if me.id is not None:
                 preset[name], preset[name + "__title"] = me.id, me.name
         for f in fields:
@@ -173,6 +184,14 @@ class CardRoutes(LookupRoutes, _Base):
                     except (NotFound, ValueError, PermissionDenied):
                         preset.pop(f.name)
         return preset
+
+    def _default_value(self, field: Field) -> Any:
+        """A field's default as the form shows it: a relative one (``"today"`` of a date)
+        worked out by the field type, as the engine does on create (an order's date)."""
+        try:
+            return self.types.get(field.type).parse(field, field.default)
+        except Exception:  # a type that cannot read its default: show it as written
+            return field.default
 
     def _own_user_fields(self) -> set[str]:
         """User fields that a row rule of the current user ties to themselves."""
@@ -228,7 +247,7 @@ class CardRoutes(LookupRoutes, _Base):
                 # Existing records with the same name, phone...: saved only once confirmed.
                 duplicates = self.duplicate_warning(values, None, fields)
                 if duplicates is None or duplicates.confirmed:
-                    record = self.records().create(values)
+                    record = self.save_card(None, values, None)
                     return self._saved(record, created=True)
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
@@ -297,10 +316,7 @@ class CardRoutes(LookupRoutes, _Base):
                         record, form, fields, status=self._error_status(),
                         reupload=cards.uploaded(fields), duplicates=duplicates,
                     )  # fmt: skip
-                saved = self.records().update(
-                    record_id, values,
-                    version=as_int(version, 0) if version else None,
-                )  # fmt: skip
+                saved = self.save_card(record_id, values, as_int(version, 0) if version else None)
             except ValidationError as exc:
                 loose = cards.show_errors(form, exc.messages)
             except ConflictError as exc:

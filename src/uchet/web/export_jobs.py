@@ -29,6 +29,7 @@ from uchet.platform.records.runtime import Runtime
 from uchet.platform.records.service import RecordService
 from uchet.platform.records.users import User
 from uchet.platform.schema.database import write_transaction
+from uchet.printeditor.printjob import purge_job_files
 from uchet.web.display import display_text
 from uchet.web.export import EXPORTERS, export_cell, iter_rows
 from uchet.web.export_sections import GroupSections
@@ -112,6 +113,7 @@ def _write(rt: Runtime, conn: Connection, user: User, table: Any, locale: str,
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     name = f"{table.name}-{stamp}.{exporter.extension}"
     files = rt.model.system["uchet_files"]
+    purge_job_files(conn, files)  # old export and print files go after the retention period
     row = {
         "table_id": FILES,
         "field_id": f"export:{table.id}",

@@ -1,10 +1,14 @@
 """Finding records beyond one's own rows in the web (S25, S36).
 
 * The **Find** box in the top bar (``/-/find/?q=``) searches the manifest's
-  ``lookup_tables``: a phone typed in any format ("8 (912) 345-67-89", "+7912 3456789")
-  finds records by any of their phones or their child records' phones (a client by its
-  contact's mobile); other text finds them by the first letters of their search fields.
-  A phone that finds exactly one record the user may open opens its card, as a caller's
+  ``lookup_tables`` and every table marked ``findable`` (issue 21: clients, contacts,
+  invoices and contracts by number, work), grouped by table: a phone typed in any format
+  ("8 (912) 345-67-89", "+7912 3456789") finds records by any of their phones or their
+  child records' phones (a client by its contact's mobile); four or more digits also find
+  the user's own records whose phone ends in them; other text finds records by the first
+  letters of their findable fields. Each table shows :data:`FIND_LIMIT` results and links
+  «все результаты», its results in pages (:func:`find_page`). A phone that finds exactly
+  one record of the ``lookup_tables`` the user may open opens its card, as a caller's
   number does in a telephony integration (S42); anything else lists what was found.
 * A list's quick search shows, above the rows, the records *outside* the user's rows that
   the role's ``lookup`` right lets them know of (:meth:`LookupPanel.found_elsewhere`), so
@@ -23,18 +27,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import url_for
 
 from uchet.platform.fieldtypes import normalize_phone
+from uchet.platform.fieldtypes.scalar import PHONE_END_DIGITS
 from uchet.platform.model.config import Field, Table
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.records.lookup import MIN_PHONE_DIGITS, Found
 from uchet.web.context import WebContext
 from uchet.web.display import display_text
 
-#: Records listed per table on the Find page and in a list's panel.
+#: Records listed per table on the Find page (and per page of one table's «все
+#: результаты») and in a list's panel.
 FIND_LIMIT = 20
+#: The last page of one table's results (each page re-reads those before it).
+MAX_FIND_PAGE = 500
 #: At most this many summary fields are shown of a record the role has no lookup fields for.
 SUMMARY_FIELDS = 4
 SETTING = "lookup_tables"
@@ -117,46 +126,96 @@ def present(c: WebContext, table: Table, found: Iterable[Found]) -> list[FoundIt
 
 
 def lookup_tables(c: WebContext) -> list[Table]:
-    """The manifest's ``lookup_tables`` the current user may read or look up."""
+    """The tables the Find box searches that the current user may read or look up: the
+    manifest's ``lookup_tables`` in their order, then every table the configuration marks
+    ``findable`` (issue 21)."""
+    ids = list(dict.fromkeys([*c.config.manifest.settings.get(SETTING, ()),
+                              *(t.id for t in c.config.tables if t.findable)]))  # fmt: skip
     tables = []
-    for table_id in c.config.manifest.settings.get(SETTING, ()):
+    for table_id in ids:
         try:
             table = c.config.table(table_id)
         except KeyError:
             continue
         access = c.access(table.id)
-        if access.can("read") or access.lookup:
+        if table.search_fields and (access.can("read") or access.lookup):
             tables.append(table)
     return tables
+
+
+def find_fields(table: Table) -> tuple[str, ...] | None:
+    """The search fields Find uses on ``table``: its ``findable`` ones, else (a table only
+    the manifest names) every search field."""
+    return table.findable or None
+
+
+def find_in(c: WebContext, table: Table, text: str, limit: int) -> list[Found]:
+    """What Find finds in one table, at most ``limit`` records, in a stable order (so pages
+    of «все результаты» follow each other): a whole phone typed in any format (also the
+    phones of child records, also outside the user's rows, as a caller's number), then
+    phones *ending* in the digits typed (four or more; the user's own rows only, through
+    the reversed-digits index), then the first letters of the findable fields. Each step
+    goes through the record service's lookups, under the same rights and leak rules."""
+    service = c.records(table.id)
+    fields = find_fields(table)
+    found: dict[Any, Found] = {}
+    digits = normalize_phone(text) if _PHONE_TEXT.fullmatch(text) else ""
+    steps: list[Any] = []
+    if is_phone(text):
+        steps.append(lambda: service.find_by_phone(text, limit=limit))
+    if len(digits) >= PHONE_END_DIGITS:
+        steps.append(lambda: service.find_by_phone_end(digits, limit=limit, fields=fields))
+    steps.append(lambda: service.lookup(text, limit=limit, fields=fields))
+    for step in steps:
+        try:
+            for f in step():
+                found.setdefault(f.id, f)
+        except (PermissionDenied, ValidationError):
+            continue  # no search fields, or no right on it after all
+        if len(found) >= limit:
+            break
+    return list(found.values())[:limit]
+
+
+@dataclass(frozen=True)
+class FoundGroup:
+    """One table's results on the Find page: the items shown and whether there are more."""
+
+    table: Table
+    items: list[FoundItem]
+    more: bool = False
 
 
 def find_groups(
     c: WebContext, text: str, limit: int = FIND_LIMIT
 ) -> list[tuple[Table, list[FoundItem]]]:
-    """What the Find box finds for ``text``, per lookup table (the Find page and the box's
-    suggestions both ask this): a phone typed in any format finds records by the *whole*
-    number (:meth:`~uchet.platform.records.lookup.LookupMixin.find_by_phone`), other text by the
-    first letters of the search fields the user may see
-    (:meth:`~uchet.platform.records.lookup.LookupMixin.lookup`). So typing another manager's
-    client's phone one digit at a time shows nothing of it until the number is complete,
-    and then only that it exists and who owns it."""
+    """What the Find box finds for ``text``, per table (the box's suggestions ask this):
+    see :func:`find_in`. So typing another manager's client's phone one digit at a time
+    shows nothing of it until the number is complete, and then only that it exists and who
+    owns it."""
+    return [(g.table, g.items) for g in find_all(c, text, limit)]
+
+
+def find_all(c: WebContext, text: str, limit: int = FIND_LIMIT) -> list[FoundGroup]:
+    """:func:`find_groups` with, per table, whether more than ``limit`` were found (the
+    page then links «все результаты» of that table)."""
     if not text:
         return []
-    phone = is_phone(text)
-    groups: list[tuple[Table, list[FoundItem]]] = []
+    groups = []
     for table in lookup_tables(c):
-        service = c.records(table.id)
-        try:
-            found = (
-                service.find_by_phone(text, limit=limit)
-                if phone
-                else service.lookup(text, limit=limit)
-            )
-        except (PermissionDenied, ValidationError):
-            continue  # no search fields, or no right on it after all
+        found = find_in(c, table, text, limit + 1)
         if found:
-            groups.append((table, present(c, table, found)))
+            groups.append(FoundGroup(table, present(c, table, found[:limit]), len(found) > limit))
     return groups
+
+
+def find_page(c: WebContext, table: Table, text: str, page: int,
+              size: int = FIND_LIMIT) -> FoundGroup:  # fmt: skip
+    """Page ``page`` (from 1) of everything Find finds in ``table``: «все результаты»."""
+    page = max(1, min(page, MAX_FIND_PAGE))
+    found = find_in(c, table, text, page * size + 1)
+    shown = found[(page - 1) * size : page * size]
+    return FoundGroup(table, present(c, table, shown), len(found) > page * size)
 
 
 class LookupPanel:

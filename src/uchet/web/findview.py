@@ -13,8 +13,19 @@ from flask_babel import LazyString
 from flask_login import current_user
 
 from uchet.platform.model.config import Table
+from uchet.platform.model.numbers import as_count
 from uchet.web.context import WebContext, here
-from uchet.web.finding import FoundItem, find_groups, is_phone, lookup_tables
+from uchet.web.finding import (
+    MAX_FIND_PAGE,
+    SETTING,
+    FoundGroup,
+    FoundItem,
+    find_all,
+    find_groups,
+    find_page,
+    is_phone,
+    lookup_tables,
+)
 from uchet.web.screen import TranslatedRender
 
 #: The Find box asks for suggestions from this many characters on, and gets at most this many.
@@ -48,19 +59,29 @@ class FindView(TranslatedRender, BaseView):
 
     @expose("/")
     def index(self) -> Any:
+        """Results grouped by table, or (``table=<name>&page=N``) every result of one table
+        in pages: «все результаты» (issue 21)."""
         text = request.args.get("q", "").strip()[:200]
         tables = lookup_tables(self.c)
         if not tables:
             abort(404)
         phone = is_phone(text)
-        groups = find_groups(self.c, text)
-        items = [i for _, found in groups for i in found]
+        one = request.args.get("table")
+        if one is not None:
+            table = next((t for t in tables if t.name == one), None)
+            if table is None:
+                abort(404)  # not findable, or not for this user: as if it did not exist
+            page = as_count(request.args.get("page", "1"), 1, MAX_FIND_PAGE)
+            group = find_page(self.c, table, text, page) if text else FoundGroup(table, [])
+            return self.render("uchet/find.html", text=text, phone=phone, groups=[group],
+                               tables=tables, one=group, page=page)  # fmt: skip
+        groups = find_all(self.c, text)
+        callers = set(self.c.config.manifest.settings.get(SETTING, ()))
+        items = [i for g in groups if g.table.id in callers for i in g.items]
         if phone and len(items) == 1 and items[0].url:
             return redirect(items[0].url)  # a caller's number opens the client's card
-        return self.render(
-            "uchet/find.html", text=text, phone=phone, groups=groups, tables=tables,
-            total=len(items), hidden=sum(not i.visible for i in items),
-        )  # fmt: skip
+        return self.render("uchet/find.html", text=text, phone=phone, groups=groups,
+                           tables=tables, one=None, page=1)  # fmt: skip
 
     @expose("/suggest")
     def suggest(self) -> Any:

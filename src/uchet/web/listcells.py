@@ -186,6 +186,8 @@ class RowRenderer:
             for f, fmt, s in zip(columns, formatters, sized, strict=True)
         ]
         self._card_url = card_url
+        #: The title of the row's selection box (bulk actions, issue 21); None: no box.
+        self.pick: str | None = None
 
     def row(self, row: Mapping[str, Any]) -> Markup:
         """One row's HTML."""
@@ -195,6 +197,12 @@ class RowRenderer:
             cell = fmt(row)
             if i == 0:
                 cell = f'<a href="{escape(self._card_url.build(record_id))}">{cell or "—"}</a>'
+                if self.pick is not None:
+                    # Inside the first cell, so the columns keep their places (widths,
+                    # drag and drop, group rows); the version travels for the stale check.
+                    cell = (f'<input type="checkbox" class="uchet-pick" value="{escape(record_id)}"'
+                            f' data-version="{escape(row.get("version", ""))}"'
+                            f' title="{escape(self.pick)}"> {cell}')  # fmt: skip
             parts.append(f"{open_td}{cell}</td>")
         parts.append("</tr>")
         return Markup("".join(parts))

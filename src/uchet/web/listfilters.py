@@ -70,9 +70,20 @@ OPERATOR_TEXTS = {
 
 
 def filter_kind(page: FilterPage, f: Field) -> str | None:
-    """The header filter ``f`` offers in ``page``'s table, or None."""
-    ftype = page.c.runtime.types.get(f.type)
-    if not page.c.runtime.types.has_column(f):
+    """The header filter ``f`` offers in ``page``'s table, or None. A table whose ``list``
+    names ``header_filters`` (the list designer, issue 15) offers filters only there; a
+    filter already in the URL (a saved view's) still works and shows as a chip."""
+    headers = page.table.list_header_filters
+    if headers is not None and f.id not in headers:
+        return None
+    return type_filter_kind(page.c.runtime.types, f)
+
+
+def type_filter_kind(types: Any, f: Field) -> str | None:
+    """The header filter ``f``'s type can offer (whatever the table's list names), or None;
+    ``types`` is the field type registry."""
+    ftype = types.get(f.type)
+    if not types.has_column(f):
         return None
     if f.type in FILTER_KINDS:
         return FILTER_KINDS[f.type]

@@ -19,6 +19,7 @@ from uchet.platform.features.saved_views import SavedView
 from uchet.platform.model.config import Field
 from uchet.platform.query.listquery import QueryResult
 from uchet.web import prefs
+from uchet.web.bulkmenu import bulk_menu
 from uchet.web.listcells import RowRenderer
 from uchet.web.listfilters import FilterChip, filter_chips, filter_kind, range_input
 from uchet.web.liststate import OFFSET_LIMIT, ListState
@@ -78,12 +79,24 @@ class ListPage:
         return [f for f in fields if self._can_read(f.name)]
 
     def width(self, f: Field) -> int | None:
-        """The saved width of a column in pixels, if the user (or their role) set one."""
-        return self.layout.widths.get(f.name)
+        """The saved width of a column in pixels, if the user (or their role) set one, else
+        the configuration's default width (the list designer's, issue 15), if any."""
+        return self.layout.widths.get(f.name) or self.table.list_widths.get(f.id)
 
     def row_renderer(self) -> RowRenderer:
-        """The rows' HTML writer: per-column formatters built once per version (issue 12)."""
-        return self.view.row_renderer(self.columns, [bool(self.width(f)) for f in self.columns])
+        """The rows' HTML writer: per-column formatters built once per version (issue 12);
+        rows carry a selection box when a bulk action is open to the user (issue 21)."""
+        renderer = self.view.row_renderer(self.columns, [bool(self.width(f)) for f in self.columns])
+        if self.bulk_actions():
+            renderer.pick = self.c.gettext("Select")
+        return renderer
+
+    def bulk_actions(self) -> list[tuple[str, str]]:
+        """(name, label) of the bulk actions the user may run on this list (issue 21)."""
+        found = getattr(self, "_bulk", None)
+        if found is None:
+            found = self._bulk = bulk_menu(self)
+        return found
 
     def default_columns(self) -> list[str]:
         """The configuration's list columns (the preferences layer overrides them)."""
@@ -162,6 +175,14 @@ class ListPage:
     def chips(self) -> list[FilterChip]:
         """The active filters in words, each removable."""
         return filter_chips(self)
+
+    def can_design(self) -> bool:
+        """Whether the user may open the list designer (issue 15): a superuser, or a holder
+        of a role with the ``configure`` right, as for the structure editor."""
+        if self.admin:
+            return True
+        roles = set(self.user.roles)
+        return any(r.id in roles and r.data.get("configure") for r in self.c.config.roles)
 
     # -- saved views ---------------------------------------------------------------------------
     def saved_views(self) -> list[SavedView]:

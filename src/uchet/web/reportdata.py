@@ -199,6 +199,7 @@ def _gantt(result: ReportResult, fmt: Formatter, texts: Callable[[str], str]) ->
     end_col = _column(result, gantt.get("end"))
     label_col = _column(result, gantt.get("label"))
     progress_key = gantt.get("progress")
+    detail_col = _column(result, gantt.get("detail"))  # the client of a task (issue 21)
     if start_col is None or end_col is None or label_col is None:
         return {"kind": "none"}
     bars = []
@@ -217,6 +218,7 @@ def _gantt(result: ReportResult, fmt: Formatter, texts: Callable[[str], str]) ->
                 "start_text": fmt.cell(start_col, row),
                 "end_text": fmt.cell(end_col, row),
                 "progress": _number(row.get(progress_key)) if progress_key else None,
+                "detail": fmt.cell(detail_col, row) if detail_col is not None else "",
             }
         )
     limit = MAX_POINTS["gantt"]
@@ -232,5 +234,7 @@ def _gantt(result: ReportResult, fmt: Formatter, texts: Callable[[str], str]) ->
             "done": texts("Done"),
             "overdue": texts("Overdue"),
             "progress": texts("Complete"),
+            "today": texts("Today"),
+            "detail": detail_col.label if detail_col is not None else "",
         },
     }

@@ -6,9 +6,16 @@ what uchet adds. A configuration's translation documents override both (S43).
 
 from __future__ import annotations
 
+from uchet.web.texts_bulkfind import BULKFIND_TEXTS
+from uchet.web.texts_calendar import CALENDAR_TEXTS
+from uchet.web.texts_delivery import DELIVERY_TEXTS
 from uchet.web.texts_fields import FIELD_TEXTS
+from uchet.web.texts_grid import GRID_TEXTS
 from uchet.web.texts_import import IMPORT_TEXTS
+from uchet.web.texts_mailtpl import MAILTPL_TEXTS
 from uchet.web.texts_ops import OPS_TEXTS
+from uchet.web.texts_orders import ORDERS_TEXTS
+from uchet.web.texts_printjob import PRINTJOB_TEXTS
 from uchet.web.texts_settings import SETTINGS_TEXTS
 from uchet.web.texts_versions import VERSIONS_TEXTS
 
@@ -509,3 +516,34 @@ UI_TEXTS.update(FIELD_TEXTS)  # its field page: rename, retype, choice lists
 UI_TEXTS.update(OPS_TEXTS)
 # The import screens and the export right (texts_import.py, issue 17).
 UI_TEXTS.update(IMPORT_TEXTS)
+# The card designer (texts_designer.py, issue 15).
+from uchet.web.texts_designer import DESIGNER_TEXTS  # noqa: E402
+
+UI_TEXTS.update(DESIGNER_TEXTS)
+
+# The list layout designer and layouts per role (issue 15, texts_listroles.py).
+from uchet.web.texts_listroles import LISTROLES_TEXTS  # noqa: E402
+
+UI_TEXTS.update(LISTROLES_TEXTS)
+# Message templates and channels (texts_mailtpl.py, issue 19).
+UI_TEXTS.update(MAILTPL_TEXTS)
+# The calendar and kanban screens, the Gantt legend (texts_calendar.py, issue 21).
+UI_TEXTS.update(CALENDAR_TEXTS)
+# Messages, mailings and their log (issue 19, texts_delivery.py).
+UI_TEXTS.update(DELIVERY_TEXTS)
+# Documents made from a record: the invoice from an order (texts_orders.py, issue 19).
+UI_TEXTS.update(ORDERS_TEXTS)
+# Bulk actions on lists and Find everything (issue 21, texts_bulkfind.py).
+UI_TEXTS.update(BULKFIND_TEXTS)
+# The document grid of a card (texts_grid.py, issue 21).
+UI_TEXTS.update(GRID_TEXTS)
+# Mass print to one PDF as a background job (issue 21 point 8, texts_printjob.py).
+UI_TEXTS.update(PRINTJOB_TEXTS)
+# The bulk bar's «Рассылка…» (issue 19 integration, texts_mailint.py).
+from uchet.web.texts_mailint import MAILINT_TEXTS  # noqa: E402
+
+UI_TEXTS.update(MAILINT_TEXTS)
+# The card designer's re-applied saves (texts_designer2.py, issue 15).
+from uchet.web.texts_designer2 import DESIGNER2_TEXTS  # noqa: E402
+
+UI_TEXTS.update(DESIGNER2_TEXTS)

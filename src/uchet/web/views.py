@@ -21,9 +21,12 @@ from flask_login import current_user
 from uchet.platform.model.config import Field, Table
 from uchet.platform.model.errors import NotFound
 from uchet.web import forms as cards
+from uchet.web.bulkroutes import BulkRoutes
 from uchet.web.cardviews import CardRoutes
 from uchet.web.context import WebContext, here
+from uchet.web.deriveviews import DeriveRoutes
 from uchet.web.display import display_html, display_text
+from uchet.web.docgrid import DocumentGrids
 from uchet.web.duplicates import DuplicateRoutes
 from uchet.web.finding import LookupPanel
 from uchet.web.formbase import SecureForm
@@ -35,8 +38,8 @@ from uchet.web.security import ClosedScaffolding
 from uchet.web.widgets import WidgetContext
 
 
-class TableView(ListRoutes, ImportRoutes, TranslatedRender, CardRoutes, DuplicateRoutes,
-                LookupPanel,
+class TableView(ListRoutes, BulkRoutes, ImportRoutes, TranslatedRender, CardRoutes, DuplicateRoutes,
+                LookupPanel, DeriveRoutes, DocumentGrids,
                 ClosedScaffolding, BaseModelView):  # fmt: skip
     """Screens of one configuration table: list, card (create/edit), delete, lookups."""
 

@@ -8,8 +8,8 @@ share one set of rules and messages. An ISV adds an input with :func:`register_w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import wtforms
@@ -31,6 +31,8 @@ class WidgetContext:
     lookup_url: Callable[[str], str]
     #: The site's file size limit in bytes (a field's own ``max_size`` may be smaller).
     max_file_size: int = 0
+    #: Field id -> name of the card's table (a look-up's ``lookup_match`` names its inputs).
+    field_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def register_widget(name: str) -> Callable[[WidgetFactory], WidgetFactory]:
@@ -134,6 +136,10 @@ def _lookup(field: Field, wctx: WidgetContext) -> wtforms.Field:
     # filled by prefix search over the target's titles (S36).
     kw = _kw(field, wctx, type="hidden", **{"data-lookup": wctx.lookup_url(field.name)})
     kw["render_kw"]["class"] = "uchet-lookup"
+    # lookup_match: the inputs whose current values card.js sends along (m.<name>=value).
+    matched = [wctx.field_names.get(own) for own in field.lookup_match.values()]
+    if matched and all(matched):
+        kw["render_kw"]["data-match"] = ",".join(n for n in matched if n)
     return wtforms.StringField(**kw)
 
 

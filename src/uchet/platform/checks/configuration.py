@@ -12,7 +12,10 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from uchet.platform.checks.features import check_features
+from uchet.platform.checks.message_rules import message_rule_problems
+from uchet.platform.checks.messages import check_message_templates
 from uchet.platform.checks.rollup_deps import stored_rollup_problems
+from uchet.platform.checks.views import view_problems
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.formula import sql as formulas
 from uchet.platform.model.config import SYSTEM_COLUMNS, Configuration, Field, Source, Table
@@ -61,6 +64,8 @@ def check_configuration(
     issues += _check_formulas(config)
     issues += _check_documents(config, files)
     issues += check_features(config, registry)
+    issues += check_message_templates(config)
+    issues += message_rule_problems(config)  # issue 19: automatic messages
     return issues
 
 
@@ -75,7 +80,7 @@ def _check_ids(config: Configuration) -> Iterator[ConfigIssue]:
             for i in (*t.indexes, *t.unique)
         ]
     for docs in (config.forms, config.print_forms, config.roles, config.reports,
-                 config.dashboards):  # fmt: skip
+                 config.dashboards, config.message_templates):  # fmt: skip
         objects += [(d.id, d.source) for d in docs]
     for object_id, source in objects:
         if object_id in seen:
@@ -131,8 +136,10 @@ def _check_table(
     )
     refs += [("search_fields", fid, i) for i, fid in enumerate(table.search_fields)]
     refs += [("default_sort", k.field, i) for i, k in enumerate(table.default_sort)]
-    for key, ids in (("columns", table.list_columns), ("filters", table.list_filters)):
+    for key, ids in (("columns", table.list_columns), ("filters", table.list_filters),
+                     ("header_filters", table.list_header_filters or ())):  # fmt: skip
         refs += [(f"list/{key}", fid, i) for i, fid in enumerate(ids)]
+    refs += [(f"list/widths/{fid}", fid, None) for fid in table.list_widths]
     for group in ("indexes", "unique"):
         for i, index in enumerate(getattr(table, group)):
             refs += [(f"{group}/{i}/fields", fid, j) for j, fid in enumerate(index.fields)]
@@ -140,6 +147,8 @@ def _check_table(
         if fid not in field_ids:
             path: list[str | int] = [*key.split("/"), *([pos] if pos is not None else [])]
             yield _issue(table.source, f"no field with id {fid!r} in table {table.name!r}", *path)
+    for message, view_path in view_problems(table, config):
+        yield _issue(table.source, message, *view_path)
     stored = (
         {f.id for f in table.fields if registry.has_column(f)}
         if all(f.type in registry for f in table.fields)
@@ -317,6 +326,51 @@ def _cycles(graph: dict[str, set[str]]) -> Iterator[list[str]]:
                     stack.append((nxt, [*path, nxt]))
 
 
+def _check_tabs(
+    config: Configuration, form: Any, table: Table, tabs: Any, at: tuple[str, ...]
+) -> Iterator[ConfigIssue]:
+    """Problems of a form's tabs (its default layout or a role's, at ``at``): child tabs
+    that name no reference to the table, and rows that name no field of it."""
+    ids = {f.id for f in table.fields}
+    for ti, tab in enumerate(tabs):
+        child = tab.get("children")
+        if child:
+            found = [f for _, f in config.children_of(table.id) if f.id == child]
+            if not found:
+                yield _issue(
+                    form.source,
+                    f"{child!r} is not a reference to {table.name!r} in any table",
+                    *at,
+                    ti,
+                    "children",
+                )
+        role_ids = {r.id for r in config.roles}
+        for ri, rid in enumerate(tab.get("roles", ())):
+            if rid not in role_ids:  # issue 15: a tab shown only to chosen roles
+                yield _issue(form.source, f"no role with id {rid!r}", *at, ti, "roles", ri)
+        for si, section in enumerate(tab.get("sections", ())):
+            for ri, rid in enumerate(section.get("roles", ())):
+                if rid not in role_ids:
+                    yield _issue(form.source, f"no role with id {rid!r}", *at, ti,
+                                 "sections", si, "roles", ri)  # fmt: skip
+            for ri, row in enumerate(section.get("rows", ())):
+                for ci, cell in enumerate(row):
+                    # A cell is a field id, a field with a width, or a text block (issue 15).
+                    fid = cell if isinstance(cell, str) else cell.get("field")
+                    if fid is not None and fid not in ids:
+                        yield _issue(
+                            form.source,
+                            f"no field with id {fid!r} in table {table.name!r}",
+                            *at,
+                            ti,
+                            "sections",
+                            si,
+                            "rows",
+                            ri,
+                            ci,
+                        )
+
+
 def _check_documents(config: Configuration, files: Collection[str] | None) -> Iterator[ConfigIssue]:
     table_ids = {t.id for t in config.tables}
     role_ids = {r.id for r in config.roles}
@@ -337,34 +391,12 @@ def _check_documents(config: Configuration, files: Collection[str] | None) -> It
         table = table_of(form)
         if table is None:
             continue
-        ids = {f.id for f in table.fields}
-        for ti, tab in enumerate(form.get("layout", ())):
-            child = tab.get("children")
-            if child:
-                found = [f for _, f in config.children_of(table.id) if f.id == child]
-                if not found:
-                    yield _issue(
-                        form.source,
-                        f"{child!r} is not a reference to {table.name!r} in any table",
-                        "layout",
-                        ti,
-                        "children",
-                    )
-            for si, section in enumerate(tab.get("sections", ())):
-                for ri, row in enumerate(section.get("rows", ())):
-                    for ci, fid in enumerate(row):
-                        if fid not in ids:
-                            yield _issue(
-                                form.source,
-                                f"no field with id {fid!r} in table {table.name!r}",
-                                "layout",
-                                ti,
-                                "sections",
-                                si,
-                                "rows",
-                                ri,
-                                ci,
-                            )
+        yield from _check_tabs(config, form, table, form.get("layout", ()), ("layout",))
+        for rid, tabs in form.get("role_layouts", {}).items():
+            # Issue 15: a layout for a role that does not exist would never be seen.
+            if rid not in role_ids:
+                yield _issue(form.source, f"no role with id {rid!r}", "role_layouts", rid)
+            yield from _check_tabs(config, form, table, tabs, ("role_layouts", rid))
     if files is not None:
         for pf in config.print_forms:
             if pf.get("template") not in files:

@@ -15,6 +15,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from uchet.platform.checks.conditions import iter_conditions
 from uchet.platform.checks.dashboards import dashboard_problems
+from uchet.platform.checks.derive import derive_problems
+from uchet.platform.checks.grids import grid_problems
 from uchet.platform.checks.reports import report_problems
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.fieldtypes.validation import RecordValidator
@@ -54,18 +56,25 @@ def check_features(config: Configuration, registry: FieldTypeRegistry) -> Iterat
                     yield _issue(f.source, message, *path)
             if f.default_from:
                 yield from _check_default_from(config, table, f)
+            if f.default_from_single:
+                yield from _check_default_from_single(config, f)
             if f.stamp is not None:
                 for message, path in stamp_problems(table, f):
                     yield _issue(f.source, message, *path)
             if f.changed_by:
                 yield from _check_changed_by(config, table, f)
+            if f.lookup_match:
+                yield from _check_lookup_match(config, table, f)
         yield from _check_duplicates(table, registry)
+        yield from _check_findable(table)
         yield from _check_seed(table, registry)
+        yield from grid_problems(config, table, registry)
         for i, rule in enumerate(table.notifications):
             if rule["id"] in taken:
                 yield _issue(table.source, f"duplicate id {rule['id']!r}", "notifications", i, "id")
             taken.add(rule["id"])
             yield from _check_rule(config, table, rule, table.source.child("notifications", i))
+        yield from derive_problems(config, table, taken)
     yield from _check_lookup_tables(config)
     for role in config.roles:
         yield from _check_role(config, role.data, role.source)
@@ -85,6 +94,46 @@ def _check_default_from(config: Configuration, table: Table, f: Field) -> Iterat
         yield _issue(
             f.source, f"default_from: {f.default_from!r} is a {a} value, not {b}", "default_from"
         )
+
+
+def _check_default_from_single(config: Configuration, f: Field) -> Iterator[ConfigIssue]:
+    assert f.default_from_single
+    table_id = f.default_from_single.split(".", 1)[0]
+    source = next((t for t in config.tables if t.id == table_id), None)
+    found = None
+    if source is not None:
+        found = next((x for x in source.fields if x.id == f.default_from_single), None)
+    if found is None:
+        yield _issue(f.source, f"no field with id {f.default_from_single!r}", "default_from_single")
+        return
+    a, b = _value_type(found), f.type
+    if a != b and not (a in NUMERIC and b in NUMERIC):
+        yield _issue(f.source, f"default_from_single: {f.default_from_single!r} is a {a} "
+                     f"value, not {b}", "default_from_single")  # fmt: skip
+
+
+def _check_lookup_match(config: Configuration, table: Table, f: Field) -> Iterator[ConfigIssue]:
+    """Each pair names a stored field of the target and one of this table of the same kind
+    (both references to the same table, or the same type)."""
+    if f.type != "reference" or not f.target:
+        yield _issue(f.source, "lookup_match is for reference fields", "lookup_match")
+        return
+    target = next((t for t in config.tables if t.id == f.target), None)
+    if target is None:
+        return  # the reference's own check names the missing target
+    own = {x.id: x for x in table.fields}
+    theirs = {x.id: x for x in target.fields}
+    for their_id, own_id in f.lookup_match.items():
+        a, b = theirs.get(their_id), own.get(own_id)
+        if a is None:
+            yield _issue(f.source, f"no field with id {their_id!r} in table {target.name!r}",
+                         "lookup_match", their_id)  # fmt: skip
+        elif b is None:
+            yield _issue(f.source, f"no field with id {own_id!r} in table {table.name!r}",
+                         "lookup_match", their_id)  # fmt: skip
+        elif (a.type, a.target) != (b.type, b.target):
+            yield _issue(f.source, f"{their_id!r} and {own_id!r} do not hold the same kind of "
+                         "value", "lookup_match", their_id)  # fmt: skip
 
 
 def _check_duplicates(table: Table, registry: FieldTypeRegistry) -> Iterator[ConfigIssue]:
@@ -117,6 +166,15 @@ def _check_lookup_tables(config: Configuration) -> Iterator[ConfigIssue]:
             yield _issue(source, f"no table with id {tid!r}", i)
         elif not tables[tid].search_fields:
             yield _issue(source, f"table {tables[tid].name!r} has no search_fields to find by", i)
+
+
+def _check_findable(table: Table) -> Iterator[ConfigIssue]:
+    """A table's ``findable`` fields: each one of its ``search_fields`` (Find reads the
+    quick-search index, issue 21)."""
+    for i, fid in enumerate(table.findable):
+        if fid not in table.search_fields:
+            yield _issue(table.source, f"{fid!r} is not one of the table's search_fields",
+                         "findable", "fields", i)  # fmt: skip
 
 
 def _check_seed(table: Table, registry: FieldTypeRegistry) -> Iterator[ConfigIssue]:
@@ -261,8 +319,19 @@ def stamp_problems(table: Table, f: Field) -> Iterator[tuple[str, tuple[str, ...
     if f.type not in STAMP_TYPES:
         yield f"stamp applies to user, date and datetime fields, not {f.type}", ("stamp",)
     when = (f.stamp or {}).get("when")
-    if when and not any(x.id == when for x in table.fields):
+    watched = next((x for x in table.fields if x.id == when), None) if when else None
+    if when and watched is None:
         yield f"no field with id {when!r} in table {table.name!r}", ("stamp", "when")
+    if "equals" in (f.stamp or {}):
+        equals = (f.stamp or {})["equals"]
+        if not when:
+            yield "equals needs when: the field whose value is waited for", ("stamp", "equals")
+        elif (
+            watched is not None
+            and watched.choices
+            and all(c.value != equals for c in watched.choices)
+        ):
+            yield f"{equals!r} is not a choice of {when!r}", ("stamp", "equals")
 
 
 def numbering_problems(table: Table, f: Field) -> Iterable[tuple[str, tuple[str, ...]]]:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from uchet.hookspecs import InsertBatch, RecordChange, hookimpl
-from uchet.platform.features import notices, notify, report_schedules, schedules, webhooks
+from uchet.platform.features import (
+    bulk_jobs,
+    notices,
+    notify,
+    report_schedules,
+    schedules,
+    webhooks,
+)
 from uchet.platform.features.backup import scheduled as scheduled_backup
 from uchet.platform.features.fill import fill_from_references, stamp_created, stamp_updated
 from uchet.platform.features.jobs import JobRegistry
@@ -89,3 +96,5 @@ class FeaturesPlugin:
         )
         registry.register(schedules.job_kind(report_schedules.KIND), report_schedules.run)
         registry.register(notices.MAIL_WITH_FILE, report_schedules.send_with_file, external=True)
+        # Each record of a bulk action commits on its own (issue 21): external.
+        registry.register(bulk_jobs.KIND, bulk_jobs.run_bulk_job, external=True)

@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from uchet.platform.features.leases import claim_leased
 from uchet.platform.schema.database import write_transaction
 
 log = logging.getLogger(__name__)
@@ -158,33 +159,10 @@ def claim(
     """Claim up to ``limit`` due jobs for ``worker_id``; each is claimed by one worker only."""
     at = at or now()
     with write_transaction(engine) as conn:
-        pick = sa.select(jobs.c.id).where(_claimable(jobs, at)).order_by(jobs.c.due_at, jobs.c.id)
-        pick = pick.limit(limit)
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        ids = list(conn.execute(pick).scalars())
-        if not ids:
-            return []
-        until = at + dt.timedelta(seconds=lease)
-        # The claimable condition is repeated: the UPDATE itself only takes free jobs.
-        conn.execute(
-            jobs.update()
-            .where(jobs.c.id.in_(ids), _claimable(jobs, at))
-            .values(
-                status=RUNNING,
-                locked_by=worker_id,
-                locked_until=until,
-                attempts=jobs.c.attempts + 1,
-            )
-        )
-        rows = conn.execute(
-            sa.select(jobs).where(
-                jobs.c.id.in_(ids),
-                jobs.c.locked_by == worker_id,
-                jobs.c.status == RUNNING,
-                jobs.c.locked_until == until,
-            )
-        ).mappings()
+        rows = claim_leased(
+            conn, jobs, _claimable(jobs, at), order_by=(jobs.c.due_at, jobs.c.id),
+            worker_id=worker_id, busy=RUNNING, at=at, lease=lease, limit=limit,
+        )  # fmt: skip
         return [
             Job(r["id"], r["kind"], r["payload"] or {}, r["attempts"], r["due_at"]) for r in rows
         ]

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
 import smtplib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -77,10 +79,31 @@ def send_mail(
         maintype, _, subtype = mime.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
                            filename=name)  # fmt: skip
+    with smtp_connection(settings) as smtp:
+        smtp.send_message(msg)
+
+
+@contextlib.contextmanager
+def smtp_connection(settings: SmtpSettings, timeout: float = TIMEOUT) -> Iterator[smtplib.SMTP]:
+    """A connected, upgraded (STARTTLS or SSL) and logged-in SMTP session; smtplib's
+    exceptions propagate, for the caller to map (the message channel, issue 19)."""
     cls = smtplib.SMTP_SSL if settings.ssl else smtplib.SMTP
-    with cls(settings.host, settings.port, timeout=TIMEOUT) as smtp:
+    with cls(settings.host, settings.port, timeout=timeout) as smtp:
         if settings.starttls and not settings.ssl:
             smtp.starttls()
         if settings.user:
-            smtp.login(settings.user, settings.password or "")
-        smtp.send_message(msg)
+            login(smtp, settings.user, settings.password or "")
+        yield smtp
+
+
+def login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in; a login or password beyond ASCII (``пароль``) goes as UTF-8 AUTH PLAIN
+    (RFC 4616), which smtplib's own ``login`` cannot send (it encodes as ASCII)."""
+    try:
+        smtp.login(user, password)
+    except UnicodeEncodeError:
+        smtp.ehlo_or_helo_if_needed()
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+        code, answer = smtp.docmd("AUTH", "PLAIN " + token)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, answer) from None

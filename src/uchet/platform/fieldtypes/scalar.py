@@ -161,6 +161,22 @@ class PhoneType(StringType):
             yield digits
         if len(digits) > 10:
             yield digits[-10:]  # the national number, as people often type it
+        if len(digits) >= PHONE_END_DIGITS:
+            # The digits reversed behind a mark: "the number ends in 8409" is then a prefix
+            # range of the index ("~9048…"), not a scan of every phone (issue 21).
+            yield PHONE_END_MARK + digits[::-1]
+
+
+#: A phone's reversed digits are kept as a search term behind this mark (see
+#: :meth:`PhoneType.search_terms`); no typed word starts with it in practice.
+PHONE_END_MARK = "~"
+#: The fewest last digits a phone is found by.
+PHONE_END_DIGITS = 4
+
+
+def phone_end_term(digits: str) -> str:
+    """The search-term prefix of phones ending in ``digits``."""
+    return PHONE_END_MARK + digits[::-1]
 
 
 def normalize_phone(text: str) -> str:
@@ -212,6 +228,8 @@ class DecimalType(FieldType):
     widget = "decimal"
     ordered = True
     default_precision, default_scale = 18, 2
+    #: Shown without trailing fractional zeros («3», «2,5»); money keeps its two digits.
+    trim_zeros: bool = True
 
     def _shape(self, field: Field) -> tuple[int, int]:
         return field.precision or self.default_precision, (
@@ -275,6 +293,10 @@ class DecimalType(FieldType):
             return ""
         _, scale = self._shape(field)
         text = f"{Decimal(value):,.{scale}f}"
+        if self.trim_zeros and "." in text:
+            # A quantity of 3 reads «3», not «3,000» (issue 21): the scale is how precise a
+            # value may be, not how many digits every value shows. Money keeps its kopecks.
+            text = text.rstrip("0").rstrip(".")
         if locale.startswith("ru"):
             text = text.replace(",", "\u00a0").replace(".", ",")
         return text
@@ -285,6 +307,7 @@ class MoneyType(DecimalType):
 
     name = "money"
     widget = "decimal"
+    trim_zeros = False
 
     def format(self, field: Field, value: Any, locale: str) -> str:
         text = super().format(field, value, locale)

@@ -291,6 +291,30 @@ def _concat(args: Sequence[Column], dialect: str) -> Column:
     return sa.type_coerce(joined, sa.String())
 
 
+def _number(args: Sequence[Column], dialect: str) -> Column:
+    """Text that spells a decimal number ("22", "-1.5") as that number; anything else
+    (a choice value such as "none", empty text) as null. A number stays as it is. The
+    check comes first so PostgreSQL never casts text that is not a number (which fails)."""
+    value = args[0]
+    kind = kind_of(value.type)
+    if kind in ("integer", "numeric"):
+        return value
+    if kind not in ("string", "unknown"):
+        raise FormulaError(f"number() takes text, not {KIND_WORDS.get(kind, kind)}")
+    text = sa.func.trim(_text(value, dialect), type_=sa.String())
+    is_number: Column
+    if dialect == POSTGRESQL:
+        is_number = text.op("~", is_comparison=True)(r"^-?[0-9]+(\.[0-9]+)?$")
+    else:  # GLOB has no repetition: no character outside "0-9.-", one dot at most
+        glob = text.op("GLOB", is_comparison=True)
+        is_number = sa.and_(
+            text != "", text != "-", text != ".",
+            sa.not_(glob("*[^0-9.-]*")), sa.not_(glob("*.*.*")), sa.not_(glob("?*-*")),
+        )  # fmt: skip
+    number = sa.case((is_number, sa.cast(text, sa.Numeric())), else_=sa.null())
+    return sa.type_coerce(number, sa.Numeric())
+
+
 def _days(args: Sequence[Column], dialect: str) -> Column:
     _require(args, DATES | {"string"}, "a date")
     return days_between(args[0], args[1], dialect)
@@ -320,6 +344,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "upper": FunctionSpec(1, 1, _upper, "upper(text)"),
     "length": FunctionSpec(1, 1, _length, "length(text): number of characters"),
     "concat": FunctionSpec(1, None, _concat, "concat(a, ...): join as text, null as ''"),
+    "number": FunctionSpec(1, 1, _number, "number(text): the number the text spells, else null"),
     "days": FunctionSpec(2, 2, _days, "days(a, b): whole days from date b to date a"),
     "year": FunctionSpec(1, 1, _date_part("year"), "year(date)"),
     "month": FunctionSpec(1, 1, _date_part("month"), "month(date): 1 to 12"),

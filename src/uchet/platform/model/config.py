@@ -32,6 +32,7 @@ DOCUMENT_KINDS = {
     "report": "reports",
     "dashboard": "dashboards",
     "translation": "translations",
+    "message_template": "message_templates",
 }
 
 
@@ -108,6 +109,18 @@ class Rollup:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """How the rows of a child table are edited inside their document's card (issue 21):
+    the reference to the document, the columns and totals shown, and the field keeping the
+    rows' order (all field ids of the child table)."""
+
+    parent: str
+    columns: tuple[str, ...]
+    totals: tuple[str, ...] = ()
+    order: str | None = None
+
+
+@dataclass(frozen=True)
 class Field:
     """A field of a table; ``type`` names a registered field type."""
 
@@ -145,8 +158,16 @@ class Field:
     numbering: Mapping[str, Any] | None = None
     #: ``"product.price"``: on create, a missing value is copied through a reference.
     default_from: str | None = None
-    #: ``{"when": field id}`` or ``{}``: filled with the actor or the time (fill.py).
+    #: ``"our_company.vat_default"``: the id of a field of a single-record table (the
+    #: company's details); a value still missing after ``default_from`` is copied from that
+    #: table's first record (fill.py).
+    default_from_single: str | None = None
+    #: ``{"when": field id[, "equals": value]}`` or ``{}``: filled with the actor or the
+    #: time (fill.py).
     stamp: Mapping[str, Any] | None = None
+    #: Reference fields: ``{target field id: own field id}`` narrowing the card's look-up
+    #: to target records that match the card's current values (``lookup_match``).
+    lookup_match: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: Row-rule conditions an existing record must meet for a user to change the value
     #: (records/changerights.py); empty: the table's update right decides alone.
     changed_by: tuple[Mapping[str, Any], ...] = ()
@@ -191,16 +212,29 @@ class Table:
     default_sort: tuple[SortKey, ...] = ()
     list_columns: tuple[str, ...] = ()
     list_filters: tuple[str, ...] = ()
+    #: Field ids whose header offers a filter (issue 15); None: every filterable column.
+    list_header_filters: tuple[str, ...] | None = None
+    #: Default column widths in pixels by field id (issue 15; a user's own override them).
+    list_widths: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     page_size: int = 50
     search_fields: tuple[str, ...] = ()
     #: Field ids compared by the duplicate warning (S25).
     duplicates: tuple[str, ...] = ()
+    #: Search field ids the top bar's Find searches this table by (issue 21); () when
+    #: the table is not findable (unless the manifest's ``lookup_tables`` names it).
+    findable: tuple[str, ...] = ()
     #: Rows inserted when the table is created.
     seed: tuple[Mapping[str, Any], ...] = ()
     #: Records may carry attached files (S37).
     attachments: bool = False
     #: Notification and reminder rules (validated documents, see notify.py).
     notifications: tuple[Mapping[str, Any], ...] = ()
+    #: Calendar and kanban views of the records (issue 21; see features/boards.py).
+    views: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: Documents made from a record of this table (an invoice from an order; derive.py).
+    derive: tuple[Mapping[str, Any], ...] = ()
+    #: The rows are edited as a grid in the parent's card (issue 21), see :class:`Grid`.
+    grid: Grid | None = None
 
     def field_by_id(self, field_id: str) -> Field:
         """The field with ``field_id``; KeyError if the table has none."""
@@ -272,6 +306,8 @@ class Configuration:
     reports: tuple[Document, ...] = ()
     dashboards: tuple[Document, ...] = ()
     translations: tuple[Document, ...] = ()
+    #: Message templates (issue 19): e-mail and SMS bodies with placeholders.
+    message_templates: tuple[Document, ...] = ()
     tree: Mapping[str, Any] = field(
         compare=False, repr=False, default_factory=lambda: MappingProxyType({})
     )
@@ -369,8 +405,10 @@ def _build_field(data: Mapping[str, Any], source: Source) -> Field:
         options=freeze(data.get("options", {})),
         numbering=freeze(data.get("numbering")),
         default_from=data.get("default_from"),
+        default_from_single=data.get("default_from_single"),
         stamp=freeze(data.get("stamp")),
         changed_by=tuple(freeze(c) for c in data.get("changed_by", ())),
+        lookup_match=MappingProxyType(dict(data.get("lookup_match", {}))),
     )
 
 
@@ -406,13 +444,28 @@ def build_table(
         default_sort=tuple(_sort_key(s) for s in data.get("default_sort", ())),
         list_columns=tuple(lst.get("columns", ())),
         list_filters=tuple(lst.get("filters", ())),
+        list_header_filters=(
+            tuple(lst["header_filters"]) if lst.get("header_filters") is not None else None
+        ),
+        list_widths=MappingProxyType({k: int(v) for k, v in lst.get("widths", {}).items()}),
         page_size=int(lst.get("page_size", 50)),
         search_fields=tuple(data.get("search_fields", ())),
         duplicates=tuple(data.get("duplicates", {}).get("fields", ())),
+        findable=tuple(data.get("findable", {}).get("fields", ())),
         seed=tuple(freeze(data.get("seed", ()))),
         attachments=bool(data.get("attachments", False)),
         notifications=tuple(freeze(data.get("notifications", ()))),
+        views=freeze(data.get("views", {})),
+        derive=tuple(freeze(data.get("derive", ()))),
+        grid=_grid(data.get("grid")),
     )
+
+
+def _grid(data: Mapping[str, Any] | None) -> Grid | None:
+    if not data:
+        return None
+    return Grid(data["parent"], tuple(data["columns"]), tuple(data.get("totals", ())),
+                data.get("order"))  # fmt: skip
 
 
 def _documents(tree: Mapping[str, Any], key: str, sources: Mapping[str, Source]) -> tuple:
@@ -461,5 +514,6 @@ def build_configuration(
         reports=_documents(tree, "reports", sources),
         dashboards=_documents(tree, "dashboards", sources),
         translations=_documents(tree, "translations", sources),
+        message_templates=_documents(tree, "message_templates", sources),
         tree=freeze(copy.deepcopy(dict(tree))),
     )

@@ -81,6 +81,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Records in {table} still refer to this one.",
         "ru": "На эту запись ссылаются записи в «{table}».",
     },
+    # -- documents saved with their grid rows (issue 21) ----------------------------------
+    "grid_unknown": {
+        "en": "{table!r} is not a grid of this document.",
+        "ru": "Таблица «{table}» не редактируется в этом документе.",
+    },
+    "grid_bad_payload": {
+        "en": "The document's rows arrived damaged; reload the page and try again.",
+        "ru": "Строки документа пришли повреждёнными; обновите страницу и повторите.",
+    },
+    "grid_foreign_row": {
+        "en": "Row #{id} is not a row of this document (or was deleted).",
+        "ru": "Строка №{id} не относится к этому документу (или уже удалена).",
+    },
+    "grid_too_many": {
+        "en": "A document may have at most {count} rows.",
+        "ru": "В документе может быть не больше {count} строк.",
+    },
     # -- list queries: what a list screen shows when its URL asks for something wrong -------
     "unknown_field": {
         "en": "unknown field {name!r} in table {table!r}; valid: {valid}",
@@ -152,6 +169,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Запись удалена другим пользователем, пока вы её редактировали.",
     },
     "not_found": {"en": "{table} #{id} not found", "ru": "Запись не найдена."},
+    "derive_too_many_rows": {
+        "en": "the document has more than {limit} rows: they cannot be copied in one action",
+        "ru": "В документе больше {limit} строк: скопировать их одним действием нельзя.",
+    },
+    "no_derive_rule": {
+        "en": "table {table!r} has no rule {rule!r} to make a document",
+        "ru": "Такого действия у этой таблицы нет.",
+    },
     "batch_too_large": {
         "en": "at most {limit} records in one batch",
         "ru": "В одном пакете не больше {limit} записей.",
@@ -176,6 +201,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "outside_rows": {
         "en": "{login} may not place {what} outside their rows",
         "ru": "Запись вышла бы за пределы доступных вам записей.",
+    },
+    # Bulk actions on a list (issue 21).
+    "bulk_field_not_editable": {
+        "en": "the field {name!r} cannot be changed in bulk by you",
+        "ru": "Поле «{name}» нельзя изменить массово: нет права или поле не изменяется.",
+    },
+    "bulk_too_many": {
+        "en": "at most {limit} records can be changed at once; narrow the filter",
+        "ru": "За один раз можно обработать не больше {limit} записей; сузьте отбор.",
     },
 }
 

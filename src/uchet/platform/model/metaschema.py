@@ -29,6 +29,7 @@ SCHEMA_FILES = {
     "dashboard": "dashboard.json",
     "translation": "translation.json",
     "overlay": "overlay.json",
+    "message_template": "message_template.json",
 }
 BASE_URI = "https://uchet.dev/schemas/"
 

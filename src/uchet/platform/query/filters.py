@@ -41,7 +41,7 @@ from uchet.platform.query.names import (
 from uchet.platform.query.textmatch import (
     PG_FOLD_COLLATION,
     TEXT_MATCHES,
-    TermIndex,
+    Index,
     TextMatch,
     fold,
     fold_text,
@@ -179,7 +179,7 @@ def _text(name: str) -> Operator:
     def build(col: Any, value: Any) -> Any:
         # Called with the typed text (row rules, a group's search) or the values planned
         # from it (a list query's PlannedFilter, possibly bound parameters).
-        return match.condition(col, match.values(value, False) if isinstance(value, str)
+        return match.condition(col, match.values(value, None) if isinstance(value, str)
                                else value, None)  # fmt: skip
 
     return Operator(name, build, "text", binds=True, match=match)
@@ -292,7 +292,7 @@ class PlannedFilter:
     by_title: bool
     value: Any
     #: The search terms that find a text operator's candidates (:mod:`.textmatch`).
-    index: TermIndex | None = None
+    index: Index | None = None
 
     @property
     def _type(self) -> Any:
@@ -399,7 +399,7 @@ def plan_value(
                                         label=target.field))  # fmt: skip
         value = _title_value(op, flt.value)
         if op.match is not None:
-            value = op.match.values(value, False)
+            value = op.match.values(value, None)
         return PlannedFilter(target, op, True, value)
     if op.value == "text" and not target.is_text:
         raise ValidationError(
@@ -408,7 +408,7 @@ def plan_value(
     value = coerce(model, target, op, flt.value, locale)
     if op.match is not None:
         index = term_index(model, target.expr)
-        return PlannedFilter(target, op, False, op.match.values(value, index is not None), index)
+        return PlannedFilter(target, op, False, op.match.values(value, index), index)
     return PlannedFilter(target, op, False, value)
 
 

@@ -19,8 +19,13 @@ with" over 100,000 clients was 190,000 Python calls a page. Two things make it c
   may add candidates, never lose one, so the exact folded comparison still runs, on the
   candidates only: the rows are exactly those of the comparison alone.
 
-"Contains" binds its pattern too, but stays a scan on both databases (the search table
-holds prefixes of words, not substrings).
+* **Folded-key indexes** (:mod:`uchet.platform.schema.textkeys`) on the other key fields
+  (list filters, ``indexed`` fields): on SQLite an index on ``fold(column)``, which "starts
+  with" reads as the range ``fold(column) >= 'сев' AND fold(column) < 'сев\U0010ffff'``
+  next to its ``LIKE``; on PostgreSQL a trigram index, which serves the ``LIKE`` (and
+  "contains", and equality) as it stands.
+
+"Contains" binds its pattern too; it is a scan on SQLite.
 """
 
 from __future__ import annotations
@@ -30,12 +35,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from uchet.platform.fieldtypes import FieldType
 from uchet.platform.schema.compiler import SEARCH_FIELD_COLUMN, CompiledModel
 from uchet.platform.schema.search import MAX_TERM, SENTINEL
+from uchet.platform.schema.textkeys import PG_FOLD_COLLATION, fold, key_fields, whole_value_terms
+
+__all__ = [
+    "PG_FOLD_COLLATION", "TEXT_MATCHES", "Index", "KeyIndex", "TermIndex", "fold", "fold_text"
+]  # fmt: skip
 
 #: The escape character of the ``LIKE`` patterns built here.
 ESCAPE = "/"
@@ -44,35 +51,6 @@ ESCAPE = "/"
 def escape_like(text: str) -> str:
     """``text`` with ``LIKE``'s wildcards (and the escape character) made literal."""
     return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
-
-
-#: The collation PostgreSQL folds case under when the database's own locale is C.
-PG_FOLD_COLLATION = "und-x-icu"
-
-
-# --------------------------------------------------------------------------------------------
-# Case folding (the module docstring of :mod:`.filters` says why each database needs this)
-
-
-class fold(FunctionElement[str]):
-    """Lower-case text in SQL, Unicode-aware on both databases (see the module docstring)."""
-
-    type = sa.String()
-    name = "fold"
-    inherit_cache = True
-
-
-# Each dialect's form is itself built from SQLAlchemy constructs, compiled in place.
-@compiles(fold)
-def _fold_default(element: fold, compiler: Any, **kw: Any) -> str:
-    return compiler.process(sa.func.lower(*element.clauses), **kw)
-
-
-@compiles(fold, "postgresql")
-def _fold_postgresql(element: fold, compiler: Any, **kw: Any) -> str:
-    # An explicit collation beats the column's, so this folds whatever the database locale.
-    (text,) = element.clauses
-    return compiler.process(sa.func.lower(sa.collate(text, PG_FOLD_COLLATION)), **kw)
 
 
 def fold_text(value: str) -> str:
@@ -96,28 +74,41 @@ class TermIndex:
         )
 
 
-def term_index(model: CompiledModel, expr: Any) -> TermIndex | None:
-    """The search terms holding ``expr``'s whole folded value, if it is a stored column of a
-    compiled table listed in its ``search_fields`` with the ordinary terms (not a phone's
-    digits, not a type that is not searchable)."""
+@dataclass(frozen=True)
+class KeyIndex:
+    """A SQLite index on ``fold(column)`` (:mod:`uchet.platform.schema.textkeys`)."""
+
+    def prefix(self, col: Any, lo: Any, hi: Any) -> Any:
+        """The index range holding every folded value that starts with ``lo``."""
+        key = fold(col)
+        return sa.and_(key >= lo, key < hi)
+
+
+#: What serves a text filter on a column, if anything does.
+Index = TermIndex | KeyIndex
+
+
+def term_index(model: CompiledModel, expr: Any) -> Index | None:
+    """What serves a text filter on ``expr``: the search terms holding its whole folded
+    value (a stored column listed in ``search_fields`` with the ordinary terms), or, on
+    SQLite, its folded-key index; None for a column neither serves."""
     table = getattr(expr, "table", None)
     name = getattr(expr, "name", None)
     if table is None or name is None:
         return None
-    return _term_indexes(model).get((table, name))
+    return _text_indexes(model).get((table, name))
 
 
-def _term_indexes(model: CompiledModel) -> Mapping[tuple[Any, str], TermIndex]:
-    def build() -> dict[tuple[Any, str], TermIndex]:
-        found: dict[tuple[Any, str], TermIndex] = {}
+def _text_indexes(model: CompiledModel) -> Mapping[tuple[Any, str], Index]:
+    def build() -> dict[tuple[Any, str], Index]:
+        found: dict[tuple[Any, str], Index] = {}
         for ct in model:
-            if ct.search is None:
-                continue
-            for slot, field_id in enumerate(ct.table.search_fields):
-                f = ct.table.field_by_id(field_id)
-                ft = model.types.get(f.type)
-                if ft.searchable and type(ft).search_terms is FieldType.search_terms:
-                    found[(ct.sql, f.name)] = TermIndex(ct.search, ct.sql.c.id, slot)
+            if ct.search is not None:
+                for name, slot in whole_value_terms(ct.table, model.types).items():
+                    found[(ct.sql, name)] = TermIndex(ct.search, ct.sql.c.id, slot)
+            if model.dialect == "sqlite":
+                for name in key_fields(ct.table, model.types, model.dialect):
+                    found.setdefault((ct.sql, name), KeyIndex())
         return found
 
     return model.cached(("text_term_indexes",), build)
@@ -132,8 +123,8 @@ class TextMatch:
     values, index)`` the SQL, ``index`` being the field's :class:`TermIndex` or None.
     """
 
-    values: Callable[[str, bool], tuple[str, ...]]
-    condition: Callable[[Any, tuple[Any, ...], TermIndex | None], Any]
+    values: Callable[[str, Index | None], tuple[str, ...]]
+    condition: Callable[[Any, tuple[Any, ...], Index | None], Any]
 
     @staticmethod
     def indexed(text: str) -> bool:
@@ -142,44 +133,50 @@ class TextMatch:
         return 0 < len(text.casefold()) <= MAX_TERM
 
 
-def _prefix_values(text: str, indexed: bool) -> tuple[str, ...]:
+def _prefix_values(text: str, index: Index | None) -> tuple[str, ...]:
     if not text:
         return ()
     pattern = escape_like(fold_text(text)) + "%"
-    if indexed and TextMatch.indexed(text):
+    if isinstance(index, KeyIndex):
+        lo = fold_text(text)
+        return (pattern, lo, lo + SENTINEL)
+    if index is not None and TextMatch.indexed(text):
         lo = text.casefold()
         return (pattern, lo, lo + SENTINEL)
     return (pattern,)
 
 
-def _prefix_condition(col: Any, values: tuple[Any, ...], index: TermIndex | None) -> Any:
+def _prefix_condition(col: Any, values: tuple[Any, ...], index: Index | None) -> Any:
     if not values:
         return sa.true()
     like = fold(col).like(values[0], escape=ESCAPE)
     if index is None or len(values) < 3:
         return like
+    if isinstance(index, KeyIndex):
+        return sa.and_(index.prefix(col, values[1], values[2]), like)
     term = index.search_table.c.term
     return sa.and_(index.candidates(sa.and_(term >= values[1], term < values[2])), like)
 
 
-def _equal_values(text: str, indexed: bool) -> tuple[str, ...]:
-    if indexed and TextMatch.indexed(text):
+def _equal_values(text: str, index: Index | None) -> tuple[str, ...]:
+    # fold(column) = text: a folded-key index serves it as it stands.
+    if isinstance(index, TermIndex) and TextMatch.indexed(text):
         return (fold_text(text), text.casefold())
     return (fold_text(text),)
 
 
-def _equal_condition(col: Any, values: tuple[Any, ...], index: TermIndex | None) -> Any:
+def _equal_condition(col: Any, values: tuple[Any, ...], index: Index | None) -> Any:
     equal = fold(col) == values[0]
-    if index is None or len(values) < 2:
+    if not isinstance(index, TermIndex) or len(values) < 2:
         return equal
     return sa.and_(index.candidates(index.search_table.c.term == values[1]), equal)
 
 
-def _contains_values(text: str, indexed: bool) -> tuple[str, ...]:
+def _contains_values(text: str, index: Index | None) -> tuple[str, ...]:
     return ("%" + escape_like(fold_text(text)) + "%",) if text else ()
 
 
-def _contains_condition(col: Any, values: tuple[Any, ...], index: TermIndex | None) -> Any:
+def _contains_condition(col: Any, values: tuple[Any, ...], index: Index | None) -> Any:
     return fold(col).like(values[0], escape=ESCAPE) if values else sa.true()
 
 

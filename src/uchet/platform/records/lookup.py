@@ -11,16 +11,22 @@ and exports still apply the row rules. Rows inside the user's rules come back wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from uchet.platform.fieldtypes import normalize_phone
+from uchet.platform.fieldtypes.scalar import PHONE_END_DIGITS, phone_end_term
 from uchet.platform.model.errors import PermissionDenied, ValidationError
 from uchet.platform.query.listquery import Filter, run_query
-from uchet.platform.schema.search import prefix_condition, readable_slots
+from uchet.platform.schema.search import (
+    SENTINEL,
+    prefix_condition,
+    ranges_condition,
+    readable_slots,
+)
 
 if TYPE_CHECKING:
     from uchet.platform.model.config import Table
@@ -114,9 +120,13 @@ class LookupMixin:
         ]
 
     # -- quick lookup ------------------------------------------------------------------------
-    def lookup(self, text: str, limit: int = 20) -> list[Found]:
+    def lookup(
+        self, text: str, limit: int = 20, fields: Sequence[str] | None = None
+    ) -> list[Found]:
         """Records whose search terms start with every word of ``text``, among *all* rows
-        (S25); outside the user's rows only the role's ``lookup`` fields are shown."""
+        (S25); outside the user's rows only the role's ``lookup`` fields are shown.
+        ``fields`` (search field ids) narrows the search to those fields (a table's
+        ``findable`` ones, issue 21)."""
         access = self._lookup_access()
         if self.ct.search is None:
             raise ValidationError({"search": [f"table {self.table.name!r} has no search fields"]})
@@ -126,14 +136,15 @@ class LookupMixin:
         # (a hidden tax id) would tell them the start of its value. Every row shows its
         # lookup fields; the user's own rows also the fields they may read.
         sql, search = self.ct.sql, self.ct.search
+        only = self._slots(fields)
         if access.unrestricted:
-            found = prefix_condition(search, sql.c.id, text)
+            found = prefix_condition(search, sql.c.id, text, only)
         else:
-            found = prefix_condition(search, sql.c.id, text,
-                                     readable_slots(self.table, access.lookup))  # fmt: skip
+            shown = _both(readable_slots(self.table, access.lookup), only)
+            found = prefix_condition(search, sql.c.id, text, shown)
             if access.can("read"):
-                own = prefix_condition(search, sql.c.id, text,
-                                       readable_slots(self.table, access.readable()))  # fmt: skip
+                mine = _both(readable_slots(self.table, access.readable()), only)
+                own = prefix_condition(search, sql.c.id, text, mine)
                 condition = self._row_condition(access)
                 found = sa.or_(found, own if condition is None else sa.and_(own, condition))
         stmt = sa.select(sql.c.id).where(found).order_by(sql.c.id).limit(limit)
@@ -141,7 +152,45 @@ class LookupMixin:
             ids = list(conn.execute(stmt).scalars())
         return self._reveal(ids)
 
+    def _slots(self, fields: Sequence[str] | None) -> list[int] | None:
+        """Positions in ``search_fields`` of ``fields`` (None: every search field)."""
+        if fields is None:
+            return None
+        return [slot for slot, fid in enumerate(self.table.search_fields) if fid in fields]
+
     # -- phones ------------------------------------------------------------------------------
+    def find_by_phone_end(
+        self, digits: str, limit: int = 20, fields: Sequence[str] | None = None
+    ) -> list[Found]:
+        """Records *inside the user's rows* with a phone (of ``fields``, when given) ending
+        in ``digits`` (at least :data:`PHONE_END_DIGITS`), through the index: each phone is
+        also kept reversed behind a mark, so "ends in 8409" is the term range "~9048…".
+
+        Only the user's own rows and the phone fields they may read: four digits are not a
+        number, and outside one's rows a phone is matched only whole
+        (:meth:`find_by_phone`), so nobody can probe another's phones a digit at a time."""
+        access = self._lookup_access()
+        digits = normalize_phone(digits)
+        if len(digits) < PHONE_END_DIGITS:
+            raise ValidationError({"phone": [f"type at least {PHONE_END_DIGITS} digits"]})
+        search, sql = self.ct.search, self.ct.sql
+        if search is None or not access.can("read"):
+            return []
+        phones = [slot for slot, fid in enumerate(self.table.search_fields)
+                  if self.table.field_by_id(fid).type == "phone"]  # fmt: skip
+        slots = _both(_both(phones, self._slots(fields)),
+                      None if access.unrestricted
+                      else readable_slots(self.table, access.readable()))  # fmt: skip
+        if not slots:
+            return []
+        term = phone_end_term(digits)
+        condition = ranges_condition(search, sql.c.id, [[(term, term + SENTINEL)]], slots)
+        rows = self._row_condition(access)
+        stmt = sa.select(sql.c.id).where(condition if rows is None else sa.and_(condition, rows))
+        with self.rt.engine.connect() as conn:
+            ids = list(conn.execute(stmt.order_by(sql.c.id).limit(limit)).scalars())
+        return self._reveal(ids)
+
     def find_by_phone(self, text: str, limit: int = 20) -> list[Found]:
         """Records with a phone equal to ``text`` typed in any format (S36), in this table's
         phone fields or those of its child tables (a client found by its contact's mobile).
@@ -253,6 +302,13 @@ class LookupMixin:
 def _same_phone(value: str, wanted: set[str]) -> bool:
     digits = normalize_phone(str(value))
     return digits in wanted or (len(digits) > 10 and digits[-10:] in wanted)
+
+
+def _both(a: Sequence[int] | None, b: Sequence[int] | None) -> list[int] | None:
+    """Slots in both lists (None: every slot)."""
+    if a is None:
+        return None if b is None else list(b)
+    return list(a) if b is None else [s for s in a if s in b]
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

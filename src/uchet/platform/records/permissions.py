@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 ACTIONS = ("create", "read", "update", "delete")
 #: Rights a role grants beyond the record actions (issue 17): ``import`` lets a role load
 #: files into a table it may also create or update records of; ``export`` lets it download
-#: the table's lists as files (only what it may read). Off unless granted.
-EXTRA_RIGHTS = ("import", "export")
+#: the table's lists as files (only what it may read); ``mail`` (issue 19) lets it send
+#: messages about the table's records (:meth:`Permissions.can_mail`). Off unless granted.
+EXTRA_RIGHTS = ("import", "export", "mail")
 RIGHTS = ACTIONS + EXTRA_RIGHTS
 #: Field right levels, weakest first.
 LEVELS = ("none", "read", "write")
@@ -135,6 +136,13 @@ class Permissions:
                 levels[f.name] = "read"
         return Access(frozenset(actions), tuple(rules), levels, lookup=frozenset(lookup),
                       duplicates=duplicates)  # fmt: skip
+
+    def can_mail(self, user: User, table_id: str) -> bool:
+        """Whether ``user`` may send e-mail and SMS about records of ``table_id`` (issue 19):
+        the ``mail`` right, and reading, since a message is only ever about a readable
+        record and shows only readable fields."""
+        access = self.access(user, table_id)
+        return access.can("mail") and access.can("read")
 
     def _role(self, role_id: str) -> Mapping[str, Any] | None:
         try:

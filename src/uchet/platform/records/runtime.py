@@ -35,6 +35,7 @@ class Runtime:
         types: FieldTypeRegistry,
         pm: pluggy.PluginManager,
         version: int,
+        channels: Any = None,
     ):
         self.engine, self.config, self.types, self.pm, self.version = (
             engine,
@@ -43,6 +44,9 @@ class Runtime:
             pm,
             version,
         )
+        #: The site's message channels (issue 19): the Platform's registry, which reads the
+        #: administrator's saved settings; delivery sends through it. None outside a Platform.
+        self.channels = channels
         self.model = CompiledModel(config, types, engine.dialect.name)
         self.permissions = Permissions(self.model)
         self._validators: dict[str, RecordValidator] = {}

@@ -223,7 +223,21 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
         others still reference (``on_delete: restrict``) raise :class:`ValidationError`."""
         retrying(lambda: self._delete(record_id, version))
 
+    def insert(self, values: Mapping[str, Any]) -> Any:
+        """:meth:`create` without reading the record back: returns the new id. For writes
+        inside a :func:`~uchet.platform.schema.database.shared_write_transaction` (a
+        document saved with its rows, issue 21), where a read on another connection would
+        not see the uncommitted row yet."""
+        return retrying(lambda: self._insert(values))
+
+    def change(self, record_id: Any, values: Mapping[str, Any], version: int | None = None) -> None:
+        """:meth:`update` without reading the record back (see :meth:`insert`)."""
+        retrying(lambda: self._change(record_id, values, version))
+
     def _create(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return self.get(self._insert(values))
+
+    def _insert(self, values: Mapping[str, Any]) -> Any:
         access = self._access("create")
         self._check_writable(values, access)
         data = self._prepare(values, creating=True)
@@ -252,18 +266,21 @@ class RecordService(WriteChecks, FileFields, LookupMixin, AttachmentMixin):
                 change=RecordChange(service=self, record_id=record_id, new=record, conn=conn)
             )
             hook.uchet_after_insert(batch=InsertBatch(service=self, conn=conn, rows=[record]))
-        return self.get(record_id)
+        return record_id
 
     def _update(
         self, record_id: Any, values: Mapping[str, Any], version: int | None = None
     ) -> dict[str, Any]:
+        self._change(record_id, values, version)
+        return self.get(record_id)
+
+    def _change(self, record_id: Any, values: Mapping[str, Any], version: int | None) -> None:
         access = self._access("update")
         self._check_writable(values, access)
         data = self._prepare(values, creating=False)
         with self._transaction() as conn:
             old = self._locked_row(conn, record_id, access, version)
             self._write_update(conn, record_id, old, data, version, access)
-        return self.get(record_id)
 
     def _write_update(
         self,

@@ -19,6 +19,7 @@ from uchet.platform.model.config import thaw
 KINDS = (
     ("tables", "table"), ("forms", "form"), ("print_forms", "print_form"), ("roles", "role"),
     ("reports", "report"), ("dashboards", "dashboard"), ("translations", "translation"),
+    ("message_templates", "message_template"),
 )  # fmt: skip
 #: The word forms of each kind: English singular and plural; Russian for 1, 2-4 and 5+.
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -32,6 +33,8 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "dashboard": {"en": ("dashboard", "dashboards"), "ru": ("панель", "панели", "панелей")},
     "translation": {"en": ("translation", "translations"),
                     "ru": ("перевод", "перевода", "переводов")},
+    "message_template": {"en": ("message template", "message templates"),
+                         "ru": ("шаблон сообщения", "шаблона сообщений", "шаблонов сообщений")},
     "manifest": {"en": ("manifest", "manifests"), "ru": ("манифест", "манифеста", "манифестов")},
 }  # fmt: skip
 #: The headings of the groups of the summary.

@@ -32,6 +32,7 @@ from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration, thaw
 from uchet.platform.model.errors import DestructiveChangeError, MigrationError
 from uchet.platform.schema import operations as ops
+from uchet.platform.schema import textkeys
 from uchet.platform.schema.config_summary import summarize
 from uchet.platform.schema.data_checks import SAMPLE, DataCheckError, check_data
 from uchet.platform.schema.database import foreign_keys_off, is_sqlite
@@ -39,10 +40,13 @@ from uchet.platform.schema.operations import ConversionPolicy
 from uchet.platform.schema.planner import Plan
 from uchet.platform.schema.runner import Runner
 from uchet.platform.schema.stored_names import rename_stored_names
-from uchet.platform.schema.system import define_system_tables
+from uchet.platform.schema.system import define_system_tables, system_table
 from uchet.platform.schema.system_columns import add_missing_columns
 
-__all__ = ["DataCheckError", "apply", "checksum", "current_version", "ensure_system_tables"]
+__all__ = [
+    "DataCheckError", "apply", "checksum", "current_version", "ensure_system_tables",
+    "record_unchanged_schema", "schema_unchanged",
+]  # fmt: skip
 
 #: Key of the PostgreSQL advisory lock that lets one migration run at a time.
 LOCK_KEY = 0x75636865
@@ -80,7 +84,7 @@ def current_version(conn_or_engine: Connection | Engine) -> tuple[int, dict[str,
     conn = conn_or_engine
     if not sa.inspect(conn).has_table("uchet_config"):
         return None
-    table = define_system_tables(sa.MetaData())["uchet_config"]
+    table = system_table("uchet_config")
     row = conn.execute(
         sa.select(table.c.version, table.c.tree).order_by(table.c.version.desc()).limit(1)
     ).first()
@@ -175,13 +179,20 @@ def _apply(
     # did not change, and a plain `uchet migrate` of the same bundle must add them.
     ensure_system_tables(conn)
     if current and plan.is_empty and checksum(current[1]) == checksum(new_config.tree):
-        return current[0]  # already applied: migrating again at start-up records nothing
+        # Already applied: migrating again at start-up records nothing, but a database an
+        # older uchet made gets the folded-key indexes it lacks (issue 12).
+        textkeys.ensure(conn, new_config, types)
+        return current[0]
     version = (current[0] if current else 0) + 1
     plan = plan.for_version(version)
     state = plan.start_state()
     check_data(conn, plan, state, types, policy)
     runner = Runner(Operations(MigrationContext.configure(conn)), state, types,
                     version=version, on_conversion_error=policy)  # fmt: skip
+    textkeys.drop_for_plan(conn, plan.applied, [
+        *((op.table_id, op.old.id) for op in plan.operations if isinstance(op, ops.RetypeField)),
+        *((op.table_id, op.field_id) for op in plan.operations if isinstance(op, ops.DropField)),
+    ])  # fmt: skip
     for i, op in enumerate(plan.operations, 1):
         try:
             runner.run(op)
@@ -197,7 +208,21 @@ def _apply(
         if bad:
             shown = ", ".join(f"{r[0]} row {r[1]} -> {r[2]}" for r in bad[:SAMPLE])
             raise MigrationError(f"{len(bad)} reference(s) would point nowhere: {shown}")
-    record = define_system_tables(sa.MetaData())["uchet_config"]
+    textkeys.ensure(conn, new_config, types)
+    _record_version(conn, version, plan, new_config, applied_by, source, current)
+    return version
+
+
+def _record_version(
+    conn: Connection,
+    version: int,
+    plan: Plan,
+    new_config: Configuration,
+    applied_by: str | None,
+    source: str | None,
+    current: tuple[int, dict[str, Any]] | None,
+) -> None:
+    record = system_table("uchet_config")
     conn.execute(record.insert().values(
         version=version, applied_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         applied_by=applied_by, name=new_config.manifest.name,
@@ -205,4 +230,64 @@ def _apply(
         checksum=checksum(new_config.tree), plan=[op.describe() for op in plan.operations],
         source=source, summary=summarize(current[1] if current else None, new_config.tree),
     ))  # fmt: skip
-    return version
+
+
+def schema_unchanged(applied: Configuration | None, new: Configuration) -> bool:
+    """Whether ``new`` compiles to exactly the tables and fields of ``applied``: then only
+    presentation changed (forms, list settings, roles...) and no schema operation is needed.
+
+    The compiled :class:`~uchet.platform.model.config.Table` objects are compared whole
+    (fields, types, indexes, search, rollups), so anything the planner could act on counts.
+    """
+    return applied is not None and applied.tables == new.tables
+
+
+def record_unchanged_schema(
+    engine: Engine,
+    plan: Plan,
+    new_config: Configuration,
+    *,
+    applied_by: str | None = None,
+    on_applied: Callable[[Connection, int], None] | None = None,
+    source: str | None = None,
+) -> int:
+    """Store ``new_config`` as the next configuration version without running the migrator.
+
+    For a ``plan`` with no operation between configurations whose tables are equal
+    (:func:`schema_unchanged`), e.g. a card layout saved by the designer (issue 15): there is
+    no DDL, no data to check and no system table to reflect, which is what made such a save
+    take over a second. The version row, ``on_applied`` (the overlay's revision) and the
+    check that the database still holds ``plan.applied`` run in one transaction, under the
+    same lock as :func:`apply`, so a racing migration is refused exactly as there.
+    """
+    if not plan.is_empty or not schema_unchanged(plan.applied, new_config):
+        raise ValueError("record_unchanged_schema needs an empty plan between equal tables")
+    # (checksums cost a tenth of a second each on a big tree: skip the one that must hold)
+    if new_config is not plan.new and checksum(new_config.tree) != checksum(plan.new.tree):
+        raise ValueError("new_config is not the configuration the plan was made for")
+    assert plan.applied is not None  # schema_unchanged is False for None
+    try:
+        with engine.connect() as conn:
+            conn.info["write"] = True  # BEGIN IMMEDIATE on SQLite: one writer from the start
+            try:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
+                    current = current_version(conn)
+                    if current is None or checksum(current[1]) != checksum(plan.applied.tree):
+                        found = f"version {current[0]}" if current else "no configuration"
+                        raise MigrationError(
+                            f"the database holds {found}, not the configuration this plan "
+                            "starts from; plan again"
+                        )
+                    version = current[0] + 1
+                    _record_version(conn, version, plan, new_config, applied_by, source, current)
+                    if on_applied is not None:
+                        on_applied(conn, version)
+                    return version
+            finally:
+                conn.info.pop("write", None)
+    except MigrationError:
+        raise
+    except Exception as exc:
+        raise MigrationError(f"saving the configuration failed and was rolled back: {exc}") from exc

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from uchet.platform.fieldtypes import FieldTypeRegistry
 from uchet.platform.model.config import Configuration
+from uchet.platform.schema import textkeys
 from uchet.platform.schema.compiler import SEARCH_SUFFIX
 from uchet.platform.schema.operations import (
     AddUnique,
@@ -112,7 +113,9 @@ def _sqlite_indexes(conn: Connection, table_name: str) -> dict[str, IndexShape]:
     # The inspector leaves out expression indexes and DESC columns on SQLite; the pragmas
     # (table-valued, so the names are bound parameters) say everything.
     out = {}
-    for u in sa.inspect(conn).get_unique_constraints(table_name):
+    with textkeys.reflection_skips_them():  # the pragmas below read those
+        uniques = sa.inspect(conn).get_unique_constraints(table_name)
+    for u in uniques:
         if u["name"]:
             cols = tuple(u["column_names"])
             out[u["name"]] = IndexShape(True, True, cols, tuple(() for _ in cols))

@@ -33,6 +33,7 @@ from uchet.printeditor.output import Document
 from uchet.printeditor.views.printout import REFUSALS, PrintOutView, send_document
 from uchet.printeditor.views.support import (
     Failure,
+    bulk_entries,
     describe_failure,
     failure,
     pdf_available,
@@ -42,6 +43,7 @@ from uchet.printeditor.views.support import (
     version_note,
 )
 from uchet.web.auth import check_csrf
+from uchet.web.bulkmenu import register_pdf_check, register_source
 from uchet.web.context import WebContext, ctx
 from uchet.web.screen import TranslatedRender
 
@@ -376,5 +378,7 @@ def init_app(app: Any, admin: Any, c: WebContext) -> None:
     admin.add_view(PrintEditorView(c, LazyString(lambda: c.gettext("Print forms"))))
     admin.add_view(PrintOutView(c))
     app.jinja_env.globals["uchet_print_menu"] = print_menu
+    register_source("print", bulk_entries)  # the list's bulk bar prints too (issue 21)
+    register_pdf_check(pdf_available)  # ... to one PDF when LibreOffice is installed
     app.jinja_env.globals["uchet_problem"] = lambda problem: problem_text(ctx(), problem)
     app.jinja_env.globals["uchet_version_note"] = lambda note: version_note(ctx(), note)

@@ -6,6 +6,11 @@ record outside the user's rows is 404, a form they may not use 403. A template t
 (a sandbox violation, a worker that ran out of time) is a 422 with the engine's message;
 the print menu's script shows it on the page the user is on, so nothing they typed is lost.
 
+Mass print to one PDF (``mode=pdf``), and a merged .docx of more than
+:data:`SYNC_PRINT` records, run as a background job (:mod:`uchet.printeditor.printjob`,
+issue 21 point 8): the request queues it and shows its progress page (N of M, cancel, the
+file once ready). Small selections print in the request.
+
 Mass print takes the list's own URL state (:mod:`uchet.web.liststate`: filters, quick
 search, sort, grouping), so it prints exactly the rows the list shows, in its order, up to
 :data:`~uchet.printeditor.service.MAX_MASS_PRINT` records.
@@ -20,19 +25,29 @@ from flask import abort, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_babel import LazyString
 from flask_login import current_user
+from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.errors import NotFound, PermissionDenied, UchetError, ValidationError
-from uchet.printeditor import service
+from uchet.printeditor import printjob, service
 from uchet.printeditor.errors import PrintError
 from uchet.printeditor.output import Document
 from uchet.printeditor.views.preview import document_html
 from uchet.printeditor.views.support import failure, pdf_available, print_forms
+from uchet.web.auth import check_csrf
 from uchet.web.context import WebContext
 from uchet.web.liststate import ListState
 from uchet.web.screen import TranslatedRender
 
+#: Why a print job skipped a record, in words the page translates.
+SKIP_TEXTS = {
+    "no_right": "no right",
+    "not_found": "not found or not yours",
+    "print_error": "the document failed",
+}
 REFUSALS = (PrintError, NotFound, PermissionDenied, ValidationError)
+#: Records a mass print to PDF or .docx may print in the request; more go to a job.
+SYNC_PRINT = 30
 
 
 def send_document(document: Document, inline: bool = False) -> Response:
@@ -122,9 +137,10 @@ class PrintOutView(TranslatedRender, BaseView):
     # -- a list ------------------------------------------------------------------------------
     @expose("/<form_id>/many")
     def many(self, form_id: str) -> Response:
-        """Mass print of a list in its URL state: ``mode=merge`` (one .docx) or ``zip``."""
+        """Mass print of a list in its URL state: ``mode=pdf`` (one PDF), ``merge`` (one
+        .docx) or ``zip``; ``background=1`` queues a job whatever the size."""
         mode = request.args.get("mode", "merge")
-        if mode not in ("merge", "zip"):
+        if mode not in ("merge", "zip", "pdf"):
             abort(400, description=f"unknown mode {mode!r}")
         forms = print_forms(self.c)
         try:
@@ -143,12 +159,61 @@ class PrintOutView(TranslatedRender, BaseView):
                 )
             if not ids:
                 raise PrintError(form.name, self.c.gettext("The list is empty: nothing to print."))
-            document = forms.render_many(form.id, ids, merge=mode == "merge")
+            queued = mode != "zip" and (
+                len(ids) > SYNC_PRINT or request.args.get("background") == "1"
+            )
+            if queued:
+                fmt = "pdf" if mode == "pdf" else "docx"
+                job = printjob.enqueue_print(self.c.runtime, form.id, self.c.user(), ids, fmt,
+                                             self.c.locale())  # fmt: skip
+                return redirect(url_for(".job", job_id=job))
+            document = forms.render_many(form.id, ids, merge=mode != "zip", pdf=mode == "pdf")
         except REFUSALS as exc:
             return failure(self, exc)
         except UchetError as exc:  # a filter the engine refuses (unknown field, bad value)
             return failure(self, ValidationError({"list": [str(exc)]}))
         return send_document(document)
+
+    # -- the background job ------------------------------------------------------------------
+    @expose("/job/<int:job_id>")
+    def job(self, job_id: int) -> Any:
+        """A mass print job: progress (the page reloads itself), cancel, then the file and
+        the records it skipped, with why."""
+        state = printjob.print_job(self.c.runtime, job_id, self.c.user())
+        if state is None:
+            abort(404)
+        skipped = [
+            {**s, "reason": self.c.gettext(SKIP_TEXTS.get(s["reason"], s["reason"]))}
+            for s in state.get("skipped", ())
+        ]
+        finished = state["status"] in ("done", "failed") or "file_id" in state
+        return self.render("uchet/print_job.html", job_id=job_id, state=state,
+                           skipped=skipped, finished=finished, back=self._list_url(state),
+                           retention_days=printjob.retention_days())  # fmt: skip
+
+    def _list_url(self, state: dict[str, Any]) -> str | None:
+        """The list of the job form's table, for the page's way back (None if gone)."""
+        try:
+            table = self.c.runtime.config.find_table(print_forms(self.c).get(state["form"]).table)
+            return url_for(f"t_{table.name}.index_view")
+        except (UchetError, KeyError, BuildError):
+            return None
+
+    @expose("/job/<int:job_id>/cancel", methods=("POST",))
+    def cancel(self, job_id: int) -> Response:
+        """Stop the user's print job (CSRF-checked like every POST)."""
+        check_csrf()
+        if not printjob.cancel_print(self.c.runtime, job_id, self.c.user()):
+            abort(404)
+        return redirect(url_for(".job", job_id=job_id))
+
+    @expose("/file/<int:file_id>")
+    def file(self, file_id: int) -> Response:
+        """The file a print job wrote (its owner only)."""
+        found = printjob.print_file(self.c.runtime, file_id, self.c.user())
+        if found is None:
+            abort(404)
+        return send_document(Document(found.name, bytes(found.data)))
 
     def _list_ids(self, table_id: str, limit: int) -> list[Any]:
         """Ids of the rows the list shows in the request's state, up to ``limit``, plus one

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from flask import jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
 from uchet.platform.model.errors import NotFound, PermissionDenied, ValidationError
@@ -267,6 +267,10 @@ def menu_entries(
             if form.kind == "docx":
                 links.append((c.gettext("One file (.docx)"), f"{many}{join}mode=merge", True))
             links.append((c.gettext("Zip archive"), f"{many}{join}mode=zip", True))
+            if pdf:
+                # One PDF: a big list goes to a background job whose page opens in a new
+                # tab (so not fetched by the menu's script), issue 21 point 8.
+                links.append((c.gettext("One PDF"), f"{many}{join}mode=pdf", False))
         entries.append(MenuEntry(form.text(c.locale()), form.kind, links))
     return entries
 
@@ -281,7 +285,23 @@ def print_menu(table: Any, record: Any = None, page: Any = None) -> list[MenuEnt
     if record is None and page is None:
         return []
     try:
-        forms = print_forms(c).available(table.id)
+        forms = available_forms(c, table.id)
     except (NotFound, PermissionDenied, KeyError):
         return []
     return menu_entries(c, forms, record, page)
+
+
+def bulk_entries(c: WebContext, table: Any) -> list[tuple[str, str]]:
+    """The bulk bar's print entries of a list (issue 21): ``print:<form id>`` per form the
+    user may use (:mod:`uchet.web.bulkmenu` registers sources like this one)."""
+    return [(f"print:{form.id}", c.gettext("Print: %(form)s", form=form.text(c.locale())))
+            for form in available_forms(c, table.id)]  # fmt: skip
+
+
+def available_forms(c: WebContext, table_id: str) -> list[PrintForm]:
+    """The print forms of ``table_id`` the user may use, read once per request (a list's
+    Print menu and its bulk bar both offer them)."""
+    cache = g.setdefault("uchet_print_forms", {})
+    if table_id not in cache:
+        cache[table_id] = list(print_forms(c).available(table_id))
+    return list(cache[table_id])

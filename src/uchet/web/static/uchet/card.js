@@ -19,7 +19,16 @@
       el.select2({
         width: "100%", allowClear: true, placeholder: "—", minimumInputLength: 0,
         ajax: { url: el.data("lookup"), dataType: "json", quietMillis: 200,
-                data: function (term) { return { q: term }; },
+                data: function (term) {
+                  // lookup_match: the values the look-up depends on, read from the card now
+                  // (an order's contact among its client's contacts).
+                  var d = { q: term }, form = el.closest("form");
+                  String(el.data("match") || "").split(",").forEach(function (name) {
+                    var own = name && form.find("[name='" + name + "']").first();
+                    if (own && own.length && own.val()) { d["m." + name] = own.val(); }
+                  });
+                  return d;
+                },
                 results: function (d) { return { results: d.results || [] }; } },
         initSelection: function (element, callback) {
           var v = element.val();
@@ -68,7 +77,8 @@
     if (link && link.length) { link.tab("show"); }
   }
 
-  $(document).on("submit", "form.uchet-delete", function (e) {
+  // Deleting, and making a document from the record (derive_menu.html), ask first.
+  $(document).on("submit", "form.uchet-delete, form.uchet-derive", function (e) {
     if (!window.confirm(this.getAttribute("data-confirm"))) { e.preventDefault(); }
   });
   $(document).on("shown.bs.tab", ".uchet-tabs a", function () {

@@ -218,8 +218,12 @@
             grid: {color: "rgba(0,0,0,.07)"}
           },
           y: {ticks: {autoSkip: false, callback: function (v) {
-            return shorten(this.getLabelForValue(v), narrow ? 14 : 34);
-          }}}
+            // The task and, under it, whom it is for (the report's "detail" column: the
+            // client, issue 21); Chart.js draws an array as lines.
+            var label = shorten(this.getLabelForValue(v), narrow ? 14 : 34);
+            var detail = bars[v] && bars[v].detail;
+            return detail ? [label, shorten(detail, narrow ? 14 : 34)] : label;
+          }, font: {size: narrow ? 10 : 11}}}
         },
         plugins: {
           legend: {
@@ -230,7 +234,8 @@
                 {text: texts.plan, fillStyle: COLORS.plan[0], strokeStyle: COLORS.plan[1], lineWidth: 1},
                 {text: texts.progress, fillStyle: COLORS.plan[1], strokeStyle: COLORS.plan[1], lineWidth: 1},
                 {text: texts.done, fillStyle: COLORS.done[1], strokeStyle: COLORS.done[1], lineWidth: 1},
-                {text: texts.overdue, fillStyle: COLORS.overdue[1], strokeStyle: COLORS.overdue[1], lineWidth: 1}
+                {text: texts.overdue, fillStyle: COLORS.overdue[1], strokeStyle: COLORS.overdue[1], lineWidth: 1},
+                {text: texts.today, fillStyle: "rgba(0,0,0,0)", strokeStyle: "#dc3545", lineWidth: 2, lineDash: [5, 4]}
               ];
             }}
           },
@@ -238,7 +243,10 @@
             mode: "nearest", intersect: true,
             filter: function (item) { return item.datasetIndex === 1; },  // one line per bar
             callbacks: {
-              title: function (items) { return bars[items[0].dataIndex].label; },
+              title: function (items) {
+                var b = bars[items[0].dataIndex];
+                return b.detail ? b.label + " — " + b.detail : b.label;
+              },
               label: function (ctx) {
                 var b = bars[ctx.dataIndex];
                 var line = b.start_text + " — " + b.end_text;
