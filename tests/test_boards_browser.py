@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.web_support import ARTIFACTS, browser_locale, browser_login
 from tests.sortable_drag import sortable_drag
+from tests.web_support import ARTIFACTS, browser_locale, browser_login
 
 from uchet import SYSTEM
 
