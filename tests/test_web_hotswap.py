@@ -28,6 +28,7 @@ from uchet.configurations.overlay import Overlay
 from uchet.platform.schema.compiler import CompiledModel
 from uchet.web import create_app
 from uchet.web.hotswap import HotSwap
+from uchet.web.urlcache import UchetFlask
 
 SECRET = "hotswap-secret-" + "z" * 20
 BONUS_COLUMN = 'data-field="bonus"'
@@ -177,7 +178,7 @@ def test_twenty_swaps_release_old_apps_and_registries(
     monkeypatch.setattr("uchet.core.VERSION_CHECK_INTERVAL", 0.0)  # notice at once
     # Other tests may keep a platform alive for the session (shared data): count from here.
     before = live(CompiledModel, lambda m: m is not getattr(web_platform._runtime, "model", None))
-    apps_before = live(Flask, lambda a: a.name == "uchet.web")
+    apps_before = live(UchetFlask, lambda a: a.name == "uchet.web")
     app = create_app(web_platform, secret_key=SECRET)
     hs = hotswap_of(app)
     client = logged_in(app)
@@ -197,7 +198,7 @@ def test_twenty_swaps_release_old_apps_and_registries(
         assert hs.app is not None
         apps.append(weakref.ref(hs.app))
         if i in (2, 20):
-            inner = live(Flask, lambda a: a.name == "uchet.web")
+            inner = live(UchetFlask, lambda a: a.name == "uchet.web")
             counts.append((live(CompiledModel), len(mapperlib._mapper_registries), inner))
     alive = [ref for ref in apps if ref() is not None]
     assert alive == apps[-1:], f"{len(alive)} of 20 built apps are still alive"

@@ -29,6 +29,7 @@ from flask import (
     Flask,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -166,8 +167,14 @@ class CsrfOnly(SecureForm):
 
 
 def csrf_token() -> str:
-    """A CSRF token for hand-written forms and AJAX writes (``X-CSRFToken`` header)."""
-    return str(CsrfOnly().csrf_token.current_token)
+    """A CSRF token for hand-written forms and AJAX writes (``X-CSRFToken`` header).
+
+    Made once per request: a page asks for it in up to ten places (menus, bulk bar, screen
+    lock), and each new form costs a wtforms form and an HMAC (issue 12's page CPU)."""
+    token = g.get("uchet_csrf_token")
+    if token is None:
+        token = g.uchet_csrf_token = str(CsrfOnly().csrf_token.current_token)
+    return token
 
 
 def check_csrf() -> None:

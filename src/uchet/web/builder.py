@@ -50,6 +50,7 @@ from uchet.web.lazyrules import LazyBuilderRule
 from uchet.web.menucache import MenuCache
 from uchet.web.screen import TranslatedRender
 from uchet.web.settings import WebSettings
+from uchet.web.urlcache import UchetFlask
 from uchet.web.views import TableView
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def menu_order(tables: Iterable[Table], section_ids: list[str]) -> list[Table]:
 
 def build_app(platform: Platform, runtime: Runtime, settings: WebSettings) -> Flask:
     """A new Flask app serving configuration version ``runtime.version``."""
-    app = Flask(
+    app = UchetFlask(
         "uchet.web",
         root_path=str(HERE),
         static_folder="static",

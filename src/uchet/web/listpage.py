@@ -64,6 +64,7 @@ class ListPage:
         self.result = self._query() if run else QueryResult([])
         self.rows = self.result.rows
         self.offset = 0 if self.state.after else (self.state.page - 1) * self.page_size
+        self._export_query: str | None = None
 
     # -- columns ---------------------------------------------------------------------------
     def _can_read(self, name: str) -> bool:
@@ -211,9 +212,12 @@ class ListPage:
 
     # -- export --------------------------------------------------------------------------------
     def export_query(self) -> str:
-        """This list's state (with the shown columns) for the export URLs."""
-        cols = tuple(f.name for f in self.columns)
-        return self.state.query_string(columns=cols)
+        """This list's state (with the shown columns) for the export URLs (worked out once:
+        the export menu asks for it once per format)."""
+        if self._export_query is None:
+            cols = tuple(f.name for f in self.columns)
+            self._export_query = self.state.query_string(columns=cols)
+        return self._export_query
 
     def group_label(self, name: str) -> str:
         return self.view.label(self.table.field_by_name(name))
