@@ -13,7 +13,8 @@ manager, so both users see every row). Then:
 2. **gunicorn, 2 sync workers**, the same app with the raw endpoint mounted at ``/raw``:
    throughput at 8 connections (``--seconds`` per case, one thread per connection,
    keep-alive where the server allows it), uchet and raw side by side.
-3. **Worker memory** (RSS of each worker) after 100 and after 10,000 requests.
+3. **Worker memory** (RSS of each worker) after 100 requests each (8 connections, so both
+   workers serve them), after the throughput phase, and after ``--requests`` in all.
 
 A benchmark, not a test: the numbers go to docs/performance.md with the command.
 """
@@ -312,12 +313,22 @@ def gunicorn_phase(db: Path, seconds: float, total: int) -> dict[str, Any]:
                 time.sleep(0.1)
         cookie = http_login(port, MAIN)
         urls = cases(db)
-        served = 0
-        c = Client(port, cookie)
-        while served < 100:
-            for url in urls.values():
-                c.request("GET", url)
-                served += 1
+        order = list(urls.values())
+
+        def warm(i: int, n: int) -> None:
+            cl = Client(port, cookie)
+            for k in range(n):
+                cl.request("GET", order[(i + k) % len(order)])
+
+        # 100 requests per worker: 8 connections of 25 each, spread over both workers as
+        # in the later phases (one keep-alive connection would have warmed one worker only,
+        # and the other's "after 100" reading would have been a cold worker's).
+        threads = [threading.Thread(target=warm, args=(i, 25)) for i in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        served = 200
         rss100 = worker_rss(proc.pid)
         out: dict[str, Any] = {"rps": {}, "rss100": rss100}
         for q, url in urls.items():
@@ -326,15 +337,9 @@ def gunicorn_phase(db: Path, seconds: float, total: int) -> dict[str, Any]:
             out["rps"][q] = (rps, raw, errors + raw_errors)
             served += int(rps * seconds)
             print(f"  {q}: {rps:.0f} pages/s, raw {raw:.0f}/s", flush=True)
+        out["rss_mid"], out["requests_mid"] = worker_rss(proc.pid), served
         rest = max(0, total - served)
-        order = list(urls.values())
-
-        def more(i: int, n: int) -> None:
-            cl = Client(port, cookie)
-            for k in range(n):
-                cl.request("GET", order[(i + k) % len(order)])
-
-        threads = [threading.Thread(target=more, args=(i, rest // 8)) for i in range(8)]
+        threads = [threading.Thread(target=warm, args=(i, rest // 8)) for i in range(8)]
         for th in threads:
             th.start()
         for th in threads:
@@ -377,7 +382,8 @@ def main() -> None:
         )
     print(f"HTML of q1: {cpu['html_kb']['q1']:.0f} KB")
     if g:
-        print(f"worker RSS after 100 requests: {', '.join(f'{x:.0f}' for x in g['rss100'])} MB; "
+        print(f"worker RSS after 100 requests each: {', '.join(f'{x:.0f}' for x in g['rss100'])} MB; "
+              f"after {g['requests_mid']:,}: {', '.join(f'{x:.0f}' for x in g['rss_mid'])} MB; "
               f"after {g['requests']:,}: {', '.join(f'{x:.0f}' for x in g['rss_total'])} MB")  # fmt: skip
 
 
