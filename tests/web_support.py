@@ -203,10 +203,32 @@ def open_menu_link(page: Any, href: str) -> None:
     """Click the top bar's menu entry leading to ``href``, wherever the bar put it: in the
     bar, in its category's dropdown, or in "More" when it did not fit one row
     (static/uchet/menu.js). On a phone the collapsed menu must be opened first."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if page.locator(".navbar-toggler").is_visible():
+        # A phone: the caller opened the collapsed menu. Wait until Bootstrap's collapse has
+        # finished opening it (a click during the animation could land on what the growing
+        # menu did not cover yet: a CI failure), or open it here.
+        menu = "#admin-navbar-collapse"
+        if not page.locator(f"{menu}.show, {menu}.collapsing").count():
+            page.click(".navbar-toggler")
+        page.wait_for_function(_MENU_OPEN)
     link = page.locator(f"#uchet-menu a[href='{href}']")
     if not link.is_visible():
         if page.locator(f"#uchet-more a[href='{href}']").count():
-            page.click("#uchet-more-toggle")  # a moved category is a heading there
+            opener = page.locator("#uchet-more-toggle")  # a moved category is a heading there
         else:
-            link.locator("xpath=ancestor::li[contains(@class, 'dropdown')][1]/a").click()
+            opener = link.locator("xpath=ancestor::li[contains(@class, 'dropdown')][1]/a")
+        opener.click()
+        try:
+            link.wait_for(state="visible", timeout=5000)
+        except PlaywrightTimeout:  # the click did not open it: click again, as a person would
+            opener.click()
     link.click()
+
+
+#: Bootstrap's collapse has opened the phone's menu (``show``, no longer ``collapsing``).
+_MENU_OPEN = """() => {
+  const c = document.getElementById("admin-navbar-collapse");
+  return !!c && c.classList.contains("show") && !c.classList.contains("collapsing");
+}"""
