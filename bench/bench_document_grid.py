@@ -13,25 +13,14 @@ runs per line count, in milliseconds.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+from bench_lookup import median_ms  # run as bench/<name>.py: bench/ is on the path
 
 from uchet import SYSTEM, Platform
 from uchet.platform.records import live
 from uchet.platform.records.document import GridInput, Row, save_document
-
-
-def median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm the statement caches
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

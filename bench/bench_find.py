@@ -12,24 +12,12 @@ test: the numbers go to docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from bench_lookup import median_ms  # run as bench/<name>.py: bench/ is on the path
 
 from uchet import SYSTEM, Filter, Platform
-
-
-def median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm the statement cache
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
